@@ -1,0 +1,68 @@
+import { Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { Knex } from 'knex';
+import { Model } from 'objection';
+import { postgresCheck, temporalCheck, type ReadinessCheck } from '../api/readiness';
+import type { Config } from '../config';
+import { createKnex } from '../db/knex';
+import { embeddedDatabaseUrl } from '../dev/embedded-postgres';
+import type { Logger } from '../logger';
+import { FsBlobStore } from '../storage/fs-blob-store';
+
+/** The application database's name on the embedded Postgres. */
+export const EMBEDDED_DATABASE = 'roundhouse';
+
+/** The database URL: DATABASE_URL, or the embedded database's. */
+export function databaseUrl(config: Config): string {
+  return config.db.url ?? embeddedDatabaseUrl(config.db.embedded?.port ?? 0, EMBEDDED_DATABASE);
+}
+
+/** Quiets the Temporal core runtime to warnings, once per process and before any connection is made. */
+export function installTemporalRuntime(): void {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+/** Creates the knex instance and binds Objection to it (entry points only). */
+export function connectDatabase(config: Config): Knex {
+  const knex = createKnex({ url: databaseUrl(config), poolMax: config.db.poolMax });
+  Model.knex(knex);
+  return knex;
+}
+
+/** The blob store the configuration names. */
+export function openBlobStore(config: Config): FsBlobStore {
+  return new FsBlobStore(config.blobs.dir);
+}
+
+/** A worker-side connection to Temporal, retried until `timeoutMs` passes (the server may still be starting). */
+export async function connectWorkerToTemporal(
+  config: Config,
+  logger: Logger,
+  timeoutMs = 60_000,
+): Promise<NativeConnection> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await NativeConnection.connect({ address: config.temporal.address });
+    } catch (err) {
+      if (Date.now() > deadline) {
+        throw err;
+      }
+      logger.warn('Temporal not reachable yet; retrying', { address: config.temporal.address });
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+  }
+}
+
+/** A lazy client connection: the API starts (and answers /api/ready/ with 503) even while Temporal is down. */
+export function connectClientToTemporal(config: Config): Connection {
+  return Connection.lazy({ address: config.temporal.address });
+}
+
+/** The readiness checks of an API process. */
+export function readinessChecks(config: Config, knex: Knex, connection: Connection): Record<string, ReadinessCheck> {
+  return {
+    postgres: postgresCheck(knex),
+    temporal: temporalCheck(connection, config.temporal.namespace),
+  };
+}

@@ -1,0 +1,23 @@
+import { startApiServer } from '../api/server';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { connectClientToTemporal, connectDatabase, readinessChecks } from './infrastructure';
+import { stopAll, waitForShutdownSignal } from './shutdown';
+
+/** `roundhouse api`: the HTTP API alone, for as many replicas as the load needs. */
+export async function runApiRole(config: Config, logger: Logger): Promise<void> {
+  const knex = connectDatabase(config);
+  const connection = connectClientToTemporal(config);
+  const api = await startApiServer(
+    { logger, readinessChecks: readinessChecks(config, knex, connection) },
+    config.http.host,
+    config.http.port,
+  );
+  logger.info('API listening', { url: `${api.url}/api/` });
+  await waitForShutdownSignal(logger);
+  await stopAll(logger, [
+    ['api', () => api.close()],
+    ['temporal client', () => connection.close()],
+    ['database', () => knex.destroy()],
+  ]);
+}

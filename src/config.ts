@@ -1,0 +1,179 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** The package root: `src/` and `dist/` both sit one level below it. */
+export const PACKAGE_ROOT = path.resolve(__dirname, '..');
+
+const SEARCH_ATTRIBUTE_TYPES = ['Text', 'Keyword', 'Int', 'Double', 'Bool', 'Datetime', 'KeywordList'] as const;
+
+const port = z.coerce.number().int().min(0).max(65535);
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
+
+const temporalFileSchema = z
+  .object({
+    address: hostPort,
+    namespace: z.string().min(1),
+    taskQueue: z.string().min(1),
+    devServer: z
+      .object({
+        ip: z.string().min(1),
+        port,
+        uiPort: port,
+        dbFile: z.string().min(1),
+        logLevel: z.enum(['debug', 'info', 'warn', 'error', 'never']),
+      })
+      .strict(),
+    searchAttributes: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), z.enum(SEARCH_ATTRIBUTE_TYPES)),
+    dynamicConfig: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  })
+  .strict();
+
+/** Temporal settings as `temporal.yaml` holds them. */
+export type TemporalFileSettings = z.infer<typeof temporalFileSchema>;
+
+const envSchema = z.object({
+  /** Where the embedded Postgres, Temporal's SQLite file and the blobs live. */
+  ROUNDHOUSE_STATE_DIR: z.string().min(1).default('.roundhouse'),
+  /** Interface the API binds to. */
+  ROUNDHOUSE_HOST: z.string().min(1).default('0.0.0.0'),
+  /** API port; 8000 is the reference server's port, which its client library assumes. */
+  PORT: port.default(8000),
+  /** An external Postgres; unset means the embedded one under the state directory. */
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  /** Port of the embedded Postgres. */
+  ROUNDHOUSE_EMBEDDED_PG_PORT: port.default(54329),
+  /** Upper bound of pooled Postgres connections per process. */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  /** An external Temporal frontend (host:port); unset means the dev server from temporal.yaml. */
+  TEMPORAL_ADDRESS: hostPort.optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).optional(),
+  /** The `temporal` CLI binary; otherwise found on the PATH or in pip's scripts folder. */
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  /** The Temporal settings file. */
+  ROUNDHOUSE_TEMPORAL_CONFIG: z.string().min(1).default(path.join(PACKAGE_ROOT, 'temporal.yaml')),
+  /** Blob store folder; defaults to `<state dir>/blobs`. */
+  ROUNDHOUSE_BLOB_DIR: z.string().min(1).optional(),
+  /** Blobs younger than this are never swept, so an upload between its blob write and its row is safe. */
+  ROUNDHOUSE_BLOB_SWEEP_MIN_AGE_SECONDS: z.coerce.number().int().min(0).default(3600),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Searched for the `temporal` CLI. */
+  PATH: z.string().default(''),
+});
+
+/** The validated, frozen configuration every entry point builds its dependencies from. */
+export interface Config {
+  readonly stateDir: string;
+  readonly http: { readonly host: string; readonly port: number };
+  readonly db: {
+    /** Connection string; for the embedded database it is filled in once that database runs. */
+    readonly url: string | undefined;
+    readonly poolMax: number;
+    readonly embedded: { readonly port: number; readonly dataDir: string } | undefined;
+  };
+  readonly temporal: {
+    readonly address: string;
+    readonly namespace: string;
+    readonly taskQueue: string;
+    /** Set when Roundhouse must start the dev server itself (TEMPORAL_ADDRESS unset). */
+    readonly devServer: (TemporalFileSettings['devServer'] & { readonly dbPath: string }) | undefined;
+    readonly searchAttributes: TemporalFileSettings['searchAttributes'];
+    readonly dynamicConfig: TemporalFileSettings['dynamicConfig'];
+    readonly cliPath: string | undefined;
+  };
+  readonly blobs: { readonly dir: string; readonly sweepMinAgeMs: number };
+  readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
+  /** The PATH, searched for the `temporal` CLI. */
+  readonly systemPath: string;
+}
+
+/** Thrown when the environment or temporal.yaml is invalid; `problems` lists every one of them. */
+export class ConfigError extends Error {
+  readonly code = 'invalid_configuration';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function formatIssues(source: string, issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => `${source}${issue.path.length ? ` ${issue.path.join('.')}` : ''}: ${issue.message}`);
+}
+
+/** Reads and validates `temporal.yaml`; returns its settings or the problems found. */
+export function readTemporalFile(file: string): { settings?: TemporalFileSettings; problems: string[] } {
+  let raw: unknown;
+  try {
+    raw = parseYaml(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    return { problems: [`${file}: ${err instanceof Error ? err.message : String(err)}`] };
+  }
+  const parsed = temporalFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    return { problems: formatIssues(file, parsed.error.issues) };
+  }
+  return { settings: parsed.data, problems: [] };
+}
+
+/**
+ * Parses the environment (and the temporal.yaml it points to) once at start.
+ * @throws ConfigError listing every problem at once.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsedEnv = envSchema.safeParse(env);
+  const problems = parsedEnv.success ? [] : formatIssues('env', parsedEnv.error.issues);
+  const temporalFile = env.ROUNDHOUSE_TEMPORAL_CONFIG ?? envSchema.shape.ROUNDHOUSE_TEMPORAL_CONFIG.parse(undefined);
+  const { settings, problems: fileProblems } = readTemporalFile(temporalFile);
+  problems.push(...fileProblems);
+  if (!parsedEnv.success || !settings || problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  const e = parsedEnv.data;
+  const stateDir = path.resolve(e.ROUNDHOUSE_STATE_DIR);
+  const devAddress = `${settings.devServer.ip}:${settings.devServer.port}`;
+  if (!e.TEMPORAL_ADDRESS && settings.address !== devAddress) {
+    throw new ConfigError([
+      `${temporalFile} address: ${settings.address} is not the dev server's ${devAddress}; set TEMPORAL_ADDRESS to use an external Temporal`,
+    ]);
+  }
+  const devServer = e.TEMPORAL_ADDRESS
+    ? undefined
+    : { ...settings.devServer, dbPath: path.resolve(stateDir, settings.devServer.dbFile) };
+  return deepFreeze({
+    stateDir,
+    http: { host: e.ROUNDHOUSE_HOST, port: e.PORT },
+    db: {
+      url: e.DATABASE_URL,
+      poolMax: e.DATABASE_POOL_MAX,
+      embedded: e.DATABASE_URL
+        ? undefined
+        : { port: e.ROUNDHOUSE_EMBEDDED_PG_PORT, dataDir: path.join(stateDir, 'postgres') },
+    },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS ?? settings.address,
+      namespace: e.TEMPORAL_NAMESPACE ?? settings.namespace,
+      taskQueue: e.TEMPORAL_TASK_QUEUE ?? settings.taskQueue,
+      devServer,
+      searchAttributes: settings.searchAttributes,
+      dynamicConfig: settings.dynamicConfig,
+      cliPath: e.TEMPORAL_CLI_PATH,
+    },
+    blobs: {
+      dir: path.resolve(e.ROUNDHOUSE_BLOB_DIR ?? path.join(stateDir, 'blobs')),
+      sweepMinAgeMs: e.ROUNDHOUSE_BLOB_SWEEP_MIN_AGE_SECONDS * 1000,
+    },
+    log: { level: e.LOG_LEVEL },
+    systemPath: e.PATH,
+  });
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child && typeof child === 'object') {
+      deepFreeze(child as object);
+    }
+  }
+  return Object.freeze(value);
+}

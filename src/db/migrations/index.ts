@@ -1,0 +1,31 @@
+import type { Knex } from 'knex';
+import * as m001 from './20261123100000_users_and_groups';
+import * as m002 from './20261123100100_models';
+import * as m003 from './20261123100200_trainings';
+import * as m004 from './20261123100300_uploads_metrics_notifications';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Every migration in order; listed statically so they load the same from `src` (jest, tsx) and from `dist`. */
+const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
+  ['20261123100000_users_and_groups', m001],
+  ['20261123100100_models', m002],
+  ['20261123100200_trainings', m003],
+  ['20261123100300_uploads_metrics_notifications', m004],
+];
+
+/** A knex migration source over the static list above. */
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: () => Promise.resolve(MIGRATIONS.map(([name]) => name)),
+  getMigrationName: (name) => name,
+  getMigration: (name) => {
+    const found = MIGRATIONS.find(([n]) => n === name);
+    if (!found) {
+      return Promise.reject(new Error(`Unknown migration ${name}`));
+    }
+    return Promise.resolve(found[1]);
+  },
+};

@@ -1,0 +1,23 @@
+import { Model, type RelationMappings } from 'objection';
+import { User } from './user';
+
+/** A named set of users (Django's `auth.Group` in the reference). */
+export class Group extends Model {
+  static override tableName = 'groups';
+
+  id!: number;
+  name!: string;
+  users?: User[];
+
+  static override relationMappings = (): RelationMappings => ({
+    users: {
+      relation: Model.ManyToManyRelation,
+      modelClass: User,
+      join: {
+        from: 'groups.id',
+        through: { from: 'group_memberships.group_id', to: 'group_memberships.user_id' },
+        to: 'users.id',
+      },
+    },
+  });
+}

@@ -1,0 +1,63 @@
+import { Model, type RelationMappings } from 'objection';
+import { ModelVersion } from './model-version';
+import { User } from './user';
+
+/** Model kinds: a training's global model, a client's update, a SWAG model, an ensemble of global models. */
+export const ModelType = { GLOBAL: 'GLOBAL', LOCAL: 'LOCAL', SWAG: 'SWAG', MEAN: 'MEAN' } as const;
+export type ModelType = (typeof ModelType)[keyof typeof ModelType];
+
+/** One entry of a model's manifest: an initializer in graph order. */
+export interface ManifestEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+}
+
+/** An ONNX model's metadata; its bytes live in the blob store, one version per round. */
+export class FlModel extends Model {
+  static override tableName = 'models';
+  static override jsonAttributes = ['inputShape', 'manifest'];
+
+  id!: string;
+  type!: ModelType;
+  ownerId!: string;
+  name!: string;
+  description!: string;
+  round!: number;
+  baseModelId!: string | null;
+  inputShape!: Array<number | null> | null;
+  preprocessingDigest!: string | null;
+  manifest!: ManifestEntry[] | null;
+  graphDigest!: string | null;
+  sampleSize!: number | null;
+  swagFirstMomentDigest!: string | null;
+  swagSecondMomentDigest!: string | null;
+  createdAt!: Date;
+  updatedAt!: Date;
+
+  owner?: User;
+  versions?: ModelVersion[];
+  members?: FlModel[];
+
+  static override relationMappings = (): RelationMappings => ({
+    owner: {
+      relation: Model.BelongsToOneRelation,
+      modelClass: User,
+      join: { from: 'models.owner_id', to: 'users.id' },
+    },
+    versions: {
+      relation: Model.HasManyRelation,
+      modelClass: ModelVersion,
+      join: { from: 'models.id', to: 'model_versions.model_id' },
+    },
+    members: {
+      relation: Model.ManyToManyRelation,
+      modelClass: FlModel,
+      join: {
+        from: 'models.id',
+        through: { from: 'mean_model_members.mean_model_id', to: 'mean_model_members.member_model_id' },
+        to: 'models.id',
+      },
+    },
+  });
+}

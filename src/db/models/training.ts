@@ -1,0 +1,58 @@
+import { Model, type RelationMappings } from 'objection';
+import { FlModel } from './model';
+import { User } from './user';
+
+/** One-letter states as the reference stores them. */
+export const TrainingState = {
+  INITIAL: 'I',
+  ONGOING: 'O',
+  COMPLETED: 'C',
+  ERROR: 'E',
+  SWAG_ROUND: 'S',
+} as const;
+export type TrainingState = (typeof TrainingState)[keyof typeof TrainingState];
+
+/** A federated training of one global model by its participants, run by one workflow. */
+export class Training extends Model {
+  static override tableName = 'trainings';
+  static override jsonAttributes = ['options'];
+
+  id!: string;
+  state!: TrainingState;
+  targetNumUpdates!: number;
+  aggregationMethod!: string;
+  uncertaintyMethod!: string;
+  options!: Record<string, unknown>;
+  actorId!: string;
+  modelId!: string;
+  workflowId!: string | null;
+  error!: string | null;
+  createdAt!: Date;
+  updatedAt!: Date;
+
+  actor?: User;
+  model?: FlModel;
+  participants?: User[];
+
+  static override relationMappings = (): RelationMappings => ({
+    actor: {
+      relation: Model.BelongsToOneRelation,
+      modelClass: User,
+      join: { from: 'trainings.actor_id', to: 'users.id' },
+    },
+    model: {
+      relation: Model.BelongsToOneRelation,
+      modelClass: FlModel,
+      join: { from: 'trainings.model_id', to: 'models.id' },
+    },
+    participants: {
+      relation: Model.ManyToManyRelation,
+      modelClass: User,
+      join: {
+        from: 'trainings.id',
+        through: { from: 'training_participants.training_id', to: 'training_participants.user_id' },
+        to: 'users.id',
+      },
+    },
+  });
+}

@@ -1,0 +1,41 @@
+import type { Readable } from 'node:stream';
+
+/** A stored blob: its SHA-256 (lowercase hex) and its size in bytes. */
+export interface BlobRef {
+  digest: string;
+  size: number;
+}
+
+/** A blob as listed by the store, with the time it was last written. */
+export interface BlobEntry extends BlobRef {
+  modifiedAt: Date;
+}
+
+/**
+ * Content-addressed storage of model bytes. A folder on disk implements it here; an S3-compatible bucket can
+ * implement the same interface (put = upload to a temporary key, then copy to the digest key).
+ */
+export interface BlobStore {
+  /** Stores the bytes and returns their digest; writing the same bytes twice is harmless. */
+  put(source: Uint8Array | AsyncIterable<Uint8Array>): Promise<BlobRef>;
+  /** Streams a blob. @throws AppError not_found when absent. */
+  read(digest: string): Promise<Readable>;
+  /** Reads a whole blob into memory (for small blobs). */
+  readAll(digest: string): Promise<Buffer>;
+  /** The blob's size, or undefined when it is absent. */
+  stat(digest: string): Promise<BlobRef | undefined>;
+  /**
+   * Removes a blob; absent blobs are ignored. With `onlyIfOlderThan`, a blob written again since (an upload of the
+   * same bytes in flight) is kept. Returns whether it was removed.
+   */
+  delete(digest: string, options?: { onlyIfOlderThan?: Date }): Promise<boolean>;
+  /** Every stored blob. */
+  list(): AsyncIterable<BlobEntry>;
+  /** Removes temporary files of writes that never finished (a crashed writer) older than `olderThan`. */
+  removeStaleTemporaryFiles(olderThan: Date): Promise<number>;
+}
+
+/** True when `value` is a SHA-256 digest as the store names blobs. */
+export function isDigest(value: string): boolean {
+  return /^[0-9a-f]{64}$/.test(value);
+}

@@ -1,0 +1,90 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import type Koa from 'koa';
+import request from 'supertest';
+import { createApp } from '../../src/api/app';
+import { postgresCheck, temporalCheck } from '../../src/api/readiness';
+import { createKnex } from '../../src/db/knex';
+import { embeddedDatabaseUrl } from '../../src/dev/embedded-postgres';
+import { createLogger } from '../../src/logger';
+import { freePort } from '../support/free-port';
+import { PostgresProcess } from '../support/postgres-process';
+import { connectTestTemporal } from '../support/temporal';
+
+describe('GET /api/ready/', () => {
+  let root: string;
+  let postgres: PostgresProcess;
+  let temporal: Awaited<ReturnType<typeof connectTestTemporal>>;
+  let knex: ReturnType<typeof createKnex>;
+  let app: Koa;
+
+  beforeAll(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'roundhouse-ready-'));
+    await fs.chmod(root, 0o755);
+    const port = await freePort();
+    // A Postgres of this test's own: stopping the run's shared one would break the other test files.
+    postgres = new PostgresProcess(path.join(root, 'pg'), port);
+    await postgres.start();
+    temporal = await connectTestTemporal();
+    knex = createKnex({ url: embeddedDatabaseUrl(port, 'postgres'), poolMax: 2 });
+    app = createApp({
+      logger: createLogger('error'),
+      readinessChecks: {
+        postgres: postgresCheck(knex),
+        temporal: temporalCheck(temporal.connection, temporal.namespace),
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await knex.destroy();
+    await postgres.stop();
+    await temporal.close();
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('when Postgres stops, answers 503 naming it, and 200 again once it is back', async () => {
+    const ready = await request(app.callback()).get('/api/ready/');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ status: 'ready', checks: { postgres: { ok: true }, temporal: { ok: true } } });
+
+    await postgres.stop();
+    const down = await request(app.callback()).get('/api/ready/');
+    expect(down.status).toBe(503);
+    expect(down.headers['retry-after']).toBe('5');
+    expect(down.body).toMatchObject({
+      code: 'not_ready',
+      detail: 'Not ready: postgres unreachable.',
+      checks: { postgres: { ok: false }, temporal: { ok: true } },
+    });
+
+    await postgres.start();
+    const back = await request(app.callback()).get('/api/ready');
+    expect(back.status).toBe(200);
+  });
+
+  it('when Temporal is unreachable, answers 503 naming it', async () => {
+    const nowhere = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
+    const isolated = createApp({
+      logger: createLogger('error'),
+      readinessChecks: { postgres: postgresCheck(knex), temporal: temporalCheck(nowhere, temporal.namespace) },
+    });
+    const down = await request(isolated.callback()).get('/api/ready/');
+    await nowhere.close();
+    expect(down.status).toBe(503);
+    expect(down.body).toMatchObject({
+      detail: 'Not ready: temporal unreachable.',
+      checks: { postgres: { ok: true }, temporal: { ok: false } },
+    });
+  });
+
+  it('answers GET /api/health/ with 200 whatever the dependencies say', async () => {
+    await expect(request(app.callback()).get('/api/health/')).resolves.toMatchObject({
+      status: 200,
+      body: { status: 'ok' },
+    });
+    await expect(request(app.callback()).get('/api/health')).resolves.toMatchObject({ status: 200 });
+  });
+});

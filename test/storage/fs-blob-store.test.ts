@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { FsBlobStore } from '../../src/storage/fs-blob-store';
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+async function* chunksOf(bytes: Buffer, size: number): AsyncIterable<Uint8Array> {
+  for (let offset = 0; offset < bytes.length; offset += size) {
+    yield bytes.subarray(offset, offset + size);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) {
+    out.push(item);
+  }
+  return out;
+}
+
+describe('FsBlobStore', () => {
+  let root: string;
+  let store: FsBlobStore;
+
+  beforeEach(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'roundhouse-blobs-'));
+    store = new FsBlobStore(root);
+  });
+
+  afterEach(async () => {
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('when the same bytes are written twice, both get the SHA-256 digest and one blob is stored', async () => {
+    const bytes = randomBytes(100_000);
+    const first = await store.put(bytes);
+    const second = await store.put(chunksOf(bytes, 7_000));
+    expect(first).toEqual({ digest: sha256(bytes), size: bytes.length });
+    expect(second).toEqual(first);
+    expect(await collect(store.list())).toHaveLength(1);
+    expect((await store.readAll(first.digest)).equals(bytes)).toBe(true);
+    expect(await fs.readdir(path.join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('when many writers store the same and different bytes at once, every blob is whole under its digest', async () => {
+    const shared = randomBytes(300_000);
+    const others = Array.from({ length: 5 }, () => randomBytes(200_000));
+    const inputs = [...Array.from({ length: 10 }, () => shared), ...others];
+    const refs = await Promise.all(inputs.map((bytes) => store.put(chunksOf(bytes, 16_384))));
+    refs.forEach((ref, i) => expect(ref.digest).toBe(sha256(inputs[i] ?? Buffer.alloc(0))));
+    const listed = await collect(store.list());
+    expect(listed.map((b) => b.digest).sort()).toEqual([...new Set(refs.map((r) => r.digest))].sort());
+    for (const blob of listed) {
+      expect(sha256(await store.readAll(blob.digest))).toBe(blob.digest);
+    }
+    const stream = await store.read(refs[0]?.digest ?? '');
+    const streamed: Buffer[] = [];
+    for await (const chunk of stream) {
+      streamed.push(chunk as Buffer);
+    }
+    expect(Buffer.concat(streamed).equals(shared)).toBe(true);
+  });
+
+  it('when a writer process is killed mid-write, nothing appears under a digest and the partial file is swept', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, '../support/slow-blob-writer.ts'), root],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    await new Promise<void>((resolve, reject) => {
+      let seen = 0;
+      child.stdout.on('data', (chunk: Buffer) => {
+        seen += chunk.toString().split('progress').length - 1;
+        if (seen >= 5) {
+          resolve();
+        }
+      });
+      child.once('exit', () => reject(new Error('writer exited before it was killed')));
+    });
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+
+    expect(await collect(store.list())).toEqual([]);
+    const partials = await fs.readdir(path.join(root, 'tmp'));
+    expect(partials).toHaveLength(1);
+    expect(await store.removeStaleTemporaryFiles(new Date(0))).toBe(0);
+    expect(await store.removeStaleTemporaryFiles(new Date(Date.now() + 1_000))).toBe(1);
+    expect(await fs.readdir(path.join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('when a blob is absent or the digest is malformed, reading it answers not_found', async () => {
+    await expect(store.read('0'.repeat(64))).rejects.toMatchObject({ code: 'not_found', status: 404 });
+    await expect(store.readAll('../../etc/passwd')).rejects.toMatchObject({ code: 'not_found' });
+    expect(await store.stat('../x')).toBeUndefined();
+    expect(await store.delete('../x')).toBe(false);
+  });
+});

@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import knexFactory, { type Knex } from 'knex';
+import { createKnex } from '../../src/db/knex';
+import { testEnv } from './test-env';
+
+/** A knex instance on the migrated test database; destroy it in afterAll. */
+export function createTestKnex(): Knex {
+  return createKnex({ url: testEnv('databaseUrl'), poolMax: 5 });
+}
+
+/** Creates an empty database of its own on the test server, for tests that migrate or break it. */
+export async function createScratchDatabase(): Promise<{ knex: Knex; drop(): Promise<void> }> {
+  const name = `scratch_${randomBytes(6).toString('hex')}`;
+  const adminUrl = testEnv('adminDatabaseUrl');
+  const admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
+  await admin.raw('CREATE DATABASE ??', [name]);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const knex = createKnex({ url: url.toString(), poolMax: 2 });
+  return {
+    knex,
+    drop: async () => {
+      await knex.destroy();
+      await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name]);
+      await admin.destroy();
+    },
+  };
+}

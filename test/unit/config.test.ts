@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config';
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      return err.problems;
+    }
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('when nothing is set, runs everything embedded on the defaults', () => {
+    const config = loadConfig({});
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 8000 });
+    expect(config.db.url).toBeUndefined();
+    expect(config.db.embedded).toEqual({ port: 54329, dataDir: path.resolve('.roundhouse', 'postgres') });
+    expect(config.temporal).toMatchObject({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'roundhouse-training',
+      searchAttributes: {
+        TrainingState: 'Keyword',
+        TrainingRound: 'Int',
+        TrainingActor: 'Keyword',
+        AggregationMethod: 'Keyword',
+      },
+    });
+    expect(config.temporal.devServer).toMatchObject({ port: 7233, uiPort: 8233 });
+    expect(config.temporal.devServer?.dbPath).toBe(path.resolve('.roundhouse', 'temporal.sqlite'));
+    expect(config.blobs.dir).toBe(path.resolve('.roundhouse', 'blobs'));
+    expect(Object.isFrozen(config.temporal)).toBe(true);
+  });
+
+  it('when DATABASE_URL and TEMPORAL_ADDRESS are set, uses them and starts nothing embedded', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u:p@db.internal:5432/fl',
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_TASK_QUEUE: 'fl-prod',
+    });
+    expect(config.db).toMatchObject({ url: 'postgres://u:p@db.internal:5432/fl', embedded: undefined });
+    expect(config.temporal).toMatchObject({
+      address: 'temporal.internal:7233',
+      taskQueue: 'fl-prod',
+      devServer: undefined,
+    });
+  });
+
+  it('when several variables are wrong, reports every problem at once', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://localhost/db',
+      TEMPORAL_ADDRESS: 'no-port',
+      LOG_LEVEL: 'loud',
+    });
+    expect(problems).toHaveLength(4);
+    expect(problems.join('\n')).toEqual(expect.stringContaining('env PORT'));
+    expect(problems.join('\n')).toEqual(expect.stringContaining('env DATABASE_URL'));
+    expect(problems.join('\n')).toEqual(expect.stringContaining('env TEMPORAL_ADDRESS'));
+    expect(problems.join('\n')).toEqual(expect.stringContaining('env LOG_LEVEL'));
+  });
+
+  it('when temporal.yaml is invalid, names the file and each field alongside the environment problems', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roundhouse-config-'));
+    const file = path.join(dir, 'temporal.yaml');
+    fs.writeFileSync(
+      file,
+      [
+        'address: 127.0.0.1:7233',
+        'namespace: default',
+        'taskQueue: q',
+        'devServer: { ip: 127.0.0.1, port: 70000, uiPort: 8233, dbFile: t.db, logLevel: warn }',
+        'searchAttributes: { TrainingRound: Integer }',
+        'dynamicConfig: {}',
+        'surprise: true',
+      ].join('\n'),
+    );
+    const problems = problemsOf({ ROUNDHOUSE_TEMPORAL_CONFIG: file, PORT: '-1' });
+    fs.rmSync(dir, { recursive: true });
+    expect(problems).toHaveLength(4);
+    expect(problems.filter((p) => p.startsWith(file))).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/devServer\.port/);
+    expect(problems.join('\n')).toMatch(/searchAttributes\.TrainingRound/);
+    expect(problems.join('\n')).toMatch(/surprise/);
+  });
+
+  it('when temporal.yaml is missing, says so', () => {
+    expect(problemsOf({ ROUNDHOUSE_TEMPORAL_CONFIG: '/nonexistent/temporal.yaml' })).toEqual([
+      expect.stringContaining('/nonexistent/temporal.yaml'),
+    ]);
+  });
+});
