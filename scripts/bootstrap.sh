@@ -11,8 +11,10 @@ say() { echo "roundhouse: $*" >&2; }
 export ONNXRUNTIME_NODE_INSTALL=skip
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund
+  # Not `npm ci`: the registry here lacks some other-OS optional packages, which npm then leaves out of the lock
+  # and `npm ci` refuses as out of sync. `npm install` follows the lock all the same.
+  say "installing npm dependencies (npm install)"
+  npm install --no-audit --no-fund
 fi
 
 find_temporal() {

