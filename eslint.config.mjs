@@ -25,7 +25,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.mjs', 'test/support/*.mjs'] } },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.mjs', 'src/workflows/lint-check-virtual.ts'] } },
     },
     plugins: { 'import-x': importX },
     rules: {
