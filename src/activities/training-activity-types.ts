@@ -1,0 +1,39 @@
+import type { TrainingSettings, UploadSubmission } from '../workflows/training/definitions';
+
+/** Notification types the workflow sends; the values are the reference's. */
+export type TrainingNotificationType =
+  'TRAINING_START' | 'UPDATE_ROUND_START' | 'MODEL_TEST_ROUND' | 'TRAINING_FINISHED' | 'CLIENT_REMOVED';
+
+/** One notification to several receivers. */
+export interface SendNotificationsInput {
+  trainingId: string;
+  type: TrainingNotificationType;
+  receivers: string[];
+  body: Record<string, unknown>;
+}
+
+/** Receivers whose endpoint still failed after every retry (clients without an endpoint pull and never fail). */
+export interface SendNotificationsResult {
+  undeliverable: string[];
+}
+
+/** The training states the workflow records, as the reference's one-letter codes. */
+export type RecordedTrainingState = 'O' | 'C' | 'E';
+
+/** The activities the training workflow calls; `createActivities` implements them over the database, blobs and HTTP. */
+export interface TrainingActivities {
+  /** Reads the training and its options; the history keeps what it returns. */
+  loadTrainingSettings(trainingId: string): Promise<TrainingSettings>;
+  /** Persists the training's state (and the reason, for ERROR). */
+  recordTrainingState(input: { trainingId: string; state: RecordedTrainingState; error?: string }): Promise<void>;
+  /** Stores and pushes a notification to each receiver, with a timeout and retries per receiver. */
+  sendNotifications(input: SendNotificationsInput): Promise<SendNotificationsResult>;
+  /** Aggregates the round's updates into the next version of the global model; returns its round and digest. */
+  aggregateRound(input: {
+    trainingId: string;
+    round: number;
+    updates: UploadSubmission[];
+  }): Promise<{ round: number; weightsDigest: string }>;
+  /** Removes a client from the training's participants in the database. */
+  removeParticipant(input: { trainingId: string; clientId: string; reason: string }): Promise<void>;
+}

@@ -1,0 +1,103 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Search attributes every training workflow keeps current (registered from temporal.yaml). */
+export const TRAINING_STATE = defineSearchAttributeKey('TrainingState', SearchAttributeType.KEYWORD);
+export const TRAINING_ROUND = defineSearchAttributeKey('TrainingRound', SearchAttributeType.INT);
+export const TRAINING_ACTOR = defineSearchAttributeKey('TrainingActor', SearchAttributeType.KEYWORD);
+export const AGGREGATION_METHOD = defineSearchAttributeKey('AggregationMethod', SearchAttributeType.KEYWORD);
+
+/** The workflow id of a training: one workflow per training, named after it. */
+export function trainingWorkflowId(trainingId: string): string {
+  return `training-${trainingId}`;
+}
+
+/** What the workflow needs to know about its training, loaded once by an activity (so history holds it). */
+export interface TrainingSettings {
+  trainingId: string;
+  modelId: string;
+  actorId: string;
+  participants: string[];
+  /** The global model's round when the training starts. */
+  startRound: number;
+  /** Aggregations to run, counted from round 0 as the reference does (at least one round always runs). */
+  targetNumUpdates: number;
+  aggregationMethod: string;
+  skipModelTests: boolean;
+  roundTimeoutMs: number;
+  testTimeoutMs: number;
+  /** Updates needed to aggregate at the deadline; undefined means every participant. */
+  minClients: number | undefined;
+  minFraction: number | undefined;
+  /** Sent to clients in every round-start body (FedProx). */
+  proximalMu: number | undefined;
+}
+
+/** Upload phases, as the `uploads` table names them. */
+export type UploadPhase = 'update' | 'test';
+
+/** An upload already stored durably (blob and row) by the API, handed to the workflow. */
+export interface UploadSubmission {
+  clientId: string;
+  round: number;
+  phase: UploadPhase;
+  uploadId: string;
+  /** Sample size of an update; the aggregation weights it. */
+  sampleSize?: number;
+}
+
+/** The workflow's answer to an accepted upload. */
+export interface UploadAccepted {
+  accepted: true;
+  round: number;
+  phase: UploadPhase;
+  /** Uploads of this phase and round received so far, this one included. */
+  received: number;
+  expected: number;
+}
+
+/** Where a training stands, for the API and the Web UI. */
+export interface TrainingStatus {
+  trainingId: string;
+  phase: TrainingPhase;
+  round: number;
+  participants: string[];
+  received: string[];
+  missing: string[];
+  /** ISO time when the current wait ends; null when nothing is awaited. */
+  deadline: string | null;
+  extended: boolean;
+  leftOut: Record<string, string[]>;
+}
+
+/** What the workflow is doing. */
+export type TrainingPhase = 'STARTING' | 'UPDATE' | 'AGGREGATING' | 'TEST' | 'FINISHED' | 'FAILED';
+
+/** Why a client leaves a training. */
+export interface RemoveClientRequest {
+  clientId: string;
+  reason: string;
+}
+
+/** Error codes the workflow answers with (`ApplicationFailure.type`); the API maps them to HTTP. */
+export const TrainingErrorCode = {
+  WRONG_ROUND: 'wrong_round',
+  WRONG_PHASE: 'wrong_phase',
+  NOT_PARTICIPANT: 'not_participant',
+  SLOT_FILLED: 'slot_filled',
+  INVALID_UPLOAD: 'invalid_upload',
+  BELOW_QUORUM: 'below_quorum',
+  NO_PARTICIPANTS: 'no_participants',
+} as const;
+
+/** Hands a stored upload to the workflow; the validator refuses a wrong round or phase, a stranger, a filled slot. */
+export const submitUploadUpdate = defineUpdate<UploadAccepted, [UploadSubmission]>('submitUploadUpdate');
+/** Removes a client from the training; the current round stops waiting for it at once. */
+export const removeClientSignal = defineSignal<[RemoveClientRequest]>('removeClientSignal');
+/** The training's round, phase, who has and has not uploaded, and the deadline. */
+export const trainingStatusQuery = defineQuery<TrainingStatus>('trainingStatusQuery');
+
+/** The Update id of an upload: derived from its slot, so a retried upload is the same Update. */
+export function uploadUpdateId(trainingId: string, round: number, clientId: string, phase: UploadPhase): string {
+  return `upload:${trainingId}:${round}:${clientId}:${phase}`;
+}

@@ -1,0 +1,69 @@
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import {
+  TrainingErrorCode,
+  type TrainingStatus,
+  type UploadSubmission,
+  removeClientSignal,
+  submitUploadUpdate,
+  trainingStatusQuery,
+} from './definitions';
+import type { TrainingState } from './training-state';
+
+/** Where the handlers find the state once the workflow has loaded its settings. */
+export interface StateSlot {
+  /** Gives the handlers the state; removals signalled before it existed are applied now. */
+  attach(state: TrainingState): TrainingState;
+}
+
+/**
+ * Installs the Update, Signal and Query handlers. Called before the workflow's first await, so no message finds it
+ * without them: until the state is attached the status says STARTING, uploads are refused as out of phase and
+ * removals are kept to be applied on attach.
+ */
+export function installHandlers(trainingId: string): StateSlot {
+  let state: TrainingState | undefined;
+  const pendingRemovals: string[] = [];
+  setHandler(submitUploadUpdate, (upload) => ready(state).accept(upload), {
+    validator: (upload: UploadSubmission) => ready(state).validate(upload),
+  });
+  setHandler(removeClientSignal, ({ clientId }) => {
+    if (state) {
+      state.remove(clientId);
+    } else {
+      pendingRemovals.push(clientId);
+    }
+  });
+  setHandler(trainingStatusQuery, () => state?.status() ?? startingStatus(trainingId));
+  return {
+    attach: (attached) => {
+      state = attached;
+      pendingRemovals.forEach((clientId) => attached.remove(clientId));
+      return attached;
+    },
+  };
+}
+
+function ready(state: TrainingState | undefined): TrainingState {
+  if (!state) {
+    throw ApplicationFailure.create({
+      type: TrainingErrorCode.WRONG_PHASE,
+      message: 'The training is still starting; try again shortly.',
+      nonRetryable: true,
+    });
+  }
+  return state;
+}
+
+function startingStatus(trainingId: string): TrainingStatus {
+  return {
+    trainingId,
+    phase: 'STARTING',
+    round: 0,
+    participants: [],
+    received: [],
+    missing: [],
+    deadline: null,
+    extended: false,
+    leftOut: {},
+  };
+}

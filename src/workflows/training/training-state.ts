@@ -1,0 +1,171 @@
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  type TrainingPhase,
+  type TrainingSettings,
+  type TrainingStatus,
+  TrainingErrorCode,
+  type UploadAccepted,
+  type UploadSubmission,
+} from './definitions';
+
+/** What continue-as-new carries to the next run: small numbers and ids only, never model bytes. */
+export interface CarriedTrainingState {
+  settings: TrainingSettings;
+  round: number;
+  participants: string[];
+  leftOut: Record<string, string[]>;
+}
+
+/**
+ * The state of one training's workflow: its participants, the current round and phase, and the uploads received
+ * for the slot being waited on. Messages change it only through `accept` (an Update, after `validate` ran
+ * synchronously) and `remove` (a Signal); the main loop reads it through `allArrived` and `quorum`. Handlers never
+ * await while they change it, so no lock is needed: each runs to completion within one activation.
+ */
+export class TrainingState {
+  phase: TrainingPhase = 'STARTING';
+  round: number;
+  participants: string[];
+  extended = false;
+  deadlineMs: number | null = null;
+  readonly leftOut: Record<string, string[]>;
+  private received = new Map<string, UploadSubmission>();
+  private waitingFor: UploadSubmission['phase'] | null = null;
+
+  constructor(
+    readonly settings: TrainingSettings,
+    carried?: CarriedTrainingState,
+  ) {
+    this.round = carried?.round ?? settings.startRound;
+    this.participants = [...(carried?.participants ?? settings.participants)];
+    this.leftOut = { ...(carried?.leftOut ?? {}) };
+  }
+
+  /** Starts waiting for one upload per participant in `phase` of the current round, until `deadlineMs`. */
+  beginWait(phase: 'UPDATE' | 'TEST', deadlineMs: number): void {
+    this.phase = phase;
+    this.waitingFor = phase === 'UPDATE' ? 'update' : 'test';
+    this.received = new Map();
+    this.deadlineMs = deadlineMs;
+    this.extended = false;
+  }
+
+  /** Ends the wait; uploads arriving now are refused as out of phase. */
+  endWait(phase: TrainingPhase): UploadSubmission[] {
+    const uploads = [...this.received.values()].sort((a, b) => (a.clientId < b.clientId ? -1 : 1));
+    this.phase = phase;
+    this.waitingFor = null;
+    this.deadlineMs = null;
+    return uploads;
+  }
+
+  /** The Update validator: synchronous, so a refusal writes nothing to history. */
+  validate(upload: UploadSubmission): void {
+    if (!this.participants.includes(upload.clientId)) {
+      throw failure(
+        TrainingErrorCode.NOT_PARTICIPANT,
+        `User ${upload.clientId} is not a participant of this training.`,
+      );
+    }
+    if (this.waitingFor !== upload.phase) {
+      throw failure(
+        TrainingErrorCode.WRONG_PHASE,
+        `The training is not waiting for ${upload.phase === 'update' ? 'model updates' : 'test metrics'} now (phase ${this.phase}).`,
+      );
+    }
+    if (upload.round !== this.round) {
+      throw failure(
+        TrainingErrorCode.WRONG_ROUND,
+        `Wrong round: the training is in round ${this.round}, not ${upload.round}.`,
+      );
+    }
+    if (this.received.has(upload.clientId)) {
+      throw failure(
+        TrainingErrorCode.SLOT_FILLED,
+        `An upload for round ${this.round} was already received from this client.`,
+      );
+    }
+    if (upload.phase === 'update' && !(Number.isInteger(upload.sampleSize) && (upload.sampleSize ?? 0) > 0)) {
+      throw failure(TrainingErrorCode.INVALID_UPLOAD, 'An update needs a positive integer sample_size.');
+    }
+  }
+
+  /** Records a validated upload. */
+  accept(upload: UploadSubmission): UploadAccepted {
+    this.received.set(upload.clientId, upload);
+    return {
+      accepted: true,
+      round: upload.round,
+      phase: upload.phase,
+      received: this.received.size,
+      expected: this.participants.length,
+    };
+  }
+
+  /** Removes a client; returns whether it was a participant. Its upload in the current wait no longer counts. */
+  remove(clientId: string): boolean {
+    if (!this.participants.includes(clientId)) {
+      return false;
+    }
+    this.participants = this.participants.filter((id) => id !== clientId);
+    this.received.delete(clientId);
+    return true;
+  }
+
+  /** True once every current participant has uploaded for the current wait. */
+  allArrived(): boolean {
+    return this.participants.every((id) => this.received.has(id));
+  }
+
+  /** How many updates a round needs to aggregate at its deadline. */
+  quorum(): number {
+    const { minClients, minFraction } = this.settings;
+    const wanted =
+      minClients ??
+      (minFraction === undefined ? this.participants.length : Math.ceil(minFraction * this.participants.length));
+    return Math.max(1, wanted);
+  }
+
+  /** Uploads received in the current wait. */
+  receivedCount(): number {
+    return this.received.size;
+  }
+
+  /** Notes who was left out of the current round's aggregation. */
+  recordLeftOut(): string[] {
+    const missing = this.participants.filter((id) => !this.received.has(id));
+    if (missing.length > 0) {
+      this.leftOut[String(this.round)] = missing;
+    }
+    return missing;
+  }
+
+  /** The status the query answers. */
+  status(): TrainingStatus {
+    return {
+      trainingId: this.settings.trainingId,
+      phase: this.phase,
+      round: this.round,
+      participants: [...this.participants],
+      received: [...this.received.keys()].sort(),
+      missing: this.waitingFor ? this.participants.filter((id) => !this.received.has(id)) : [],
+      deadline: this.deadlineMs === null ? null : new Date(this.deadlineMs).toISOString(),
+      extended: this.extended,
+      leftOut: { ...this.leftOut },
+    };
+  }
+
+  /** What continue-as-new carries forward (only between rounds, when no upload is awaited). */
+  carry(): CarriedTrainingState {
+    return {
+      settings: this.settings,
+      round: this.round,
+      participants: [...this.participants],
+      leftOut: { ...this.leftOut },
+    };
+  }
+}
+
+function failure(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}

@@ -1,0 +1,103 @@
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { TrainingActivities } from '../../activities/training-activity-types';
+import { installHandlers } from './handlers';
+import { publish } from './publish';
+import { notify, runRound, type RoundContext } from './round';
+import { type CarriedTrainingState, TrainingState } from './training-state';
+
+const acts = proxyActivities<TrainingActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+
+/** Input of a training workflow: the training id; continue-as-new adds the carried state. */
+export interface TrainingWorkflowInput {
+  trainingId: string;
+  carried?: CarriedTrainingState;
+  /** Test-only: continue as new after this many rounds in one run, whatever Temporal suggests. */
+  roundsPerRun?: number;
+}
+
+/**
+ * One training, from TRAINING_START to TRAINING_FINISHED: per round, a deadline-bounded wait for updates,
+ * aggregation, and a deadline-bounded wait for test metrics, until `targetNumUpdates` aggregations are done.
+ */
+export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ round: number }> {
+  const slot = installHandlers(input.trainingId);
+  const settings = input.carried?.settings ?? (await acts.loadTrainingSettings(input.trainingId));
+  const state = slot.attach(new TrainingState(settings, input.carried));
+  const ctx: RoundContext = { state, acts, publish: () => publish(state) };
+  let finished: boolean;
+  try {
+    if (!input.carried) {
+      await acts.recordTrainingState({ trainingId: settings.trainingId, state: 'O' });
+      await notify(ctx, 'TRAINING_START', state.participants, { global_model_uuid: settings.modelId });
+    }
+    finished = await runRounds(ctx, input.roundsPerRun);
+    if (finished) {
+      await finish(ctx);
+    }
+  } catch (err) {
+    return fail(ctx, err);
+  }
+  await condition(allHandlersFinished);
+  if (!finished) {
+    return continueAsNew<typeof trainingWorkflow>({ ...input, carried: state.carry() });
+  }
+  return { round: state.round };
+}
+
+/** Runs rounds until the target is reached (true) or this run should hand over to a new one (false). */
+async function runRounds(ctx: RoundContext, roundsPerRun: number | undefined): Promise<boolean> {
+  const { state } = ctx;
+  let rounds = 0;
+  do {
+    await runRound(ctx);
+    rounds += 1;
+    const suggested = workflowInfo().continueAsNewSuggested;
+    if (state.round < state.settings.targetNumUpdates && (suggested || rounds === roundsPerRun)) {
+      return false;
+    }
+  } while (state.round < state.settings.targetNumUpdates);
+  return true;
+}
+
+async function finish(ctx: RoundContext): Promise<void> {
+  const { state } = ctx;
+  const { settings } = state;
+  state.endWait('FINISHED');
+  publish(state);
+  await acts.recordTrainingState({ trainingId: settings.trainingId, state: 'C' });
+  const receivers = [...new Set([...state.participants, settings.actorId])];
+  await notify(ctx, 'TRAINING_FINISHED', receivers, { global_model_uuid: settings.modelId });
+}
+
+/** Records ERROR with the reason and fails the workflow; a cancellation (the training was deleted) records nothing. */
+async function fail(ctx: RoundContext, err: unknown): Promise<never> {
+  if (isCancellation(err)) {
+    throw err;
+  }
+  const { state } = ctx;
+  state.endWait('FAILED');
+  publish(state);
+  const reason = reasonOf(err);
+  await acts.recordTrainingState({ trainingId: state.settings.trainingId, state: 'E', error: reason });
+  throw err instanceof ApplicationFailure ? err : ApplicationFailure.create({ message: reason, nonRetryable: true });
+}
+
+/** The innermost message: an activity's failure arrives wrapped as "Activity task failed". */
+function reasonOf(err: unknown): string {
+  let current: unknown = err;
+  while (current instanceof Error && current.cause instanceof Error) {
+    current = current.cause;
+  }
+  return current instanceof Error ? current.message : String(current);
+}

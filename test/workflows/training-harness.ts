@@ -1,0 +1,116 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { SendNotificationsInput, TrainingActivities } from '../../src/activities/training-activity-types';
+import {
+  type TrainingSettings,
+  type TrainingStatus,
+  type UploadPhase,
+  submitUploadUpdate,
+  trainingStatusQuery,
+  uploadUpdateId,
+} from '../../src/workflows/training/definitions';
+
+/** Settings for a workflow test: three clients, two rounds, short deadlines. */
+export function testSettings(overrides: Partial<TrainingSettings> = {}): TrainingSettings {
+  return {
+    trainingId: `t-${Math.random().toString(36).slice(2)}`,
+    modelId: 'model-1',
+    actorId: 'actor',
+    participants: ['client-a', 'client-b', 'client-c'],
+    startRound: 0,
+    targetNumUpdates: 2,
+    aggregationMethod: 'FedAvg',
+    skipModelTests: false,
+    roundTimeoutMs: 60_000,
+    testTimeoutMs: 60_000,
+    minClients: undefined,
+    minFraction: undefined,
+    proximalMu: undefined,
+    ...overrides,
+  };
+}
+
+/** What the fake activities saw. */
+export interface ActivityCalls {
+  states: Array<{ state: string; error?: string }>;
+  notifications: SendNotificationsInput[];
+  aggregations: Array<{ round: number; clients: string[]; sampleSizes: number[] }>;
+  removed: Array<{ clientId: string; reason: string }>;
+}
+
+/** In-memory activities: the workflow's logic is tested here; the real activities have their own tests. */
+export function fakeActivities(
+  settings: TrainingSettings,
+  undeliverable: ReadonlySet<string> = new Set(),
+): { calls: ActivityCalls; activities: TrainingActivities } {
+  const calls: ActivityCalls = { states: [], notifications: [], aggregations: [], removed: [] };
+  const activities: TrainingActivities = {
+    loadTrainingSettings: () => Promise.resolve(settings),
+    recordTrainingState: ({ state, error }) => {
+      calls.states.push(error === undefined ? { state } : { state, error });
+      return Promise.resolve();
+    },
+    sendNotifications: (input) => {
+      calls.notifications.push(input);
+      const failed = input.type === 'CLIENT_REMOVED' ? [] : input.receivers.filter((r) => undeliverable.has(r));
+      return Promise.resolve({ undeliverable: failed });
+    },
+    aggregateRound: ({ round, updates }) => {
+      calls.aggregations.push({
+        round,
+        clients: updates.map((u) => u.clientId),
+        sampleSizes: updates.map((u) => u.sampleSize ?? 0),
+      });
+      return Promise.resolve({ round: round + 1, weightsDigest: 'a'.repeat(64) });
+    },
+    removeParticipant: ({ clientId, reason }) => {
+      calls.removed.push({ clientId, reason });
+      return Promise.resolve();
+    },
+  };
+  return { calls, activities };
+}
+
+/** Polls the status query until `predicate` holds (the workflow runs on a real server, so this takes a moment). */
+export async function waitForStatus(
+  handle: WorkflowHandle,
+  predicate: (status: TrainingStatus) => boolean,
+  timeoutMs = 20_000,
+): Promise<TrainingStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await handle.query(trainingStatusQuery);
+    if (predicate(status)) {
+      return status;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`status never matched; last: ${JSON.stringify(status)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Uploads for `clients` once the workflow waits for `phase` in `round`, as the API would after storing them. */
+export async function upload(
+  handle: WorkflowHandle,
+  settings: TrainingSettings,
+  round: number,
+  phase: UploadPhase,
+  clients: string[],
+): Promise<void> {
+  const wanted = phase === 'update' ? 'UPDATE' : 'TEST';
+  await waitForStatus(handle, (s) => s.phase === wanted && s.round === round);
+  for (const clientId of clients) {
+    await handle.executeUpdate(submitUploadUpdate, {
+      args: [
+        {
+          clientId,
+          round,
+          phase,
+          uploadId: `${clientId}-${round}-${phase}`,
+          sampleSize: phase === 'update' ? 1000 : undefined,
+        },
+      ],
+      updateId: uploadUpdateId(settings.trainingId, round, clientId, phase),
+    });
+  }
+}

@@ -1,0 +1,212 @@
+import { type WorkflowHandle, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import {
+  removeClientSignal,
+  submitUploadUpdate,
+  trainingWorkflowId,
+  uploadUpdateId,
+  type TrainingSettings,
+} from '../../src/workflows/training/definitions';
+import { trainingWorkflow } from '../../src/workflows/training/training-workflow';
+import { connectTestTemporal, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+import { type ActivityCalls, fakeActivities, testSettings, upload, waitForStatus } from './training-harness';
+
+describe('trainingWorkflow', () => {
+  let temporal: Awaited<ReturnType<typeof connectTestTemporal>>;
+
+  beforeAll(async () => {
+    temporal = await connectTestTemporal();
+  });
+
+  afterAll(async () => {
+    await temporal.close();
+  });
+
+  /** Runs the workflow on a worker of its own with fake activities while `drive` plays the clients. */
+  async function run<T>(
+    settings: TrainingSettings,
+    drive: (handle: WorkflowHandle<typeof trainingWorkflow>) => Promise<T>,
+    options: { undeliverable?: Set<string>; roundsPerRun?: number } = {},
+  ): Promise<{ calls: ActivityCalls; result: T }> {
+    const taskQueue = uniqueTaskQueue('training');
+    const { calls, activities } = fakeActivities(settings, options.undeliverable);
+    const worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities,
+    });
+    const result = await worker.runUntil(async () => {
+      const handle = await temporal.client.workflow.start(trainingWorkflow, {
+        taskQueue,
+        workflowId: trainingWorkflowId(settings.trainingId),
+        args: [{ trainingId: settings.trainingId, roundsPerRun: options.roundsPerRun }],
+      });
+      return drive(handle);
+    });
+    return { calls, result };
+  }
+
+  it('when every client uploads and tests each round, aggregates twice and completes with the reference notifications', async () => {
+    const settings = testSettings();
+    const clients = settings.participants;
+    const { calls, result } = await run(settings, async (handle) => {
+      for (const round of [0, 1]) {
+        await upload(handle, settings, round, 'update', [...clients].reverse());
+        await upload(handle, settings, round + 1, 'test', clients);
+      }
+      return handle.result();
+    });
+    expect(result).toEqual({ round: 2 });
+    expect(calls.aggregations).toEqual([
+      { round: 0, clients, sampleSizes: [1000, 1000, 1000] },
+      { round: 1, clients, sampleSizes: [1000, 1000, 1000] },
+    ]);
+    expect(calls.notifications.map((n) => [n.type, n.body.round ?? null, n.receivers.length])).toEqual([
+      ['TRAINING_START', null, 3],
+      ['UPDATE_ROUND_START', 0, 3],
+      ['MODEL_TEST_ROUND', 1, 3],
+      ['UPDATE_ROUND_START', 1, 3],
+      ['MODEL_TEST_ROUND', 2, 3],
+      ['TRAINING_FINISHED', null, 4],
+    ]);
+    expect(calls.notifications[1]?.body).toEqual({ round: 0, global_model_uuid: 'model-1' });
+    expect(calls.states).toEqual([{ state: 'O' }, { state: 'C' }]);
+    const description = await temporal.client.workflow.getHandle(trainingWorkflowId(settings.trainingId)).describe();
+    expect(description.searchAttributes).toMatchObject({
+      TrainingState: ['C'],
+      TrainingRound: [2],
+      TrainingActor: ['actor'],
+      AggregationMethod: ['FedAvg'],
+    });
+  });
+
+  it('when an upload names the wrong round, comes from a stranger, or refills a slot, refuses it; an exact retry answers as the first', async () => {
+    const settings = testSettings({ targetNumUpdates: 1, skipModelTests: true });
+    const { result } = await run(settings, async (handle) => {
+      await waitForStatus(handle, (s) => s.phase === 'UPDATE');
+      const send = (clientId: string, round: number, updateId: string): Promise<unknown> =>
+        handle.executeUpdate(submitUploadUpdate, {
+          args: [{ clientId, round, phase: 'update', uploadId: updateId, sampleSize: 10 }],
+          updateId,
+        });
+      const failures: string[] = [];
+      for (const [clientId, round, id] of [
+        ['client-a', 3, 'u1'],
+        ['stranger', 0, 'u2'],
+      ] as const) {
+        await send(clientId, round, id).catch((err: unknown) => {
+          failures.push(
+            err instanceof WorkflowUpdateFailedError ? String((err.cause as { type?: string }).type) : 'other',
+          );
+        });
+      }
+      const slotId = uploadUpdateId(settings.trainingId, 0, 'client-a', 'update');
+      const first = await send('client-a', 0, slotId);
+      const retry = await send('client-a', 0, slotId);
+      await send('client-a', 0, 'another-id').catch((err: unknown) => {
+        failures.push(
+          err instanceof WorkflowUpdateFailedError ? String((err.cause as { type?: string }).type) : 'other',
+        );
+      });
+      await send('client-b', 0, 'b').then(() => send('client-c', 0, 'c'));
+      await handle.result();
+      return { failures, first, retry };
+    });
+    expect(result.failures).toEqual(['wrong_round', 'not_participant', 'slot_filled']);
+    expect(result.retry).toEqual(result.first);
+    expect(result.first).toEqual({ accepted: true, round: 0, phase: 'update', received: 1, expected: 3 });
+  });
+
+  it('when a straggler misses the deadline and the quorum is met, aggregates without it and records it as left out', async () => {
+    const settings = testSettings({ targetNumUpdates: 1, skipModelTests: true, roundTimeoutMs: 1_500, minClients: 2 });
+    const { calls } = await run(settings, async (handle) => {
+      await upload(handle, settings, 0, 'update', ['client-b', 'client-a']);
+      return handle.result();
+    });
+    expect(calls.aggregations).toEqual([{ round: 0, clients: ['client-a', 'client-b'], sampleSizes: [1000, 1000] }]);
+    expect(calls.states.at(-1)).toEqual({ state: 'C' });
+  });
+
+  it('when too few updates arrive even after the one extension, fails to ERROR with the reason stored', async () => {
+    const settings = testSettings({ targetNumUpdates: 1, roundTimeoutMs: 1_000, minFraction: 0.6 });
+    const { calls, result } = await run(settings, async (handle) => {
+      await upload(handle, settings, 0, 'update', ['client-a']);
+      const extended = await waitForStatus(handle, (s) => s.extended);
+      const failure = await handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      return { extended, failure };
+    });
+    expect(result.extended).toMatchObject({
+      phase: 'UPDATE',
+      received: ['client-a'],
+      missing: ['client-b', 'client-c'],
+    });
+    expect(result.failure).toBeInstanceOf(WorkflowFailedError);
+    expect(calls.aggregations).toEqual([]);
+    expect(calls.states.at(-1)).toEqual({
+      state: 'E',
+      error: 'Round 0 ended below quorum: 1 of 2 required updates arrived before the extended deadline.',
+    });
+  });
+
+  it('when a client is removed mid-round, the round stops waiting for it at once', async () => {
+    const settings = testSettings({ targetNumUpdates: 1, skipModelTests: true });
+    const { calls } = await run(settings, async (handle) => {
+      await upload(handle, settings, 0, 'update', ['client-a', 'client-b']);
+      await handle.signal(removeClientSignal, { clientId: 'client-c', reason: 'removed by the actor' });
+      return handle.result();
+    });
+    expect(calls.aggregations).toEqual([{ round: 0, clients: ['client-a', 'client-b'], sampleSizes: [1000, 1000] }]);
+  });
+
+  it('when a notification cannot be delivered, the client leaves the training and the actor gets CLIENT_REMOVED', async () => {
+    const settings = testSettings({ targetNumUpdates: 1, skipModelTests: true, proximalMu: 0.01 });
+    const { calls } = await run(
+      settings,
+      async (handle) => {
+        await upload(handle, settings, 0, 'update', ['client-a', 'client-b']);
+        return handle.result();
+      },
+      { undeliverable: new Set(['client-c']) },
+    );
+    expect(calls.removed).toEqual([
+      { clientId: 'client-c', reason: 'notification TRAINING_START could not be delivered' },
+    ]);
+    const removal = calls.notifications.find((n) => n.type === 'CLIENT_REMOVED');
+    expect(removal).toMatchObject({ receivers: ['actor'], body: { client_uuid: 'client-c' } });
+    const roundStart = calls.notifications.find((n) => n.type === 'UPDATE_ROUND_START');
+    expect(roundStart).toMatchObject({
+      receivers: ['client-a', 'client-b'],
+      body: { round: 0, global_model_uuid: 'model-1', proximal_mu: 0.01 },
+    });
+  });
+
+  it('when it continues as new every round, carries the round and participants and ends with the same result', async () => {
+    const settings = testSettings({ targetNumUpdates: 3, skipModelTests: true });
+    const { calls, result } = await run(
+      settings,
+      async (handle) => {
+        for (const round of [0, 1, 2]) {
+          await upload(handle, settings, round, 'update', settings.participants);
+        }
+        const outcome = await handle.result();
+        const runs: string[] = [];
+        for await (const execution of temporal.client.workflow.list({
+          query: `WorkflowId = '${handle.workflowId}'`,
+        })) {
+          runs.push(execution.runId);
+        }
+        return { outcome, runs };
+      },
+      { roundsPerRun: 1 },
+    );
+    expect(result.outcome).toEqual({ round: 3 });
+    expect(calls.aggregations.map((a) => a.round)).toEqual([0, 1, 2]);
+    expect(calls.notifications.filter((n) => n.type === 'TRAINING_START')).toHaveLength(1);
+    expect(result.runs.length).toBeGreaterThanOrEqual(2);
+  });
+});
