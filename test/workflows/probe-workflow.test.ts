@@ -2,6 +2,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { Worker } from '@temporalio/worker';
 import { finishProbeSignal, probeStateQuery, recordValueSignal } from '../../src/workflows/probe/definitions';
 import { probeWorkflow } from '../../src/workflows/probe/probe-workflow';
+import { maybeRecordHistory } from '../support/histories';
 import { connectTestTemporal, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 
 const TRAINING_STATE = defineSearchAttributeKey('TrainingState', SearchAttributeType.KEYWORD);
@@ -40,7 +41,9 @@ describe('probeWorkflow', () => {
       await handle.signal(recordValueSignal, 'second');
       await expect(handle.query(probeStateQuery)).resolves.toEqual({ values: ['first', 'second'], finished: false });
       await handle.signal(finishProbeSignal);
-      return handle.result();
+      const values = await handle.result();
+      await maybeRecordHistory(handle, 'probeWorkflow-signal-query-v1');
+      return values;
     });
     expect(result).toEqual(['first', 'second']);
 
