@@ -7,6 +7,8 @@ export type TrainingNotificationType =
 /** One notification to several receivers. */
 export interface SendNotificationsInput {
   trainingId: string;
+  /** Names this notification within the training (e.g. `UPDATE_ROUND_START:3`), so a retried send is not doubled. */
+  key: string;
   type: TrainingNotificationType;
   receivers: string[];
   body: Record<string, unknown>;

@@ -40,7 +40,7 @@ function appThrowing(logger: Logger): Koa {
     throw new Error('secret database password in this message');
   });
   router.post('/echo', (ctx) => {
-    ctx.body = ctx.request.body as unknown;
+    ctx.body = ctx.request.body;
   });
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -25,6 +25,7 @@ export async function notify(
   const { settings } = ctx.state;
   const { undeliverable } = await ctx.acts.sendNotifications({
     trainingId: settings.trainingId,
+    key: `${type}:${ctx.state.round}`,
     type,
     receivers,
     body,
@@ -37,6 +38,7 @@ export async function notify(
     await ctx.acts.removeParticipant({ trainingId: settings.trainingId, clientId, reason });
     await ctx.acts.sendNotifications({
       trainingId: settings.trainingId,
+      key: `CLIENT_REMOVED:${clientId}`,
       type: 'CLIENT_REMOVED',
       receivers: [settings.actorId],
       body: { client_uuid: clientId, reason },

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { heartbeat, sleep } from '@temporalio/activity';
+import type { Knex } from 'knex';
+import { findReceivers, type Receiver, recordDelivery, storeNotificationOnce } from '../db/queries/notifications';
+import type { Logger } from '../logger';
+import { deliverNotification } from '../notifications/deliver';
+import type { SendNotificationsInput, SendNotificationsResult } from './training-activity-types';
+
+/** How pushes are made. */
+export interface DeliverySettings {
+  timeoutMs: number;
+  /** Attempts per receiver before it counts as unreachable. */
+  attempts: number;
+  /** Wait before the second attempt; doubled for each further one. */
+  backoffMs: number;
+  /** Pushes in flight at once. */
+  concurrency: number;
+  allowPrivateAddresses: boolean;
+}
+
+/**
+ * The same notification to the same receiver always gets the same id, so an activity retried after a crash finds
+ * what it stored and delivered before instead of pushing it twice.
+ */
+export function notificationId(trainingId: string, key: string, receiverId: string): string {
+  const hex = createHash('sha256').update(`${trainingId}\n${key}\n${receiverId}`).digest('hex');
+  // Formatted as an RFC 9562 version 8 (custom) UUID.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+}
+
+async function mapWithConcurrency<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+/** The notification activity group. */
+export interface NotificationActivities {
+  sendNotifications: (input: SendNotificationsInput) => Promise<SendNotificationsResult>;
+}
+
+/** The notification activity: store each notification, push it where there is an endpoint, report who is unreachable. */
+export function createNotificationActivities(deps: {
+  knex: Knex;
+  logger: Logger;
+  delivery: DeliverySettings;
+}): NotificationActivities {
+  const { knex, logger, delivery } = deps;
+
+  async function pushWithRetries(receiver: Receiver, id: string, payload: Record<string, unknown>): Promise<boolean> {
+    let lastError = '';
+    for (let attempt = 1; attempt <= delivery.attempts; attempt += 1) {
+      try {
+        await deliverNotification({
+          endpoint: receiver.messageEndpoint,
+          notificationId: id,
+          token: receiver.token,
+          payload,
+          timeoutMs: delivery.timeoutMs,
+          allowPrivateAddresses: delivery.allowPrivateAddresses,
+        });
+        await recordDelivery(knex, id, { delivered: true, attempts: attempt, lastError: null });
+        return true;
+      } catch (err) {
+        lastError = err instanceof Error ? err.message : String(err);
+        heartbeat({ receiver: receiver.id, attempt });
+        if (attempt < delivery.attempts) {
+          await sleep(delivery.backoffMs * 2 ** (attempt - 1));
+        }
+      }
+    }
+    await recordDelivery(knex, id, { delivered: false, attempts: delivery.attempts, lastError });
+    logger.warn('notification undeliverable', { notificationId: id, receiver: receiver.id, error: lastError });
+    return false;
+  }
+
+  return {
+    async sendNotifications(input: SendNotificationsInput): Promise<SendNotificationsResult> {
+      const receivers = await findReceivers(knex, input.receivers);
+      const payload = { notification_type: input.type, body: input.body, training_uuid: input.trainingId };
+      const delivered = await mapWithConcurrency(receivers, delivery.concurrency, async (receiver) => {
+        const id = notificationId(input.trainingId, input.key, receiver.id);
+        const stored = await storeNotificationOnce(knex, {
+          id,
+          receiverId: receiver.id,
+          trainingId: input.trainingId,
+          type: input.type,
+          body: input.body,
+          deliveryState: receiver.messageEndpoint ? 'PENDING' : 'PULL',
+        });
+        if (stored.deliveryState !== 'PENDING') {
+          // Delivered by an earlier attempt of this activity, or a pull-only client: nothing to push.
+          return stored.deliveryState !== 'FAILED';
+        }
+        return pushWithRetries(receiver, id, payload);
+      });
+      return { undeliverable: receivers.filter((_, i) => !delivered[i]).map((r) => r.id) };
+    },
+  };
+}

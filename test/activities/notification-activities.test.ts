@@ -1,0 +1,116 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Knex } from 'knex';
+import { createNotificationActivities, notificationId } from '../../src/activities/notification-activities';
+import { Notification } from '../../src/db/models/notification';
+import { createLogger } from '../../src/logger';
+import { buildGlobalModel, buildTraining, buildUser } from '../fixtures/factories';
+import { createTestKnex } from '../support/db';
+
+async function receiver(status: number): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
+  const hits: string[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      hits.push(body);
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    hits,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+describe('sendNotifications activity', () => {
+  let knex: Knex;
+
+  beforeAll(() => {
+    knex = createTestKnex();
+  });
+
+  afterAll(async () => {
+    await knex.destroy();
+  });
+
+  it('when endpoints answer, fail or are absent, stores each delivery state, reports the unreachable, and never pushes twice', async () => {
+    const ok = await receiver(200);
+    const failing = await receiver(500);
+    const actor = await buildUser(knex);
+    const reachable = await buildUser(knex, { messageEndpoint: ok.url });
+    const broken = await buildUser(knex, { messageEndpoint: failing.url });
+    const puller = await buildUser(knex);
+    const training = await buildTraining(knex, actor.id, (await buildGlobalModel(knex, actor.id)).id);
+    const { sendNotifications } = createNotificationActivities({
+      knex,
+      logger: createLogger('error'),
+      delivery: { timeoutMs: 2_000, attempts: 2, backoffMs: 10, concurrency: 4, allowPrivateAddresses: true },
+    });
+    const input = {
+      trainingId: training.id,
+      key: 'UPDATE_ROUND_START:0',
+      type: 'UPDATE_ROUND_START' as const,
+      receivers: [reachable.id, broken.id, puller.id],
+      body: { round: 0, global_model_uuid: training.modelId },
+    };
+    const env = new MockActivityEnvironment();
+    const first = await env.run(sendNotifications, input);
+    expect(first).toEqual({ undeliverable: [broken.id] });
+    expect(ok.hits.map((b) => JSON.parse(b) as unknown)).toEqual([
+      { notification_type: 'UPDATE_ROUND_START', body: input.body, training_uuid: training.id },
+    ]);
+    expect(failing.hits).toHaveLength(2);
+
+    const rows = await Notification.query(knex).where({ trainingId: training.id });
+    const byReceiver = Object.fromEntries(rows.map((r) => [r.receiverId, r]));
+    expect(byReceiver[reachable.id]).toMatchObject({ deliveryState: 'DELIVERED', attempts: 1, lastError: null });
+    expect(byReceiver[broken.id]).toMatchObject({
+      deliveryState: 'FAILED',
+      attempts: 2,
+      lastError: 'The endpoint answered HTTP 500',
+    });
+    expect(byReceiver[puller.id]).toMatchObject({ deliveryState: 'PULL', attempts: 0 });
+    expect(byReceiver[reachable.id]?.id).toBe(notificationId(training.id, input.key, reachable.id));
+
+    // A retried activity (same key) finds its rows: nothing is pushed again and the answer is the same.
+    await expect(env.run(sendNotifications, input)).resolves.toEqual({ undeliverable: [broken.id] });
+    expect(ok.hits).toHaveLength(1);
+    expect(failing.hits).toHaveLength(2);
+    expect(await Notification.query(knex).where({ trainingId: training.id })).toHaveLength(3);
+    await ok.close();
+    await failing.close();
+  });
+
+  it('when private addresses are not allowed, a loopback endpoint is unreachable without any request made', async () => {
+    const ok = await receiver(200);
+    const actor = await buildUser(knex);
+    const local = await buildUser(knex, { messageEndpoint: ok.url });
+    const training = await buildTraining(knex, actor.id, (await buildGlobalModel(knex, actor.id)).id);
+    const { sendNotifications } = createNotificationActivities({
+      knex,
+      logger: createLogger('error'),
+      delivery: { timeoutMs: 2_000, attempts: 1, backoffMs: 10, concurrency: 4, allowPrivateAddresses: false },
+    });
+    const result = await new MockActivityEnvironment().run(sendNotifications, {
+      trainingId: training.id,
+      key: 'TRAINING_START:0',
+      type: 'TRAINING_START',
+      receivers: [local.id],
+      body: { global_model_uuid: training.modelId },
+    });
+    await ok.close();
+    expect(result).toEqual({ undeliverable: [local.id] });
+    expect(ok.hits).toEqual([]);
+    const [row] = await Notification.query(knex).where({ trainingId: training.id });
+    expect(row?.lastError).toMatch(/loopback address 127\.0\.0\.1/);
+  });
+});
