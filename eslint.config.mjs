@@ -25,7 +25,9 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.mjs', 'src/workflows/lint-check-virtual.ts'] } },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', '*.mjs', 'src/workflows/lint-check-virtual.ts'] },
+      },
     },
     plugins: { 'import-x': importX },
     rules: {

@@ -103,7 +103,7 @@ describe('sendNotifications activity', () => {
     const result = await new MockActivityEnvironment().run(sendNotifications, {
       trainingId: training.id,
       key: 'TRAINING_START:0',
-      type: 'TRAINING_START',
+      type: 'TRAINING_START' as const,
       receivers: [local.id],
       body: { global_model_uuid: training.modelId },
     });
