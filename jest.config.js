@@ -5,6 +5,9 @@ const transform = { '^.+\\.ts$': ['@swc/jest'] };
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 60_000,
+  // On 2 cores jest runs every file in band, in its own process: one handle a failing test leaks (a server it never
+  // got to close) would keep CI waiting until its time limit. Tests still close what they open.
+  forceExit: true,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
     {

@@ -8,7 +8,10 @@ import { createLogger } from '../../src/logger';
 import { buildGlobalModel, buildTraining, buildUser } from '../fixtures/factories';
 import { createTestKnex } from '../support/db';
 
-async function receiver(status: number): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
+/** Every receiver a test opened; closed after each test, whether it passed or not. */
+const openServers: http.Server[] = [];
+
+async function receiver(status: number): Promise<{ url: string; hits: string[] }> {
   const hits: string[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
@@ -18,17 +21,10 @@ async function receiver(status: number): Promise<{ url: string; hits: string[]; 
       res.writeHead(status).end();
     });
   });
+  openServers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    hits,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { url: `http://127.0.0.1:${port}/`, hits };
 }
 
 describe('sendNotifications activity', () => {
@@ -40,6 +36,19 @@ describe('sendNotifications activity', () => {
 
   afterAll(async () => {
     await knex.destroy();
+  });
+
+  afterEach(async () => {
+    const servers = openServers.splice(0);
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
   });
 
   it('when endpoints answer, fail or are absent, stores each delivery state, reports the unreachable, and never pushes twice', async () => {
@@ -86,8 +95,6 @@ describe('sendNotifications activity', () => {
     expect(ok.hits).toHaveLength(1);
     expect(failing.hits).toHaveLength(2);
     expect(await Notification.query(knex).where({ trainingId: training.id })).toHaveLength(3);
-    await ok.close();
-    await failing.close();
   });
 
   it('when private addresses are not allowed, a loopback endpoint is unreachable without any request made', async () => {
@@ -107,7 +114,6 @@ describe('sendNotifications activity', () => {
       receivers: [local.id],
       body: { global_model_uuid: training.modelId },
     });
-    await ok.close();
     expect(result).toEqual({ undeliverable: [local.id] });
     expect(ok.hits).toEqual([]);
     const [row] = await Notification.query(knex).where({ trainingId: training.id });

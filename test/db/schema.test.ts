@@ -127,8 +127,10 @@ describe('database schema constraints', () => {
     expect(await knex('metrics').where({ training_id: training.id, key: 'loss' })).toHaveLength(1);
   });
 
-  it('when a user token is not 40 lowercase hex characters, it is refused', async () => {
+  it('when a user token is not 40 lowercase hex characters or the endpoint is not http(s), it is refused', async () => {
     expect(await sqlState(buildUser(knex, { token: 'A'.repeat(40) }))).toBe('23514');
     expect(await sqlState(buildUser(knex, { messageEndpoint: 'ftp://example.org' }))).toBe('23514');
+    expect(await sqlState(buildUser(knex, { messageEndpoint: 'http://client.example:8101/' }))).toBeUndefined();
+    expect(await sqlState(buildUser(knex, { messageEndpoint: 'HTTPS://client.example/notify' }))).toBeUndefined();
   });
 });

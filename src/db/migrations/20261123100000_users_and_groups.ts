@@ -24,8 +24,9 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
   await knex.raw(`ALTER TABLE users ADD CONSTRAINT users_token_format CHECK (token ~ '^[0-9a-f]{40}$')`);
+  // No `?` in the pattern: knex.raw would take it for a binding placeholder.
   await knex.raw(
-    `ALTER TABLE users ADD CONSTRAINT users_message_endpoint_scheme CHECK (message_endpoint = '' OR message_endpoint ~* '^https?://')`,
+    `ALTER TABLE users ADD CONSTRAINT users_message_endpoint_scheme CHECK (message_endpoint = '' OR message_endpoint ~* '^https{0,1}://')`,
   );
 
   await knex.schema.createTable('groups', (t) => {
