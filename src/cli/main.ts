@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
+import { runAggregateCommand } from './aggregate-command';
 import { runApiRole } from './run-api';
 import { runDev } from './run-dev';
 import { runMigrate } from './run-migrate';
@@ -14,6 +15,7 @@ Commands:
   worker     one Temporal worker alone
   migrate    apply pending database migrations (--down rolls all back)
   sweep      remove blobs that no row references
+  aggregate  aggregate ONNX updates offline as a training round would (roundhouse aggregate --help)
 `;
 
 const COMMANDS = {
@@ -31,6 +33,10 @@ function isCommand(name: string): name is keyof typeof COMMANDS {
 /** Entry point of the `roundhouse` binary; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [name = 'dev', ...args] = argv;
+  if (name === 'aggregate') {
+    // Pure computation on files: no configuration, database or Temporal involved.
+    return runAggregateCommand(args);
+  }
   if (name === '--help' || name === 'help' || !isCommand(name)) {
     process.stdout.write(USAGE);
     return name === '--help' || name === 'help' ? 0 : 2;

@@ -1,0 +1,54 @@
+import { numberToBfloat16, numberToFloat16 } from './half-precision';
+import type { FloatDType } from './onnx-schema';
+
+/**
+ * Narrows float64 results to raw_data bytes of `dtype` in place, inside the float64 array's own buffer (each
+ * narrowed value lands at or before the bytes of the value just read), so writing a result allocates nothing.
+ * `values` is consumed: it holds garbage afterwards.
+ */
+export function narrowInPlace(values: Float64Array, dtype: FloatDType): Uint8Array {
+  if (dtype === 'float64') {
+    return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  }
+  if (dtype === 'float32') {
+    const out = new Float32Array(values.buffer, values.byteOffset, values.length);
+    for (let i = 0; i < values.length; i++) {
+      out[i] = values[i] ?? 0;
+    }
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  }
+  const toBits = dtype === 'float16' ? numberToFloat16 : numberToBfloat16;
+  const bits = new Uint16Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < values.length; i++) {
+    bits[i] = toBits(values[i] ?? 0);
+  }
+  return new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
+}
+
+/** Encodes float values as raw_data bytes of `dtype` (round to nearest even) in a new array. */
+export function encodeFloatValues(values: ArrayLike<number>, dtype: FloatDType): Uint8Array {
+  if (dtype === 'float64') {
+    return new Uint8Array(Float64Array.from(values).buffer);
+  }
+  if (dtype === 'float32') {
+    return new Uint8Array(Float32Array.from(values).buffer);
+  }
+  const toBits = dtype === 'float16' ? numberToFloat16 : numberToBfloat16;
+  const bits = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    bits[i] = toBits(values[i] ?? 0);
+  }
+  return new Uint8Array(bits.buffer);
+}
+
+/** The index of the first NaN or infinite value, or -1. */
+export function findNonFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] ?? 0;
+    // x - x is 0 exactly for finite x and NaN for NaN and ±Inf; cheaper than a Number.isFinite call per element.
+    if (value - value !== 0) {
+      return i;
+    }
+  }
+  return -1;
+}

@@ -1,0 +1,75 @@
+import { Writer } from 'protobufjs/minimal';
+import type { InitializerLayout } from './model-summary';
+import type { FieldRecord } from './model-walker';
+import { TensorField, WireType } from './onnx-schema';
+import type { TensorRecord } from './tensor-record';
+
+const RAW_DATA_TAG = (TensorField.RAW_DATA << 3) | WireType.LEN;
+
+/** The protobuf varint encoding of a length. */
+export function encodeVarint(value: number): Uint8Array {
+  return Writer.create().uint32(value).finish();
+}
+
+/** True when new raw bytes of `byteLength` can overwrite the template's raw_data in place (same length, only form). */
+export function canSplice(layout: InitializerLayout, byteLength: number): boolean {
+  return layout.hasRawData && layout.valueFieldsLength === rawFieldLength(byteLength);
+}
+
+/** The TensorProto length after its value fields are replaced by one raw_data field of `byteLength` bytes. */
+function rewrittenPayloadLength(layout: InitializerLayout, byteLength: number): number {
+  return layout.payloadLength - layout.valueFieldsLength + rawFieldLength(byteLength);
+}
+
+/** How many bytes a whole initializer record (tag + length + payload) grows when rewritten. */
+export function recordGrowth(layout: InitializerLayout, byteLength: number): number {
+  if (canSplice(layout, byteLength)) {
+    return 0;
+  }
+  const after = rewrittenPayloadLength(layout, byteLength);
+  return after + encodeVarint(after).length - layout.payloadLength - encodeVarint(layout.payloadLength).length;
+}
+
+/** The record with `bytes` written over its raw_data: every other byte is the template's own (views, no copy). */
+export function spliceRecord(record: FieldRecord, tensor: TensorRecord, bytes: Uint8Array): Uint8Array[] {
+  const raw = tensor.rawData ?? { start: 0, end: 0 };
+  return [record.header, record.payload.subarray(0, raw.start), bytes, record.payload.subarray(raw.end)];
+}
+
+/**
+ * The record with its value fields (typed or raw) dropped and one raw_data field put where the first one stood;
+ * every other field keeps its bytes and order. Only the record's own length prefix changes.
+ */
+export function rewriteRecord(record: FieldRecord, tensor: TensorRecord, bytes: Uint8Array): Uint8Array[] {
+  const raw = [encodeVarint(RAW_DATA_TAG), encodeVarint(bytes.length), bytes];
+  const pieces: Uint8Array[] = [];
+  let at = 0;
+  let inserted = false;
+  for (const span of tensor.valueFields) {
+    pieces.push(record.payload.subarray(at, span.start));
+    if (!inserted) {
+      pieces.push(...raw);
+      inserted = true;
+    }
+    at = span.end;
+  }
+  pieces.push(record.payload.subarray(at));
+  if (!inserted) {
+    pieces.push(...raw);
+  }
+  const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+  return [tagOf(record.header), encodeVarint(length), ...pieces];
+}
+
+function rawFieldLength(byteLength: number): number {
+  return 1 + encodeVarint(byteLength).length + byteLength;
+}
+
+/** The tag bytes at the start of a record header (the length varint follows them). */
+function tagOf(header: Uint8Array): Uint8Array {
+  let end = 0;
+  while ((header[end] ?? 0) >= 0x80) {
+    end++;
+  }
+  return header.subarray(0, end + 1);
+}

@@ -1,0 +1,142 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runAggregateCommand } from '../../../src/cli/aggregate-command';
+import { aggregateFixtures } from './helpers/engine';
+import { CLIENTS, fixture } from './helpers/fixtures';
+
+let dir = '';
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'roundhouse-aggregate-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runAggregateCommand(argv, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+  });
+  return { code, stdout, stderr };
+}
+
+const updates = (model: string): string[] =>
+  CLIENTS.map((c) => `${fixture(`${model}-client-${c.id}.onnx`)}:${c.sampleSize}`);
+
+describe('roundhouse aggregate', () => {
+  it('when given the fixtures, it writes the same bytes as the engine and reports the digest', async () => {
+    const out = join(dir, 'result.onnx');
+    const result = await run(['--method', 'fedavg', '--out', out, fixture('mlp-global-r0.onnx'), ...updates('mlp')]);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^FedAvg of 3 updates \(6000 samples\) -> .*result\.onnx \(sha256 [0-9a-f]{64}\)\n$/);
+    expect(readFileSync(out).equals(Buffer.from(await aggregateFixtures('mlp')))).toBe(true);
+    expect(readdirSync(dir)).toEqual(['result.onnx']);
+  });
+
+  it('when FedProx gets proximal_mu through --param, it aggregates like FedAvg', async () => {
+    const out = join(dir, 'prox.onnx');
+    const argv = [
+      '--method',
+      'FedProx',
+      '--param',
+      'proximal_mu=0.01',
+      '--out',
+      out,
+      fixture('mlp-global-r0.onnx'),
+      ...updates('mlp'),
+    ];
+    expect((await run(argv)).code).toBe(0);
+    expect(readFileSync(out).equals(Buffer.from(await aggregateFixtures('mlp')))).toBe(true);
+  });
+
+  it.each([
+    [['--out', 'x.onnx', 'g.onnx', 'a.onnx:1'], '--method is required'],
+    [['--method', 'fedmedian', '--out', 'x.onnx', 'g.onnx', 'a.onnx:1'], 'unknown method "fedmedian"'],
+    [['--method', 'fedavg', 'g.onnx', 'a.onnx:1'], '--out is required'],
+    [['--method', 'fedavg', '--out', 'x.onnx', 'g.onnx'], 'at least one update'],
+    [['--method', 'fedavg', '--out', 'x.onnx', 'g.onnx', 'a.onnx'], 'must be <path>:<sample size>'],
+    [['--method', 'fedavg', '--out', 'x.onnx', 'g.onnx', 'a.onnx:0'], 'must be <path>:<sample size>'],
+    [['--method', 'fedavg', '--bogus', '--out', 'x.onnx', 'g.onnx', 'a.onnx:3'], "Unknown option '--bogus'"],
+    [['--method', 'fedavg', '--param', 'mu', '--out', 'x', 'g', 'a:1'], '--param "mu" must be name=value'],
+  ])('when run as %j, it is a usage error', async (argv, text) => {
+    const result = await run(argv);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(text);
+    expect(result.stderr).toContain('Usage: roundhouse aggregate');
+  });
+
+  it('when a --param is not one the method takes, it is a usage error before any file is read', async () => {
+    const argv = [
+      '--method',
+      'fedavg',
+      '--param',
+      'proximal_mu=0.1',
+      '--out',
+      join(dir, 'x.onnx'),
+      fixture('mlp-global-r0.onnx'),
+      ...updates('mlp'),
+    ];
+    const result = await run(argv);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('FedAvg has no parameter "proximal_mu"; it takes none');
+  });
+
+  it('when a file is missing, it is a usage error naming it', async () => {
+    const result = await run([
+      '--method',
+      'fedavg',
+      '--out',
+      join(dir, 'x.onnx'),
+      fixture('mlp-global-r0.onnx'),
+      `${join(dir, 'nope.onnx')}:10`,
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('cannot read');
+  });
+
+  it('when an update does not match the global model, it fails with the error code and leaves no file', async () => {
+    const out = join(dir, 'result.onnx');
+    const result = await run([
+      '--method',
+      'fedavg',
+      '--out',
+      out,
+      fixture('mlp-global-r0.onnx'),
+      `${fixture('cnn-client-a.onnx')}:10`,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/update of client ".*cnn-client-a\.onnx": .*\[model_graph_mismatch\]/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('when an update path is a directory, it fails with the I/O error instead of a stack trace', async () => {
+    const argv = ['--method', 'fedavg', '--out', join(dir, 'r.onnx'), fixture('mlp-global-r0.onnx'), `${dir}:5`];
+    const result = await run(argv);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('[EISDIR]');
+  });
+
+  it('when the global model is truncated, it fails saying so', async () => {
+    const cut = join(dir, 'cut.onnx');
+    writeFileSync(cut, readFileSync(fixture('mlp-global-r0.onnx')).subarray(0, 5000));
+    const result = await run([
+      '--method',
+      'fedavg',
+      '--out',
+      join(dir, 'r.onnx'),
+      cut,
+      `${fixture('mlp-client-a.onnx')}:1`,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('global model: the model is truncated');
+  });
+
+  it('when asked for help, it prints the usage and succeeds', async () => {
+    const result = await run(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('--method <method>');
+  });
+});
