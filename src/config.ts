@@ -59,6 +59,18 @@ const envSchema = z.object({
   /** Blobs younger than this are never swept, so an upload between its blob write and its row is safe. */
   ROUNDHOUSE_BLOB_SWEEP_MIN_AGE_SECONDS: z.coerce.number().int().min(0).default(3600),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Largest accepted uploaded file (model, update, preprocessing, SWAG moments), in bytes; beyond it 413. */
+  ROUNDHOUSE_MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(512 * 1024 * 1024),
+  /** Largest accepted JSON or form body (and the non-file fields of a multipart body), in bytes; beyond it 413. */
+  ROUNDHOUSE_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1024 * 1024),
   /** Searched for the `temporal` CLI. */
   PATH: z.string().default(''),
 });
@@ -85,6 +97,8 @@ export interface Config {
   };
   readonly blobs: { readonly dir: string; readonly sweepMinAgeMs: number };
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
+  /** Request size limits of the API. */
+  readonly limits: { readonly uploadBytes: number; readonly bodyBytes: number };
   /** The PATH, searched for the `temporal` CLI. */
   readonly systemPath: string;
 }
@@ -165,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sweepMinAgeMs: e.ROUNDHOUSE_BLOB_SWEEP_MIN_AGE_SECONDS * 1000,
     },
     log: { level: e.LOG_LEVEL },
+    limits: { uploadBytes: e.ROUNDHOUSE_MAX_UPLOAD_BYTES, bodyBytes: e.ROUNDHOUSE_MAX_BODY_BYTES },
     systemPath: e.PATH,
   });
 }

@@ -1,15 +1,26 @@
 import Router from '@koa/router';
 import Koa from 'koa';
+import type { Knex } from 'knex';
+import { findUserByToken, findUserByUsername } from '../db/queries/users';
 import type { Logger } from '../logger';
+import type { BlobStore } from '../storage/blob-store';
 import { errorHandler } from './middleware/error-handler';
 import { requestId } from './middleware/request-id';
 import type { ReadinessCheck } from './readiness';
+import { apiRoutes } from './routes';
 import { healthRoutes } from './routes/health/routes';
+import type { BodyLimits } from './routing/body';
+import { RouteRegistry } from './routing/route-spec';
+import type { TrainingOrchestrator } from './training-orchestrator';
 
 /** Everything the API needs, built by the entry point (or a test) and passed in. */
 export interface AppDeps {
   logger: Logger;
   readinessChecks: Record<string, ReadinessCheck>;
+  knex: Knex;
+  blobs: BlobStore;
+  limits: BodyLimits;
+  orchestrator: TrainingOrchestrator;
 }
 
 /** Builds the Koa app without listening, so tests can drive `app.callback()` directly. */
@@ -22,6 +33,20 @@ export function createApp(deps: AppDeps): Koa {
   const api = new Router({ prefix: '/api' });
   const health = healthRoutes(deps.readinessChecks);
   api.use(health.routes(), health.allowedMethods());
+  const knex = deps.knex;
+  const resources = apiRoutes(
+    {
+      router: new Router(),
+      registry: new RouteRegistry(),
+      limits: deps.limits,
+      authenticator: {
+        findByToken: (token) => findUserByToken(knex, token),
+        findByUsername: (username) => findUserByUsername(knex, username),
+      },
+    },
+    { knex, blobs: deps.blobs, logger: deps.logger, orchestrator: deps.orchestrator },
+  );
+  api.use(resources.routes(), resources.allowedMethods());
   app.use(api.routes());
   app.use(api.allowedMethods());
   return app;

@@ -1,7 +1,8 @@
 import { startApiServer } from '../api/server';
+import { DatabaseTrainingOrchestrator } from '../api/training-orchestrator';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { connectClientToTemporal, connectDatabase, readinessChecks } from './infrastructure';
+import { connectClientToTemporal, connectDatabase, openBlobStore, readinessChecks } from './infrastructure';
 import { stopAll, waitForShutdownSignal } from './shutdown';
 
 /** `roundhouse api`: the HTTP API alone, for as many replicas as the load needs. */
@@ -9,7 +10,14 @@ export async function runApiRole(config: Config, logger: Logger): Promise<void> 
   const knex = connectDatabase(config);
   const connection = connectClientToTemporal(config);
   const api = await startApiServer(
-    { logger, readinessChecks: readinessChecks(config, knex, connection) },
+    {
+      logger,
+      readinessChecks: readinessChecks(config, knex, connection),
+      knex,
+      blobs: openBlobStore(config),
+      limits: config.limits,
+      orchestrator: new DatabaseTrainingOrchestrator(knex),
+    },
     config.http.host,
     config.http.port,
   );

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import knexFactory from 'knex';
 import { startApiServer } from '../api/server';
+import { DatabaseTrainingOrchestrator } from '../api/training-orchestrator';
 import type { Config } from '../config';
 import { ensureDatabase, migrateLatest } from '../db/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from '../dev/embedded-postgres';
@@ -104,7 +105,14 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
     const client = connectClientToTemporal(config);
     stops.unshift(['temporal client', () => client.close()]);
     const api = await startApiServer(
-      { logger, readinessChecks: readinessChecks(config, knex, client) },
+      {
+        logger,
+        readinessChecks: readinessChecks(config, knex, client),
+        knex,
+        blobs: openBlobStore(config),
+        limits: config.limits,
+        orchestrator: new DatabaseTrainingOrchestrator(knex),
+      },
       config.http.host,
       config.http.port,
     );
@@ -121,6 +129,7 @@ function printUrls(config: Config, apiUrl: string, temporalUiUrl: string | undef
     'Roundhouse is running. Ctrl-C stops it.',
     `  API               ${apiUrl}/api/`,
     `  Health            ${apiUrl}/api/health/   readiness ${apiUrl}/api/ready/`,
+    `  OpenAPI           ${apiUrl}/api/schema/   Swagger UI ${apiUrl}/api/schema/swagger-ui/   ReDoc ${apiUrl}/api/schema/redoc/`,
     temporalUiUrl
       ? `  Temporal Web UI   ${temporalUiUrl}/namespaces/${config.temporal.namespace}/workflows`
       : `  Temporal          ${config.temporal.address} (external)`,

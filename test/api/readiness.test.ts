@@ -4,14 +4,29 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type Koa from 'koa';
 import request from 'supertest';
-import { createApp } from '../../src/api/app';
+import type { Knex } from 'knex';
+import { createApp, type AppDeps } from '../../src/api/app';
 import { postgresCheck, temporalCheck } from '../../src/api/readiness';
+import { DatabaseTrainingOrchestrator } from '../../src/api/training-orchestrator';
 import { createKnex } from '../../src/db/knex';
 import { embeddedDatabaseUrl } from '../../src/dev/embedded-postgres';
 import { createLogger } from '../../src/logger';
+import { FsBlobStore } from '../../src/storage/fs-blob-store';
+import { TEST_LIMITS } from '../fixtures/api-app';
 import { freePort } from '../support/free-port';
 import { PostgresProcess } from '../support/postgres-process';
 import { connectTestTemporal } from '../support/temporal';
+
+/** What createApp needs besides the readiness checks; these tests only call the health routes. */
+function appDeps(knex: Knex): Omit<AppDeps, 'readinessChecks'> {
+  return {
+    logger: createLogger('error'),
+    knex,
+    blobs: new FsBlobStore(path.join(os.tmpdir(), 'roundhouse-ready-unused')),
+    limits: TEST_LIMITS,
+    orchestrator: new DatabaseTrainingOrchestrator(knex),
+  };
+}
 
 describe('GET /api/ready/', () => {
   let root: string;
@@ -30,7 +45,7 @@ describe('GET /api/ready/', () => {
     temporal = await connectTestTemporal();
     knex = createKnex({ url: embeddedDatabaseUrl(port, 'postgres'), poolMax: 2 });
     app = createApp({
-      logger: createLogger('error'),
+      ...appDeps(knex),
       readinessChecks: {
         postgres: postgresCheck(knex),
         temporal: temporalCheck(temporal.connection, temporal.namespace),
@@ -68,7 +83,7 @@ describe('GET /api/ready/', () => {
   it('when Temporal is unreachable, answers 503 naming it', async () => {
     const nowhere = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
     const isolated = createApp({
-      logger: createLogger('error'),
+      ...appDeps(knex),
       readinessChecks: { postgres: postgresCheck(knex), temporal: temporalCheck(nowhere, temporal.namespace) },
     });
     const down = await request(isolated.callback()).get('/api/ready/');

@@ -2,6 +2,9 @@ import type { Knex } from 'knex';
 import { migrateDownAll, migrateLatest } from '../../src/db/migrate';
 import { createScratchDatabase } from '../support/db';
 
+/** Migrations in src/db/migrations/index.ts. */
+const MIGRATION_COUNT = 5;
+
 const TABLES = [
   'users',
   'groups',
@@ -37,14 +40,14 @@ describe('database migrations', () => {
 
   it('when applied, rolled back and applied again, every table exists, is gone, then exists again', async () => {
     const applied = await migrateLatest(scratch.knex);
-    expect(applied).toHaveLength(4);
+    expect(applied).toHaveLength(MIGRATION_COUNT);
     expect(await existingTables(scratch.knex)).toEqual([...TABLES].sort());
 
     const reverted = await migrateDownAll(scratch.knex);
-    expect(reverted).toHaveLength(4);
+    expect(reverted).toHaveLength(MIGRATION_COUNT);
     expect(await existingTables(scratch.knex)).toEqual([]);
 
-    expect(await migrateLatest(scratch.knex)).toHaveLength(4);
+    expect(await migrateLatest(scratch.knex)).toHaveLength(MIGRATION_COUNT);
     expect(await existingTables(scratch.knex)).toEqual([...TABLES].sort());
     expect(await migrateLatest(scratch.knex)).toEqual([]);
   });

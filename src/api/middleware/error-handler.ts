@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { isAppError } from '../../errors';
 import type { Logger } from '../../logger';
+import { translateDbError } from './db-errors';
 
 /** The error body every failure answers with; `detail` is the reference server's key, so its clients read it. */
 export interface ErrorBody {
@@ -25,8 +26,9 @@ export function errorHandler(logger: Logger): Middleware {
         // Set by the router's allowedMethods(), which leaves the body empty; the reference's wording.
         ctx.body = { detail: `Method "${ctx.method}" not allowed.`, code: 'method_not_allowed' } satisfies ErrorBody;
       }
-    } catch (err) {
+    } catch (thrown) {
       const requestId = String(ctx.state.requestId ?? '');
+      const err = translateDbError(thrown) ?? thrown;
       if (isAppError(err)) {
         ctx.status = err.status;
         ctx.set(err.headers);

@@ -3,6 +3,7 @@ import * as m001 from './20261123100000_users_and_groups';
 import * as m002 from './20261123100100_models';
 import * as m003 from './20261123100200_trainings';
 import * as m004 from './20261123100300_uploads_metrics_notifications';
+import * as m005 from './20261123110000_upload_sample_size';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,6 +16,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['20261123100100_models', m002],
   ['20261123100200_trainings', m003],
   ['20261123100300_uploads_metrics_notifications', m004],
+  ['20261123110000_upload_sample_size', m005],
 ];
 
 /** A knex migration source over the static list above. */

@@ -17,5 +17,7 @@ export class Upload extends Model {
   modelId!: string | null;
   blobDigest!: string | null;
   secondBlobDigest!: string | null;
+  /** The sample size an update or SWAG upload was weighted with; null for test metrics. */
+  sampleSize!: number | null;
   createdAt!: Date;
 }

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/** A path id that must be a UUID; a malformed one is a 400 with the reference's "<Class> <id> not found." text. */
+export function uuidParams(className: string): z.ZodObject<{ id: z.ZodGUID }> {
+  return z.object({ id: z.guid({ error: (issue) => `${className} ${String(issue.input)} not found.` }) });
+}
+
+/** `{"detail": "..."}`: the reference's success and error messages. */
+export const detailSchema = z.object({ detail: z.string() });
+
+/** The error envelope every failure answers with. */
+export const errorSchema = z.object({
+  detail: z.string(),
+  code: z.string(),
+  details: z.unknown().optional(),
+});
+
+/** A boolean from JSON or from a form field (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`). */
+export const formBoolean = z.union([
+  z.boolean(),
+  z
+    .string()
+    .toLowerCase()
+    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', 't', 'f', 'y', 'n']))
+    .transform((value) => ['true', '1', 'yes', 'on', 't', 'y'].includes(value)),
+]);
+
+/** A non-negative integer from JSON or from a form field. */
+export const formInteger = z.union([
+  z.number().int(),
+  z
+    .string()
+    .regex(/^\s*-?\d+\s*$/)
+    .transform(Number),
+]);
+
+/** One or more values of a repeated form field, or a JSON array, as an array. */
+export function repeated<T extends z.ZodType>(item: T): z.ZodType<z.output<T>[], unknown> {
+  return z.union([z.array(item), item.transform((value) => [value])]);
+}

@@ -1,0 +1,26 @@
+import type Router from '@koa/router';
+import type { RouteContext } from '../routing/route';
+import type { ApiServices } from '../services';
+import { groupRoutes } from './groups/routes';
+import { modelMetadataRoutes } from './models/metadata-routes';
+import { modelMetricRoutes } from './models/metric-routes';
+import { modelUploadRoutes } from './models/upload-routes';
+import { modelRoutes } from './models/routes';
+import { schemaRoutes } from './schema/routes';
+import { trainingClientRoutes } from './trainings/client-routes';
+import { trainingRoutes } from './trainings/routes';
+import { userRoutes } from './users/routes';
+
+/** Mounts every resource's routes on `rc.router` and returns it. */
+export function apiRoutes(rc: RouteContext, services: ApiServices): Router {
+  userRoutes(rc, services);
+  groupRoutes(rc, services);
+  modelRoutes(rc, services);
+  modelMetadataRoutes(rc, services);
+  modelMetricRoutes(rc, services);
+  modelUploadRoutes(rc, services);
+  trainingRoutes(rc, services);
+  trainingClientRoutes(rc, services);
+  schemaRoutes(rc);
+  return rc.router;
+}

@@ -1,0 +1,47 @@
+import type { FlModel } from '../../../db/models/model';
+import type { ModelVersion } from '../../../db/models/model-version';
+import type { ModelResponse } from './schemas';
+
+/**
+ * A model in the reference's fields for its kind. `preprocessing` is the download path instead of the reference's
+ * base64 copy of the file (a leak and a payload bloat there).
+ */
+export function presentModel(model: FlModel, memberIds: readonly string[] = []): ModelResponse {
+  if (model.type === 'LOCAL') {
+    return {
+      id: model.id,
+      type: model.type,
+      round: model.round,
+      sample_size: model.sampleSize ?? 0,
+      owner: model.ownerId,
+      base_model: model.baseModelId ?? undefined,
+    };
+  }
+  return {
+    id: model.id,
+    type: model.type,
+    round: model.round,
+    name: model.name,
+    description: model.description,
+    input_shape: model.inputShape,
+    preprocessing: model.preprocessingDigest ? `/api/models/${model.id}/preprocessing/` : null,
+    owner: model.ownerId,
+    has_preprocessing: model.preprocessingDigest !== null,
+    ...(model.type === 'MEAN' ? { models: [...(model.members?.map((m) => m.id) ?? memberIds)] } : {}),
+  };
+}
+
+/** One stored round of a model. */
+export function presentVersion(version: ModelVersion): {
+  round: number;
+  digest: string;
+  size: number;
+  created_at: string;
+} {
+  return {
+    round: version.round,
+    digest: version.weightsDigest,
+    size: Number(version.weightsSize),
+    created_at: version.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { findVersion, listModelsOfUser } from '../../../db/queries/models';
+import { notFound } from '../../../errors';
+import { authedRoute, type RouteContext } from '../../routing/route';
+import type { ApiServices } from '../../services';
+import { createModel } from '../../use-cases/create-model';
+import { removeModel } from '../../use-cases/model-commands';
+import { readableModel } from '../../use-cases/model-access';
+import { detailSchema, errorSchema } from '../common-schemas';
+import { presentModel } from './presenters';
+import { createModelBody, downloadQuery, modelCreatedResponse, modelParams, modelResponse } from './schemas';
+
+/** The OpenAPI tag of every model route. */
+export const MODELS_TAG = 'models';
+/** Answers of a model route whose model is missing or hidden. */
+export const MODEL_MISSING = {
+  status: 404,
+  description: 'No such model, or the caller has no relation to it.',
+  schema: errorSchema,
+};
+/** Answers of a model route the caller may not use. */
+export const MODEL_FORBIDDEN = {
+  status: 403,
+  description: 'Related to the model, but not allowed.',
+  schema: errorSchema,
+};
+
+/** E16, E17, E18, E20: list, upload, download and delete models. */
+export function modelRoutes(rc: RouteContext, { knex, blobs, orchestrator }: ApiServices): void {
+  authedRoute(
+    rc,
+    {
+      method: 'get',
+      path: '/models',
+      tag: MODELS_TAG,
+      summary: 'Models the caller owns, and the global models of trainings they act in or take part in.',
+      responses: [{ status: 200, description: 'The models.', schema: z.array(modelResponse) }],
+    },
+    async (ctx, { user }) => {
+      ctx.body = (await listModelsOfUser(knex, user.id)).map((model) => presentModel(model));
+    },
+  );
+  authedRoute(
+    rc,
+    {
+      method: 'post',
+      path: '/models',
+      tag: MODELS_TAG,
+      summary: 'Uploads a global (or SWAG) ONNX model, or creates a MEAN model of owned models (JSON).',
+      description:
+        '`input_shape` repeats per dimension, `None` for a free one. The file is checked before it is stored.',
+      body: createModelBody,
+      bodyKind: 'upload',
+      files: [
+        { name: 'model_file', description: 'The ONNX model (not for MEAN).', required: false },
+        { name: 'model_preprocessing_file', description: 'An ONNX preprocessing graph.', required: false },
+      ],
+      responses: [
+        { status: 201, description: 'Stored.', schema: modelCreatedResponse },
+        { status: 400, description: 'A missing field or an invalid file.', schema: errorSchema },
+        { status: 413, description: 'A file beyond the upload limit.', schema: errorSchema },
+      ],
+    },
+    async (ctx, { user, body, files }) => {
+      const model = await createModel(knex, blobs, user, body, files);
+      ctx.status = 201;
+      ctx.body = { detail: 'Model Upload Accepted', model_id: model.id };
+    },
+  );
+  authedRoute(
+    rc,
+    {
+      method: 'get',
+      path: '/models/:id',
+      tag: MODELS_TAG,
+      summary: "Downloads a model's ONNX bytes: the latest round, or `?round=N`.",
+      params: modelParams,
+      query: downloadQuery,
+      responses: [{ status: 200, description: 'The model bytes.', binary: true }, MODEL_FORBIDDEN, MODEL_MISSING],
+    },
+    async (ctx, { user, params, query }) => {
+      const { model } = await readableModel(knex, user, params.id);
+      const version = await findVersion(knex, model.id, query.round);
+      ctx.set('Content-Disposition', `filename="model-${model.id}.pt"`);
+      ctx.type = 'application/octet-stream';
+      if (!version) {
+        if (query.round !== undefined) {
+          throw notFound(`Model ${model.id} has no round ${query.round}.`);
+        }
+        // A MEAN model has no weights of its own; the reference answers an empty body too.
+        ctx.body = Buffer.alloc(0);
+        return;
+      }
+      ctx.body = await blobs.read(version.weightsDigest);
+      ctx.length = Number(version.weightsSize);
+    },
+  );
+  authedRoute(
+    rc,
+    {
+      method: 'delete',
+      path: '/models/:id',
+      tag: MODELS_TAG,
+      summary: "Deletes a model (its owner or its training's actor); a global model takes its training along.",
+      params: modelParams,
+      responses: [{ status: 200, description: 'Removed.', schema: detailSchema }, MODEL_FORBIDDEN, MODEL_MISSING],
+    },
+    async (ctx, { user, params }) => {
+      await removeModel(knex, orchestrator, user, params.id);
+      ctx.body = { detail: 'Model removed!' };
+    },
+  );
+}

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { formInteger, repeated, uuidParams } from '../common-schemas';
+
+const missing = (field: string) => (issue: { input: unknown }) =>
+  issue.input === undefined ? `Missing required field: ${field}` : `Invalid type for field: ${field}`;
+
+/** One `input_shape` element: an integer, or `None`/`NULL`/null for a free (batch) dimension. */
+const shapeDim = z.union([
+  z.null(),
+  z.number().int().min(0),
+  z
+    .string()
+    .trim()
+    .regex(/^(none|null|\d+)$/i, 'Must be an integer or None.')
+    .transform((v) => (/^\d+$/.test(v) ? Number(v) : null)),
+]);
+
+/**
+ * `input_shape`: repeated form fields or a JSON array; an empty list, or the bare string `None`/`null`, is no shape
+ * at all, as in the reference.
+ */
+export const inputShape = z.union([
+  z
+    .string()
+    .trim()
+    .regex(/^(none|null)$/i)
+    .transform(() => null),
+  repeated(shapeDim).transform((dims) => (dims.length === 0 ? null : dims)),
+]);
+
+/** Model types; anything else becomes GLOBAL, case-insensitively, as in the reference. */
+const modelType = z
+  .string()
+  .optional()
+  .transform((value): 'GLOBAL' | 'SWAG' | 'MEAN' => {
+    const upper = (value ?? '').toUpperCase();
+    return upper === 'SWAG' || upper === 'MEAN' ? upper : 'GLOBAL';
+  });
+
+/** `POST /api/models/`: the form fields (or JSON, for MEAN models); unknown fields are refused. */
+export const createModelBody = z.strictObject({
+  name: z.string({ error: missing('name') }).max(256),
+  description: z.string({ error: missing('description') }),
+  type: modelType,
+  round: formInteger.pipe(z.number().int().min(0)).default(0),
+  input_shape: inputShape.optional(),
+  models: z.array(z.string(), { error: missing('models') }).optional(),
+});
+export type CreateModelRequest = z.output<typeof createModelBody>;
+
+/** Model path ids. */
+export const modelParams = uuidParams('Model');
+
+/** `GET /api/models/{id}/?round=N`. */
+export const downloadQuery = z.object({
+  round: z
+    .string()
+    .regex(/^\d{1,9}$/, 'Must be a non-negative integer.')
+    .transform(Number)
+    .optional(),
+});
+
+/** A model as the reference's serializers write it (the fields of its kind; never the weights). */
+export const modelResponse = z.object({
+  id: z.uuid(),
+  type: z.enum(['GLOBAL', 'LOCAL', 'SWAG', 'MEAN']),
+  round: z.number().int(),
+  owner: z.uuid(),
+  name: z.string().optional(),
+  description: z.string().optional(),
+  input_shape: z.array(z.number().int().nullable()).nullable().optional(),
+  preprocessing: z.string().nullable().optional(),
+  has_preprocessing: z.boolean().optional(),
+  models: z.array(z.uuid()).optional(),
+  sample_size: z.number().int().optional(),
+  base_model: z.uuid().optional(),
+});
+export type ModelResponse = z.infer<typeof modelResponse>;
+
+const valueInfo = z.object({
+  name: z.string(),
+  dtype: z.string(),
+  shape: z.array(z.union([z.number().int(), z.string(), z.null()])),
+});
+
+/** ONNX statistics of a model's graph and weights. */
+export const modelStats = z.object({
+  inputs: z.array(valueInfo),
+  outputs: z.array(valueInfo),
+  input_size: z.array(z.array(z.number().int())).nullable(),
+  total_params: z.number().int(),
+  trainable_params: z.number().int(),
+  total_param_bytes: z.number().int(),
+  summary_list: z.array(
+    z.object({
+      name: z.string(),
+      dtype: z.string(),
+      shape: z.array(z.number().int()),
+      num_params: z.number().int(),
+      param_bytes: z.number().int(),
+      trainable: z.boolean(),
+    }),
+  ),
+});
+export type ModelStats = z.infer<typeof modelStats>;
+
+/** `GET /api/models/{id}/metadata/`. */
+export const modelMetadataResponse = modelResponse.extend({ stats: modelStats.nullable() });
+
+/** `GET /api/models/{id}/rounds/`: every stored round of a model. */
+export const modelRoundsResponse = z.array(
+  z.object({ round: z.number().int(), digest: z.string(), size: z.number().int(), created_at: z.string() }),
+);
+
+/** `{"detail": "Model Upload Accepted", "model_id"}`. */
+export const modelCreatedResponse = z.object({ detail: z.string(), model_id: z.uuid() });

@@ -1,0 +1,67 @@
+import { authedRoute, type RouteContext } from '../../routing/route';
+import type { ApiServices } from '../../services';
+import { uploadSwag } from '../../use-cases/upload-swag';
+import { uploadUpdate } from '../../use-cases/upload-update';
+import { detailSchema, errorSchema } from '../common-schemas';
+import { MODELS_TAG } from './routes';
+import { modelParams } from './schemas';
+import { swagBody, updateBody } from './upload-schemas';
+
+const uploadErrors = [
+  {
+    status: 400,
+    description: 'A missing field, a wrong round or state, or a file that does not match.',
+    schema: errorSchema,
+  },
+  { status: 403, description: 'The caller is not a participant of the training.', schema: errorSchema },
+  { status: 404, description: 'No such global model, or it has no training.', schema: errorSchema },
+  { status: 409, description: 'This client already filled the slot with different content.', schema: errorSchema },
+  { status: 413, description: 'A file beyond the upload limit.', schema: errorSchema },
+];
+
+/** E19 and E26: a participant's upload for the current round fills its slot; an exact retry answers the same. */
+export function modelUploadRoutes(rc: RouteContext, services: ApiServices): void {
+  authedRoute(
+    rc,
+    {
+      method: 'post',
+      path: '/models/:id',
+      tag: MODELS_TAG,
+      summary:
+        "Uploads a participant's local update (ONNX, same graph and manifest as the global model) for the current round.",
+      params: modelParams,
+      body: updateBody,
+      bodyKind: 'upload',
+      files: [{ name: 'model_file', description: 'The updated ONNX model.', required: true }],
+      responses: [{ status: 201, description: 'Accepted.', schema: detailSchema }, ...uploadErrors],
+    },
+    async (ctx, { user, params, body, files }) => {
+      await uploadUpdate(services, user, params.id, body, files);
+      ctx.status = 201;
+      ctx.body = { detail: 'Model Update Accepted' };
+    },
+  );
+  authedRoute(
+    rc,
+    {
+      method: 'post',
+      path: '/models/:id/swag',
+      tag: MODELS_TAG,
+      summary:
+        "Uploads a participant's SWAG moments (safetensors keyed by initializer name, float32) in the SWAG round.",
+      params: modelParams,
+      body: swagBody,
+      bodyKind: 'upload',
+      files: [
+        { name: 'first_moment_file', description: 'Mean of the weights (safetensors).', required: true },
+        { name: 'second_moment_file', description: 'Mean of the squared weights (safetensors).', required: true },
+      ],
+      responses: [{ status: 201, description: 'Accepted.', schema: detailSchema }, ...uploadErrors],
+    },
+    async (ctx, { user, params, body, files }) => {
+      await uploadSwag(services, user, params.id, body, files);
+      ctx.status = 201;
+      ctx.body = { detail: 'SWAG Statistic Accepted' };
+    },
+  );
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { uuidParams } from '../common-schemas';
+
+/** Every aggregation method design.md accepts; the first three are the reference's. */
+export const AGGREGATION_METHODS = [
+  'FedAvg',
+  'FedDC',
+  'FedProx',
+  'FedAvgM',
+  'FedAdagrad',
+  'FedAdam',
+  'FedYogi',
+  'FedMedian',
+  'FedTrimmedAvg',
+  'Krum',
+  'MultiKrum',
+  'Bulyan',
+] as const;
+
+/** Uncertainty methods, as the reference spells them. */
+export const UNCERTAINTY_METHODS = ['NONE', 'ENSEMBLE', 'MC_DROPOUT', 'SWAG'] as const;
+
+const positiveInt = z.number().int().min(1);
+const nonNegative = z.number().min(0);
+
+/** Strategy parameters by method (Flower's names, flat in `options`); a parameter of another method is refused. */
+export const STRATEGY_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
+  FedProx: ['proximal_mu'],
+  FedAvgM: ['server_learning_rate', 'server_momentum'],
+  FedAdagrad: ['eta', 'eta_l', 'tau'],
+  FedAdam: ['eta', 'eta_l', 'beta_1', 'beta_2', 'tau'],
+  FedYogi: ['eta', 'eta_l', 'beta_1', 'beta_2', 'tau'],
+  FedTrimmedAvg: ['beta'],
+  Krum: ['num_malicious_nodes'],
+  MultiKrum: ['num_malicious_nodes', 'num_nodes_to_select'],
+  Bulyan: ['num_malicious_nodes'],
+  FedDC: ['daisy_chain_period', 'aggregation_period'],
+};
+
+const ALL_STRATEGY_PARAMETERS: ReadonlySet<string> = new Set(Object.values(STRATEGY_PARAMETERS).flat());
+
+/** `options` of a training: design.md's keys; any other key is an unknown field. */
+export const trainingOptions = z.strictObject({
+  skip_model_tests: z.boolean().optional(),
+  model_test_after_each_round: z.boolean().optional(),
+  delete_local_models_after_aggregation: z.boolean().optional(),
+  round_timeout: z.number().positive().optional(),
+  test_timeout: z.number().positive().optional(),
+  min_clients: positiveInt.optional(),
+  min_fraction: z.number().gt(0).max(1).optional(),
+  daisy_chain_period: positiveInt.optional(),
+  aggregation_period: positiveInt.optional(),
+  uncertainty: z.strictObject({ N: positiveInt.optional(), softmax: z.boolean().optional() }).optional(),
+  proximal_mu: nonNegative.optional(),
+  server_learning_rate: z.number().positive().optional(),
+  server_momentum: nonNegative.optional(),
+  eta: z.number().positive().optional(),
+  eta_l: z.number().positive().optional(),
+  beta_1: z.number().min(0).max(1).optional(),
+  beta_2: z.number().min(0).max(1).optional(),
+  tau: z.number().positive().optional(),
+  beta: z.number().min(0).lt(0.5).optional(),
+  num_malicious_nodes: z.number().int().min(0).optional(),
+  num_nodes_to_select: positiveInt.optional(),
+  evaluation_dataset: z.string().min(1).optional(),
+});
+
+const clientList = z.array(z.guid());
+
+/** `POST /api/trainings/`: the JSON body (read whatever the Content-Type says, as the reference). */
+export const createTrainingBody = z
+  .strictObject({
+    model_id: z.guid(),
+    target_num_updates: z.number().int().min(0),
+    metric_names: z.array(z.string()).default([]),
+    aggregation_method: z.enum(AGGREGATION_METHODS),
+    uncertainty_method: z.enum(UNCERTAINTY_METHODS).default('NONE'),
+    options: trainingOptions.default({}),
+    clients: clientList.default([]),
+  })
+  .superRefine((body, ctx) => {
+    for (const name of Object.keys(body.options)) {
+      if (ALL_STRATEGY_PARAMETERS.has(name) && !usedBy(name, body.aggregation_method)) {
+        ctx.addIssue({ code: 'custom', path: ['options', name], message: 'Unknown field.' });
+      }
+    }
+  });
+export type CreateTrainingRequest = z.output<typeof createTrainingBody>;
+
+function usedBy(name: string, method: string): boolean {
+  return STRATEGY_PARAMETERS[method]?.includes(name) ?? false;
+}
+
+/** `PUT` / `DELETE /api/trainings/{id}/clients/`. */
+export const clientsBody = z.object({ clients: clientList });
+
+/** Training path ids. */
+export const trainingParams = uuidParams('Training');
+
+/** The reference's `TrainingSerializer` shape. */
+export const trainingResponse = z.object({
+  id: z.uuid(),
+  state: z.enum(['I', 'O', 'C', 'E', 'S']),
+  target_num_updates: z.number().int(),
+  last_update: z.string(),
+  uncertainty_method: z.string(),
+  aggregation_method: z.string(),
+  options: z.record(z.string(), z.unknown()),
+  locked: z.boolean(),
+  model: z.uuid(),
+  actor: z.uuid(),
+  participants: z.array(z.uuid()),
+});
+export type TrainingResponse = z.infer<typeof trainingResponse>;
+
+/** `GET /api/trainings/{id}/` adds the current round's progress. */
+export const trainingWithRoundsResponse = trainingResponse.extend({
+  local_models_arrived: z.number().int(),
+  local_models_expected: z.number().int(),
+  error: z.string().nullable(),
+});
+
+/** `{"detail", "training_id"}` after creation. */
+export const trainingCreatedResponse = z.object({ detail: z.string(), training_id: z.uuid() });

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { formBoolean, uuidParams } from '../common-schemas';
+
+/** `POST /api/users/`: registration takes exactly these fields; anything else is refused as unknown. */
+export const createUserBody = z.strictObject({
+  username: z
+    .string({ error: (issue) => (issue.input === undefined ? 'Missing required field: username' : undefined) })
+    .min(1)
+    .max(150)
+    .regex(
+      /^[\w.@+-]+$/,
+      'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.',
+    ),
+  password: z
+    .string({ error: (issue) => (issue.input === undefined ? 'Missing required field: password' : undefined) })
+    .min(1)
+    .max(1024),
+  first_name: z.string().max(150).default(''),
+  last_name: z.string().max(150).default(''),
+  email: z.union([z.literal(''), z.email()]).default(''),
+  message_endpoint: z
+    .union([z.literal(''), z.url({ protocol: /^https?$/, error: 'Enter a valid http(s) URL.' })])
+    .default(''),
+  actor: formBoolean.default(false),
+  client: formBoolean.default(false),
+});
+export type CreateUserRequest = z.output<typeof createUserBody>;
+
+/** `GET /api/users/{id}/`. */
+export const userParams = uuidParams('User');
+
+/** A user as the reference's `UserSerializer` writes it; `token` only for the caller themself. */
+export const userResponse = z.object({
+  username: z.string(),
+  first_name: z.string(),
+  last_name: z.string(),
+  email: z.string(),
+  id: z.uuid(),
+  actor: z.boolean(),
+  client: z.boolean(),
+  message_endpoint: z.string(),
+  token: z.string().optional(),
+});
+export type UserResponse = z.infer<typeof userResponse>;

@@ -1,0 +1,129 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Context, Middleware, Request } from 'koa';
+import { HttpMethodEnum, koaBody } from 'koa-body';
+import { AppError, invalidInput } from '../../errors';
+
+/** How a route reads its body. */
+export type BodyKind =
+  /** JSON, form or multipart fields (files ignored). */
+  | 'data'
+  /** JSON, form or multipart with file parts. */
+  | 'upload'
+  /** The raw body as JSON whatever the Content-Type, as the reference reads trainings and client lists. */
+  | 'raw-json';
+
+/** Request size limits, in bytes. */
+export interface BodyLimits {
+  /** One uploaded file. */
+  readonly uploadBytes: number;
+  /** A JSON or form body, and the fields of a multipart body. */
+  readonly bodyBytes: number;
+}
+
+/** Formidable's internal codes for a limit that was exceeded. */
+const FORMIDABLE_TOO_LARGE = new Set([1006, 1007, 1009, 1015, 1016]);
+
+/** 413 naming the limit. */
+export function payloadTooLarge(limit: number): AppError {
+  return new AppError({
+    code: 'payload_too_large',
+    status: 413,
+    message: `Request body too large: the limit is ${limit} bytes.`,
+  });
+}
+
+/** 415 in DRF's words. */
+export function unsupportedMediaType(type: string): AppError {
+  return new AppError({
+    code: 'unsupported_media_type',
+    status: 415,
+    message: `Unsupported media type "${type}" in request.`,
+  });
+}
+
+/**
+ * Parses the body as `kind` says into `ctx.request.body` (and `ctx.request.files`), mapping parser errors. File parts
+ * go to a temporary folder of the request's own, removed once the request is answered (also when parsing failed).
+ */
+export function parseBody(kind: BodyKind, limits: BodyLimits): Middleware {
+  if (kind === 'raw-json') {
+    return rawJsonBody(limits.bodyBytes);
+  }
+  const fileLimit = kind === 'upload' ? limits.uploadBytes : limits.bodyBytes;
+  const parser = (uploadDir: string): Middleware =>
+    koaBody({
+      multipart: true,
+      jsonLimit: limits.bodyBytes,
+      formLimit: limits.bodyBytes,
+      text: false,
+      jsonStrict: false,
+      parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
+      formidable: {
+        uploadDir,
+        allowEmptyFiles: true,
+        minFileSize: 0,
+        maxFileSize: fileLimit,
+        maxTotalFileSize: fileLimit * 4,
+        maxFieldsSize: limits.bodyBytes,
+      },
+      onError: (err) => {
+        throw translateParserError(err, fileLimit);
+      },
+    });
+  const plain = parser(os.tmpdir());
+  return async (ctx, next) => {
+    if (hasBody(ctx) && !ctx.is('json', 'urlencoded', 'multipart')) {
+      throw unsupportedMediaType(ctx.get('Content-Type') || 'none');
+    }
+    if (!ctx.is('multipart')) {
+      await plain(ctx, next);
+      return;
+    }
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'roundhouse-upload-'));
+    try {
+      await parser(dir)(ctx, next);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+function hasBody(ctx: Context): boolean {
+  return ctx.request.length > 0 || ctx.get('Transfer-Encoding') !== '';
+}
+
+function translateParserError(err: Error, limit: number): AppError {
+  const { status, httpCode, code } = err as Error & { status?: unknown; httpCode?: unknown; code?: unknown };
+  if (status === 413 || (typeof code === 'number' && FORMIDABLE_TOO_LARGE.has(code)) || httpCode === 413) {
+    return payloadTooLarge(limit);
+  }
+  if (status === 415) {
+    return unsupportedMediaType(err.message);
+  }
+  return invalidInput(err.name === 'SyntaxError' ? `JSON parse error - ${err.message}` : err.message);
+}
+
+function rawJsonBody(limit: number): Middleware {
+  return async (ctx, next) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of ctx.req) {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      size += buffer.length;
+      if (size > limit) {
+        throw payloadTooLarge(limit);
+      }
+      chunks.push(buffer);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    try {
+      // JSON.parse yields JSON values only, which is what koa-body's declaration of the body says.
+      ctx.request.body = text.trim() === '' ? {} : (JSON.parse(text) as Request['body']);
+    } catch (err) {
+      throw invalidInput(`JSON parse error - ${err instanceof Error ? err.message : String(err)}`);
+    }
+    await next();
+  };
+}

@@ -1,0 +1,57 @@
+import type { z } from 'zod';
+import type { BodyKind } from './body';
+
+/** HTTP methods the API routes. */
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** A response as the OpenAPI document describes it. */
+export interface ResponseSpec {
+  readonly status: number;
+  readonly description: string;
+  /** The JSON body's schema; omitted for bodiless answers. */
+  readonly schema?: z.ZodType;
+  /** The body is raw bytes (`application/octet-stream`). */
+  readonly binary?: boolean;
+}
+
+/** A file part of a multipart request. */
+export interface FileSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly required: boolean;
+}
+
+/**
+ * One endpoint: its path (Koa style, without the trailing slash, which the router's non-strict matching accepts),
+ * the schemas that validate its input, and what it answers. The OpenAPI document is generated from these, so the
+ * documentation cannot drift from the validation.
+ */
+export interface RouteSpec<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+> {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly tag: string;
+  readonly summary: string;
+  readonly description?: string;
+  /** Anonymous routes: registration and the OpenAPI documents. */
+  readonly anonymous?: boolean;
+  readonly params?: P;
+  readonly query?: Q;
+  readonly body?: B;
+  readonly bodyKind?: BodyKind;
+  readonly files?: readonly FileSpec[];
+  readonly responses: readonly ResponseSpec[];
+}
+
+/** Every route of an app, in registration order, for the OpenAPI document. */
+export class RouteRegistry {
+  readonly routes: RouteSpec[] = [];
+
+  /** Records a route. */
+  add(spec: RouteSpec): void {
+    this.routes.push(spec);
+  }
+}

@@ -1,0 +1,101 @@
+import type { Router, RouterContext, RouterMiddleware } from '@koa/router';
+import type { Context } from 'koa';
+import type { z } from 'zod';
+import type { User } from '../../db/models/user';
+import { authenticate, callerOf, type Authenticator } from '../auth/authenticate';
+import { parseBody, type BodyLimits } from './body';
+import type { RouteRegistry, RouteSpec } from './route-spec';
+import { collectFiles, type UploadedFiles } from './uploaded-files';
+import { fieldMessage, validationError } from './validation';
+
+/** The validated input a handler receives. */
+export interface RouteInput<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+  readonly params: z.output<P>;
+  readonly query: z.output<Q>;
+  readonly body: z.output<B>;
+  readonly files: UploadedFiles;
+}
+
+/** A handler of an authenticated route: the caller is always known. */
+export type AuthedHandler<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> = (
+  ctx: Context,
+  input: RouteInput<P, Q, B> & { readonly user: User },
+) => Promise<void>;
+
+/** A handler of an anonymous route. */
+export type AnonymousHandler<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> = (
+  ctx: Context,
+  input: RouteInput<P, Q, B>,
+) => Promise<void>;
+
+/** What route definitions need: the router to add to, the registry to document in, limits and authentication. */
+export interface RouteContext {
+  readonly router: Router;
+  readonly registry: RouteRegistry;
+  readonly limits: BodyLimits;
+  readonly authenticator: Authenticator;
+}
+
+/** Adds an authenticated route: 401 without valid credentials, then body parsing, validation and the handler. */
+export function authedRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+  rc: RouteContext,
+  spec: RouteSpec<P, Q, B>,
+  handler: AuthedHandler<P, Q, B>,
+): void {
+  register(rc, spec, authenticate(rc.authenticator), async (ctx, input) => {
+    await handler(ctx, { ...(await input()), user: callerOf(ctx) });
+  });
+}
+
+/** Adds a route anyone may call; any Authorization header is ignored. */
+export function anonymousRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+  rc: RouteContext,
+  spec: RouteSpec<P, Q, B>,
+  handler: AnonymousHandler<P, Q, B>,
+): void {
+  register(rc, { ...spec, anonymous: true }, undefined, async (ctx, input) => handler(ctx, await input()));
+}
+
+function register<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+  rc: RouteContext,
+  spec: RouteSpec<P, Q, B>,
+  auth: RouterMiddleware | undefined,
+  run: (ctx: RouterContext, input: () => Promise<RouteInput<P, Q, B>>) => Promise<void>,
+): void {
+  rc.registry.add(spec);
+  const endpoint: RouterMiddleware = async (ctx) => {
+    // The body parser removes the files' temporary folder once the request is answered.
+    const files = collectFiles(ctx.request.files);
+    await run(ctx, async () => ({
+      params: await parse(spec.params, ctx.params, 'path'),
+      query: await parse(spec.query, ctx.query, 'query'),
+      body: await parse(spec.body, ctx.request.body ?? {}, 'body'),
+      files,
+    }));
+  };
+  // Authentication first, so an anonymous caller's upload is refused before it is read.
+  const chain: RouterMiddleware[] = [];
+  if (auth) {
+    chain.push(auth);
+  }
+  if (spec.bodyKind) {
+    chain.push(parseBody(spec.bodyKind, rc.limits));
+  }
+  chain.push(endpoint);
+  rc.router.register(spec.path, [spec.method.toUpperCase()], chain);
+}
+
+async function parse<S extends z.ZodType>(
+  schema: S | undefined,
+  data: unknown,
+  location: string,
+): Promise<z.output<S>> {
+  if (!schema) {
+    return undefined as z.output<S>;
+  }
+  const result = await schema.safeParseAsync(data, { error: (issue) => fieldMessage(issue) });
+  if (!result.success) {
+    throw validationError(result.error.issues, location);
+  }
+  return result.data;
+}

@@ -1,0 +1,12 @@
+import type { Knex } from 'knex';
+import type { Logger } from '../logger';
+import type { BlobStore } from '../storage/blob-store';
+import type { TrainingOrchestrator } from './training-orchestrator';
+
+/** What the resource routes and their use cases work with. */
+export interface ApiServices {
+  readonly knex: Knex;
+  readonly blobs: BlobStore;
+  readonly logger: Logger;
+  readonly orchestrator: TrainingOrchestrator;
+}

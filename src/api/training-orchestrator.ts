@@ -1,0 +1,46 @@
+import type { Knex } from 'knex';
+import type { Training } from '../db/models/training';
+import type { Upload } from '../db/models/upload';
+
+/** What the API tells a training's run about; the only way routes reach the workflow. */
+export interface TrainingOrchestrator {
+  /** Starts the run of a training in state INITIAL that has participants (the route checked both). */
+  start(training: Training): Promise<void>;
+  /**
+   * Hands a filled upload slot (update, test or swag) to the run. Called again with the same row when a client
+   * retries the exact same upload, so the upload id is the idempotency key (the Temporal Update id). A refusal throws
+   * an AppError the route answers with (503 with Retry-After when the run cannot take it now).
+   */
+  submitUpload(training: Training, upload: Upload): Promise<void>;
+  /** Tells the run that these participants left (removed by the actor). */
+  removeClients(training: Training, clientIds: readonly string[]): Promise<void>;
+  /** Stops the run of a training that is being deleted; a training that never started is ignored. */
+  cancel(training: Training): Promise<void>;
+}
+
+/**
+ * The orchestrator until trainings run as Temporal workflows: it only records the state change of `start` in the
+ * database (state ONGOING) and accepts every upload as stored. The training issue replaces it with one that starts
+ * the `training-<id>` workflow, sends uploads as Updates, removals as Signals and cancels the workflow.
+ */
+export class DatabaseTrainingOrchestrator implements TrainingOrchestrator {
+  constructor(private readonly knex: Knex) {}
+
+  async start(training: Training): Promise<void> {
+    await this.knex('trainings')
+      .where({ id: training.id, state: 'I' })
+      .update({ state: 'O', updated_at: this.knex.fn.now() });
+  }
+
+  async submitUpload(_training: Training, _upload: Upload): Promise<void> {
+    // Nothing runs rounds yet: the stored slot is all there is to do.
+  }
+
+  async removeClients(_training: Training, _clientIds: readonly string[]): Promise<void> {
+    // The participant rows are already gone; no run has to be told.
+  }
+
+  async cancel(_training: Training): Promise<void> {
+    // No run exists to stop.
+  }
+}

@@ -1,0 +1,67 @@
+import { createReadStream } from 'node:fs';
+import { checkModel, checkUpdate } from '../../aggregation/checks';
+import type { AggregationError } from '../../aggregation/errors';
+import type { ModelSummary } from '../../aggregation/model-summary';
+import type { ManifestEntry } from '../../db/models/model';
+import type { StoredWeights } from '../../db/queries/models';
+import { invalidInput, type AppError } from '../../errors';
+import type { BlobStore } from '../../storage/blob-store';
+import type { UploadedFile, UploadedFiles } from '../routing/uploaded-files';
+
+/** A model file that passed its checks and is stored. */
+export interface CheckedModel {
+  readonly summary: ModelSummary;
+  readonly weights: StoredWeights;
+}
+
+/** The one file of field `name`. @throws 400 "No uploaded file '<name>' found." (the reference's text). */
+export function requireFile(files: UploadedFiles, name: string): UploadedFile {
+  const file = files.get(name)?.[0];
+  if (!file) {
+    throw invalidInput(`No uploaded file '${name}' found.`);
+  }
+  return file;
+}
+
+/** The one file of field `name`, if sent. */
+export function optionalFile(files: UploadedFiles, name: string): UploadedFile | undefined {
+  return files.get(name)?.[0];
+}
+
+/**
+ * Checks an uploaded ONNX file (parses, no external data, finite weights; with `global`, the same graph and manifest)
+ * and only then stores it, so a refused file leaves no blob behind.
+ * @param what how the reference names the file in its message: `model file`, `preprocessing file`.
+ * @throws 400 `Invalid <what>: <reason>` with the engine's code and tensor in `details`.
+ */
+export async function checkAndStoreModel(
+  blobs: BlobStore,
+  file: UploadedFile,
+  what: string,
+  global?: ModelSummary,
+): Promise<CheckedModel> {
+  const result = global ? await checkUpdate(readFile(file), global) : await checkModel(readFile(file));
+  if (!result.ok) {
+    throw refused(what, result.error);
+  }
+  const weights = await blobs.put(readFile(file));
+  return { summary: result.summary, weights };
+}
+
+/** The manifest as stored on a model row. */
+export function manifestOf(summary: ModelSummary): ManifestEntry[] {
+  return summary.manifest.map((entry) => ({ name: entry.name, dtype: entry.dtype, shape: [...entry.shape] }));
+}
+
+/** A 400 for a refused file, carrying the engine's code and the tensor it names. */
+export function refused(what: string, error: AggregationError): AppError {
+  return invalidInput(`Invalid ${what}: ${error.message}`, {
+    reason: error.code,
+    ...(error.tensor === undefined ? {} : { tensor: error.tensor }),
+    ...(error.node === undefined ? {} : { node: error.node }),
+  });
+}
+
+function readFile(file: UploadedFile): AsyncIterable<Uint8Array> {
+  return createReadStream(file.path, { highWaterMark: 1 << 20 });
+}

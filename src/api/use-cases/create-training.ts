@@ -1,0 +1,46 @@
+import type { Knex } from 'knex';
+import type { Training } from '../../db/models/training';
+import type { User } from '../../db/models/user';
+import { cloneModel, findModelById } from '../../db/queries/models';
+import { findTrainingOfModel, insertTraining } from '../../db/queries/trainings';
+import { countExistingUsers } from '../../db/queries/users';
+import { invalidInput, notFound } from '../../errors';
+import type { CreateTrainingRequest } from '../routes/trainings/schemas';
+import { forbidden, NO_PERMISSION } from './access-errors';
+
+/**
+ * E28: a training of a global model the caller owns, in state INITIAL. Every check runs before anything is written;
+ * a model that already has a training is copied (current round and weights) inside the same transaction, so a
+ * refused request leaves no orphan copy.
+ */
+export async function createTraining(knex: Knex, user: User, request: CreateTrainingRequest): Promise<Training> {
+  const model = await findModelById(knex, request.model_id);
+  if (!model) {
+    throw notFound(`Model ${request.model_id} not found.`);
+  }
+  if (model.ownerId !== user.id) {
+    throw forbidden(NO_PERMISSION);
+  }
+  if (model.type === 'LOCAL' || model.type === 'MEAN') {
+    throw invalidInput(`Model ${model.id} is a ${model.type} model; only global and SWAG models can be trained.`);
+  }
+  const clients = [...new Set(request.clients.map((id) => id.toLowerCase()))];
+  if ((await countExistingUsers(knex, clients)) !== clients.length) {
+    throw invalidInput('Not all provided users were found!');
+  }
+  return await knex.transaction(async (trx) => {
+    const trained = (await findTrainingOfModel(trx, model.id)) ? await cloneModel(trx, model) : model;
+    return await insertTraining(
+      trx,
+      {
+        modelId: trained.id,
+        actorId: user.id,
+        targetNumUpdates: request.target_num_updates,
+        aggregationMethod: request.aggregation_method,
+        uncertaintyMethod: request.uncertainty_method,
+        options: request.options,
+      },
+      clients,
+    );
+  });
+}

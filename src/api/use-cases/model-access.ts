@@ -1,0 +1,61 @@
+import type { Knex } from 'knex';
+import type { FlModel } from '../../db/models/model';
+import type { Training } from '../../db/models/training';
+import type { User } from '../../db/models/user';
+import { findModelById } from '../../db/queries/models';
+import { findTrainingOfModel } from '../../db/queries/trainings';
+import { notFound } from '../../errors';
+import { forbidden } from './access-errors';
+
+/**
+ * How a user stands to a model (design.md, "Who may see what"): its owner, its training's actor or participant, a
+ * participant of the training another participant's update belongs to (`fellow`: related, but may not read it), or
+ * nobody.
+ */
+export type ModelRelation = 'owner' | 'actor' | 'participant' | 'fellow' | 'none';
+
+/** A model with the training it belongs to (for an update, its global model's training) and the caller's relation. */
+export interface ModelAccess {
+  readonly model: FlModel;
+  readonly training: Training | undefined;
+  readonly relation: ModelRelation;
+}
+
+/** Finds a model and the caller's relation to it. @throws 404 when it does not exist. */
+export async function accessModel(knex: Knex, user: User, id: string): Promise<ModelAccess> {
+  const model = await findModelById(knex, id);
+  if (!model) {
+    throw notFound(`Model ${id} not found.`);
+  }
+  const training = await findTrainingOfModel(knex, model.baseModelId ?? model.id);
+  return { model, training, relation: relationOf(user, model, training) };
+}
+
+/**
+ * A model the caller may read: the owner, the training's actor, and for a global model its participants.
+ * @throws 404 for a caller with no relation (and for a missing model), 403 for a participant reading another's update.
+ */
+export async function readableModel(knex: Knex, user: User, id: string): Promise<ModelAccess> {
+  const access = await accessModel(knex, user, id);
+  if (access.relation === 'none') {
+    throw notFound(`Model ${id} not found.`);
+  }
+  if (access.relation === 'fellow') {
+    throw forbidden();
+  }
+  return access;
+}
+
+function relationOf(user: User, model: FlModel, training: Training | undefined): ModelRelation {
+  if (model.ownerId === user.id) {
+    return 'owner';
+  }
+  if (training?.actorId === user.id) {
+    return 'actor';
+  }
+  const participates = training?.participants?.some((p) => p.id === user.id) ?? false;
+  if (!participates) {
+    return 'none';
+  }
+  return model.type === 'LOCAL' ? 'fellow' : 'participant';
+}

@@ -1,0 +1,50 @@
+import type { Knex } from 'knex';
+import type { User } from '../../db/models/user';
+import { deleteModel, setPreprocessing } from '../../db/queries/models';
+import { notFound } from '../../errors';
+import type { BlobStore } from '../../storage/blob-store';
+import type { UploadedFiles } from '../routing/uploaded-files';
+import type { TrainingOrchestrator } from '../training-orchestrator';
+import { checkAndStoreModel, requireFile } from './checked-upload';
+import { forbidden } from './access-errors';
+import { accessModel } from './model-access';
+
+/**
+ * E20: the model's owner or its training's actor deletes it. A global model takes its training along (its run is
+ * cancelled first); an update leaves the global model and the training alone.
+ */
+export async function removeModel(
+  knex: Knex,
+  orchestrator: TrainingOrchestrator,
+  user: User,
+  id: string,
+): Promise<void> {
+  const { model, training, relation } = await accessModel(knex, user, id);
+  if (relation !== 'owner' && relation !== 'actor') {
+    throw forbidden('You are neither the owner of the model nor the actor of the corresponding training.');
+  }
+  if (training && model.type !== 'LOCAL') {
+    await orchestrator.cancel(training);
+  }
+  await deleteModel(knex, model.id);
+}
+
+/** E25: the owner of a global model sets its ONNX preprocessing graph (checked like a model, then stored). */
+export async function replacePreprocessing(
+  knex: Knex,
+  blobs: BlobStore,
+  user: User,
+  id: string,
+  files: UploadedFiles,
+): Promise<void> {
+  const { model, relation } = await accessModel(knex, user, id);
+  if (model.type === 'LOCAL' || relation === 'none' || relation === 'fellow') {
+    throw notFound(`GlobalModel ${id} not found.`);
+  }
+  if (relation !== 'owner') {
+    throw forbidden(`You are not the owner of model ${id}!`);
+  }
+  const file = requireFile(files, 'model_preprocessing_file');
+  const checked = await checkAndStoreModel(blobs, file, 'preprocessing file');
+  await setPreprocessing(knex, model.id, checked.weights.digest);
+}

@@ -1,0 +1,48 @@
+import { tensorInfo } from '../../aggregation/manifest';
+import { walkModel } from '../../aggregation/model-walker';
+import { dtypeBytes, GraphField } from '../../aggregation/onnx-schema';
+import { decodeTensorRecord } from '../../aggregation/tensor-record';
+import type { ModelStats } from '../routes/models/schemas';
+import { decodeValueInfo, type ValueInfo } from './onnx-value-info';
+
+/**
+ * The ONNX counterpart of the reference's torchinfo summary: graph inputs and outputs with their shapes, and one
+ * entry per initializer with its parameter count and bytes. `input_size` is the declared `input_shape` with free
+ * dimensions as 1, as the reference feeds torchinfo.
+ */
+export async function computeModelStats(
+  chunks: AsyncIterable<Uint8Array>,
+  inputShape: ReadonlyArray<number | null> | null,
+): Promise<ModelStats> {
+  const inputs: ValueInfo[] = [];
+  const outputs: ValueInfo[] = [];
+  const summary: ModelStats['summary_list'] = [];
+  for await (const event of walkModel(chunks, true)) {
+    if (event.kind === 'graph_field' && event.record.field === GraphField.INPUT) {
+      inputs.push(decodeValueInfo(event.record.payload));
+    } else if (event.kind === 'graph_field' && event.record.field === GraphField.OUTPUT) {
+      outputs.push(decodeValueInfo(event.record.payload));
+    } else if (event.kind === 'initializer') {
+      const info = tensorInfo(decodeTensorRecord(event.record.payload, event.index));
+      summary.push({
+        name: info.name,
+        dtype: info.dtype,
+        shape: [...info.shape],
+        num_params: info.elementCount,
+        param_bytes: info.elementCount * (dtypeBytes(info.dataType) ?? 0),
+        trainable: info.isFloat,
+      });
+    }
+  }
+  // Older exporters list initializers among the graph inputs; they are weights, not inputs.
+  const weights = new Set(summary.map((entry) => entry.name));
+  return {
+    inputs: inputs.filter((input) => !weights.has(input.name)),
+    outputs,
+    input_size: inputShape ? [inputShape.map((dim) => dim ?? 1)] : null,
+    total_params: summary.reduce((sum, entry) => sum + entry.num_params, 0),
+    trainable_params: summary.reduce((sum, entry) => sum + (entry.trainable ? entry.num_params : 0), 0),
+    total_param_bytes: summary.reduce((sum, entry) => sum + entry.param_bytes, 0),
+    summary_list: summary,
+  };
+}

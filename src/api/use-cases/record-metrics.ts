@@ -1,0 +1,83 @@
+import type { Knex } from 'knex';
+import type { FlModel } from '../../db/models/model';
+import type { User } from '../../db/models/user';
+import { insertMetrics, type NewMetric } from '../../db/queries/metrics';
+import { insertUpload } from '../../db/queries/uploads';
+import type { Logger } from '../../logger';
+import type { MetricValueInput } from '../routes/models/upload-schemas';
+import type { TrainingOrchestrator } from '../training-orchestrator';
+import { pairMetrics } from './metric-input';
+import { readableModel, type ModelAccess } from './model-access';
+import { contentDigest, existingUpload, fillSlot } from './upload-slot';
+
+/** What recording metrics needs. */
+export interface MetricDeps {
+  readonly knex: Knex;
+  readonly logger: Logger;
+  readonly orchestrator: TrainingOrchestrator;
+}
+
+/**
+ * E23: metrics on a model from someone who may read it (owner, actor, participant), at step = the model's round,
+ * with the caller as reporter; one insert, no table lock. A participant's metrics on the global model of an ONGOING
+ * training are its model-test results: they fill the `test` slot of the round (an exact retry answers as the first
+ * time, other metrics for a filled slot 409) and go to the training's run.
+ */
+export async function recordMetrics(
+  deps: MetricDeps,
+  user: User,
+  modelId: string,
+  names: readonly string[] | undefined,
+  values: readonly MetricValueInput[] | undefined,
+): Promise<FlModel> {
+  const access = await readableModel(deps.knex, user, modelId);
+  const { model, training } = access;
+  const metrics = pairMetrics(names, values, true);
+  if (!training && model.type !== 'LOCAL') {
+    deps.logger.warn(`Global model ${model.id} is not connected to any training.`);
+  }
+  const target = { modelId: model.id, trainingId: training?.id ?? null, step: model.round, reporterId: user.id };
+  if (!isTestResult(access)) {
+    await insertMetrics(deps.knex, target, metrics);
+    return model;
+  }
+  await recordTestResult(deps, access, user, metrics, [names, values]);
+  return model;
+}
+
+function isTestResult(access: ModelAccess): boolean {
+  return access.relation === 'participant' && access.model.type !== 'LOCAL' && access.training?.state === 'O';
+}
+
+async function recordTestResult(
+  { knex, orchestrator }: MetricDeps,
+  { model, training }: ModelAccess,
+  user: User,
+  metrics: readonly NewMetric[],
+  content: unknown,
+): Promise<void> {
+  if (!training) {
+    return;
+  }
+  const slot = { trainingId: training.id, round: model.round, clientId: user.id, phase: 'test' as const };
+  const digest = contentDigest(['test', content]);
+  const upload =
+    (await existingUpload(knex, slot, digest)) ??
+    (await fillSlot(knex, slot, digest, () =>
+      knex.transaction(async (trx) => {
+        await insertMetrics(
+          trx,
+          { modelId: model.id, trainingId: training.id, step: model.round, reporterId: user.id },
+          metrics,
+        );
+        return await insertUpload(trx, slot, {
+          contentDigest: digest,
+          modelId: null,
+          blobDigest: null,
+          secondBlobDigest: null,
+          sampleSize: null,
+        });
+      }),
+    ));
+  await orchestrator.submitUpload(training, upload);
+}

@@ -1,0 +1,36 @@
+import type { Knex } from 'knex';
+import { hashPassword } from '../../auth/passwords';
+import { generateToken } from '../../auth/tokens';
+import type { User } from '../../db/models/user';
+import { findUserByUsername, insertUser } from '../../db/queries/users';
+import { invalidInput } from '../../errors';
+import type { CreateUserRequest } from '../routes/users/schemas';
+
+/** The reference's (Django's) wording for a taken user name. */
+const USERNAME_TAKEN = 'A user with that username already exists.';
+
+/** Registers a user from the whitelisted fields, with an argon2 password hash and a fresh token. */
+export async function registerUser(knex: Knex, request: CreateUserRequest): Promise<User> {
+  if (await findUserByUsername(knex, request.username)) {
+    throw invalidInput(USERNAME_TAKEN, { username: [USERNAME_TAKEN] });
+  }
+  try {
+    return await insertUser(knex, {
+      username: request.username,
+      passwordHash: await hashPassword(request.password),
+      token: generateToken(),
+      firstName: request.first_name,
+      lastName: request.last_name,
+      email: request.email,
+      actor: request.actor,
+      client: request.client,
+      messageEndpoint: request.message_endpoint,
+    });
+  } catch (err) {
+    // Two registrations of one name at once: the unique index decides, the loser gets the same answer.
+    if ((err as { name?: unknown }).name === 'UniqueViolationError') {
+      throw invalidInput(USERNAME_TAKEN, { username: [USERNAME_TAKEN] });
+    }
+    throw err;
+  }
+}

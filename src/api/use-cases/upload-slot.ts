@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Training } from '../../db/models/training';
+import type { Upload } from '../../db/models/upload';
+import type { User } from '../../db/models/user';
+import { findModelById } from '../../db/queries/models';
+import { findTrainingOfModel } from '../../db/queries/trainings';
+import { findUpload, type Slot } from '../../db/queries/uploads';
+import { AppError, invalidInput, notFound } from '../../errors';
+import type { FlModel } from '../../db/models/model';
+import { forbidden } from './access-errors';
+
+/** The global model and training an upload is for, once the caller, the state and the round were checked. */
+export interface UploadTarget {
+  readonly model: FlModel;
+  readonly training: Training;
+}
+
+/**
+ * The reference's checks of E19 and E26, in its order: the model is a global model with a training, the caller is a
+ * participant, the training is in `state`, and `round` is the model's current round.
+ */
+export async function uploadTarget(
+  knex: Knex,
+  user: User,
+  modelId: string,
+  state: string,
+  round: number,
+): Promise<UploadTarget> {
+  const model = await findModelById(knex, modelId);
+  if (!model || model.type === 'LOCAL') {
+    throw notFound(`GlobalModel ${modelId} not found.`);
+  }
+  const training = await findTrainingOfModel(knex, model.id);
+  if (!training) {
+    throw notFound(`Model with ID ${model.id} does not have a training process running`);
+  }
+  if (!training.participants?.some((p) => p.id === user.id)) {
+    throw forbidden(`You are not a participant of training ${training.id}!`);
+  }
+  if (training.state !== state) {
+    throw invalidInput(`Training with ID ${training.id} is in state ${training.state}`);
+  }
+  if (round !== model.round) {
+    throw invalidInput(`Training with ID ${training.id} is not currently in round ${model.round}`);
+  }
+  return { model, training };
+}
+
+/** SHA-256 over the parts that make an upload what it is (digests, sample size, metrics). */
+export function contentDigest(parts: readonly unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+/**
+ * The slot's existing upload when it holds exactly this content (a retry: answer as the first time), undefined when
+ * the slot is free. @throws 409 when the slot holds something else.
+ */
+export async function existingUpload(knex: Knex, slot: Slot, digest: string): Promise<Upload | undefined> {
+  const existing = await findUpload(knex, slot);
+  if (existing && existing.contentDigest !== digest) {
+    throw new AppError({
+      code: 'conflict',
+      status: 409,
+      message: `Round ${slot.round} of training ${slot.trainingId} already has a different ${slot.phase} upload from this client.`,
+    });
+  }
+  return existing;
+}
+
+/** Runs `insert`; when a concurrent upload filled the slot first, answers as `existingUpload` does. */
+export async function fillSlot(knex: Knex, slot: Slot, digest: string, insert: () => Promise<Upload>): Promise<Upload> {
+  try {
+    return await insert();
+  } catch (err) {
+    if ((err as { name?: unknown }).name !== 'UniqueViolationError') {
+      throw err;
+    }
+    const winner = await existingUpload(knex, slot, digest);
+    if (!winner) {
+      throw err;
+    }
+    return winner;
+  }
+}

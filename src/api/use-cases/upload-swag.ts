@@ -1,0 +1,46 @@
+import { createReadStream } from 'node:fs';
+import type { Knex } from 'knex';
+import type { User } from '../../db/models/user';
+import { insertUpload } from '../../db/queries/uploads';
+import type { BlobStore } from '../../storage/blob-store';
+import type { SwagRequest } from '../routes/models/upload-schemas';
+import type { UploadedFiles } from '../routing/uploaded-files';
+import type { TrainingOrchestrator } from '../training-orchestrator';
+import { requireFile } from './checked-upload';
+import { checkMomentFile } from './swag-moments';
+import { contentDigest, existingUpload, fillSlot, uploadTarget } from './upload-slot';
+
+/**
+ * E26: a participant's SWAG moments for the SWAG round. Both files are checked against the global model's manifest
+ * before they are stored; the slot (phase `swag`) keeps both digests and the sample size, and goes to the run.
+ */
+export async function uploadSwag(
+  deps: { knex: Knex; blobs: BlobStore; orchestrator: TrainingOrchestrator },
+  user: User,
+  modelId: string,
+  request: SwagRequest,
+  files: UploadedFiles,
+): Promise<void> {
+  const { knex, blobs, orchestrator } = deps;
+  const first = requireFile(files, 'first_moment_file');
+  const second = requireFile(files, 'second_moment_file');
+  const { model, training } = await uploadTarget(knex, user, modelId, 'S', request.round);
+  await checkMomentFile(first, 'first_moment_file', model.manifest ?? []);
+  await checkMomentFile(second, 'second_moment_file', model.manifest ?? []);
+  const firstRef = await blobs.put(createReadStream(first.path));
+  const secondRef = await blobs.put(createReadStream(second.path));
+  const slot = { trainingId: training.id, round: request.round, clientId: user.id, phase: 'swag' as const };
+  const digest = contentDigest([firstRef.digest, secondRef.digest, request.sample_size]);
+  const upload =
+    (await existingUpload(knex, slot, digest)) ??
+    (await fillSlot(knex, slot, digest, () =>
+      insertUpload(knex, slot, {
+        contentDigest: digest,
+        modelId: null,
+        blobDigest: firstRef.digest,
+        secondBlobDigest: secondRef.digest,
+        sampleSize: request.sample_size,
+      }),
+    ));
+  await orchestrator.submitUpload(training, upload);
+}

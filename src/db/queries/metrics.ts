@@ -1,0 +1,40 @@
+import type { Knex } from 'knex';
+import { Metric } from '../models/metric';
+
+/** A metric value: a number, or bytes with their content type. */
+export type MetricValue = { kind: 'float'; value: number } | { kind: 'binary'; value: Buffer; contentType: string };
+
+/** One metric to store. */
+export interface NewMetric {
+  key: string;
+  value: MetricValue;
+}
+
+/** Where metrics are recorded: the model, its training, the round (step) and the reporter. */
+export interface MetricTarget {
+  modelId: string;
+  trainingId: string | null;
+  step: number;
+  reporterId: string;
+}
+
+/** Inserts metrics in one statement (no table lock: rows are independent). `db` may be a transaction. */
+export async function insertMetrics(db: Knex, target: MetricTarget, metrics: readonly NewMetric[]): Promise<void> {
+  if (metrics.length === 0) {
+    return;
+  }
+  await Metric.query(db).insert(
+    metrics.map((metric) => ({
+      ...target,
+      key: metric.key,
+      valueFloat: metric.value.kind === 'float' ? metric.value.value : null,
+      valueBinary: metric.value.kind === 'binary' ? metric.value.value : null,
+      contentType: metric.value.kind === 'binary' ? metric.value.contentType : null,
+    })),
+  );
+}
+
+/** The metrics of a model, in the order they arrived. */
+export async function listMetricsOfModel(db: Knex, modelId: string): Promise<Metric[]> {
+  return await Metric.query(db).where({ modelId }).orderBy('id');
+}
