@@ -9,13 +9,14 @@ export class Group extends Model {
   name!: string;
   users?: User[];
 
+  // knexSnakeCaseMappers renames identifiers in every query, so relation joins name columns in camelCase.
   static override relationMappings = (): RelationMappings => ({
     users: {
       relation: Model.ManyToManyRelation,
       modelClass: User,
       join: {
         from: 'groups.id',
-        through: { from: 'group_memberships.group_id', to: 'group_memberships.user_id' },
+        through: { from: 'group_memberships.groupId', to: 'group_memberships.userId' },
         to: 'users.id',
       },
     },

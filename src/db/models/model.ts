@@ -39,23 +39,24 @@ export class FlModel extends Model {
   versions?: ModelVersion[];
   members?: FlModel[];
 
+  // knexSnakeCaseMappers renames identifiers in every query, so relation joins name columns in camelCase.
   static override relationMappings = (): RelationMappings => ({
     owner: {
       relation: Model.BelongsToOneRelation,
       modelClass: User,
-      join: { from: 'models.owner_id', to: 'users.id' },
+      join: { from: 'models.ownerId', to: 'users.id' },
     },
     versions: {
       relation: Model.HasManyRelation,
       modelClass: ModelVersion,
-      join: { from: 'models.id', to: 'model_versions.model_id' },
+      join: { from: 'models.id', to: 'model_versions.modelId' },
     },
     members: {
       relation: Model.ManyToManyRelation,
       modelClass: FlModel,
       join: {
         from: 'models.id',
-        through: { from: 'mean_model_members.mean_model_id', to: 'mean_model_members.member_model_id' },
+        through: { from: 'mean_model_members.meanModelId', to: 'mean_model_members.memberModelId' },
         to: 'models.id',
       },
     },

@@ -34,23 +34,24 @@ export class Training extends Model {
   model?: FlModel;
   participants?: User[];
 
+  // knexSnakeCaseMappers renames identifiers in every query, so relation joins name columns in camelCase.
   static override relationMappings = (): RelationMappings => ({
     actor: {
       relation: Model.BelongsToOneRelation,
       modelClass: User,
-      join: { from: 'trainings.actor_id', to: 'users.id' },
+      join: { from: 'trainings.actorId', to: 'users.id' },
     },
     model: {
       relation: Model.BelongsToOneRelation,
       modelClass: FlModel,
-      join: { from: 'trainings.model_id', to: 'models.id' },
+      join: { from: 'trainings.modelId', to: 'models.id' },
     },
     participants: {
       relation: Model.ManyToManyRelation,
       modelClass: User,
       join: {
         from: 'trainings.id',
-        through: { from: 'training_participants.training_id', to: 'training_participants.user_id' },
+        through: { from: 'training_participants.trainingId', to: 'training_participants.userId' },
         to: 'users.id',
       },
     },
