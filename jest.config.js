@@ -22,7 +22,9 @@ module.exports = {
       testEnvironment: 'node',
       clearMocks: true,
       transform,
-      testMatch: ['<rootDir>/test/{db,api,storage,workflows,activities,replay,cli,notifications}/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/test/{db,api,storage,workflows,activities,replay,cli,notifications,trainings}/**/*.test.ts',
+      ],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },

@@ -71,6 +71,21 @@ const envSchema = z.object({
     .int()
     .min(1)
     .default(1024 * 1024),
+  /** How long an upload waits for its training's workflow to take it before the API answers 503 with Retry-After. */
+  ROUNDHOUSE_UPLOAD_WAIT_SECONDS: z.coerce.number().positive().default(10),
+  /** Time limit of one notification push. */
+  ROUNDHOUSE_NOTIFY_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
+  /** Pushes per notification before its receiver counts as unreachable and leaves the training. */
+  ROUNDHOUSE_NOTIFY_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /** Wait before the second push; doubled for each further one. */
+  ROUNDHOUSE_NOTIFY_BACKOFF_SECONDS: z.coerce.number().min(0).default(1),
+  /** Pushes in flight at once per notification. */
+  ROUNDHOUSE_NOTIFY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  /**
+   * Whether notification endpoints may resolve to loopback, private or link-local addresses (server-side request
+   * forgery otherwise). Unset: allowed by `roundhouse dev` (clients on the same machine), refused by the other roles.
+   */
+  ROUNDHOUSE_ALLOW_PRIVATE_ENDPOINTS: z.enum(['true', 'false']).optional(),
   /** Searched for the `temporal` CLI. */
   PATH: z.string().default(''),
 });
@@ -99,6 +114,16 @@ export interface Config {
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
   /** Request size limits of the API. */
   readonly limits: { readonly uploadBytes: number; readonly bodyBytes: number };
+  /** Notification pushes; `allowPrivateAddresses` undefined means the role decides (see the variable). */
+  readonly notifications: {
+    readonly timeoutMs: number;
+    readonly attempts: number;
+    readonly backoffMs: number;
+    readonly concurrency: number;
+    readonly allowPrivateAddresses: boolean | undefined;
+  };
+  /** How long an upload waits for its training's workflow. */
+  readonly uploadWaitMs: number;
   /** The PATH, searched for the `temporal` CLI. */
   readonly systemPath: string;
 }
@@ -180,6 +205,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     log: { level: e.LOG_LEVEL },
     limits: { uploadBytes: e.ROUNDHOUSE_MAX_UPLOAD_BYTES, bodyBytes: e.ROUNDHOUSE_MAX_BODY_BYTES },
+    notifications: {
+      timeoutMs: e.ROUNDHOUSE_NOTIFY_TIMEOUT_SECONDS * 1000,
+      attempts: e.ROUNDHOUSE_NOTIFY_ATTEMPTS,
+      backoffMs: e.ROUNDHOUSE_NOTIFY_BACKOFF_SECONDS * 1000,
+      concurrency: e.ROUNDHOUSE_NOTIFY_CONCURRENCY,
+      allowPrivateAddresses:
+        e.ROUNDHOUSE_ALLOW_PRIVATE_ENDPOINTS === undefined
+          ? undefined
+          : e.ROUNDHOUSE_ALLOW_PRIVATE_ENDPOINTS === 'true',
+    },
+    uploadWaitMs: e.ROUNDHOUSE_UPLOAD_WAIT_SECONDS * 1000,
     systemPath: e.PATH,
   });
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Training } from '../db/models/training';
 import type { Upload } from '../db/models/upload';
+import type { TrainingStatus } from '../workflows/training/definitions';
 
 /** What the API tells a training's run about; the only way routes reach the workflow. */
 export interface TrainingOrchestrator {
@@ -16,6 +17,8 @@ export interface TrainingOrchestrator {
   removeClients(training: Training, clientIds: readonly string[]): Promise<void>;
   /** Stops the run of a training that is being deleted; a training that never started is ignored. */
   cancel(training: Training): Promise<void>;
+  /** Where the run stands (round, phase, who has uploaded, the deadline), or null when no run answers. */
+  status(training: Training): Promise<TrainingStatus | null>;
 }
 
 /**
@@ -42,5 +45,9 @@ export class DatabaseTrainingOrchestrator implements TrainingOrchestrator {
 
   async cancel(_training: Training): Promise<void> {
     // No run exists to stop.
+  }
+
+  status(_training: Training): Promise<TrainingStatus | null> {
+    return Promise.resolve(null);
   }
 }

@@ -1,8 +1,10 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { Model } from 'objection';
 import { postgresCheck, temporalCheck, type ReadinessCheck } from '../api/readiness';
+import { TemporalTrainingOrchestrator } from '../api/temporal-training-orchestrator';
+import type { DeliverySettings } from '../activities/notification-activities';
 import type { Config } from '../config';
 import { createKnex } from '../db/knex';
 import { embeddedDatabaseUrl } from '../dev/embedded-postgres';
@@ -68,4 +70,22 @@ export function readinessChecks(config: Config, knex: Knex, connection: Connecti
     postgres: postgresCheck(knex),
     temporal: temporalCheck(connection, config.temporal.namespace),
   };
+}
+
+/** The orchestrator the API hands trainings to: `training-<id>` workflows on the configured task queue. */
+export function trainingOrchestrator(config: Config, knex: Knex, connection: Connection): TemporalTrainingOrchestrator {
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  return new TemporalTrainingOrchestrator(client, knex, {
+    taskQueue: config.temporal.taskQueue,
+    updateWaitMs: config.uploadWaitMs,
+  });
+}
+
+/**
+ * How the worker pushes notifications. Private endpoints are allowed where the configuration says so, and otherwise
+ * only by `roundhouse dev`, whose clients usually run on the same machine.
+ */
+export function deliverySettings(config: Config, role: 'dev' | 'worker'): DeliverySettings {
+  const { allowPrivateAddresses, ...rest } = config.notifications;
+  return { ...rest, allowPrivateAddresses: allowPrivateAddresses ?? role === 'dev' };
 }

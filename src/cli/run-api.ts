@@ -1,8 +1,13 @@
 import { startApiServer } from '../api/server';
-import { DatabaseTrainingOrchestrator } from '../api/training-orchestrator';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { connectClientToTemporal, connectDatabase, openBlobStore, readinessChecks } from './infrastructure';
+import {
+  connectClientToTemporal,
+  connectDatabase,
+  openBlobStore,
+  readinessChecks,
+  trainingOrchestrator,
+} from './infrastructure';
 import { stopAll, waitForShutdownSignal } from './shutdown';
 
 /** `roundhouse api`: the HTTP API alone, for as many replicas as the load needs. */
@@ -16,7 +21,7 @@ export async function runApiRole(config: Config, logger: Logger): Promise<void> 
       knex,
       blobs: openBlobStore(config),
       limits: config.limits,
-      orchestrator: new DatabaseTrainingOrchestrator(knex),
+      orchestrator: trainingOrchestrator(config, knex, connection),
     },
     config.http.host,
     config.http.port,

@@ -2,7 +2,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import knexFactory from 'knex';
 import { startApiServer } from '../api/server';
-import { DatabaseTrainingOrchestrator } from '../api/training-orchestrator';
 import type { Config } from '../config';
 import { ensureDatabase, migrateLatest } from '../db/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from '../dev/embedded-postgres';
@@ -18,6 +17,8 @@ import {
   installTemporalRuntime,
   openBlobStore,
   readinessChecks,
+  trainingOrchestrator,
+  deliverySettings,
 } from './infrastructure';
 import { stopAll, waitForShutdownSignal } from './shutdown';
 
@@ -90,7 +91,7 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
     stops.unshift(['worker connection', () => nativeConnection.close()]);
     const worker = await createWorker(
       { connection: nativeConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
-      { knex, blobs: openBlobStore(config), logger },
+      { knex, blobs: openBlobStore(config), logger, delivery: deliverySettings(config, 'dev') },
     );
     const running = worker.run();
     stops.unshift([
@@ -111,7 +112,7 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
         knex,
         blobs: openBlobStore(config),
         limits: config.limits,
-        orchestrator: new DatabaseTrainingOrchestrator(knex),
+        orchestrator: trainingOrchestrator(config, knex, client),
       },
       config.http.host,
       config.http.port,

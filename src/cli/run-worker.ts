@@ -1,7 +1,13 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { createWorker } from '../worker';
-import { connectDatabase, connectWorkerToTemporal, installTemporalRuntime, openBlobStore } from './infrastructure';
+import {
+  connectDatabase,
+  connectWorkerToTemporal,
+  deliverySettings,
+  installTemporalRuntime,
+  openBlobStore,
+} from './infrastructure';
 import { stopAll, waitForShutdownSignal } from './shutdown';
 
 /** `roundhouse worker`: one Temporal worker on the configured task queue; run as many as the trainings need. */
@@ -11,7 +17,7 @@ export async function runWorkerRole(config: Config, logger: Logger): Promise<voi
   const connection = await connectWorkerToTemporal(config, logger);
   const worker = await createWorker(
     { connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
-    { knex, blobs: openBlobStore(config), logger },
+    { knex, blobs: openBlobStore(config), logger, delivery: deliverySettings(config, 'worker') },
   );
   const running = worker.run();
   logger.info('worker polling', { taskQueue: config.temporal.taskQueue, address: config.temporal.address });

@@ -46,6 +46,7 @@ describe('POST /api/models/{id}/ and /swag/', () => {
           return Promise.resolve();
         },
         removeClients: () => Promise.resolve(),
+        status: () => Promise.resolve(null),
         cancel: () => Promise.resolve(),
       }),
     });

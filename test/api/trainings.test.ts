@@ -33,6 +33,7 @@ describe('/api/trainings/', () => {
           submitUpload: (training, upload) => inner.submitUpload(training, upload),
           removeClients: (training, ids) => inner.removeClients(training, ids),
           cancel: (training) => inner.cancel(training),
+          status: (training) => inner.status(training),
         };
       },
     });

@@ -22,9 +22,9 @@ describe('Objection relations', () => {
     const model = await buildGlobalModel(knex, actor.id);
     const training = await buildTraining(knex, actor.id, model.id);
     await knex('training_participants').insert({ trainingId: training.id, userId: client.id });
-    const [group] = (await knex('groups')
+    const [group] = await knex<{ id: number; name: string }>('groups')
       .insert({ name: `g-${model.id}` })
-      .returning('id')) as Array<{ id: number }>;
+      .returning('id');
     await knex('group_memberships').insert({ groupId: group?.id, userId: client.id });
 
     const fetchedModel = await FlModel.query(knex).findById(model.id).withGraphFetched('[owner, versions]');

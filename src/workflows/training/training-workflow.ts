@@ -13,10 +13,23 @@ import { publish } from './publish';
 import { notify, runRound, type RoundContext } from './round';
 import { type CarriedTrainingState, TrainingState } from './training-state';
 
-const acts = proxyActivities<TrainingActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+const retry = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 };
+const quick = proxyActivities<TrainingActivities>({ startToCloseTimeout: '1 minute', retry });
+// Aggregation reads every update: it may take long on big models, and heartbeats on every chunk so a dead worker
+// is noticed in a minute rather than at the end of the timeout.
+const slow = proxyActivities<TrainingActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  retry,
 });
+// Spelled out: activity proxies have no own keys to spread.
+const acts: TrainingActivities = {
+  loadTrainingSettings: quick.loadTrainingSettings,
+  recordTrainingState: quick.recordTrainingState,
+  sendNotifications: quick.sendNotifications,
+  removeParticipant: quick.removeParticipant,
+  aggregateRound: slow.aggregateRound,
+};
 
 /** Input of a training workflow: the training id; continue-as-new adds the carried state. */
 export interface TrainingWorkflowInput {

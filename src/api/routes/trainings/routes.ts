@@ -28,7 +28,7 @@ export const TRAINING_MISSING = {
 
 /** E27 to E30: list, create, read and delete trainings. */
 export function trainingRoutes(rc: RouteContext, services: ApiServices): void {
-  const { knex } = services;
+  const { knex, orchestrator } = services;
   authedRoute(
     rc,
     {
@@ -79,11 +79,22 @@ export function trainingRoutes(rc: RouteContext, services: ApiServices): void {
       const training = await readableTraining(knex, user, params.id);
       const model = await findModelById(knex, training.modelId);
       const arrived = model ? await countUploads(knex, training.id, model.round, 'update') : 0;
+      const run = await orchestrator.status(training);
       ctx.body = {
         ...presentTraining(training),
         local_models_arrived: arrived,
         local_models_expected: training.participants?.length ?? 0,
         error: training.error,
+        run: run && {
+          phase: run.phase,
+          round: run.round,
+          participants: run.participants,
+          received: run.received,
+          missing: run.missing,
+          deadline: run.deadline,
+          extended: run.extended,
+          left_out: run.leftOut,
+        },
       };
     },
   );

@@ -118,6 +118,19 @@ export const trainingWithRoundsResponse = trainingResponse.extend({
   local_models_arrived: z.number().int(),
   local_models_expected: z.number().int(),
   error: z.string().nullable(),
+  /** The running workflow's view (beyond the reference); null when no run answers. */
+  run: z
+    .object({
+      phase: z.string(),
+      round: z.number().int(),
+      participants: z.array(z.string()),
+      received: z.array(z.string()),
+      missing: z.array(z.string()),
+      deadline: z.string().nullable(),
+      extended: z.boolean(),
+      left_out: z.record(z.string(), z.array(z.string())),
+    })
+    .nullable(),
 });
 
 /** `{"detail", "training_id"}` after creation. */

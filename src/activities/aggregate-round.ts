@@ -1,0 +1,89 @@
+import type { Knex } from 'knex';
+import { aggregate } from '../aggregation/aggregate';
+import { findVersion } from '../db/queries/models';
+import { deleteRoundLocalModels, recordAggregate } from '../db/queries/training-runs';
+import { findTrainingById } from '../db/queries/trainings';
+import type { Logger } from '../logger';
+import type { BlobStore } from '../storage/blob-store';
+import type { UploadSubmission } from '../workflows/training/definitions';
+import { asActivityFailure, permanentFailure, TrainingActivityErrorCode, trainingNotFound } from './activity-failures';
+import { heartbeatingChunks, heartbeatingSource } from './heartbeat-stream';
+import { loadRoundUpdates } from './round-updates';
+import { strategyParams } from './training-settings';
+
+/** What `aggregateRound` gets: ids and small numbers only, never model bytes. */
+export interface AggregateRoundInput {
+  trainingId: string;
+  round: number;
+  updates: UploadSubmission[];
+}
+
+/** The new version of the global model, by round and blob digest. */
+export interface AggregateRoundResult {
+  round: number;
+  weightsDigest: string;
+}
+
+/**
+ * Aggregates round `round` of a training into version `round + 1` of its global model: the engine reads the
+ * round's global version and each accepted update from the blob store (heartbeating as it reads), the result
+ * streams into the blob store, and one transaction records the version and moves the model's round (and, when
+ * the options say so, deletes the round's local models). A retry after that transaction finds the version and
+ * returns it without aggregating again; a retry racing it stores the same bytes and keeps the first row.
+ * @throws non-retryable failures with the engine's code when it refuses, or ours for missing rows and blobs.
+ */
+export async function aggregateRound(
+  deps: { knex: Knex; blobs: BlobStore; logger: Logger },
+  input: AggregateRoundInput,
+): Promise<AggregateRoundResult> {
+  const { knex, blobs, logger } = deps;
+  const training = await findTrainingById(knex, input.trainingId);
+  if (!training) {
+    throw trainingNotFound(input.trainingId);
+  }
+  const next = input.round + 1;
+  const deleteLocals = training.options.delete_local_models_after_aggregation === true;
+  const done = await findVersion(knex, training.modelId, next);
+  if (done) {
+    await finishRound(knex, training.id, input.round, deleteLocals);
+    return { round: next, weightsDigest: done.weightsDigest };
+  }
+  const global = await findVersion(knex, training.modelId, input.round);
+  if (!global) {
+    throw permanentFailure(
+      TrainingActivityErrorCode.MODEL_VERSION_NOT_FOUND,
+      `Model ${training.modelId} has no version for round ${input.round}.`,
+    );
+  }
+  try {
+    const result = await aggregate({
+      method: training.aggregationMethod,
+      params: strategyParams(training.aggregationMethod, training.options),
+      global: heartbeatingSource(() => blobs.read(global.weightsDigest), 'reading the global model'),
+      updates: await loadRoundUpdates(deps, training.id, input.round, input.updates),
+    });
+    const stored = await blobs.put(heartbeatingChunks(result.model, 'writing the aggregate'));
+    const weightsDigest = await knex.transaction(async (trx) => {
+      const digest = await recordAggregate(trx, training.modelId, input.round, stored);
+      await finishRound(trx, training.id, input.round, deleteLocals);
+      return digest;
+    });
+    logger.info('round aggregated', {
+      trainingId: training.id,
+      round: input.round,
+      method: result.method,
+      clients: result.clientOrder,
+      totalSamples: result.totalSamples,
+      weightsDigest,
+    });
+    return { round: next, weightsDigest };
+  } catch (err) {
+    throw asActivityFailure(err);
+  }
+}
+
+async function finishRound(db: Knex, trainingId: string, round: number, deleteLocals: boolean): Promise<void> {
+  if (deleteLocals) {
+    await deleteRoundLocalModels(db, trainingId, round);
+  }
+}

@@ -1,0 +1,51 @@
+import type { Knex } from 'knex';
+import { findModelById } from '../db/queries/models';
+import { recordState } from '../db/queries/training-runs';
+import { findTrainingById, removeParticipants } from '../db/queries/trainings';
+import type { Logger } from '../logger';
+import type { BlobStore } from '../storage/blob-store';
+import { trainingNotFound } from './activity-failures';
+import { aggregateRound } from './aggregate-round';
+import type { TrainingActivities } from './training-activity-types';
+import { settingsOf } from './training-settings';
+
+/** The training activities except notifications (`createNotificationActivities` has those). */
+export type TrainingRunActivities = Omit<TrainingActivities, 'sendNotifications'>;
+
+/**
+ * The training workflow's activities over the database and the blob store: its settings, its recorded state, its
+ * participants and the aggregation of each round. Each one is safe to retry.
+ */
+export function createTrainingActivities(deps: {
+  knex: Knex;
+  blobs: BlobStore;
+  logger: Logger;
+}): TrainingRunActivities {
+  const { knex, logger } = deps;
+  return {
+    async loadTrainingSettings(trainingId) {
+      const training = await findTrainingById(knex, trainingId);
+      const model = training ? await findModelById(knex, training.modelId) : undefined;
+      if (!training || !model) {
+        throw trainingNotFound(trainingId);
+      }
+      const participantIds = (training.participants ?? []).map((user) => user.id);
+      return settingsOf(training, participantIds, model.round);
+    },
+
+    async recordTrainingState({ trainingId, state, error }) {
+      if (!(await recordState(knex, trainingId, state, error ?? null))) {
+        throw trainingNotFound(trainingId);
+      }
+    },
+
+    async removeParticipant({ trainingId, clientId, reason }) {
+      const removed = await removeParticipants(knex, trainingId, [clientId]);
+      if (removed.length > 0) {
+        logger.info('participant removed', { trainingId, clientId, reason });
+      }
+    },
+
+    aggregateRound: (input) => aggregateRound(deps, input),
+  };
+}

@@ -1,0 +1,174 @@
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import type { Knex } from 'knex';
+import type { Training } from '../db/models/training';
+import type { Upload } from '../db/models/upload';
+import { AppError, invalidInput, unavailable } from '../errors';
+import {
+  AGGREGATION_METHOD,
+  TRAINING_ACTOR,
+  TRAINING_ROUND,
+  TRAINING_STATE,
+  TrainingErrorCode,
+  type TrainingStatus,
+  removeClientSignal,
+  submitUploadUpdate,
+  trainingStatusQuery,
+  trainingWorkflowId,
+  uploadUpdateId,
+} from '../workflows/training/definitions';
+import type { trainingWorkflow } from '../workflows/training/training-workflow';
+import type { TrainingOrchestrator } from './training-orchestrator';
+
+/** Where and how the orchestrator reaches Temporal. */
+export interface TemporalOrchestratorSettings {
+  taskQueue: string;
+  /** How long an upload waits for the workflow to take it before the API answers 503. */
+  updateWaitMs: number;
+}
+
+const RETRY_AFTER_SECONDS = 5;
+/** A status query is a convenience for GET: it never holds the request long. */
+const STATUS_WAIT_MS = 2_000;
+
+/**
+ * The orchestrator of trainings run as `training-<id>` Temporal workflows: start starts the workflow, uploads are
+ * Updates whose id is derived from the slot (a retried upload is the same Update), removals are Signals, delete
+ * cancels. An upload the workflow refuses is removed again, so a refused upload leaves no row.
+ */
+export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
+  constructor(
+    private readonly client: Client,
+    private readonly knex: Knex,
+    private readonly settings: TemporalOrchestratorSettings,
+  ) {}
+
+  async start(training: Training): Promise<void> {
+    const model = await this.knex('models')
+      .where({ id: training.modelId })
+      .first<{ round: number } | undefined>('round');
+    try {
+      await this.client.workflow.start<typeof trainingWorkflow>('trainingWorkflow', {
+        taskQueue: this.settings.taskQueue,
+        workflowId: trainingWorkflowId(training.id),
+        args: [{ trainingId: training.id }],
+        workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: [
+          { key: TRAINING_STATE, value: 'O' },
+          { key: TRAINING_ROUND, value: model?.round ?? 0 },
+          { key: TRAINING_ACTOR, value: training.actorId },
+          { key: AGGREGATION_METHOD, value: training.aggregationMethod },
+        ],
+        memo: { modelId: training.modelId },
+        staticSummary: `${training.aggregationMethod} training of model ${training.modelId}`,
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        return;
+      }
+      throw unavailable('The training could not be started now; try again shortly.', RETRY_AFTER_SECONDS, {
+        reason: err instanceof Error ? err.message : String(err),
+      });
+    }
+    await this.knex('trainings')
+      .where({ id: training.id, state: 'I' })
+      .update({ state: 'O', updatedAt: this.knex.fn.now() });
+  }
+
+  async submitUpload(training: Training, upload: Upload): Promise<void> {
+    if (upload.phase === 'swag') {
+      // The SWAG round comes with the strategy issue; its moments are stored and wait for it.
+      return;
+    }
+    const phase = upload.phase;
+    const handle = this.client.workflow.getHandle<typeof trainingWorkflow>(trainingWorkflowId(training.id));
+    try {
+      await this.client.connection.withDeadline(Date.now() + this.settings.updateWaitMs, () =>
+        handle.executeUpdate(submitUploadUpdate, {
+          args: [
+            {
+              clientId: upload.clientId,
+              round: upload.round,
+              phase,
+              uploadId: upload.id,
+              ...(upload.sampleSize ? { sampleSize: upload.sampleSize } : {}),
+            },
+          ],
+          updateId: uploadUpdateId(training.id, upload.round, upload.clientId, phase),
+        }),
+      );
+    } catch (err) {
+      const refusal = refusalOf(err, training.id);
+      if (refusal) {
+        await this.discard(upload);
+        throw refusal;
+      }
+      // No worker answered in time, or Temporal is out of reach: the row stays, and the client's retry of the same
+      // upload finds it and sends the same Update again.
+      throw unavailable('The training cannot take this upload right now; retry the same request.', RETRY_AFTER_SECONDS);
+    }
+  }
+
+  async removeClients(training: Training, clientIds: readonly string[]): Promise<void> {
+    const handle = this.client.workflow.getHandle(trainingWorkflowId(training.id));
+    for (const clientId of clientIds) {
+      await handle.signal(removeClientSignal, { clientId, reason: 'removed by the actor' }).catch(ignoreNotFound);
+    }
+  }
+
+  async cancel(training: Training): Promise<void> {
+    await this.client.workflow.getHandle(trainingWorkflowId(training.id)).cancel().catch(ignoreNotFound);
+  }
+
+  async status(training: Training): Promise<TrainingStatus | null> {
+    const handle = this.client.workflow.getHandle(trainingWorkflowId(training.id));
+    try {
+      return await this.client.connection.withDeadline(Date.now() + STATUS_WAIT_MS, () =>
+        handle.query(trainingStatusQuery),
+      );
+    } catch {
+      // Not started, or no worker to answer right now: the database fields still describe the training.
+      return null;
+    }
+  }
+
+  /** Deletes a refused upload's slot and local model in one transaction (its blob goes with the next sweep). */
+  private async discard(upload: Upload): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      await trx('uploads').where({ id: upload.id }).delete();
+      if (upload.modelId) {
+        await trx('models').where({ id: upload.modelId }).delete();
+      }
+    });
+  }
+}
+
+/** The HTTP answer for a workflow's refusal of an upload, or undefined when the error is not a refusal. */
+function refusalOf(err: unknown, trainingId: string): AppError | undefined {
+  if (err instanceof WorkflowNotFoundError) {
+    return invalidInput(`Training with ID ${trainingId} is not running.`);
+  }
+  if (!(err instanceof WorkflowUpdateFailedError)) {
+    return undefined;
+  }
+  const cause = err.cause as { type?: unknown; message?: unknown } | undefined;
+  const message = typeof cause?.message === 'string' ? cause.message : 'The training refused this upload.';
+  switch (cause?.type) {
+    case TrainingErrorCode.NOT_PARTICIPANT:
+      return new AppError({ code: 'permission_denied', status: 403, message });
+    case TrainingErrorCode.SLOT_FILLED:
+      return new AppError({ code: 'conflict', status: 409, message });
+    default:
+      return invalidInput(message, { reason: cause?.type });
+  }
+}
+
+function ignoreNotFound(err: unknown): void {
+  if (!(err instanceof WorkflowNotFoundError)) {
+    throw err;
+  }
+}

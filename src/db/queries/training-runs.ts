@@ -1,0 +1,78 @@
+import type { Knex } from 'knex';
+import { FlModel } from '../models/model';
+import { ModelVersion } from '../models/model-version';
+import { Training, type TrainingState } from '../models/training';
+import { Upload } from '../models/upload';
+import type { StoredWeights } from './models';
+
+/**
+ * Sets a training's state as its workflow records it; the error text is kept only for ERROR (and cleared
+ * otherwise), as the table's CHECK requires. Writing the same state twice changes nothing. Returns whether the
+ * training exists. `db` is the knex instance or a transaction.
+ */
+export async function recordState(
+  db: Knex,
+  trainingId: string,
+  state: TrainingState,
+  error: string | null,
+): Promise<boolean> {
+  const changed = await Training.query(db)
+    .findById(trainingId)
+    .patch({ state, error: state === 'E' ? error : null, updatedAt: new Date() });
+  return changed > 0;
+}
+
+/** The update uploads of one round of a training from `clientIds` (fewer when some slots are empty). */
+export async function findRoundUpdates(
+  db: Knex,
+  trainingId: string,
+  round: number,
+  clientIds: readonly string[],
+): Promise<Upload[]> {
+  if (clientIds.length === 0) {
+    return [];
+  }
+  return await Upload.query(db)
+    .where({ trainingId, round, phase: 'update' })
+    .whereIn('clientId', [...clientIds]);
+}
+
+/**
+ * Records the aggregate of round `round` as the model's version `round + 1` and moves the model to that round, in
+ * one transaction. A version already stored for that round (a retried aggregation) is kept, and the model's round
+ * moves only if it is still `round`. Returns the digest stored for round `round + 1`.
+ */
+export async function recordAggregate(
+  db: Knex,
+  modelId: string,
+  round: number,
+  weights: StoredWeights,
+): Promise<string> {
+  return await db.transaction(async (trx) => {
+    await trx('model_versions')
+      .insert({ model_id: modelId, round: round + 1, weights_digest: weights.digest, weights_size: weights.size })
+      .onConflict(['model_id', 'round'])
+      .ignore();
+    await FlModel.query(trx)
+      .where({ id: modelId, round })
+      .patch({ round: round + 1, updatedAt: new Date() });
+    const stored = await ModelVersion.query(trx).findOne({ modelId, round: round + 1 });
+    if (!stored) {
+      // Only possible if the model itself is gone: the insert above either wrote the row or met an existing one.
+      throw new Error(`Model ${modelId} has no version for round ${round + 1} after aggregation.`);
+    }
+    return stored.weightsDigest;
+  });
+}
+
+/**
+ * Deletes the local models uploaded as updates in one round of a training. Their upload slots stay filled
+ * (`uploads.model_id` is SET NULL) and their metrics stay (SET NULL too). Returns how many were deleted.
+ */
+export async function deleteRoundLocalModels(db: Knex, trainingId: string, round: number): Promise<number> {
+  const uploaded = Upload.query(db)
+    .select('modelId')
+    .where({ trainingId, round, phase: 'update' })
+    .whereNotNull('modelId');
+  return await FlModel.query(db).where('type', 'LOCAL').whereIn('id', uploaded).delete();
+}
