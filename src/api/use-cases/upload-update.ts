@@ -11,6 +11,7 @@ import type { UpdateRequest } from '../routes/models/upload-schemas';
 import type { UploadedFiles } from '../routing/uploaded-files';
 import type { TrainingOrchestrator } from '../training-orchestrator';
 import { checkAndStoreModel, manifestOf, requireFile } from './checked-upload';
+import { isLateExactRetry } from './late-retry';
 import { pairMetrics } from './metric-input';
 import { contentDigest, existingUpload, fillSlot, uploadTarget } from './upload-slot';
 
@@ -29,6 +30,9 @@ export async function uploadUpdate(
   const { knex, blobs, orchestrator } = deps;
   const metrics = pairMetrics(request.metric_names, request.metric_values, false);
   const file = requireFile(files, 'model_file');
+  if (await isLateExactRetry(knex, user, modelId, request, file)) {
+    return;
+  }
   const { model, training } = await uploadTarget(knex, user, modelId, 'O', request.round);
   const globalVersion = await findVersion(knex, model.id, model.round);
   if (!globalVersion) {

@@ -1,0 +1,82 @@
+import type { ChildProcess } from 'node:child_process';
+import request from 'supertest';
+import { TemporalTrainingOrchestrator } from '../../src/api/temporal-training-orchestrator';
+import { createTestApi } from '../fixtures/api-app';
+import { startRole } from '../support/role-process';
+import { connectTestTemporal, uniqueTaskQueue } from '../support/temporal';
+import { testEnv } from '../support/test-env';
+import { createMlpTraining, downloadVersion, expectedVersions, registerClients } from '../support/training-scenario';
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error('condition not met in time');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('a training whose worker process is killed during a round', () => {
+  let temporal: Awaited<ReturnType<typeof connectTestTemporal>>;
+
+  beforeAll(async () => {
+    temporal = await connectTestTemporal();
+  });
+
+  afterAll(async () => {
+    await temporal.close();
+  });
+
+  it('when uploads arrive while no worker runs, they are answered 503, retried, and the training ends with the same models', async () => {
+    const taskQueue = uniqueTaskQueue('worker-restart');
+    const api = await createTestApi({
+      orchestrator: (knex) =>
+        new TemporalTrainingOrchestrator(temporal.client, knex, { taskQueue, updateWaitMs: 1_500 }),
+    });
+    const server = api.app.callback();
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const unavailable = { count: 0 };
+    const clients = await registerClients(server, taskQueue, { gate, unavailable });
+    const { actorAuth, modelId, trainingId } = await createMlpTraining(server, taskQueue, clients, 1);
+    const env = {
+      ...process.env,
+      DATABASE_URL: testEnv('databaseUrl'),
+      TEMPORAL_ADDRESS: testEnv('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      ROUNDHOUSE_BLOB_DIR: api.blobs.root,
+      ROUNDHOUSE_ALLOW_PRIVATE_ENDPOINTS: 'true',
+      LOG_LEVEL: 'info',
+    };
+    const workers: ChildProcess[] = [];
+    try {
+      workers.push(await startRole('worker', env, 'worker polling'));
+      expect(
+        (await request(server).post(`/api/trainings/${trainingId}/start/`).set('Authorization', actorAuth)).status,
+      ).toBe(202);
+      // Every client has been told round 0 started; then the worker process dies without any cleanup.
+      await waitFor(
+        () => clients.every((c) => c.receiver.received.some((n) => n.notification_type === 'UPDATE_ROUND_START')),
+        30_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      workers[0]?.kill('SIGKILL');
+      openGate();
+      // With no worker, the uploads are stored but the workflow cannot take them: 503, and the clients retry.
+      await waitFor(() => unavailable.count >= 3, 30_000);
+      workers.push(await startRole('worker', env, 'worker polling'));
+      await temporal.client.workflow.getHandle(`training-${trainingId}`).result();
+    } finally {
+      workers.forEach((w) => w.kill('SIGKILL'));
+    }
+
+    const training = await request(server).get(`/api/trainings/${trainingId}/`).set('Authorization', actorAuth);
+    expect(training.body).toMatchObject({ state: 'C' });
+    clients.forEach((c) => expect(c.receiver.errors).toEqual([]));
+    const [expected] = await expectedVersions(clients, 1);
+    expect((await downloadVersion(server, actorAuth, modelId, 1)).equals(expected ?? Buffer.alloc(0))).toBe(true);
+    await Promise.all(clients.map((c) => c.receiver.close()));
+    await api.close();
+  }, 180_000);
+});
