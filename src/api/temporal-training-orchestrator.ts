@@ -104,7 +104,10 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
     } catch (err) {
       const refusal = refusalOf(err, training.id);
       if (refusal) {
-        await this.discard(upload);
+        // A filled slot means the workflow holds an upload for it: the row may be that upload's, so it stays.
+        if (refusal.code !== 'conflict') {
+          await this.discard(upload);
+        }
         throw refusal;
       }
       // No worker answered in time, or Temporal is out of reach: the row stays, and the client's retry of the same
