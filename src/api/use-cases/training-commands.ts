@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { aggregationMethods, findStrategy } from '../../aggregation/strategies/registry';
 import type { User } from '../../db/models/user';
-import { addParticipants, deleteTraining, findTrainingById, removeParticipants } from '../../db/queries/trainings';
+import { addParticipants, deleteTraining, removeParticipants } from '../../db/queries/trainings';
 import { countExistingUsers } from '../../db/queries/users';
 import { invalidInput } from '../../errors';
 import type { TrainingOrchestrator } from '../training-orchestrator';
@@ -40,11 +40,7 @@ export async function registerClients(
   clients: readonly string[],
 ): Promise<void> {
   const training = await actorTraining(knex, user, id);
-  const unique = [...new Set(clients.map((c) => c.toLowerCase()))];
-  if ((await countExistingUsers(knex, unique)) !== unique.length) {
-    throw invalidInput('Not all provided users were found!');
-  }
-  await addParticipants(knex, training.id, unique);
+  await addParticipants(knex, training.id, await existingUserIds(knex, clients));
 }
 
 /** E34: the actor removes participants; the training's run is told who left. */
@@ -55,13 +51,9 @@ export async function removeClients(
   clients: readonly string[],
 ): Promise<void> {
   const training = await actorTraining(knex, user, id);
-  const unique = [...new Set(clients.map((c) => c.toLowerCase()))];
-  if ((await countExistingUsers(knex, unique)) !== unique.length) {
-    throw invalidInput('Not all provided users were found!');
-  }
-  const removed = await removeParticipants(knex, training.id, unique);
+  const removed = await removeParticipants(knex, training.id, await existingUserIds(knex, clients));
   if (removed.length > 0) {
-    await orchestrator.removeClients((await findTrainingById(knex, training.id)) ?? training, removed);
+    await orchestrator.removeClients(training, removed);
   }
 }
 
@@ -70,4 +62,13 @@ export async function removeTraining({ knex, orchestrator }: TrainingDeps, user:
   const training = await actorTraining(knex, user, id, 'You are not the owner the training.');
   await orchestrator.cancel(training);
   await deleteTraining(knex, training.id);
+}
+
+/** The distinct ids of `clients` (case-folded), all of which must be users. @throws 400 when one is not. */
+async function existingUserIds(knex: Knex, clients: readonly string[]): Promise<string[]> {
+  const unique = [...new Set(clients.map((c) => c.toLowerCase()))];
+  if ((await countExistingUsers(knex, unique)) !== unique.length) {
+    throw invalidInput('Not all provided users were found!');
+  }
+  return unique;
 }

@@ -30,10 +30,17 @@ export async function uploadUpdate(
   const { knex, blobs, orchestrator } = deps;
   const metrics = pairMetrics(request.metric_names, request.metric_values, false);
   const file = requireFile(files, 'model_file');
-  if (await isLateExactRetry(knex, user, modelId, request, file)) {
+  const target = await uploadTarget(knex, user, modelId, 'O', request.round).catch(async (err: unknown) => {
+    // Only a refused upload pays for this check: a retry of a stored update after its round closed answers 201.
+    if (await isLateExactRetry(knex, user, modelId, request, file)) {
+      return undefined;
+    }
+    throw err;
+  });
+  if (!target) {
     return;
   }
-  const { model, training } = await uploadTarget(knex, user, modelId, 'O', request.round);
+  const { model, training } = target;
   const globalVersion = await findVersion(knex, model.id, model.round);
   if (!globalVersion) {
     throw new AppError({
