@@ -13,8 +13,21 @@ function loadHistory(name: string): ReturnType<typeof historyFromJSON> {
 }
 
 describe('recorded workflow histories', () => {
-  it('has histories to replay', () => {
-    expect(files.length).toBeGreaterThan(0);
+  it('has a history for every recorded scenario', () => {
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'probeWorkflow-signal-query-v1.json',
+        ...[
+          'two-rounds',
+          'refusals',
+          'straggler',
+          'below-quorum',
+          'removed-client',
+          'undeliverable',
+          'continue-as-new',
+        ].map((scenario) => `trainingWorkflow-${scenario}-v1.json`),
+      ]),
+    );
   });
 
   it.each(files)(
@@ -26,20 +39,30 @@ describe('recorded workflow histories', () => {
     },
   );
 
-  it('when the workflow code changes its commands, replay fails with a DeterminismViolationError', async () => {
-    const changed = await bundleWorkflowCode({
-      workflowsPath: require.resolve('./nondeterministic-workflows'),
-      logger: {
-        log: () => undefined,
-        trace: () => undefined,
-        debug: () => undefined,
-        info: () => undefined,
-        warn: () => undefined,
-        error: () => undefined,
-      },
-    });
-    await expect(
-      Worker.runReplayHistory({ workflowBundle: changed }, loadHistory('probeWorkflow-signal-query-v1.json')),
-    ).rejects.toBeInstanceOf(DeterminismViolationError);
-  });
+  it.each(['probeWorkflow-signal-query-v1.json', 'trainingWorkflow-two-rounds-v1.json'])(
+    'when the workflow code changes its commands, replaying %s fails with a DeterminismViolationError',
+    async (name) => {
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: await changedBundle() }, loadHistory(name)),
+      ).rejects.toBeInstanceOf(DeterminismViolationError);
+    },
+  );
 });
+
+let changed: ReturnType<typeof bundleWorkflowCode> | undefined;
+
+/** The bundle of the deliberately changed workflows, built once. */
+function changedBundle(): ReturnType<typeof bundleWorkflowCode> {
+  changed ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('./nondeterministic-workflows'),
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+    },
+  });
+  return changed;
+}

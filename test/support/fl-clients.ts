@@ -10,13 +10,18 @@ export interface PushedNotification {
 
 /**
  * A simulated FL client's notification receiver: a real HTTP server on loopback that answers 200 at once and hands
- * each notification to `react` afterwards (a real client trains after acknowledging, not inside the request).
+ * each notification to `react` afterwards (a real client trains after acknowledging, not inside the request). Every
+ * request is recorded, the refused ones of a failing endpoint too.
  */
 export class ClientReceiver {
   readonly received: PushedNotification[] = [];
   private server: http.Server | undefined;
 
-  constructor(private readonly react: (notification: PushedNotification) => Promise<void>) {}
+  /** `status` is what the receiver answers: a failing endpoint answers 500 and never reacts. */
+  constructor(
+    private readonly react: (notification: PushedNotification) => Promise<void>,
+    private readonly status = 200,
+  ) {}
 
   /** Starts listening; resolves with the endpoint URL to register. */
   async listen(): Promise<string> {
@@ -24,9 +29,12 @@ export class ClientReceiver {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
-        res.writeHead(200).end();
+        res.writeHead(this.status).end();
         const notification = JSON.parse(body) as PushedNotification;
         this.received.push(notification);
+        if (this.status !== 200) {
+          return;
+        }
         setImmediate(() => {
           this.react(notification).catch((err: unknown) => {
             this.errors.push(err);

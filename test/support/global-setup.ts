@@ -23,6 +23,9 @@ declare global {
   var roundhouseTestServices: TestServices | undefined;
 }
 
+/** History length at which the test server suggests continue-as-new (Temporal's default is 4096). */
+export const TEST_CONTINUE_AS_NEW_EVENTS = 40;
+
 /**
  * Starts one embedded Postgres (fsync off) and one Temporal dev server (headless, in memory, with temporal.yaml's
  * search attributes and dynamic config) for the whole run, migrates the test database once, and hands the addresses
@@ -64,7 +67,11 @@ export default async function globalSetup(): Promise<void> {
       logLevel: 'error',
       namespace: settings.namespace,
       searchAttributes: settings.searchAttributes,
-      dynamicConfig: settings.dynamicConfig,
+      // Every training of more than one round continues as new in the tests: the suggestion comes after its first.
+      dynamicConfig: {
+        ...settings.dynamicConfig,
+        'limit.historyCount.suggestContinueAsNew': TEST_CONTINUE_AS_NEW_EVENTS,
+      },
     },
     logger,
   );

@@ -1,27 +1,41 @@
 import type http from 'node:http';
+import { Worker } from '@temporalio/worker';
 import request from 'supertest';
+import { createActivities } from '../../src/activities';
 import { aggregate } from '../../src/aggregation/aggregate';
 import { bytesSource, collectBytes } from '../../src/aggregation/model-source';
+import { TemporalTrainingOrchestrator } from '../../src/api/temporal-training-orchestrator';
+import { createLogger } from '../../src/logger';
+import { createTestApi, type TestApi } from '../fixtures/api-app';
 import { fixture } from '../fixtures/onnx-edge-cases';
 import { ClientReceiver, type PushedNotification } from './fl-clients';
+import { type connectTestTemporal, workflowBundle } from './temporal';
+
+type TestTemporal = Awaited<ReturnType<typeof connectTestTemporal>>;
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 
+/** A simulated client to register: its name, the update it uploads every round and its sample size. */
+export interface ClientSpec {
+  name: string;
+  model: Buffer;
+  samples: number;
+}
+
 /** The three MLP fixture clients with their sample sizes. */
-export const MLP_CLIENTS = [
-  { name: 'a', file: 'mlp-client-a.onnx', samples: 3000 },
-  { name: 'b', file: 'mlp-client-b.onnx', samples: 2000 },
-  { name: 'c', file: 'mlp-client-c.onnx', samples: 1000 },
-] as const;
+export function mlpClients(): ClientSpec[] {
+  return [
+    { name: 'a', model: fixture('mlp-client-a.onnx'), samples: 3000 },
+    { name: 'b', model: fixture('mlp-client-b.onnx'), samples: 2000 },
+    { name: 'c', model: fixture('mlp-client-c.onnx'), samples: 1000 },
+  ];
+}
 
 /** A registered simulated client. */
-export interface SimulatedClient {
-  name: string;
+export interface SimulatedClient extends ClientSpec {
   id: string;
   token: string;
   receiver: ClientReceiver;
-  file: string;
-  samples: number;
 }
 
 /** How the simulated clients behave. */
@@ -30,13 +44,19 @@ export interface ClientBehaviour {
   gate?: Promise<void>;
   /** Counts the 503 answers the clients got (and retried). */
   unavailable?: { count: number };
+  /** Names of clients that acknowledge notifications and never upload (stragglers). */
+  silent?: readonly string[];
+  /** Names of clients whose endpoint answers 500 to every notification. */
+  failing?: readonly string[];
+  /** Names of clients registered without a message endpoint: they are never pushed to. */
+  pullOnly?: readonly string[];
 }
 
 /**
  * Sends a request until it is not a 503: a client of a training whose workflow cannot take an upload right now
  * retries the same request, as the API's Retry-After asks.
  */
-async function untilNot503(
+export async function untilNot503(
   send: () => Promise<request.Response>,
   behaviour: ClientBehaviour,
 ): Promise<request.Response> {
@@ -61,6 +81,9 @@ async function react(
   behaviour: ClientBehaviour,
 ): Promise<void> {
   await behaviour.gate;
+  if (behaviour.silent?.includes(me.name)) {
+    return;
+  }
   const modelId = String(n.body.global_model_uuid);
   let res: request.Response | undefined;
   if (n.notification_type === 'UPDATE_ROUND_START') {
@@ -71,7 +94,7 @@ async function react(
           .set('Authorization', `Token ${me.token}`)
           .field('round', String(n.body.round))
           .field('sample_size', String(me.samples))
-          .attach('model_file', fixture(me.file), 'update.onnx'),
+          .attach('model_file', me.model, 'update.onnx'),
       behaviour,
     );
   } else if (n.notification_type === 'MODEL_TEST_ROUND') {
@@ -89,47 +112,70 @@ async function react(
   }
 }
 
-/** Registers the clients through the API, each with a real notification receiver on loopback. */
+/**
+ * Registers the clients through the API, each with a real notification receiver on loopback (default: the three MLP
+ * fixture clients).
+ */
 export async function registerClients(
   server: Handler,
   label: string,
   behaviour: ClientBehaviour = {},
+  specs: readonly ClientSpec[] = mlpClients(),
 ): Promise<SimulatedClient[]> {
   const clients: SimulatedClient[] = [];
-  for (const spec of MLP_CLIENTS) {
+  for (const spec of specs) {
     // Filled once registered; the receiver exists first because registration names its endpoint.
     const self: { me?: SimulatedClient } = {};
-    const receiver = new ClientReceiver((n) => (self.me ? react(server, self.me, n, behaviour) : Promise.resolve()));
-    const endpoint = await receiver.listen();
-    const registration = await request(server)
-      .post('/api/users/')
-      .send({
-        username: `client-${spec.name}-${label}`,
-        password: 'pw-123456',
-        message_endpoint: endpoint,
-        client: true,
-      });
-    if (registration.status !== 201) {
-      throw new Error(`registration failed: ${registration.status}`);
-    }
-    const { id, token } = registration.body as { id: string; token: string };
-    self.me = { name: spec.name, id, token, receiver, file: spec.file, samples: spec.samples };
+    const receiver = new ClientReceiver(
+      (n) => (self.me ? react(server, self.me, n, behaviour) : Promise.resolve()),
+      behaviour.failing?.includes(spec.name) ? 500 : 200,
+    );
+    const endpoint = behaviour.pullOnly?.includes(spec.name) ? undefined : await receiver.listen();
+    const { id, token } = await registerUser(server, `client-${spec.name}-${label}`, {
+      client: true,
+      message_endpoint: endpoint,
+    });
+    self.me = { ...spec, id, token, receiver };
     clients.push(self.me);
   }
   return clients;
 }
 
-/** An actor uploads the MLP global model and creates a FedAvg training of it with the clients. */
-export async function createMlpTraining(
+/** Registers a user through the API; returns its id and token. */
+export async function registerUser(
+  server: Handler,
+  username: string,
+  fields: Record<string, unknown>,
+): Promise<{ id: string; token: string }> {
+  const registration = await request(server)
+    .post('/api/users/')
+    .send({ username, password: 'pw-123456', ...fields });
+  if (registration.status !== 201) {
+    throw new Error(`registration failed: ${registration.status} ${JSON.stringify(registration.body)}`);
+  }
+  return registration.body as { id: string; token: string };
+}
+
+/** What a test may change about the training `createTraining` creates. */
+export interface TrainingSpec {
+  /** The global model (default: the MLP fixture of round 0). */
+  global?: Buffer;
+  /** Training options, over `round_timeout` and `test_timeout` of two minutes. */
+  options?: Record<string, unknown>;
+  /** The actor's message endpoint (CLIENT_REMOVED and TRAINING_FINISHED go there). */
+  actorEndpoint?: string;
+}
+
+/** An actor uploads a global model and creates a FedAvg training of it with the clients. */
+export async function createTraining(
   server: Handler,
   label: string,
   clients: SimulatedClient[],
   targetNumUpdates: number,
-): Promise<{ actorAuth: string; modelId: string; trainingId: string }> {
-  const actor = await request(server)
-    .post('/api/users/')
-    .send({ username: `actor-${label}`, password: 'pw-123456', actor: true });
-  const actorAuth = `Token ${(actor.body as { token: string }).token}`;
+  spec: TrainingSpec = {},
+): Promise<{ actorAuth: string; actorId: string; modelId: string; trainingId: string }> {
+  const actor = await registerUser(server, `actor-${label}`, { actor: true, message_endpoint: spec.actorEndpoint });
+  const actorAuth = `Token ${actor.token}`;
   const upload = await request(server)
     .post('/api/models/')
     .set('Authorization', actorAuth)
@@ -139,7 +185,7 @@ export async function createMlpTraining(
     .field('input_shape', '1')
     .field('input_shape', '28')
     .field('input_shape', '28')
-    .attach('model_file', fixture('mlp-global-r0.onnx'), 'model.onnx');
+    .attach('model_file', spec.global ?? fixture('mlp-global-r0.onnx'), 'model.onnx');
   const modelId = (upload.body as { model_id: string }).model_id;
   const created = await request(server)
     .post('/api/trainings/')
@@ -150,13 +196,18 @@ export async function createMlpTraining(
       metric_names: ['accuracy'],
       aggregation_method: 'FedAvg',
       uncertainty_method: 'NONE',
-      options: { round_timeout: 120, test_timeout: 120 },
+      options: { round_timeout: 120, test_timeout: 120, ...spec.options },
       clients: clients.map((c) => c.id),
     });
   if (created.status !== 201) {
     throw new Error(`training creation failed: ${created.status} ${JSON.stringify(created.body)}`);
   }
-  return { actorAuth, modelId, trainingId: (created.body as { training_id: string }).training_id };
+  return {
+    actorAuth,
+    actorId: actor.id,
+    modelId,
+    trainingId: (created.body as { training_id: string }).training_id,
+  };
 }
 
 /** Downloads version `round` of a model through the API. */
@@ -176,18 +227,91 @@ export async function downloadVersion(server: Handler, auth: string, modelId: st
   return res.body as Buffer;
 }
 
-/** The engine's global models of rounds 1..rounds when every client uploads its fixture each round. */
-export async function expectedVersions(clients: SimulatedClient[], rounds: number): Promise<Buffer[]> {
+/** The engine's global models of rounds 1..rounds when every one of `clients` uploads its model each round. */
+export async function expectedVersions(
+  clients: readonly SimulatedClient[],
+  rounds: number,
+  global = fixture('mlp-global-r0.onnx'),
+): Promise<Buffer[]> {
   const versions: Buffer[] = [];
-  let previous = fixture('mlp-global-r0.onnx');
+  let previous = global;
   for (let round = 1; round <= rounds; round += 1) {
     const result = await aggregate({
       method: 'FedAvg',
       global: bytesSource(previous),
-      updates: clients.map((c) => ({ clientId: c.id, sampleSize: c.samples, source: bytesSource(fixture(c.file)) })),
+      updates: clients.map((c) => ({ clientId: c.id, sampleSize: c.samples, source: bytesSource(c.model) })),
     });
     previous = Buffer.from(await collectBytes(result.model));
     versions.push(previous);
   }
   return versions;
+}
+
+/** The API of a test, with trainings run as workflows on `taskQueue` of the run's Temporal. */
+export async function createTrainingApi(
+  temporal: TestTemporal,
+  taskQueue: string,
+  updateWaitMs = 10_000,
+): Promise<TestApi> {
+  return createTestApi({
+    orchestrator: (knex) => new TemporalTrainingOrchestrator(temporal.client, knex, { taskQueue, updateWaitMs }),
+  });
+}
+
+/** A worker with the real activities on the API's database and blobs; notifications retry twice, 100 ms apart. */
+export async function createTrainingWorker(temporal: TestTemporal, api: TestApi, taskQueue: string): Promise<Worker> {
+  return Worker.create({
+    connection: temporal.nativeConnection,
+    namespace: temporal.namespace,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({
+      knex: api.knex,
+      blobs: api.blobs,
+      logger: createLogger('error'),
+      delivery: { timeoutMs: 5_000, attempts: 2, backoffMs: 100, concurrency: 8, allowPrivateAddresses: true },
+    }),
+  });
+}
+
+/** Polls `GET /api/trainings/{id}/` until `predicate` holds for its body; returns that body. */
+export async function waitForTraining(
+  server: Handler,
+  auth: string,
+  trainingId: string,
+  predicate: (training: TrainingView) => boolean,
+  timeoutMs = 30_000,
+): Promise<TrainingView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await request(server).get(`/api/trainings/${trainingId}/`).set('Authorization', auth);
+    const body = res.body as TrainingView;
+    if (res.status === 200 && predicate(body)) {
+      return body;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`training never matched; last: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The part of `GET /api/trainings/{id}/` the training tests read. */
+export interface TrainingView {
+  state: string;
+  error: string | null;
+  participants: string[];
+  run: TrainingStatusView | null;
+}
+
+/** The workflow's own view, as `run` shows it. */
+export interface TrainingStatusView {
+  phase: string;
+  round: number;
+  participants: string[];
+  received: string[];
+  missing: string[];
+  deadline: string | null;
+  extended: boolean;
+  left_out: Record<string, string[]>;
 }

@@ -1,11 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
 import request from 'supertest';
-import { TemporalTrainingOrchestrator } from '../../src/api/temporal-training-orchestrator';
-import { createTestApi } from '../fixtures/api-app';
 import { startRole } from '../support/role-process';
 import { connectTestTemporal, uniqueTaskQueue } from '../support/temporal';
 import { testEnv } from '../support/test-env';
-import { createMlpTraining, downloadVersion, expectedVersions, registerClients } from '../support/training-scenario';
+import {
+  createTraining,
+  createTrainingApi,
+  downloadVersion,
+  expectedVersions,
+  registerClients,
+} from '../support/training-scenario';
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -30,16 +34,13 @@ describe('a training whose worker process is killed during a round', () => {
 
   it('when uploads arrive while no worker runs, they are answered 503, retried, and the training ends with the same models', async () => {
     const taskQueue = uniqueTaskQueue('worker-restart');
-    const api = await createTestApi({
-      orchestrator: (knex) =>
-        new TemporalTrainingOrchestrator(temporal.client, knex, { taskQueue, updateWaitMs: 1_500 }),
-    });
+    const api = await createTrainingApi(temporal, taskQueue, 1_500);
     const server = api.app.callback();
     let openGate: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (openGate = resolve));
     const unavailable = { count: 0 };
     const clients = await registerClients(server, taskQueue, { gate, unavailable });
-    const { actorAuth, modelId, trainingId } = await createMlpTraining(server, taskQueue, clients, 1);
+    const { actorAuth, modelId, trainingId } = await createTraining(server, taskQueue, clients, 1);
     const env = {
       ...process.env,
       DATABASE_URL: testEnv('databaseUrl'),

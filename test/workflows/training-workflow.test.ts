@@ -1,13 +1,19 @@
-import { type WorkflowHandle, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  type WorkflowHandleWithFirstExecutionRunId,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import {
   removeClientSignal,
   submitUploadUpdate,
+  trainingStatusQuery,
   trainingWorkflowId,
   uploadUpdateId,
   type TrainingSettings,
 } from '../../src/workflows/training/definitions';
 import { trainingWorkflow } from '../../src/workflows/training/training-workflow';
+import { maybeRecordHistory } from '../support/histories';
 import { connectTestTemporal, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 import { type ActivityCalls, fakeActivities, testSettings, upload, waitForStatus } from './training-harness';
 
@@ -22,11 +28,15 @@ describe('trainingWorkflow', () => {
     await temporal.close();
   });
 
-  /** Runs the workflow on a worker of its own with fake activities while `drive` plays the clients. */
+  /**
+   * Runs the workflow on a worker of its own with fake activities while `drive` plays the clients; with
+   * RECORD_HISTORIES=1 the first run's history is saved for the replay tests under the scenario's name.
+   */
   async function run<T>(
+    scenario: string,
     settings: TrainingSettings,
-    drive: (handle: WorkflowHandle<typeof trainingWorkflow>) => Promise<T>,
-    options: { undeliverable?: Set<string>; roundsPerRun?: number } = {},
+    drive: (handle: WorkflowHandleWithFirstExecutionRunId<typeof trainingWorkflow>) => Promise<T>,
+    options: { undeliverable?: Set<string> } = {},
   ): Promise<{ calls: ActivityCalls; result: T }> {
     const taskQueue = uniqueTaskQueue('training');
     const { calls, activities } = fakeActivities(settings, options.undeliverable);
@@ -41,9 +51,13 @@ describe('trainingWorkflow', () => {
       const handle = await temporal.client.workflow.start(trainingWorkflow, {
         taskQueue,
         workflowId: trainingWorkflowId(settings.trainingId),
-        args: [{ trainingId: settings.trainingId, roundsPerRun: options.roundsPerRun }],
+        args: [{ trainingId: settings.trainingId }],
       });
-      return drive(handle);
+      const outcome = await drive(handle);
+      // The first run: with continue-as-new it ends in the hand-over, which replay must cover too.
+      const first = temporal.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+      await maybeRecordHistory(first, `trainingWorkflow-${scenario}-v1`);
+      return outcome;
     });
     return { calls, result };
   }
@@ -51,7 +65,7 @@ describe('trainingWorkflow', () => {
   it('when every client uploads and tests each round, aggregates twice and completes with the reference notifications', async () => {
     const settings = testSettings();
     const clients = settings.participants;
-    const { calls, result } = await run(settings, async (handle) => {
+    const { calls, result } = await run('two-rounds', settings, async (handle) => {
       for (const round of [0, 1]) {
         await upload(handle, settings, round, 'update', [...clients].reverse());
         await upload(handle, settings, round + 1, 'test', clients);
@@ -84,7 +98,7 @@ describe('trainingWorkflow', () => {
 
   it('when an upload names the wrong round, comes from a stranger, or refills a slot, refuses it; an exact retry answers as the first', async () => {
     const settings = testSettings({ targetNumUpdates: 1, skipModelTests: true });
-    const { result } = await run(settings, async (handle) => {
+    const { result } = await run('refusals', settings, async (handle) => {
       await waitForStatus(handle, (s) => s.phase === 'UPDATE');
       const send = (clientId: string, round: number, updateId: string): Promise<unknown> =>
         handle.executeUpdate(submitUploadUpdate, {
@@ -121,7 +135,7 @@ describe('trainingWorkflow', () => {
 
   it('when a straggler misses the deadline and the quorum is met, aggregates without it and records it as left out', async () => {
     const settings = testSettings({ targetNumUpdates: 1, skipModelTests: true, roundTimeoutMs: 1_500, minClients: 2 });
-    const { calls } = await run(settings, async (handle) => {
+    const { calls } = await run('straggler', settings, async (handle) => {
       await upload(handle, settings, 0, 'update', ['client-b', 'client-a']);
       return handle.result();
     });
@@ -131,7 +145,7 @@ describe('trainingWorkflow', () => {
 
   it('when too few updates arrive even after the one extension, fails to ERROR with the reason stored', async () => {
     const settings = testSettings({ targetNumUpdates: 1, roundTimeoutMs: 1_000, minFraction: 0.6 });
-    const { calls, result } = await run(settings, async (handle) => {
+    const { calls, result } = await run('below-quorum', settings, async (handle) => {
       await upload(handle, settings, 0, 'update', ['client-a']);
       const extended = await waitForStatus(handle, (s) => s.extended);
       const failure = await handle.result().then(
@@ -155,7 +169,7 @@ describe('trainingWorkflow', () => {
 
   it('when a client is removed mid-round, the round stops waiting for it at once', async () => {
     const settings = testSettings({ targetNumUpdates: 1, skipModelTests: true });
-    const { calls } = await run(settings, async (handle) => {
+    const { calls } = await run('removed-client', settings, async (handle) => {
       await upload(handle, settings, 0, 'update', ['client-a', 'client-b']);
       await handle.signal(removeClientSignal, { clientId: 'client-c', reason: 'removed by the actor' });
       return handle.result();
@@ -166,6 +180,7 @@ describe('trainingWorkflow', () => {
   it('when a notification cannot be delivered, the client leaves the training and the actor gets CLIENT_REMOVED', async () => {
     const settings = testSettings({ targetNumUpdates: 1, skipModelTests: true, proximalMu: 0.01 });
     const { calls } = await run(
+      'undeliverable',
       settings,
       async (handle) => {
         await upload(handle, settings, 0, 'update', ['client-a', 'client-b']);
@@ -185,28 +200,32 @@ describe('trainingWorkflow', () => {
     });
   });
 
-  it('when it continues as new every round, carries the round and participants and ends with the same result', async () => {
+  it('when Temporal suggests continue-as-new (this test server does past 40 events), hands round and participants to a new run and ends the same', async () => {
     const settings = testSettings({ targetNumUpdates: 3, skipModelTests: true });
-    const { calls, result } = await run(
-      settings,
-      async (handle) => {
-        for (const round of [0, 1, 2]) {
-          await upload(handle, settings, round, 'update', settings.participants);
-        }
-        const outcome = await handle.result();
-        const runs: string[] = [];
-        for await (const execution of temporal.client.workflow.list({
-          query: `WorkflowId = '${handle.workflowId}'`,
-        })) {
-          runs.push(execution.runId);
-        }
-        return { outcome, runs };
-      },
-      { roundsPerRun: 1 },
-    );
+    const { calls, result } = await run('continue-as-new', settings, async (handle) => {
+      await upload(handle, settings, 0, 'update', settings.participants);
+      await waitForStatus(handle, (s) => s.phase === 'UPDATE' && s.round === 1);
+      await handle.signal(removeClientSignal, { clientId: 'client-c', reason: 'removed by the actor' });
+      for (const round of [1, 2]) {
+        await upload(handle, settings, round, 'update', ['client-a', 'client-b']);
+      }
+      const outcome = await handle.result();
+      const runs: string[] = [];
+      for await (const execution of temporal.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
+        runs.push(execution.runId);
+      }
+      const first = await temporal.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe();
+      return { outcome, runs, firstStatus: first.status.name, lastStatus: await handle.query(trainingStatusQuery) };
+    });
     expect(result.outcome).toEqual({ round: 3 });
-    expect(calls.aggregations.map((a) => a.round)).toEqual([0, 1, 2]);
-    expect(calls.notifications.filter((n) => n.type === 'TRAINING_START')).toHaveLength(1);
+    expect(result.firstStatus).toBe('CONTINUED_AS_NEW');
     expect(result.runs.length).toBeGreaterThanOrEqual(2);
+    expect(calls.aggregations.map((a) => [a.round, a.clients])).toEqual([
+      [0, ['client-a', 'client-b', 'client-c']],
+      [1, ['client-a', 'client-b']],
+      [2, ['client-a', 'client-b']],
+    ]);
+    expect(result.lastStatus).toMatchObject({ phase: 'FINISHED', round: 3, participants: ['client-a', 'client-b'] });
+    expect(calls.notifications.filter((n) => n.type === 'TRAINING_START')).toHaveLength(1);
   });
 });

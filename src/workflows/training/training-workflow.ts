@@ -35,8 +35,6 @@ const acts: TrainingActivities = {
 export interface TrainingWorkflowInput {
   trainingId: string;
   carried?: CarriedTrainingState;
-  /** Test-only: continue as new after this many rounds in one run, whatever Temporal suggests. */
-  roundsPerRun?: number;
 }
 
 /**
@@ -54,7 +52,7 @@ export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ 
       await acts.recordTrainingState({ trainingId: settings.trainingId, state: 'O' });
       await notify(ctx, 'TRAINING_START', state.participants, { global_model_uuid: settings.modelId });
     }
-    finished = await runRounds(ctx, input.roundsPerRun);
+    finished = await runRounds(ctx);
     if (finished) {
       await finish(ctx);
     }
@@ -69,14 +67,11 @@ export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ 
 }
 
 /** Runs rounds until the target is reached (true) or this run should hand over to a new one (false). */
-async function runRounds(ctx: RoundContext, roundsPerRun: number | undefined): Promise<boolean> {
+async function runRounds(ctx: RoundContext): Promise<boolean> {
   const { state } = ctx;
-  let rounds = 0;
   do {
     await runRound(ctx);
-    rounds += 1;
-    const suggested = workflowInfo().continueAsNewSuggested;
-    if (state.round < state.settings.targetNumUpdates && (suggested || rounds === roundsPerRun)) {
+    if (state.round < state.settings.targetNumUpdates && workflowInfo().continueAsNewSuggested) {
       return false;
     }
   } while (state.round < state.settings.targetNumUpdates);
