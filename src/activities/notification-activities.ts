@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { heartbeat, sleep } from '@temporalio/activity';
+import { Context, heartbeat, sleep } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { findReceivers, type Receiver, recordDelivery, storeNotificationOnce } from '../db/queries/notifications';
 import type { Logger } from '../logger';
@@ -46,13 +46,34 @@ export interface NotificationActivities {
   sendNotifications: (input: SendNotificationsInput) => Promise<SendNotificationsResult>;
 }
 
+/** How often a running notification activity tells Temporal its worker is alive. */
+export const NOTIFICATION_HEARTBEAT_MS = 5_000;
+
+/**
+ * Heartbeats every `everyMs` while `work` runs. One push may wait out its whole timeout and backoff, and hundreds of
+ * receivers may be pushed in one activity: a steady heartbeat lets the workflow give the activity hours in all and
+ * still notice a dead worker within its heartbeat timeout.
+ */
+async function withHeartbeats<T>(everyMs: number, work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const timer = setInterval(() => context.heartbeat(), everyMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** The notification activity: store each notification, push it where there is an endpoint, report who is unreachable. */
 export function createNotificationActivities(deps: {
   knex: Knex;
   logger: Logger;
   delivery: DeliverySettings;
+  /** Defaults to NOTIFICATION_HEARTBEAT_MS; tests shorten it. */
+  heartbeatEveryMs?: number;
 }): NotificationActivities {
   const { knex, logger, delivery } = deps;
+  const heartbeatEveryMs = deps.heartbeatEveryMs ?? NOTIFICATION_HEARTBEAT_MS;
 
   async function pushWithRetries(receiver: Receiver, id: string, payload: Record<string, unknown>): Promise<boolean> {
     let lastError = '';
@@ -82,26 +103,28 @@ export function createNotificationActivities(deps: {
   }
 
   return {
-    async sendNotifications(input: SendNotificationsInput): Promise<SendNotificationsResult> {
-      const receivers = await findReceivers(knex, input.receivers);
-      const payload = { notification_type: input.type, body: input.body, training_uuid: input.trainingId };
-      const delivered = await mapWithConcurrency(receivers, delivery.concurrency, async (receiver) => {
-        const id = notificationId(input.trainingId, input.key, receiver.id);
-        const stored = await storeNotificationOnce(knex, {
-          id,
-          receiverId: receiver.id,
-          trainingId: input.trainingId,
-          type: input.type,
-          body: input.body,
-          deliveryState: receiver.messageEndpoint ? 'PENDING' : 'PULL',
-        });
-        if (stored.deliveryState !== 'PENDING') {
-          // Delivered by an earlier attempt of this activity, or a pull-only client: nothing to push.
-          return stored.deliveryState !== 'FAILED';
-        }
-        return pushWithRetries(receiver, id, payload);
-      });
-      return { undeliverable: receivers.filter((_, i) => !delivered[i]).map((r) => r.id) };
-    },
+    sendNotifications: (input) => withHeartbeats(heartbeatEveryMs, () => send(input)),
   };
+
+  async function send(input: SendNotificationsInput): Promise<SendNotificationsResult> {
+    const receivers = await findReceivers(knex, input.receivers);
+    const payload = { notification_type: input.type, body: input.body, training_uuid: input.trainingId };
+    const delivered = await mapWithConcurrency(receivers, delivery.concurrency, async (receiver) => {
+      const id = notificationId(input.trainingId, input.key, receiver.id);
+      const stored = await storeNotificationOnce(knex, {
+        id,
+        receiverId: receiver.id,
+        trainingId: input.trainingId,
+        type: input.type,
+        body: input.body,
+        deliveryState: receiver.messageEndpoint ? 'PENDING' : 'PULL',
+      });
+      if (stored.deliveryState !== 'PENDING') {
+        // Delivered by an earlier attempt of this activity, or a pull-only client: nothing to push.
+        return stored.deliveryState !== 'FAILED';
+      }
+      return pushWithRetries(receiver, id, payload);
+    });
+    return { undeliverable: receivers.filter((_, i) => !delivered[i]).map((r) => r.id) };
+  }
 }

@@ -11,14 +11,14 @@ import { createTestKnex } from '../support/db';
 /** Every receiver a test opened; closed after each test, whether it passed or not. */
 const openServers: http.Server[] = [];
 
-async function receiver(status: number): Promise<{ url: string; hits: string[] }> {
+async function receiver(status: number, delayMs = 0): Promise<{ url: string; hits: string[] }> {
   const hits: string[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
       hits.push(body);
-      res.writeHead(status).end();
+      setTimeout(() => res.writeHead(status).end(), delayMs);
     });
   });
   openServers.push(server);
@@ -118,5 +118,36 @@ describe('sendNotifications activity', () => {
     expect(ok.hits).toEqual([]);
     const [row] = await Notification.query(knex).where({ trainingId: training.id });
     expect(row?.lastError).toMatch(/loopback address 127\.0\.0\.1/);
+  });
+
+  it('when pushes take long, heartbeats all along, so only a dead worker (not a slow endpoint) times the activity out', async () => {
+    const slow = await receiver(200, 1_200);
+    const actor = await buildUser(knex);
+    const clients = [
+      await buildUser(knex, { messageEndpoint: slow.url }),
+      await buildUser(knex, { messageEndpoint: slow.url }),
+    ];
+    const training = await buildTraining(knex, actor.id, (await buildGlobalModel(knex, actor.id)).id);
+    const { sendNotifications } = createNotificationActivities({
+      knex,
+      logger: createLogger('error'),
+      delivery: { timeoutMs: 5_000, attempts: 1, backoffMs: 10, concurrency: 1, allowPrivateAddresses: true },
+      heartbeatEveryMs: 200,
+    });
+    const env = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (details: unknown) => beats.push(details));
+    const result = await env.run(sendNotifications, {
+      trainingId: training.id,
+      key: 'UPDATE_ROUND_START:0',
+      type: 'UPDATE_ROUND_START' as const,
+      receivers: clients.map((c) => c.id),
+      body: { round: 0, global_model_uuid: training.modelId },
+    });
+    expect(result).toEqual({ undeliverable: [] });
+    expect(slow.hits).toHaveLength(2);
+    // Two successful pushes one after the other, 1.2 s each, and about a dozen beats while they wait (a success
+    // alone never beat before).
+    expect(beats.length).toBeGreaterThanOrEqual(6);
   });
 });

@@ -22,11 +22,18 @@ const slow = proxyActivities<TrainingActivities>({
   heartbeatTimeout: '1 minute',
   retry,
 });
+// A push waits out its timeout and backoff per receiver, and one round start may go to thousands of clients: the
+// activity may take hours, and heartbeats every few seconds so a dead worker is noticed in half a minute.
+const notifying = proxyActivities<TrainingActivities>({
+  startToCloseTimeout: '6 hours',
+  heartbeatTimeout: '30 seconds',
+  retry,
+});
 // Spelled out: activity proxies have no own keys to spread.
 const acts: TrainingActivities = {
   loadTrainingSettings: quick.loadTrainingSettings,
   recordTrainingState: quick.recordTrainingState,
-  sendNotifications: quick.sendNotifications,
+  sendNotifications: notifying.sendNotifications,
   removeParticipant: quick.removeParticipant,
   aggregateRound: slow.aggregateRound,
 };
