@@ -22,6 +22,7 @@ import {
   uploadUpdateId,
 } from '../workflows/training/definitions';
 import type { trainingWorkflow } from '../workflows/training/training-workflow';
+import { KeyedLimiter } from './keyed-limiter';
 import type { TrainingOrchestrator } from './training-orchestrator';
 
 /** Where and how the orchestrator reaches Temporal. */
@@ -32,6 +33,12 @@ export interface TemporalOrchestratorSettings {
 }
 
 const RETRY_AFTER_SECONDS = 5;
+/**
+ * Uploads one API process hands to one training's workflow at once. Temporal takes at most 10 in-flight Updates per
+ * workflow; past that every extra request is refused and retried, and a burst of retrying clients can keep the
+ * workflow's tasks from completing. Queued here instead, a burst reaches the workflow a few at a time.
+ */
+const UPDATES_IN_FLIGHT_PER_TRAINING = 4;
 /** A status query is a convenience for GET: it never holds the request long. */
 const STATUS_WAIT_MS = 2_000;
 
@@ -41,6 +48,8 @@ const STATUS_WAIT_MS = 2_000;
  * cancels. An upload the workflow refuses is removed again, so a refused upload leaves no row.
  */
 export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
+  private readonly updates = new KeyedLimiter(UPDATES_IN_FLIGHT_PER_TRAINING);
+
   constructor(
     private readonly client: Client,
     private readonly knex: Knex,
@@ -86,8 +95,13 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
     }
     const phase = upload.phase;
     const handle = this.client.workflow.getHandle<typeof trainingWorkflow>(trainingWorkflowId(training.id));
+    const deadline = Date.now() + this.settings.updateWaitMs;
+    const release = await this.updates.acquire(training.id, this.settings.updateWaitMs);
+    if (!release) {
+      throw unavailable('The training is taking many uploads right now; retry the same request.', RETRY_AFTER_SECONDS);
+    }
     try {
-      await this.client.connection.withDeadline(Date.now() + this.settings.updateWaitMs, () =>
+      await this.client.connection.withDeadline(deadline, () =>
         handle.executeUpdate(submitUploadUpdate, {
           args: [
             {
@@ -113,6 +127,8 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
       // No worker answered in time, or Temporal is out of reach: the row stays, and the client's retry of the same
       // upload finds it and sends the same Update again.
       throw unavailable('The training cannot take this upload right now; retry the same request.', RETRY_AFTER_SECONDS);
+    } finally {
+      release();
     }
   }
 

@@ -209,7 +209,7 @@ describe('training rounds through the HTTP API', () => {
     await api.close();
   }, 120_000);
 
-  it('when 50 clients upload at the same moment, accepts every update in the end, the 503s (no worker, Update limit) after retries', async () => {
+  it('when 50 clients upload at the same moment, accepts every update in the end, those answered 503 (no worker) after retries', async () => {
     const taskQueue = uniqueTaskQueue('round-burst');
     const api = await createTrainingApi(temporal, taskQueue, 2_000);
     const server = api.app.callback();
@@ -244,8 +244,8 @@ describe('training rounds through the HTTP API', () => {
       await waitForTraining(server, actorAuth, trainingId, (t) => t.run?.phase === 'UPDATE' && t.run.round === 1);
       return statuses;
     });
-    // Round 1: 50 uploads at once while no worker runs. Temporal admits 10 Updates and refuses the rest at once;
-    // the admitted ones wait out the API's 2 s. Every answer is a 503 until a worker is back.
+    // Round 1: 50 uploads at once while no worker runs. The API hands a few to Temporal at a time and queues the
+    // rest; each waits out the API's 2 s. Every answer is a 503 until a worker is back.
     const second = { count: 0 };
     const round1 = burst(1, second);
     const deadline = Date.now() + 60_000;
