@@ -21,13 +21,16 @@ import { ClientReceiver } from '../test/support/fl-clients';
 /**
  * `npm run bench:rounds` (also the last part of `npm run bench`): how long the server takes between rounds. A
  * FedAvg training runs with N simulated clients on loopback (real HTTP receivers and uploads, the API, a worker and
- * the real activities in this process, Postgres and the Temporal dev server beside it). For each round it measures
+ * the real activities in this process, Postgres and the Temporal dev server beside it); each client "trains" for 2 s
+ * after UPDATE_ROUND_START, then uploads its update and retries a 503 every 200 ms. For each round it measures
  * the time from the last update accepted (its 201) to the next round's UPDATE_ROUND_START received by the last
  * client, minus the aggregation activity's own run time (from the workflow history): the orchestration overhead a
  * round adds. N = 100 is set against N = 3 in the same run.
  */
 
 const SIZES = [3, 100] as const;
+/** How long a simulated client trains before it uploads. */
+const TRAINING_MS = 2_000;
 const logger = createLogger('error');
 
 interface RoundTimes {
@@ -116,6 +119,8 @@ async function measure(
       }
       const round = Number(notification.body.round);
       push(times.started, round, Date.now());
+      // Local training: the uploads of early clients do not compete with the notifying of later ones.
+      await new Promise((resolve) => setTimeout(resolve, TRAINING_MS));
       await uploadUpdate(env.base, me.token, String(notification.body.global_model_uuid), round, model);
       push(times.accepted, round, Date.now());
     });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Context, heartbeat, sleep } from '@temporalio/activity';
 import type { Knex } from 'knex';
-import { findReceivers, type Receiver, recordDelivery, storeNotificationOnce } from '../db/queries/notifications';
+import { findReceivers, type Receiver, recordDelivery, storeNotificationsOnce } from '../db/queries/notifications';
 import type { Logger } from '../logger';
 import { deliverNotification } from '../notifications/deliver';
 import type { SendNotificationsInput, SendNotificationsResult } from './training-activity-types';
@@ -28,13 +28,17 @@ export function notificationId(trainingId: string, key: string, receiverId: stri
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
 }
 
-async function mapWithConcurrency<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapWithConcurrency<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
       const index = next++;
-      results[index] = await fn(items[index] as T);
+      results[index] = await fn(items[index] as T, index);
     }
   });
   await Promise.all(workers);
@@ -109,19 +113,24 @@ export function createNotificationActivities(deps: {
   async function send(input: SendNotificationsInput): Promise<SendNotificationsResult> {
     const receivers = await findReceivers(knex, input.receivers);
     const payload = { notification_type: input.type, body: input.body, training_uuid: input.trainingId };
-    const delivered = await mapWithConcurrency(receivers, delivery.concurrency, async (receiver) => {
-      const id = notificationId(input.trainingId, input.key, receiver.id);
-      const stored = await storeNotificationOnce(knex, {
-        id,
+    const ids = receivers.map((receiver) => notificationId(input.trainingId, input.key, receiver.id));
+    const states = await storeNotificationsOnce(
+      knex,
+      receivers.map((receiver, i) => ({
+        id: ids[i] ?? '',
         receiverId: receiver.id,
         trainingId: input.trainingId,
         type: input.type,
         body: input.body,
         deliveryState: receiver.messageEndpoint ? 'PENDING' : 'PULL',
-      });
-      if (stored.deliveryState !== 'PENDING') {
+      })),
+    );
+    const delivered = await mapWithConcurrency(receivers, delivery.concurrency, async (receiver, i) => {
+      const id = ids[i] ?? '';
+      const state = states.get(id);
+      if (state !== 'PENDING') {
         // Delivered by an earlier attempt of this activity, or a pull-only client: nothing to push.
-        return stored.deliveryState !== 'FAILED';
+        return state !== 'FAILED';
       }
       return pushWithRetries(receiver, id, payload);
     });

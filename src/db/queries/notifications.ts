@@ -15,23 +15,39 @@ export async function findReceivers(knex: Knex, ids: string[]): Promise<Receiver
   return users.map((u) => ({ id: u.id, token: u.token, messageEndpoint: u.messageEndpoint }));
 }
 
+/** A notification to store. */
+export interface NotificationRow {
+  id: string;
+  receiverId: string;
+  trainingId: string;
+  type: NotificationType;
+  body: Record<string, unknown>;
+  deliveryState: DeliveryState;
+}
+
 /**
- * Stores a notification once: a retried activity finds the row it wrote before (same id) and leaves it as it is.
- * @returns the stored row, whatever its delivery state.
+ * Stores notifications once, in one statement: a retried activity finds the rows it wrote before (same ids) and
+ * leaves them as they are.
+ * @returns each stored row's delivery state by id, whatever it is.
  */
-export async function storeNotificationOnce(
+export async function storeNotificationsOnce(
   knex: Knex,
-  row: {
-    id: string;
-    receiverId: string;
-    trainingId: string;
-    type: NotificationType;
-    body: Record<string, unknown>;
-    deliveryState: DeliveryState;
-  },
-): Promise<Notification> {
-  await Notification.query(knex).insert(row).onConflict('id').ignore();
-  return Notification.query(knex).findById(row.id).throwIfNotFound();
+  rows: readonly NotificationRow[],
+): Promise<Map<string, DeliveryState>> {
+  if (rows.length === 0) {
+    return new Map();
+  }
+  await Notification.query(knex)
+    .insert(rows.map((row) => ({ ...row })))
+    .onConflict('id')
+    .ignore();
+  const stored = await Notification.query(knex)
+    .whereIn(
+      'id',
+      rows.map((row) => row.id),
+    )
+    .select('id', 'deliveryState');
+  return new Map(stored.map((row) => [row.id, row.deliveryState]));
 }
 
 /** Records the outcome of a delivery attempt series. */
