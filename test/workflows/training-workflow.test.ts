@@ -70,9 +70,9 @@ describe('trainingWorkflow', () => {
         await upload(handle, settings, round, 'update', [...clients].reverse());
         await upload(handle, settings, round + 1, 'test', clients);
       }
-      return handle.result();
+      return { outcome: await handle.result(), firstRunId: handle.firstExecutionRunId };
     });
-    expect(result).toEqual({ round: 2 });
+    expect(result.outcome).toEqual({ round: 2 });
     expect(calls.aggregations).toEqual([
       { round: 0, clients, sampleSizes: [1000, 1000, 1000] },
       { round: 1, clients, sampleSizes: [1000, 1000, 1000] },
@@ -94,6 +94,25 @@ describe('trainingWorkflow', () => {
       TrainingActor: ['actor'],
       AggregationMethod: ['FedAvg'],
     });
+    // The Web UI shows what each activity and wait is for (first run: round 0, before the hand-over).
+    const history = await temporal.client.workflow
+      .getHandle(trainingWorkflowId(settings.trainingId), result.firstRunId)
+      .fetchHistory();
+    const summaries = (history.events ?? [])
+      .map((event) => event.userMetadata?.summary?.data)
+      .filter((data): data is Uint8Array => data instanceof Uint8Array)
+      .map((data) => JSON.parse(Buffer.from(data).toString('utf8')) as string);
+    expect(summaries).toEqual(
+      expect.arrayContaining([
+        'load the training settings',
+        'record state O',
+        'TRAINING_START to 3 receiver(s)',
+        'UPDATE_ROUND_START to 3 receiver(s)',
+        'waiting for model updates, round 0',
+        'aggregate round 0 from 3 update(s)',
+        'waiting for test metrics, round 1',
+      ]),
+    );
   });
 
   it('when an upload names the wrong round, comes from a stranger, or refills a slot, refuses it; an exact retry answers as the first', async () => {

@@ -29,13 +29,24 @@ const notifying = proxyActivities<TrainingActivities>({
   heartbeatTimeout: '30 seconds',
   retry,
 });
-// Spelled out: activity proxies have no own keys to spread.
+// Spelled out (activity proxies have no own keys to spread), each call with a summary the Web UI shows.
 const acts: TrainingActivities = {
-  loadTrainingSettings: quick.loadTrainingSettings,
-  recordTrainingState: quick.recordTrainingState,
-  sendNotifications: notifying.sendNotifications,
-  removeParticipant: quick.removeParticipant,
-  aggregateRound: slow.aggregateRound,
+  loadTrainingSettings: (trainingId) =>
+    quick.loadTrainingSettings.executeWithOptions({ summary: 'load the training settings' }, [trainingId]),
+  recordTrainingState: (input) =>
+    quick.recordTrainingState.executeWithOptions({ summary: `record state ${input.state}` }, [input]),
+  sendNotifications: (input) =>
+    notifying.sendNotifications.executeWithOptions(
+      { summary: `${input.type} to ${input.receivers.length} receiver(s)` },
+      [input],
+    ),
+  removeParticipant: (input) =>
+    quick.removeParticipant.executeWithOptions({ summary: `remove client ${input.clientId}` }, [input]),
+  aggregateRound: (input) =>
+    slow.aggregateRound.executeWithOptions(
+      { summary: `aggregate round ${input.round} from ${input.updates.length} update(s)` },
+      [input],
+    ),
 };
 
 /** Input of a training workflow: the training id; continue-as-new adds the carried state. */
