@@ -37,6 +37,7 @@ export function settingsOf(
     targetNumUpdates: training.targetNumUpdates,
     aggregationMethod: training.aggregationMethod,
     skipModelTests: options.skip_model_tests === true,
+    modelTestAfterEachRound: options.model_test_after_each_round !== false,
     roundTimeoutMs: Math.round((numberOption(options, 'round_timeout') ?? DEFAULT_ROUND_TIMEOUT_S) * 1000),
     testTimeoutMs: Math.round((numberOption(options, 'test_timeout') ?? DEFAULT_TEST_TIMEOUT_S) * 1000),
     minClients: numberOption(options, 'min_clients'),

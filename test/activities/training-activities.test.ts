@@ -172,7 +172,14 @@ describe('training activities', () => {
       const seeded = await seedMlpTraining(knex, blobs, {
         aggregationMethod: 'FedProx',
         targetNumUpdates: 4,
-        options: { round_timeout: 2.5, test_timeout: 10, min_fraction: 0.5, skip_model_tests: true, proximal_mu: 0.1 },
+        options: {
+          round_timeout: 2.5,
+          test_timeout: 10,
+          min_fraction: 0.5,
+          skip_model_tests: true,
+          model_test_after_each_round: false,
+          proximal_mu: 0.1,
+        },
       });
       await FlModel.query(knex).findById(seeded.model.id).patch({ round: 2 });
 
@@ -185,6 +192,7 @@ describe('training activities', () => {
         targetNumUpdates: 4,
         aggregationMethod: 'FedProx',
         skipModelTests: true,
+        modelTestAfterEachRound: false,
         roundTimeoutMs: 2500,
         testTimeoutMs: 10_000,
         minClients: undefined,
@@ -201,6 +209,7 @@ describe('training activities', () => {
         startRound: 0,
         aggregationMethod: 'FedAvg',
         skipModelTests: false,
+        modelTestAfterEachRound: true,
         roundTimeoutMs: 3_600_000,
         testTimeoutMs: 900_000,
         minClients: 2,

@@ -115,6 +115,56 @@ describe('trainingWorkflow', () => {
     );
   });
 
+  it('when an update for the next round comes while its model is tested, holds it (across a continue-as-new) and counts it', async () => {
+    const settings = testSettings();
+    const { calls, result } = await run('early-update', settings, async (handle) => {
+      await upload(handle, settings, 0, 'update', settings.participants);
+      await waitForStatus(handle, (s) => s.phase === 'TEST' && s.round === 1);
+      const send = (round: number, updateId: string): Promise<unknown> =>
+        handle.executeUpdate(submitUploadUpdate, {
+          args: [{ clientId: 'client-a', round, phase: 'update', uploadId: updateId, sampleSize: 7 }],
+          updateId,
+        });
+      const early = await send(1, uploadUpdateId(settings.trainingId, 1, 'client-a', 'update'));
+      const late = await send(0, 'late').catch((err: unknown) =>
+        err instanceof WorkflowUpdateFailedError ? (err.cause as { type?: string }).type : 'other',
+      );
+      const twice = await send(1, 'again').catch((err: unknown) =>
+        err instanceof WorkflowUpdateFailedError ? (err.cause as { type?: string }).type : 'other',
+      );
+      await upload(handle, settings, 1, 'test', settings.participants);
+      await upload(handle, settings, 1, 'update', ['client-b', 'client-c']);
+      await upload(handle, settings, 2, 'test', settings.participants);
+      return { early, late, twice, outcome: await handle.result() };
+    });
+    expect(result.early).toMatchObject({ accepted: true, round: 1, phase: 'update', received: 1 });
+    expect([result.late, result.twice]).toEqual(['wrong_phase', 'slot_filled']);
+    expect(result.outcome).toEqual({ round: 2 });
+    expect(calls.aggregations[1]).toEqual({
+      round: 1,
+      clients: ['client-a', 'client-b', 'client-c'],
+      sampleSizes: [7, 1000, 1000],
+    });
+  });
+
+  it('when model_test_after_each_round is off, tests only the final model', async () => {
+    const settings = testSettings({ modelTestAfterEachRound: false });
+    const { calls } = await run('test-after-last-round', settings, async (handle) => {
+      for (const round of [0, 1]) {
+        await upload(handle, settings, round, 'update', settings.participants);
+      }
+      await upload(handle, settings, 2, 'test', settings.participants);
+      return handle.result();
+    });
+    expect(calls.notifications.map((n) => [n.type, n.body.round ?? null])).toEqual([
+      ['TRAINING_START', null],
+      ['UPDATE_ROUND_START', 0],
+      ['UPDATE_ROUND_START', 1],
+      ['MODEL_TEST_ROUND', 2],
+      ['TRAINING_FINISHED', null],
+    ]);
+  });
+
   it('when an upload names the wrong round, comes from a stranger, or refills a slot, refuses it; an exact retry answers as the first', async () => {
     const settings = testSettings({ targetNumUpdates: 1, skipModelTests: true });
     const { result } = await run('refusals', settings, async (handle) => {

@@ -24,6 +24,11 @@ export interface TrainingSettings {
   targetNumUpdates: number;
   aggregationMethod: string;
   skipModelTests: boolean;
+  /**
+   * False: the model is tested only after the last aggregation. Absent in settings recorded before the option
+   * existed, which means true (the reference's default).
+   */
+  modelTestAfterEachRound?: boolean;
   roundTimeoutMs: number;
   testTimeoutMs: number;
   /** Updates needed to aggregate at the deadline; undefined means every participant. */

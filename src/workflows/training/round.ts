@@ -108,7 +108,8 @@ export async function runRound(ctx: RoundContext): Promise<void> {
     workflowId: workflowInfo().workflowId,
   });
   state.round = result.round;
-  if (settings.skipModelTests) {
+  const lastRound = state.round >= settings.targetNumUpdates;
+  if (settings.skipModelTests || (settings.modelTestAfterEachRound === false && !lastRound)) {
     ctx.publish();
     return;
   }

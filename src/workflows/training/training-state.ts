@@ -14,6 +14,8 @@ export interface CarriedTrainingState {
   round: number;
   participants: string[];
   leftOut: Record<string, string[]>;
+  /** Updates for `round` that arrived before its update wait began (absent in older histories). */
+  early?: UploadSubmission[];
 }
 
 /**
@@ -31,6 +33,13 @@ export class TrainingState {
   readonly leftOut: Record<string, string[]>;
   private received = new Map<string, UploadSubmission>();
   private waitingFor: UploadSubmission['phase'] | null = null;
+  /**
+   * Updates for the current round that came before its update wait (the reference accepts a round's update as soon
+   * as the global model has that round, during its test phase): they count once the wait begins.
+   */
+  private early = new Map<string, UploadSubmission>();
+  /** The round whose update wait has begun; an update for it outside that wait is late, not early. */
+  private updatesOpenedFor: number | null = null;
 
   constructor(
     readonly settings: TrainingSettings,
@@ -39,6 +48,9 @@ export class TrainingState {
     this.round = carried?.round ?? settings.startRound;
     this.participants = [...(carried?.participants ?? settings.participants)];
     this.leftOut = { ...(carried?.leftOut ?? {}) };
+    for (const upload of carried?.early ?? []) {
+      this.early.set(upload.clientId, upload);
+    }
   }
 
   /** Starts waiting for one upload per participant in `phase` of the current round, until `deadlineMs`. */
@@ -46,6 +58,15 @@ export class TrainingState {
     this.phase = phase;
     this.waitingFor = phase === 'UPDATE' ? 'update' : 'test';
     this.received = new Map();
+    if (phase === 'UPDATE') {
+      this.updatesOpenedFor = this.round;
+      for (const [clientId, upload] of this.early) {
+        if (upload.round === this.round && this.participants.includes(clientId)) {
+          this.received.set(clientId, upload);
+        }
+      }
+      this.early = new Map();
+    }
     this.deadlineMs = deadlineMs;
     this.extended = false;
   }
@@ -67,7 +88,7 @@ export class TrainingState {
         `User ${upload.clientId} is not a participant of this training.`,
       );
     }
-    if (this.waitingFor !== upload.phase) {
+    if (this.waitingFor !== upload.phase && !this.isEarly(upload)) {
       throw failure(
         TrainingErrorCode.WRONG_PHASE,
         `The training is not waiting for ${upload.phase === 'update' ? 'model updates' : 'test metrics'} now (phase ${this.phase}).`,
@@ -79,7 +100,7 @@ export class TrainingState {
         `Wrong round: the training is in round ${this.round}, not ${upload.round}.`,
       );
     }
-    if (this.received.has(upload.clientId)) {
+    if (this.received.has(upload.clientId) || (this.isEarly(upload) && this.early.has(upload.clientId))) {
       throw failure(
         TrainingErrorCode.SLOT_FILLED,
         `An upload for round ${this.round} was already received from this client.`,
@@ -92,14 +113,25 @@ export class TrainingState {
 
   /** Records a validated upload. */
   accept(upload: UploadSubmission): UploadAccepted {
-    this.received.set(upload.clientId, upload);
+    const into = this.isEarly(upload) ? this.early : this.received;
+    into.set(upload.clientId, upload);
     return {
       accepted: true,
       round: upload.round,
       phase: upload.phase,
-      received: this.received.size,
+      received: into.size,
       expected: this.participants.length,
     };
+  }
+
+  /** An update for the current round before its update wait began (while its model is tested, or between runs). */
+  private isEarly(upload: UploadSubmission): boolean {
+    return (
+      upload.phase === 'update' &&
+      this.waitingFor !== 'update' &&
+      upload.round === this.round &&
+      this.updatesOpenedFor !== this.round
+    );
   }
 
   /** Removes a client; returns whether it was a participant. Its upload in the current wait no longer counts. */
@@ -109,6 +141,7 @@ export class TrainingState {
     }
     this.participants = this.participants.filter((id) => id !== clientId);
     this.received.delete(clientId);
+    this.early.delete(clientId);
     return true;
   }
 
@@ -162,6 +195,7 @@ export class TrainingState {
       round: this.round,
       participants: [...this.participants],
       leftOut: { ...this.leftOut },
+      early: [...this.early.values()],
     };
   }
 }

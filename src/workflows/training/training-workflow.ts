@@ -60,9 +60,11 @@ export interface TrainingWorkflowInput {
  * aggregation, and a deadline-bounded wait for test metrics, until `targetNumUpdates` aggregations are done.
  */
 export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ round: number }> {
-  const slot = installHandlers(input.trainingId);
-  const settings = input.carried?.settings ?? (await acts.loadTrainingSettings(input.trainingId));
-  const state = slot.attach(new TrainingState(settings, input.carried));
+  // A continued run has its state before its handlers: an upload buffered across the hand-over finds it at once.
+  const carried = input.carried && new TrainingState(input.carried.settings, input.carried);
+  const slot = installHandlers(input.trainingId, carried);
+  const state = carried ?? slot.attach(new TrainingState(await acts.loadTrainingSettings(input.trainingId)));
+  const { settings } = state;
   const ctx: RoundContext = { state, acts, publish: () => publish(state) };
   let finished: boolean;
   try {
