@@ -1,3 +1,4 @@
+import { WorkflowFailedError } from '@temporalio/client';
 import request from 'supertest';
 import { tinyModel } from '../fixtures/onnx-edge-cases';
 import { ClientReceiver } from '../support/fl-clients';
@@ -165,6 +166,47 @@ describe('training rounds through the HTTP API', () => {
       expect.objectContaining({ detail: `Training with ID ${trainingId} is in state E` }),
     ]);
     await Promise.all(clients.map((client) => client.receiver.close()));
+    await api.close();
+  }, 120_000);
+
+  it('when the actor deletes a running training, cancels its workflow cleanly: CANCELLED, nothing more sent', async () => {
+    const taskQueue = uniqueTaskQueue('round-delete');
+    const api = await createTrainingApi(temporal, taskQueue);
+    const server = api.app.callback();
+    const clients = await registerClients(server, taskQueue, { silent: ['a', 'b', 'c'] });
+    const { actorAuth, modelId, trainingId } = await createTraining(server, taskQueue, clients, 3);
+
+    const worker = await createTrainingWorker(temporal, api, taskQueue);
+    const seen = await worker.runUntil(async () => {
+      expect(
+        (await request(server).post(`/api/trainings/${trainingId}/start/`).set('Authorization', actorAuth)).status,
+      ).toBe(202);
+      await waitForTraining(server, actorAuth, trainingId, (t) => t.run?.phase === 'UPDATE');
+      const deleted = await request(server).delete(`/api/trainings/${trainingId}/`).set('Authorization', actorAuth);
+      const handle = temporal.client.workflow.getHandle(`training-${trainingId}`);
+      const outcome = await handle.result().then(
+        () => 'completed',
+        (err: unknown) => (err instanceof WorkflowFailedError ? err.cause?.name : 'other'),
+      );
+      return { deleted, outcome, status: (await handle.describe()).status.name };
+    });
+
+    expect([seen.deleted.status, seen.deleted.body]).toEqual([200, { detail: 'Training removed!' }]);
+    expect([seen.outcome, seen.status]).toEqual(['CancelledFailure', 'CANCELLED']);
+    expect((await request(server).get(`/api/trainings/${trainingId}/`).set('Authorization', actorAuth)).status).toBe(
+      404,
+    );
+    // The model stays; the clients were told the round started and nothing after.
+    expect((await request(server).get(`/api/models/${modelId}/metadata/`).set('Authorization', actorAuth)).status).toBe(
+      200,
+    );
+    for (const client of clients) {
+      expect(client.receiver.received.map((n) => n.notification_type)).toEqual([
+        'TRAINING_START',
+        'UPDATE_ROUND_START',
+      ]);
+      await client.receiver.close();
+    }
     await api.close();
   }, 120_000);
 
