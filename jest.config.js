@@ -25,6 +25,7 @@ module.exports = {
       testMatch: [
         '<rootDir>/test/{db,api,storage,workflows,activities,replay,cli,notifications,trainings}/**/*.test.ts',
       ],
+      setupFiles: ['<rootDir>/test/support/quiet-temporal.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
