@@ -6,6 +6,7 @@ import { aggregate } from '../../src/aggregation/aggregate';
 import { bytesSource, collectBytes } from '../../src/aggregation/model-source';
 import { TemporalTrainingOrchestrator } from '../../src/api/temporal-training-orchestrator';
 import { createLogger } from '../../src/logger';
+import type { TrainingStatus } from '../../src/workflows/training/definitions';
 import { createTestApi, type TestApi } from '../fixtures/api-app';
 import { fixture } from '../fixtures/onnx-edge-cases';
 import { ClientReceiver, type PushedNotification } from './fl-clients';
@@ -304,14 +305,16 @@ export interface TrainingView {
   run: TrainingStatusView | null;
 }
 
-/** The workflow's own view, as `run` shows it. */
-export interface TrainingStatusView {
+/** The workflow's own view, as `run` shows it (the status query's fields, `leftOut` spelled the API's way). */
+export type TrainingStatusView = Omit<TrainingStatus, 'trainingId' | 'phase' | 'leftOut'> & {
   phase: string;
-  round: number;
-  participants: string[];
-  received: string[];
-  missing: string[];
-  deadline: string | null;
-  extended: boolean;
   left_out: Record<string, string[]>;
+};
+
+/** The actor starts the training; anything but the reference's 202 fails the test. */
+export async function startTraining(server: Handler, auth: string, trainingId: string): Promise<void> {
+  const res = await request(server).post(`/api/trainings/${trainingId}/start/`).set('Authorization', auth);
+  if (res.status !== 202) {
+    throw new Error(`start answered ${res.status} ${JSON.stringify(res.body)}`);
+  }
 }

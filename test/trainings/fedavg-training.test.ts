@@ -8,6 +8,7 @@ import {
   downloadVersion,
   expectedVersions,
   registerClients,
+  startTraining,
   waitForTraining,
 } from '../support/training-scenario';
 
@@ -31,8 +32,7 @@ describe('a FedAvg training through the HTTP API', () => {
 
     const worker = await createTrainingWorker(temporal, api, taskQueue);
     await worker.runUntil(async () => {
-      const start = await request(server).post(`/api/trainings/${trainingId}/start/`).set('Authorization', actorAuth);
-      expect(start.status).toBe(202);
+      await startTraining(server, actorAuth, trainingId);
       // Beyond the reference: GET shows the workflow's own view of the run once it has loaded its settings.
       const running = await waitForTraining(
         server,

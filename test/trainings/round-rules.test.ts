@@ -12,6 +12,7 @@ import {
   expectedVersions,
   type Handler,
   registerClients,
+  startTraining,
   type SimulatedClient,
   untilNot503,
   waitForTraining,
@@ -65,9 +66,7 @@ describe('training rounds through the HTTP API', () => {
 
     const worker = await createTrainingWorker(temporal, api, taskQueue);
     const seen = await worker.runUntil(async () => {
-      expect(
-        (await request(server).post(`/api/trainings/${trainingId}/start/`).set('Authorization', actorAuth)).status,
-      ).toBe(202);
+      await startTraining(server, actorAuth, trainingId);
       await waitForTraining(server, actorAuth, trainingId, (t) => t.run?.phase === 'UPDATE');
 
       const strangerUpload = await postUpdate(server, stranger ?? a, modelId, 0);
@@ -137,9 +136,7 @@ describe('training rounds through the HTTP API', () => {
 
     const worker = await createTrainingWorker(temporal, api, taskQueue);
     const seen = await worker.runUntil(async () => {
-      expect(
-        (await request(server).post(`/api/trainings/${trainingId}/start/`).set('Authorization', actorAuth)).status,
-      ).toBe(202);
+      await startTraining(server, actorAuth, trainingId);
       const extended = await waitForTraining(server, actorAuth, trainingId, (t) => t.run?.extended === true);
       const failure = await temporal.client.workflow
         .getHandle(`training-${trainingId}`)
@@ -178,9 +175,7 @@ describe('training rounds through the HTTP API', () => {
 
     const worker = await createTrainingWorker(temporal, api, taskQueue);
     const seen = await worker.runUntil(async () => {
-      expect(
-        (await request(server).post(`/api/trainings/${trainingId}/start/`).set('Authorization', actorAuth)).status,
-      ).toBe(202);
+      await startTraining(server, actorAuth, trainingId);
       await waitForTraining(server, actorAuth, trainingId, (t) => t.run?.phase === 'UPDATE');
       const deleted = await request(server).delete(`/api/trainings/${trainingId}/`).set('Authorization', actorAuth);
       const handle = temporal.client.workflow.getHandle(`training-${trainingId}`);
@@ -224,9 +219,7 @@ describe('training rounds through the HTTP API', () => {
 
     const worker = await createTrainingWorker(temporal, api, taskQueue);
     await worker.runUntil(async () => {
-      expect(
-        (await request(server).post(`/api/trainings/${trainingId}/start/`).set('Authorization', actorAuth)).status,
-      ).toBe(202);
+      await startTraining(server, actorAuth, trainingId);
       await temporal.client.workflow.getHandle(`training-${trainingId}`).result();
     });
 
@@ -278,9 +271,7 @@ describe('training rounds through the HTTP API', () => {
     const round0 = await (
       await createTrainingWorker(temporal, api, taskQueue)
     ).runUntil(async () => {
-      expect(
-        (await request(server).post(`/api/trainings/${trainingId}/start/`).set('Authorization', actorAuth)).status,
-      ).toBe(202);
+      await startTraining(server, actorAuth, trainingId);
       await waitForTraining(server, actorAuth, trainingId, (t) => t.run?.phase === 'UPDATE');
       const statuses = await burst(0, first);
       await waitForTraining(server, actorAuth, trainingId, (t) => t.run?.phase === 'UPDATE' && t.run.round === 1);

@@ -9,6 +9,7 @@ import {
   downloadVersion,
   expectedVersions,
   registerClients,
+  startTraining,
 } from '../support/training-scenario';
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
@@ -53,9 +54,7 @@ describe('a training whose worker process is killed during a round', () => {
     const workers: ChildProcess[] = [];
     try {
       workers.push(await startRole('worker', env, 'worker polling'));
-      expect(
-        (await request(server).post(`/api/trainings/${trainingId}/start/`).set('Authorization', actorAuth)).status,
-      ).toBe(202);
+      await startTraining(server, actorAuth, trainingId);
       // Every client has been told round 0 started; then the worker process dies without any cleanup.
       await waitFor(
         () => clients.every((c) => c.receiver.received.some((n) => n.notification_type === 'UPDATE_ROUND_START')),
