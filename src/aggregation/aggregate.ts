@@ -10,7 +10,7 @@ import { floatDType } from './onnx-schema';
 import { parseParams } from './strategies/params';
 import type { StrategyParams } from './strategies/params';
 import { requireStrategy } from './strategies/registry';
-import type { AggregatedTensors, ClientUpdate } from './strategies/strategy';
+import type { AggregatedTensors, ClientUpdate, StrategyState } from './strategies/strategy';
 import { findNonFinite, narrowInPlace } from './float-encoding';
 import { orderUpdates } from './update-order';
 
@@ -28,6 +28,8 @@ export interface AggregateRequest {
   readonly globalSummary?: ModelSummary;
   /** In any order: the engine sorts them by client id. */
   readonly updates: readonly ClientUpdate[];
+  /** A stateful strategy's state from the previous round (`AggregateResult.state`); absent in its first round. */
+  readonly state?: StrategyState;
 }
 
 /** The aggregated model (to be streamed once, e.g. into the blob store) and how it was computed. */
@@ -42,6 +44,8 @@ export interface AggregateResult {
   readonly summary: ModelSummary;
   /** The new model: the global model's bytes with new float initializer values. */
   readonly model: AsyncIterable<Uint8Array>;
+  /** A stateful strategy's state for the next round. */
+  readonly state?: StrategyState;
 }
 
 /**
@@ -54,7 +58,13 @@ export async function aggregate(request: AggregateRequest): Promise<AggregateRes
   const params = parseParams(strategy.method, strategy.params, request.params ?? {});
   const updates = orderUpdates(request.updates);
   const summary = request.globalSummary ?? (await summarizeGlobal(request.global));
-  const tensors = await strategy.combine({ global: request.global, globalSummary: summary, updates, params });
+  const { tensors, state } = await strategy.combine({
+    global: request.global,
+    globalSummary: summary,
+    updates,
+    params,
+    ...(request.state ? { state: request.state } : {}),
+  });
   const floats = summary.manifest.filter((info) => info.isFloat);
   // Checked before any byte is written, so the output stream itself cannot fail on bad values half way.
   floats.forEach((info) => checkResult(tensors, info));
@@ -67,6 +77,7 @@ export async function aggregate(request: AggregateRequest): Promise<AggregateRes
     model: spliceModel(openSource(request.global), summary, new Set(floats.map((info) => info.name)), (info) =>
       takeEncoded(tensors, info),
     ),
+    ...(state ? { state } : {}),
   };
 }
 

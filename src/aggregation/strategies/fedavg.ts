@@ -5,5 +5,5 @@ import type { AggregationStrategy } from './strategy';
 export const fedAvgStrategy: AggregationStrategy = {
   method: 'FedAvg',
   params: [],
-  combine: (context) => foldWeightedMean(context.globalSummary, context.updates),
+  combine: async (context) => ({ tensors: await foldWeightedMean(context.globalSummary, context.updates) }),
 };

@@ -15,5 +15,5 @@ export const fedProxStrategy: AggregationStrategy = {
       min: 0,
     },
   ],
-  combine: (context) => foldWeightedMean(context.globalSummary, context.updates),
+  combine: async (context) => ({ tensors: await foldWeightedMean(context.globalSummary, context.updates) }),
 };

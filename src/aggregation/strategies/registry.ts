@@ -1,16 +1,29 @@
 import { AggregationError } from '../errors';
 import { fedAvgStrategy } from './fedavg';
+import { fedAvgMStrategy } from './fedavgm';
+import { fedAdagradStrategy, fedAdamStrategy, fedYogiStrategy } from './fedopt';
 import { fedProxStrategy } from './fedprox';
 import type { AggregationStrategy } from './strategy';
 
 /** Every implemented strategy, keyed by its lower-cased method name. A new strategy adds one line here. */
 const STRATEGIES: ReadonlyMap<string, AggregationStrategy> = new Map(
-  [fedAvgStrategy, fedProxStrategy].map((strategy) => [strategy.method.toLowerCase(), strategy]),
+  [fedAvgStrategy, fedProxStrategy, fedAvgMStrategy, fedAdagradStrategy, fedAdamStrategy, fedYogiStrategy].map(
+    (strategy) => [strategy.method.toLowerCase(), strategy],
+  ),
 );
 
 /** The implemented methods, as trainings spell them (`FedAvg`, `FedProx`). */
 export function aggregationMethods(): string[] {
   return [...STRATEGIES.values()].map((strategy) => strategy.method);
+}
+
+/**
+ * The methods a training can run: stateful strategies (FedAvgM, FedOpt) run through `roundhouse aggregate` and the
+ * engine, but a training does not keep their state between rounds yet, so it refuses them rather than restart their
+ * moments every round.
+ */
+export function trainingMethods(): string[] {
+  return [...STRATEGIES.values()].filter((strategy) => strategy.stateful !== true).map((strategy) => strategy.method);
 }
 
 /** The strategy for a method name in any case (`fedavg`, `FedAvg`), or undefined. */

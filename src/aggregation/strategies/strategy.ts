@@ -19,6 +19,23 @@ export interface AggregationContext {
   readonly updates: readonly ClientUpdate[];
   /** Validated, defaults filled in. */
   readonly params: StrategyParams;
+  /** What this strategy returned last round (server momentum, moments); undefined in its first round. */
+  readonly state?: StrategyState;
+}
+
+/**
+ * Model-sized state a strategy keeps between rounds: float64 slots named `<slot>/<tensor>` (`m/fc.weight`) and the
+ * number of server steps taken. The caller stores it (a blob) and hands it back the next round.
+ */
+export interface StrategyState {
+  readonly step: number;
+  readonly tensors: ReadonlyMap<string, Float64Array>;
+}
+
+/** A round's new weights and, for stateful strategies, the state for the next round. */
+export interface CombineResult {
+  readonly tensors: AggregatedTensors;
+  readonly state?: StrategyState;
 }
 
 /** New float64 values for every float initializer of the global model, by name. */
@@ -27,11 +44,13 @@ export type AggregatedTensors = Map<string, Float64Array>;
 /**
  * An aggregation method. Each one validates its own parameters (by `params`) and computes new weights; the engine
  * handles ordering, checks and writing, so a new strategy is one file plus one registry line. Strategies that need
- * state across rounds (FedOpt moments, momentum) will receive and return it through the context and result.
+ * state across rounds (FedOpt moments, momentum) receive it in the context and return the next one.
  */
 export interface AggregationStrategy {
   /** The method name as trainings spell it (`FedAvg`); lookups ignore case. */
   readonly method: string;
   readonly params: readonly ParamSpec[];
-  combine(context: AggregationContext): Promise<AggregatedTensors>;
+  /** True when the strategy keeps state between rounds: a caller running rounds must store and return it. */
+  readonly stateful?: boolean;
+  combine(context: AggregationContext): Promise<CombineResult>;
 }

@@ -1,6 +1,11 @@
 import { isAggregationError } from '../../../src/aggregation/errors';
 import { parseParams } from '../../../src/aggregation/strategies/params';
-import { aggregationMethods, findStrategy, requireStrategy } from '../../../src/aggregation/strategies/registry';
+import {
+  aggregationMethods,
+  findStrategy,
+  requireStrategy,
+  trainingMethods,
+} from '../../../src/aggregation/strategies/registry';
 
 function codeOf(run: () => unknown): string {
   try {
@@ -12,8 +17,20 @@ function codeOf(run: () => unknown): string {
 }
 
 describe('strategy registry', () => {
-  it('when asked for the implemented methods, it lists FedAvg and FedProx as trainings spell them', () => {
-    expect(aggregationMethods()).toEqual(['FedAvg', 'FedProx']);
+  it('when asked for the implemented methods, lists them as trainings spell them; trainings run the stateless ones', () => {
+    expect(aggregationMethods()).toEqual(['FedAvg', 'FedProx', 'FedAvgM', 'FedAdagrad', 'FedAdam', 'FedYogi']);
+    expect(trainingMethods()).toEqual(['FedAvg', 'FedProx']);
+  });
+
+  it("when a method keeps server state, its parameters are Flower's with Flower's defaults (Message API τ)", () => {
+    const defaults = (method: string): Record<string, number> => {
+      const strategy = requireStrategy(method);
+      return parseParams(strategy.method, strategy.params, {});
+    };
+    expect(defaults('FedAvgM')).toEqual({ server_learning_rate: 1, server_momentum: 0 });
+    expect(defaults('FedAdagrad')).toEqual({ eta: 0.1, eta_l: 0.1, tau: 1e-3 });
+    expect(defaults('FedAdam')).toEqual({ eta: 0.1, eta_l: 0.1, beta_1: 0.9, beta_2: 0.99, tau: 1e-3 });
+    expect(defaults('FedYogi')).toEqual({ eta: 0.01, eta_l: 0.0316, beta_1: 0.9, beta_2: 0.99, tau: 1e-3 });
   });
 
   it.each(['FedAvg', 'fedavg', 'FEDAVG'])('when a method is named %s, the lookup ignores case', (name) => {
@@ -22,7 +39,9 @@ describe('strategy registry', () => {
 
   it('when a method is unknown, the error lists the implemented ones', () => {
     expect(findStrategy('Krum')).toBeUndefined();
-    expect(() => requireStrategy('Krum')).toThrow('unknown aggregation method "Krum"; implemented: FedAvg, FedProx');
+    expect(() => requireStrategy('Krum')).toThrow(
+      'unknown aggregation method "Krum"; implemented: FedAvg, FedProx, FedAvgM, FedAdagrad, FedAdam, FedYogi',
+    );
     expect(codeOf(() => requireStrategy('Krum'))).toBe('aggregation_unknown_method');
   });
 });
