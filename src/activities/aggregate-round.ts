@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 import { aggregate } from '../aggregation/aggregate';
+import { collectBytes } from '../aggregation/model-source';
+import { decodeStrategyState, encodeStrategyState } from '../aggregation/strategy-state';
 import { findVersion } from '../db/queries/models';
 import { deleteRoundLocalModels, recordAggregate } from '../db/queries/training-runs';
 import { findTrainingById } from '../db/queries/trainings';
@@ -16,12 +18,16 @@ export interface AggregateRoundInput {
   trainingId: string;
   round: number;
   updates: UploadSubmission[];
+  /** A stateful strategy's state from the previous round (FedAvgM, FedOpt): a blob digest; absent in the first. */
+  stateDigest?: string;
 }
 
 /** The new version of the global model, by round and blob digest. */
 export interface AggregateRoundResult {
   round: number;
   weightsDigest: string;
+  /** The state a stateful strategy left for the next round, as a blob digest. */
+  stateDigest?: string;
 }
 
 /**
@@ -46,7 +52,7 @@ export async function aggregateRound(
   const done = await findVersion(knex, training.modelId, next);
   if (done) {
     await finishRound(knex, training.id, input.round, deleteLocals);
-    return { round: next, weightsDigest: done.weightsDigest };
+    return withState({ round: next, weightsDigest: done.weightsDigest }, done.strategyStateDigest);
   }
   const global = await findVersion(knex, training.modelId, input.round);
   if (!global) {
@@ -56,18 +62,25 @@ export async function aggregateRound(
     );
   }
   try {
+    const previousState = input.stateDigest
+      ? decodeStrategyState(await collectBytes(await blobs.read(input.stateDigest)))
+      : undefined;
     const result = await aggregate({
       method: training.aggregationMethod,
       params: strategyParams(training.aggregationMethod, training.options),
       global: heartbeatingSource(() => blobs.read(global.weightsDigest), 'reading the global model'),
       updates: await loadRoundUpdates(deps, training.id, input.round, input.updates),
+      ...(previousState ? { state: previousState } : {}),
     });
     const stored = await blobs.put(heartbeatingChunks(result.model, 'writing the aggregate'));
-    const weightsDigest = await knex.transaction(async (trx) => {
-      const digest = await recordAggregate(trx, training.modelId, input.round, stored);
+    // The state is stored before the version that names it, so a recorded digest always has its blob.
+    const state = result.state ? await blobs.put(encodeStrategyState(result.state)) : undefined;
+    const recorded = await knex.transaction(async (trx) => {
+      const digests = await recordAggregate(trx, training.modelId, input.round, stored, state?.digest ?? null);
       await finishRound(trx, training.id, input.round, deleteLocals);
-      return digest;
+      return digests;
     });
+    const weightsDigest = recorded.weightsDigest;
     logger.info('round aggregated', {
       trainingId: training.id,
       round: input.round,
@@ -76,10 +89,14 @@ export async function aggregateRound(
       totalSamples: result.totalSamples,
       weightsDigest,
     });
-    return { round: next, weightsDigest };
+    return withState({ round: next, weightsDigest }, recorded.strategyStateDigest);
   } catch (err) {
     throw asActivityFailure(err);
   }
+}
+
+function withState(result: AggregateRoundResult, stateDigest: string | null): AggregateRoundResult {
+  return stateDigest === null ? result : { ...result, stateDigest };
 }
 
 async function finishRound(db: Knex, trainingId: string, round: number, deleteLocals: boolean): Promise<void> {

@@ -30,12 +30,16 @@ export interface TrainingActivities {
   recordTrainingState(input: { trainingId: string; state: RecordedTrainingState; error?: string }): Promise<void>;
   /** Stores and pushes a notification to each receiver, with a timeout and retries per receiver. */
   sendNotifications(input: SendNotificationsInput): Promise<SendNotificationsResult>;
-  /** Aggregates the round's updates into the next version of the global model; returns its round and digest. */
+  /**
+   * Aggregates the round's updates into the next version of the global model; returns its round and digest, and
+   * for stateful strategies the digest of the state the next round gets back.
+   */
   aggregateRound(input: {
     trainingId: string;
     round: number;
     updates: UploadSubmission[];
-  }): Promise<{ round: number; weightsDigest: string }>;
+    stateDigest?: string;
+  }): Promise<{ round: number; weightsDigest: string; stateDigest?: string }>;
   /** Removes a client from the training's participants in the database. */
   removeParticipant(input: { trainingId: string; clientId: string; reason: string }): Promise<void>;
 }

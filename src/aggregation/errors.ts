@@ -14,7 +14,8 @@ export type AggregationErrorCode =
   | 'aggregation_invalid_sample_size'
   | 'aggregation_unknown_method'
   | 'aggregation_unknown_parameter'
-  | 'aggregation_invalid_parameter';
+  | 'aggregation_invalid_parameter'
+  | 'strategy_state_invalid';
 
 /** What an error points at, so a client can be told which tensor or node to fix. */
 export interface AggregationErrorSubject {

@@ -17,6 +17,23 @@ const MAX_HEADER = 100_000_000;
 
 /** Reads a safetensors file of F32 tensors (SWAG moments, datasets); any other dtype or a bad header is refused. */
 export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
+  const { tensors, metadata } = readSafetensorsOf(bytes, 'F32');
+  return { tensors: tensors as Map<string, Float32Tensor>, metadata };
+}
+
+/** Reads a safetensors file of F64 tensors (strategy state); any other dtype or a bad header is refused. */
+export function readSafetensors64(bytes: Uint8Array): {
+  tensors: Map<string, Float64Tensor>;
+  metadata: Record<string, string>;
+} {
+  const { tensors, metadata } = readSafetensorsOf(bytes, 'F64');
+  return { tensors: tensors as Map<string, Float64Tensor>, metadata };
+}
+
+function readSafetensorsOf(
+  bytes: Uint8Array,
+  dtype: 'F32' | 'F64',
+): { tensors: Map<string, Float32Tensor | Float64Tensor>; metadata: Record<string, string> } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 8) {
     throw invalid('the file is shorter than its 8-byte header length');
@@ -27,21 +44,30 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   }
   const header = parseHeader(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLength).toString('utf8'));
   const data = bytes.subarray(8 + headerLength);
-  const tensors = new Map<string, Float32Tensor>();
+  const tensors = new Map<string, Float32Tensor | Float64Tensor>();
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
       metadata = readMetadata(entry);
       continue;
     }
-    tensors.set(name, readTensor(name, entry, data));
+    tensors.set(name, readTensor(name, entry, data, dtype));
   }
   return { tensors, metadata };
 }
 
-/** Writes named float32 tensors (in the given order) as safetensors, header padded to 8 bytes as the reference does. */
+/** A named float64 tensor (strategy state keeps full precision between rounds). */
+export interface Float64Tensor {
+  readonly shape: readonly number[];
+  readonly values: Float64Array;
+}
+
+/**
+ * Writes named float32 or float64 tensors (in the given order) as safetensors (F32 or F64 by array type), header
+ * padded to 8 bytes as the reference does.
+ */
 export function writeSafetensors(
-  tensors: ReadonlyMap<string, Float32Tensor>,
+  tensors: ReadonlyMap<string, Float32Tensor | Float64Tensor>,
   metadata: Record<string, string> = {},
 ): Uint8Array {
   const header: Record<string, unknown> = Object.keys(metadata).length > 0 ? { __metadata__: metadata } : {};
@@ -50,7 +76,8 @@ export function writeSafetensors(
     if (tensor.values.length !== tensor.shape.reduce((a, b) => a * b, 1)) {
       throw invalid(`tensor "${name}" has ${tensor.values.length} values for shape [${tensor.shape.join(', ')}]`);
     }
-    header[name] = { dtype: 'F32', shape: tensor.shape, data_offsets: [offset, offset + tensor.values.byteLength] };
+    const dtype = tensor.values instanceof Float64Array ? 'F64' : 'F32';
+    header[name] = { dtype, shape: tensor.shape, data_offsets: [offset, offset + tensor.values.byteLength] };
     offset += tensor.values.byteLength;
   }
   const json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -80,13 +107,19 @@ function parseHeader(text: string): Record<string, unknown> {
   return Object.fromEntries(Object.entries(parsed));
 }
 
-function readTensor(name: string, entry: unknown, data: Uint8Array): Float32Tensor {
+function readTensor(
+  name: string,
+  entry: unknown,
+  data: Uint8Array,
+  dtype: 'F32' | 'F64',
+): Float32Tensor | Float64Tensor {
   if (!isRecord(entry) || !Array.isArray(entry.shape) || !Array.isArray(entry.data_offsets)) {
     throw invalid(`tensor "${name}" has no shape or data_offsets`);
   }
-  if (entry.dtype !== 'F32') {
-    throw invalid(`tensor "${name}" is ${String(entry.dtype)}; only F32 is supported`);
+  if (entry.dtype !== dtype) {
+    throw invalid(`tensor "${name}" is ${String(entry.dtype)}; only ${dtype} is supported`);
   }
+  const width = dtype === 'F32' ? 4 : 8;
   const shape = entry.shape.map((dim) => (Number.isSafeInteger(dim) && Number(dim) >= 0 ? Number(dim) : NaN));
   const [begin, end] = entry.data_offsets.map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
@@ -95,16 +128,16 @@ function readTensor(name: string, entry: unknown, data: Uint8Array): Float32Tens
     end === undefined ||
     !Number.isSafeInteger(count) ||
     end > data.length ||
-    end - begin !== 4 * count ||
+    end - begin !== width * count ||
     begin < 0
   ) {
     throw invalid(
       `tensor "${name}" has shape [${shape.join(', ')}] and offsets [${begin}, ${end}], which do not fit the data`,
     );
   }
-  const values = new Float32Array(count);
+  const values = dtype === 'F32' ? new Float32Array(count) : new Float64Array(count);
   new Uint8Array(values.buffer).set(data.subarray(begin, end));
-  return { shape, values };
+  return values instanceof Float32Array ? { shape, values } : { shape, values };
 }
 
 function readMetadata(entry: unknown): Record<string, string> {

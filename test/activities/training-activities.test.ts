@@ -7,6 +7,9 @@ import { FlModel } from '../../src/db/models/model';
 import { ModelVersion } from '../../src/db/models/model-version';
 import { Training } from '../../src/db/models/training';
 import { Upload } from '../../src/db/models/upload';
+import { collectBytes } from '../../src/aggregation/model-source';
+import { decodeStrategyState } from '../../src/aggregation/strategy-state';
+import { listReferencedDigests } from '../../src/db/queries/blobs';
 import { createLogger } from '../../src/logger';
 import type { FsBlobStore } from '../../src/storage/fs-blob-store';
 import type { UploadSubmission } from '../../src/workflows/training/definitions';
@@ -110,6 +113,25 @@ describe('training activities', () => {
       expect(await ModelVersion.query(knex).where({ modelId: seeded.model.id })).toHaveLength(2);
       expect(await blobCount()).toBe(blobsBefore);
       expect(await FlModel.query(knex).findById(seeded.model.id)).toMatchObject({ round: 1 });
+    });
+
+    it('when the method keeps state (FedAdam), stores it as a blob named on the version; a retry returns it, the sweep keeps it', async () => {
+      const seeded = await seedMlpTraining(knex, blobs, { aggregationMethod: 'FedAdam' });
+      const updates = await uploadRound0(seeded);
+      const input = { trainingId: seeded.training.id, round: 0, updates };
+      const first = await run(acts.aggregateRound, input);
+
+      expect(first.stateDigest).toMatch(/^[0-9a-f]{64}$/);
+      await expect(run(acts.aggregateRound, input)).resolves.toEqual(first);
+      const state = decodeStrategyState(await collectBytes(await blobs.read(first.stateDigest ?? '')));
+      expect(state.step).toBe(1);
+      const slots = [...state.tensors.keys()];
+      expect(slots.filter((key) => key.startsWith('m/')).length).toBeGreaterThan(0);
+      expect(slots.filter((key) => key.startsWith('v/')).length).toBe(slots.length / 2);
+      expect(await ModelVersion.query(knex).findOne({ modelId: seeded.model.id, round: 1 })).toMatchObject({
+        strategyStateDigest: first.stateDigest,
+      });
+      expect((await listReferencedDigests(knex)).has(first.stateDigest ?? '')).toBe(true);
     });
 
     it('when delete_local_models_after_aggregation is set, deletes the round local models and keeps their upload slots', async () => {

@@ -326,13 +326,14 @@ describe('/api/trainings/', () => {
 
     it('when its aggregation method has no strategy on this server yet, answers 400 naming the available ones and it stays INITIAL', async () => {
       const { actor, training } = await setupTraining(api);
-      await Training.query(api.knex).findById(training.id).patch({ aggregationMethod: 'FedAdam' });
+      await Training.query(api.knex).findById(training.id).patch({ aggregationMethod: 'Krum' });
       const res = await request(api.app.callback())
         .post(`/api/trainings/${training.id}/start/`)
         .set('Authorization', tokenAuth(actor));
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({
-        detail: 'Aggregation method FedAdam cannot run on this server yet; available: FedAvg, FedProx.',
+        detail:
+          'Aggregation method Krum cannot run on this server yet; available: FedAvg, FedProx, FedAvgM, FedAdagrad, FedAdam, FedYogi.',
         details: { reason: 'aggregation_method_unavailable' },
       });
       expect(started).not.toContain(training.id);

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { createActivities } from '../../src/activities';
 import { aggregate } from '../../src/aggregation/aggregate';
 import { bytesSource, collectBytes } from '../../src/aggregation/model-source';
+import type { StrategyState } from '../../src/aggregation/strategies/strategy';
 import { TemporalTrainingOrchestrator } from '../../src/api/temporal-training-orchestrator';
 import { createLogger } from '../../src/logger';
 import type { TrainingStatus } from '../../src/workflows/training/definitions';
@@ -165,6 +166,8 @@ export interface TrainingSpec {
   options?: Record<string, unknown>;
   /** The actor's message endpoint (CLIENT_REMOVED and TRAINING_FINISHED go there). */
   actorEndpoint?: string;
+  /** The aggregation method (default FedAvg). */
+  method?: string;
 }
 
 /** An actor uploads a global model and creates a FedAvg training of it with the clients. */
@@ -195,7 +198,7 @@ export async function createTraining(
       model_id: modelId,
       target_num_updates: targetNumUpdates,
       metric_names: ['accuracy'],
-      aggregation_method: 'FedAvg',
+      aggregation_method: spec.method ?? 'FedAvg',
       uncertainty_method: 'NONE',
       options: { round_timeout: 120, test_timeout: 120, ...spec.options },
       clients: clients.map((c) => c.id),
@@ -228,21 +231,28 @@ export async function downloadVersion(server: Handler, auth: string, modelId: st
   return res.body as Buffer;
 }
 
-/** The engine's global models of rounds 1..rounds when every one of `clients` uploads its model each round. */
+/**
+ * The engine's global models of rounds 1..rounds when every one of `clients` uploads its model each round, run
+ * offline as one uninterrupted sequence (a stateful method's state handed from round to round in memory).
+ */
 export async function expectedVersions(
   clients: readonly SimulatedClient[],
   rounds: number,
   global = fixture('mlp-global-r0.onnx'),
+  method = 'FedAvg',
 ): Promise<Buffer[]> {
   const versions: Buffer[] = [];
   let previous = global;
+  let state: StrategyState | undefined;
   for (let round = 1; round <= rounds; round += 1) {
     const result = await aggregate({
-      method: 'FedAvg',
+      method,
       global: bytesSource(previous),
       updates: clients.map((c) => ({ clientId: c.id, sampleSize: c.samples, source: bytesSource(c.model) })),
+      ...(state ? { state } : {}),
     });
     previous = Buffer.from(await collectBytes(result.model));
+    state = result.state;
     versions.push(previous);
   }
   return versions;

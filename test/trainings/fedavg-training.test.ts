@@ -67,4 +67,40 @@ describe('a FedAvg training through the HTTP API', () => {
     }
     await api.close();
   }, 120_000);
+
+  it('when three clients train three FedAdam rounds, every version equals the engine run offline with its moments', async () => {
+    const taskQueue = uniqueTaskQueue('fedadam-e2e');
+    const api = await createTrainingApi(temporal, taskQueue);
+    const server = api.app.callback();
+    const clients = await registerClients(server, taskQueue);
+    const { actorAuth, modelId, trainingId } = await createTraining(server, taskQueue, clients, 3, {
+      method: 'FedAdam',
+    });
+
+    const worker = await createTrainingWorker(temporal, api, taskQueue);
+    await worker.runUntil(async () => {
+      await startTraining(server, actorAuth, trainingId);
+      await temporal.client.workflow.getHandle(`training-${trainingId}`).result();
+    });
+
+    const training = await request(server).get(`/api/trainings/${trainingId}/`).set('Authorization', actorAuth);
+    expect(training.body).toMatchObject({ state: 'C' });
+    clients.forEach((client) => expect(client.receiver.errors).toEqual([]));
+    const [fedAvgRound1] = await expectedVersions(clients, 1);
+    const expected = await expectedVersions(clients, 3, undefined, 'FedAdam');
+    for (const [i, bytes] of expected.entries()) {
+      expect((await downloadVersion(server, actorAuth, modelId, i + 1)).equals(bytes)).toBe(true);
+    }
+    // FedAdam is not FedAvg here, and each version names the moments it leaves for the next round.
+    expect(expected[0]?.equals(fedAvgRound1 ?? Buffer.alloc(0))).toBe(false);
+    const versions = await api.knex('model_versions').where({ modelId }).orderBy('round');
+    expect(versions.map((v: { strategyStateDigest: string | null }) => v.strategyStateDigest !== null)).toEqual([
+      false,
+      true,
+      true,
+      true,
+    ]);
+    await Promise.all(clients.map((client) => client.receiver.close()));
+    await api.close();
+  }, 180_000);
 });

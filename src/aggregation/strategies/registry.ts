@@ -17,15 +17,6 @@ export function aggregationMethods(): string[] {
   return [...STRATEGIES.values()].map((strategy) => strategy.method);
 }
 
-/**
- * The methods a training can run: stateful strategies (FedAvgM, FedOpt) run through `roundhouse aggregate` and the
- * engine, but a training does not keep their state between rounds yet, so it refuses them rather than restart their
- * moments every round.
- */
-export function trainingMethods(): string[] {
-  return [...STRATEGIES.values()].filter((strategy) => strategy.stateful !== true).map((strategy) => strategy.method);
-}
-
 /** The strategy for a method name in any case (`fedavg`, `FedAvg`), or undefined. */
 export function findStrategy(method: string): AggregationStrategy | undefined {
   return STRATEGIES.get(method.toLowerCase());

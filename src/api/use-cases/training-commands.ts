@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { findStrategy, trainingMethods } from '../../aggregation/strategies/registry';
+import { aggregationMethods, findStrategy } from '../../aggregation/strategies/registry';
 import type { User } from '../../db/models/user';
 import { addParticipants, deleteTraining, removeParticipants } from '../../db/queries/trainings';
 import { countExistingUsers } from '../../db/queries/users';
@@ -22,11 +22,10 @@ export async function startTraining({ knex, orchestrator }: TrainingDeps, user: 
   if (training.state !== 'I') {
     throw invalidInput(`Training ${training.id} is not in state INITIAL!`);
   }
-  const runnable = trainingMethods();
-  if (!runnable.includes(findStrategy(training.aggregationMethod)?.method ?? '')) {
+  if (!findStrategy(training.aggregationMethod)) {
     // Accepted at creation (the contract names every method), but a run would fail at its first aggregation.
     throw invalidInput(
-      `Aggregation method ${training.aggregationMethod} cannot run on this server yet; available: ${runnable.join(', ')}.`,
+      `Aggregation method ${training.aggregationMethod} cannot run on this server yet; available: ${aggregationMethods().join(', ')}.`,
       { reason: 'aggregation_method_unavailable' },
     );
   }

@@ -4,6 +4,7 @@ import * as m002 from './20261123100100_models';
 import * as m003 from './20261123100200_trainings';
 import * as m004 from './20261123100300_uploads_metrics_notifications';
 import * as m005 from './20261123110000_upload_sample_size';
+import * as m006 from './20261123150000_strategy_state';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -17,6 +18,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['20261123100200_trainings', m003],
   ['20261123100300_uploads_metrics_notifications', m004],
   ['20261123110000_upload_sample_size', m005],
+  ['20261123150000_strategy_state', m006],
 ];
 
 /** A knex migration source over the static list above. */

@@ -10,5 +10,7 @@ export class ModelVersion extends Model {
   weightsDigest!: string;
   /** bigint columns arrive as strings from pg; see `weightsSizeBytes`. */
   weightsSize!: string | number;
+  /** The stateful strategy's state after this version's aggregation (FedAvgM, FedOpt); null otherwise. */
+  strategyStateDigest!: string | null;
   createdAt!: Date;
 }

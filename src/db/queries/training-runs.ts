@@ -47,10 +47,17 @@ export async function recordAggregate(
   modelId: string,
   round: number,
   weights: StoredWeights,
-): Promise<string> {
+  strategyStateDigest: string | null = null,
+): Promise<{ weightsDigest: string; strategyStateDigest: string | null }> {
   return await db.transaction(async (trx) => {
     await trx('model_versions')
-      .insert({ model_id: modelId, round: round + 1, weights_digest: weights.digest, weights_size: weights.size })
+      .insert({
+        model_id: modelId,
+        round: round + 1,
+        weights_digest: weights.digest,
+        weights_size: weights.size,
+        strategy_state_digest: strategyStateDigest,
+      })
       .onConflict(['model_id', 'round'])
       .ignore();
     await FlModel.query(trx)
@@ -61,7 +68,7 @@ export async function recordAggregate(
       // Only possible if the model itself is gone: the insert above either wrote the row or met an existing one.
       throw new Error(`Model ${modelId} has no version for round ${round + 1} after aggregation.`);
     }
-    return stored.weightsDigest;
+    return { weightsDigest: stored.weightsDigest, strategyStateDigest: stored.strategyStateDigest };
   });
 }
 

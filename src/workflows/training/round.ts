@@ -100,7 +100,13 @@ export async function runRound(ctx: RoundContext): Promise<void> {
   const leftOut = state.recordLeftOut();
   const updates = state.endWait('AGGREGATING');
   ctx.publish();
-  const result = await ctx.acts.aggregateRound({ trainingId: settings.trainingId, round: state.round, updates });
+  const result = await ctx.acts.aggregateRound({
+    trainingId: settings.trainingId,
+    round: state.round,
+    updates,
+    ...(state.strategyStateDigest === undefined ? {} : { stateDigest: state.strategyStateDigest }),
+  });
+  state.strategyStateDigest = result.stateDigest;
   log.info('aggregated', {
     round: state.round,
     updates: updates.length,

@@ -16,6 +16,8 @@ export interface CarriedTrainingState {
   leftOut: Record<string, string[]>;
   /** Updates for `round` that arrived before its update wait began (absent in older histories). */
   early?: UploadSubmission[];
+  /** The blob digest of a stateful strategy's state (FedAvgM, FedOpt moments); never the state itself. */
+  strategyStateDigest?: string;
 }
 
 /**
@@ -30,6 +32,8 @@ export class TrainingState {
   participants: string[];
   extended = false;
   deadlineMs: number | null = null;
+  /** The blob digest of the strategy state the last aggregation left (stateful strategies only). */
+  strategyStateDigest: string | undefined;
   readonly leftOut: Record<string, string[]>;
   private received = new Map<string, UploadSubmission>();
   private waitingFor: UploadSubmission['phase'] | null = null;
@@ -48,6 +52,7 @@ export class TrainingState {
     this.round = carried?.round ?? settings.startRound;
     this.participants = [...(carried?.participants ?? settings.participants)];
     this.leftOut = { ...(carried?.leftOut ?? {}) };
+    this.strategyStateDigest = carried?.strategyStateDigest;
     for (const upload of carried?.early ?? []) {
       this.early.set(upload.clientId, upload);
     }
@@ -196,6 +201,7 @@ export class TrainingState {
       participants: [...this.participants],
       leftOut: { ...this.leftOut },
       early: [...this.early.values()],
+      ...(this.strategyStateDigest === undefined ? {} : { strategyStateDigest: this.strategyStateDigest }),
     };
   }
 }

@@ -1,11 +1,6 @@
 import { isAggregationError } from '../../../src/aggregation/errors';
 import { parseParams } from '../../../src/aggregation/strategies/params';
-import {
-  aggregationMethods,
-  findStrategy,
-  requireStrategy,
-  trainingMethods,
-} from '../../../src/aggregation/strategies/registry';
+import { aggregationMethods, findStrategy, requireStrategy } from '../../../src/aggregation/strategies/registry';
 
 function codeOf(run: () => unknown): string {
   try {
@@ -17,9 +12,8 @@ function codeOf(run: () => unknown): string {
 }
 
 describe('strategy registry', () => {
-  it('when asked for the implemented methods, lists them as trainings spell them; trainings run the stateless ones', () => {
+  it('when asked for the implemented methods, lists them as trainings spell them', () => {
     expect(aggregationMethods()).toEqual(['FedAvg', 'FedProx', 'FedAvgM', 'FedAdagrad', 'FedAdam', 'FedYogi']);
-    expect(trainingMethods()).toEqual(['FedAvg', 'FedProx']);
   });
 
   it("when a method keeps server state, its parameters are Flower's with Flower's defaults (Message API τ)", () => {
