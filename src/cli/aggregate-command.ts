@@ -1,10 +1,11 @@
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { aggregate } from '../aggregation/aggregate';
 import type { AggregateRequest } from '../aggregation/aggregate';
 import { isAggregationError } from '../aggregation/errors';
 import { fileSource, writeFileAtomically } from '../aggregation/model-source';
 import { parseParams } from '../aggregation/strategies/params';
+import { decodeStrategyState, encodeStrategyState } from '../aggregation/strategy-state';
 import { aggregationMethods, findStrategy } from '../aggregation/strategies/registry';
 import type { ClientUpdate } from '../aggregation/strategies/strategy';
 
@@ -15,7 +16,12 @@ export interface CommandOutput {
 }
 
 /** The parsed command: an aggregation request plus where to write its result. */
-type CommandRequest = AggregateRequest & { readonly out: string };
+type CommandRequest = AggregateRequest & { readonly out: string; readonly stateOut?: string | undefined };
+
+/** One buffer as the chunk stream `writeFileAtomically` takes. */
+async function* chunksOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield await Promise.resolve(bytes);
+}
 
 const PARAMS = aggregationMethods()
   .map(
@@ -28,12 +34,14 @@ const PARAMS = aggregationMethods()
   )
   .join('; ');
 
-const USAGE = `Usage: roundhouse aggregate --method <method> [--param name=value ...] --out <result.onnx> <global.onnx> <update.onnx:samples> ...
+const USAGE = `Usage: roundhouse aggregate --method <method> [--param name=value ...] [--state-in <file>] [--state-out <file>] --out <result.onnx> <global.onnx> <update.onnx:samples> ...
 
 Aggregates client updates into a new global model exactly as a training round does, to reproduce or check one.
   --method   the aggregation method: ${aggregationMethods().join(', ')} (any case)
   --param    a parameter of the method, repeatable (${PARAMS})
   --out      the file to write; written whole or not at all
+  --state-in   for FedAvgM and the FedOpt family: the state --state-out wrote last round (absent: the first round)
+  --state-out  where to write the state the next round needs (float64 safetensors)
 Each update is a path and its sample size. Updates are folded in the order of their paths as given (the engine
 orders clients by id), so name update files by client id to reproduce a server's aggregate bit for bit.
 `;
@@ -64,6 +72,9 @@ export async function runAggregateCommand(argv: string[], output: CommandOutput 
   try {
     const result = await aggregate(request);
     const digest = await writeFileAtomically(result.model, request.out);
+    if (request.stateOut !== undefined && result.state) {
+      await writeFileAtomically(chunksOf(encodeStrategyState(result.state)), request.stateOut);
+    }
     output.stdout.write(
       `${result.method} of ${result.clientOrder.length} updates (${result.totalSamples} samples) -> ${request.out} (sha256 ${digest})\n`,
     );
@@ -85,6 +96,8 @@ async function parseCommand(argv: string[]): Promise<'help' | CommandRequest> {
       method: { type: 'string' },
       param: { type: 'string', multiple: true },
       out: { type: 'string' },
+      'state-in': { type: 'string' },
+      'state-out': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -112,8 +125,16 @@ async function parseCommand(argv: string[]): Promise<'help' | CommandRequest> {
   } catch (error) {
     throw isAggregationError(error) ? new UsageError(error.message) : error;
   }
-  await Promise.all([globalPath, ...updates.map((update) => update.clientId)].map(ensureReadable));
-  return { method, params, out, global: fileSource(globalPath), updates };
+  const stateIn = values['state-in'];
+  const stateOut = values['state-out'];
+  if ((stateIn !== undefined || stateOut !== undefined) && strategy.stateful !== true) {
+    throw new UsageError(`${strategy.method} keeps no state between rounds; leave out --state-in and --state-out`);
+  }
+  await Promise.all(
+    [globalPath, ...updates.map((update) => update.clientId), ...(stateIn ? [stateIn] : [])].map(ensureReadable),
+  );
+  const state = stateIn === undefined ? undefined : decodeStrategyState(await readFile(stateIn));
+  return { method, params, out, global: fileSource(globalPath), updates, ...(state ? { state } : {}), stateOut };
 }
 
 function parseUpdate(spec: string): ClientUpdate {

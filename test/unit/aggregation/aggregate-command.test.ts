@@ -1,6 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { aggregate } from '../../../src/aggregation/aggregate';
+import { bytesSource, collectBytes } from '../../../src/aggregation/model-source';
 import { runAggregateCommand } from '../../../src/cli/aggregate-command';
 import { aggregateFixtures } from './helpers/engine';
 import { CLIENTS, fixture } from './helpers/fixtures';
@@ -66,6 +68,59 @@ describe('roundhouse aggregate', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(text);
     expect(result.stderr).toContain('Usage: roundhouse aggregate');
+  });
+
+  it('when FedAdam runs two rounds through --state-out and --state-in, it writes what the engine does in memory', async () => {
+    const round1 = join(dir, 'r1.onnx');
+    const round2 = join(dir, 'r2.onnx');
+    const state = join(dir, 'state.safetensors');
+    const first = await run([
+      '--method',
+      'fedadam',
+      '--state-out',
+      state,
+      '--out',
+      round1,
+      fixture('mlp-global-r0.onnx'),
+      ...updates('mlp'),
+    ]);
+    const second = await run(['--method', 'FedAdam', '--state-in', state, '--out', round2, round1, ...updates('mlp')]);
+    expect([first.code, second.code, first.stderr, second.stderr]).toEqual([0, 0, '', '']);
+
+    const sources = CLIENTS.map((c) => ({
+      clientId: fixture(`mlp-client-${c.id}.onnx`),
+      sampleSize: c.sampleSize,
+      source: bytesSource(readFileSync(fixture(`mlp-client-${c.id}.onnx`))),
+    }));
+    const one = await aggregate({
+      method: 'FedAdam',
+      global: bytesSource(readFileSync(fixture('mlp-global-r0.onnx'))),
+      updates: sources,
+    });
+    const oneBytes = await collectBytes(one.model);
+    const two = await aggregate({
+      method: 'FedAdam',
+      global: bytesSource(oneBytes),
+      updates: sources,
+      ...(one.state ? { state: one.state } : {}),
+    });
+    expect(readFileSync(round1).equals(Buffer.from(oneBytes))).toBe(true);
+    expect(readFileSync(round2).equals(Buffer.from(await collectBytes(two.model)))).toBe(true);
+  });
+
+  it('when a stateless method gets --state-out, it is a usage error', async () => {
+    const result = await run([
+      '--method',
+      'fedavg',
+      '--state-out',
+      join(dir, 's'),
+      '--out',
+      join(dir, 'o.onnx'),
+      fixture('mlp-global-r0.onnx'),
+      ...updates('mlp'),
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('FedAvg keeps no state between rounds');
   });
 
   it('when a --param is not one the method takes, it is a usage error before any file is read', async () => {
