@@ -326,14 +326,14 @@ describe('/api/trainings/', () => {
 
     it('when its aggregation method has no strategy on this server yet, answers 400 naming the available ones and it stays INITIAL', async () => {
       const { actor, training } = await setupTraining(api);
-      await Training.query(api.knex).findById(training.id).patch({ aggregationMethod: 'Krum' });
+      await Training.query(api.knex).findById(training.id).patch({ aggregationMethod: 'FedDC' });
       const res = await request(api.app.callback())
         .post(`/api/trainings/${training.id}/start/`)
         .set('Authorization', tokenAuth(actor));
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({
         detail:
-          'Aggregation method Krum cannot run on this server yet; available: FedAvg, FedProx, FedAvgM, FedAdagrad, FedAdam, FedYogi.',
+          'Aggregation method FedDC cannot run on this server yet; available: FedAvg, FedProx, FedAvgM, FedAdagrad, FedAdam, FedYogi, FedMedian, FedTrimmedAvg, Krum, MultiKrum, Bulyan.',
         details: { reason: 'aggregation_method_unavailable' },
       });
       expect(started).not.toContain(training.id);

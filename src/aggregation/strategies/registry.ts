@@ -3,13 +3,24 @@ import { fedAvgStrategy } from './fedavg';
 import { fedAvgMStrategy } from './fedavgm';
 import { fedAdagradStrategy, fedAdamStrategy, fedYogiStrategy } from './fedopt';
 import { fedProxStrategy } from './fedprox';
+import { bulyanStrategy, fedMedianStrategy, fedTrimmedAvgStrategy, krumStrategy, multiKrumStrategy } from './robust';
 import type { AggregationStrategy } from './strategy';
 
 /** Every implemented strategy, keyed by its lower-cased method name. A new strategy adds one line here. */
 const STRATEGIES: ReadonlyMap<string, AggregationStrategy> = new Map(
-  [fedAvgStrategy, fedProxStrategy, fedAvgMStrategy, fedAdagradStrategy, fedAdamStrategy, fedYogiStrategy].map(
-    (strategy) => [strategy.method.toLowerCase(), strategy],
-  ),
+  [
+    fedAvgStrategy,
+    fedProxStrategy,
+    fedAvgMStrategy,
+    fedAdagradStrategy,
+    fedAdamStrategy,
+    fedYogiStrategy,
+    fedMedianStrategy,
+    fedTrimmedAvgStrategy,
+    krumStrategy,
+    multiKrumStrategy,
+    bulyanStrategy,
+  ].map((strategy) => [strategy.method.toLowerCase(), strategy]),
 );
 
 /** The implemented methods, as trainings spell them (`FedAvg`, `FedProx`). */

@@ -13,7 +13,19 @@ function codeOf(run: () => unknown): string {
 
 describe('strategy registry', () => {
   it('when asked for the implemented methods, lists them as trainings spell them', () => {
-    expect(aggregationMethods()).toEqual(['FedAvg', 'FedProx', 'FedAvgM', 'FedAdagrad', 'FedAdam', 'FedYogi']);
+    expect(aggregationMethods()).toEqual([
+      'FedAvg',
+      'FedProx',
+      'FedAvgM',
+      'FedAdagrad',
+      'FedAdam',
+      'FedYogi',
+      'FedMedian',
+      'FedTrimmedAvg',
+      'Krum',
+      'MultiKrum',
+      'Bulyan',
+    ]);
   });
 
   it("when a method keeps server state, its parameters are Flower's with Flower's defaults (Message API τ)", () => {
@@ -32,11 +44,11 @@ describe('strategy registry', () => {
   });
 
   it('when a method is unknown, the error lists the implemented ones', () => {
-    expect(findStrategy('Krum')).toBeUndefined();
-    expect(() => requireStrategy('Krum')).toThrow(
-      'unknown aggregation method "Krum"; implemented: FedAvg, FedProx, FedAvgM, FedAdagrad, FedAdam, FedYogi',
+    expect(findStrategy('FedDC')).toBeUndefined();
+    expect(() => requireStrategy('FedDC')).toThrow(
+      `unknown aggregation method "FedDC"; implemented: FedAvg, FedProx, FedAvgM, FedAdagrad, FedAdam, FedYogi, FedMedian, FedTrimmedAvg, Krum, MultiKrum, Bulyan`,
     );
-    expect(codeOf(() => requireStrategy('Krum'))).toBe('aggregation_unknown_method');
+    expect(codeOf(() => requireStrategy('FedDC'))).toBe('aggregation_unknown_method');
   });
 });
 

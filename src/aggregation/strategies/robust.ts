@@ -1,0 +1,189 @@
+import { AggregationError } from '../errors';
+import { foldWeightedMean } from '../weighted-mean';
+import { forEachTensorInLockstep } from './lockstep';
+import type { AggregatedTensors, AggregationContext, AggregationStrategy, ClientUpdate } from './strategy';
+
+/**
+ * The robust aggregators of strategies.md §4.5 with Flower's names and defaults. Coordinate-wise rules (median,
+ * trimmed mean, Bulyan's combine) see every client's tensor at once, one tensor at a time; Krum's distances are
+ * summed tensor by tensor. Updates are in client-id order (the engine sorts them), and every tie is broken by that
+ * order: a stable sort keeps the earlier client first.
+ */
+
+const MALICIOUS = {
+  name: 'num_malicious_nodes',
+  description: 'f, the number of malicious clients to tolerate',
+  default: 0,
+  min: 0,
+  integer: true,
+} as const;
+
+/** FedMedian (Yin et al. 2018): the coordinate-wise median, unweighted; an even count takes the two middle values' mean. */
+export const fedMedianStrategy: AggregationStrategy = {
+  method: 'FedMedian',
+  params: [],
+  combine: async (context) => ({ tensors: await coordinateWise(context, context.updates, median) }),
+};
+
+/** FedTrimmedAvg (Yin et al.): cut floor(β·n) values from each tail of every coordinate, average the rest, unweighted. */
+export const fedTrimmedAvgStrategy: AggregationStrategy = {
+  method: 'FedTrimmedAvg',
+  params: [{ name: 'beta', description: 'fraction β cut from each tail; below 0.5', default: 0.2, min: 0 }],
+  combine: async (context) => {
+    const beta = context.params.beta ?? 0.2;
+    if (beta >= 0.5) {
+      throw new AggregationError(
+        'aggregation_invalid_parameter',
+        `FedTrimmedAvg parameter beta must be below 0.5 (got ${beta}): nothing would be left to average`,
+      );
+    }
+    const cut = Math.floor(beta * context.updates.length);
+    return {
+      tensors: await coordinateWise(context, context.updates, (sorted) => mean(sorted, cut, sorted.length - cut)),
+    };
+  },
+};
+
+/** Krum (Blanchard et al. 2017): the single update with the lowest score, unchanged. */
+export const krumStrategy: AggregationStrategy = {
+  method: 'Krum',
+  params: [MALICIOUS],
+  combine: async (context) => ({
+    tensors: await foldWeightedMean(context.globalSummary, await krumSelect(context, 1)),
+  }),
+};
+
+/** Multi-Krum: the sample-size-weighted mean of the m updates with the lowest Krum scores. */
+export const multiKrumStrategy: AggregationStrategy = {
+  method: 'MultiKrum',
+  params: [
+    MALICIOUS,
+    { name: 'num_nodes_to_select', description: 'm, how many updates to keep', default: 1, min: 1, integer: true },
+  ],
+  combine: async (context) => {
+    const selected = await krumSelect(context, context.params.num_nodes_to_select ?? 1);
+    return { tensors: await foldWeightedMean(context.globalSummary, selected) };
+  },
+};
+
+/**
+ * Bulyan (El Mhamdi et al. 2018), with the Message API's one-shot selection: keep the θ = n − 2f updates with the
+ * lowest Multi-Krum scores; per coordinate, average the β = θ − 2f values closest to the selected updates' median.
+ * Needs n ≥ 4f + 3.
+ */
+export const bulyanStrategy: AggregationStrategy = {
+  method: 'Bulyan',
+  params: [MALICIOUS],
+  combine: async (context) => {
+    const n = context.updates.length;
+    const f = context.params.num_malicious_nodes ?? 0;
+    if (n < 4 * f + 3) {
+      throw new AggregationError(
+        'aggregation_invalid_parameter',
+        `Bulyan with num_malicious_nodes ${f} needs at least ${4 * f + 3} updates; this round has ${n}`,
+      );
+    }
+    const theta = n - 2 * f;
+    const beta = theta - 2 * f;
+    const selected = await krumSelect(context, theta);
+    const closest = new Array<number>(theta);
+    return {
+      tensors: await coordinateWise(context, selected, (sorted, values) => {
+        const mu = median(sorted);
+        // Client order, then a stable sort by distance: a tie keeps the earlier client.
+        for (let i = 0; i < theta; i++) {
+          closest[i] = i;
+        }
+        closest.sort((a, b) => Math.abs((values[a] ?? 0) - mu) - Math.abs((values[b] ?? 0) - mu));
+        let sum = 0;
+        for (let i = 0; i < beta; i++) {
+          sum += values[closest[i] ?? 0] ?? 0;
+        }
+        return sum / beta;
+      }),
+    };
+  },
+};
+
+/**
+ * Applies `rule` to every coordinate of every float tensor: `sorted` holds the clients' values in ascending order,
+ * `values` the same in client order.
+ */
+async function coordinateWise(
+  context: AggregationContext,
+  updates: readonly ClientUpdate[],
+  rule: (sorted: Float64Array, values: Float64Array) => number,
+): Promise<AggregatedTensors> {
+  const out: AggregatedTensors = new Map();
+  const values = new Float64Array(updates.length);
+  const sorted = new Float64Array(updates.length);
+  await forEachTensorInLockstep(context.globalSummary, updates, (info, tensors) => {
+    const result = new Float64Array(info.elementCount);
+    for (let j = 0; j < result.length; j++) {
+      for (let i = 0; i < tensors.length; i++) {
+        values[i] = tensors[i]?.[j] ?? 0;
+      }
+      sorted.set(values);
+      sorted.sort();
+      result[j] = rule(sorted, values);
+    }
+    out.set(info.name, result);
+  });
+  return out;
+}
+
+function median(sorted: Float64Array): number {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function mean(values: Float64Array, from: number, to: number): number {
+  let sum = 0;
+  for (let i = from; i < to; i++) {
+    sum += values[i] ?? 0;
+  }
+  return sum / (to - from);
+}
+
+/**
+ * Krum scores: D_ij = ‖y_i − y_j‖² over the whole model (summed tensor by tensor), and score_i the sum of the
+ * k = max(1, n − f − 2) smallest D_ij, j ≠ i. Returns the `count` updates with the lowest scores, in score order
+ * (ties by client order).
+ */
+export async function krumScores(context: AggregationContext): Promise<number[]> {
+  const n = context.updates.length;
+  const f = context.params.num_malicious_nodes ?? 0;
+  const distances = Array.from({ length: n }, () => new Float64Array(n));
+  await forEachTensorInLockstep(context.globalSummary, context.updates, (_info, tensors) => {
+    for (let a = 0; a < n; a++) {
+      for (let b = a + 1; b < n; b++) {
+        const x = tensors[a] ?? new Float64Array(0);
+        const y = tensors[b] ?? new Float64Array(0);
+        let sum = 0;
+        for (let j = 0; j < x.length; j++) {
+          const d = (x[j] ?? 0) - (y[j] ?? 0);
+          sum += d * d;
+        }
+        const row = distances[a];
+        const column = distances[b];
+        if (row && column) {
+          row[b] = (row[b] ?? 0) + sum;
+          column[a] = (column[a] ?? 0) + sum;
+        }
+      }
+    }
+  });
+  const k = Math.max(1, n - f - 2);
+  return distances.map((row, i) => {
+    const others = [...row].filter((_, j) => j !== i).sort((a, b) => a - b);
+    return others.slice(0, k).reduce((sum, d) => sum + d, 0);
+  });
+}
+
+async function krumSelect(context: AggregationContext, count: number): Promise<ClientUpdate[]> {
+  const scores = await krumScores(context);
+  const order = scores.map((score, i) => ({ score, i })).sort((a, b) => a.score - b.score);
+  const chosen = new Set(order.slice(0, Math.min(count, order.length)).map((entry) => entry.i));
+  // The selected updates go on in client order, as every other rule sees them.
+  return context.updates.filter((_, i) => chosen.has(i));
+}

@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { aggregate } from '../../../src/aggregation/aggregate';
+import { bytesSource, collectBytes, openSource } from '../../../src/aggregation/model-source';
+import { scanModel } from '../../../src/aggregation/model-scan';
+import { readFloatValues } from '../../../src/aggregation/tensor-values';
+import { tinyModel } from '../../fixtures/onnx-edge-cases';
+import { FIXTURE_FACTS, fixture } from './helpers/fixtures';
+
+const fixtureBytes = (name: string): Buffer => readFileSync(fixture(name));
+
+const model = (values: readonly number[]): Buffer => tinyModel({ kind: 'values', values }, 'float64');
+
+/** strategies.md §4.9: five replies (the fifth an attacker) with weights 10..50. */
+const FIVE = [
+  [1, 2, 3],
+  [1.1, 2.1, 2.9],
+  [0.9, 1.9, 3.1],
+  [1.05, 2.0, 3.0],
+  [10, -10, 10],
+];
+/** Bulyan's seven: the first four, three more, the last an attacker. */
+const SEVEN = [...FIVE.slice(0, 4), [0.95, 2.05, 2.95], [1.02, 1.98, 3.05], [-8, 9, -7]];
+
+async function weightsOf(bytes: Uint8Array): Promise<number[]> {
+  let values: number[] = [];
+  await scanModel(openSource(bytesSource(bytes)), {
+    onTensor: (record) => {
+      values = [...readFloatValues(record)];
+    },
+  });
+  return values;
+}
+
+/** Client ids c0, c1, ... sort in reply order, so "client order" is the order above. */
+async function run(method: string, replies: number[][], params: Record<string, number> = {}): Promise<number[]> {
+  const result = await aggregate({
+    method,
+    params,
+    global: bytesSource(model([0, 0, 0])),
+    updates: replies.map((values, i) => ({
+      clientId: `c${i}`,
+      sampleSize: 10 * (i + 1),
+      source: bytesSource(model(values)),
+    })),
+  });
+  return weightsOf(await collectBytes(result.model));
+}
+
+function expectClose(actual: number[], expected: number[]): void {
+  expect(actual).toHaveLength(expected.length);
+  actual.forEach((value, i) => expect(Math.abs(value - (expected[i] ?? NaN))).toBeLessThan(1e-9));
+}
+
+describe('robust aggregators (strategies.md golden vectors, float64 models)', () => {
+  it.each([
+    ['FedMedian', FIVE, {}, [1.05, 2.0, 3.0]],
+    ['FedTrimmedAvg', FIVE, { beta: 0.2 }, [1.05, 1.9666666667, 3.0333333333]],
+    ['Krum', FIVE, { num_malicious_nodes: 1 }, [1.05, 2.0, 3.0]],
+    ['MultiKrum', FIVE, { num_malicious_nodes: 1, num_nodes_to_select: 3 }, [1.0571428571, 2.0285714286, 2.9714285714]],
+    // Ties by client order (strategies.md's note): Flower's score order would give 3.0166666667 last.
+    ['Bulyan', SEVEN, { num_malicious_nodes: 1 }, [1.0233333333, 1.9933333333, 2.9833333333]],
+  ])('%s of the golden replies with %j matches to 1e-9', async (method, replies, params, expected) => {
+    expectClose(await run(method, replies, params), expected);
+  });
+
+  it('when FedMedian gets an even count, takes the mean of the two middle values', async () => {
+    expectClose(await run('FedMedian', FIVE.slice(0, 4)), [1.025, 2.0, 3.0]);
+  });
+
+  it('when Krum keeps one update, its values come through unchanged', async () => {
+    expect(await run('Krum', FIVE, { num_malicious_nodes: 1 })).toEqual(FIVE[3]);
+  });
+
+  it('when Bulyan has fewer than 4f + 3 updates, or FedTrimmedAvg a beta of 0.5, refuses with a clear message', async () => {
+    await expect(run('Bulyan', FIVE, { num_malicious_nodes: 1 })).rejects.toMatchObject({
+      code: 'aggregation_invalid_parameter',
+      message: 'Bulyan with num_malicious_nodes 1 needs at least 7 updates; this round has 5',
+    });
+    await expect(run('FedTrimmedAvg', FIVE, { beta: 0.5 })).rejects.toMatchObject({
+      code: 'aggregation_invalid_parameter',
+    });
+  });
+
+  it('when one update does not match the global model, fails naming that client and leaves no stream waiting', async () => {
+    const replies = FIVE.map((values) => model(values));
+    const result = aggregate({
+      method: 'FedMedian',
+      global: bytesSource(model([0, 0, 0])),
+      updates: [
+        ...replies.map((bytes, i) => ({ clientId: `c${i}`, sampleSize: 1, source: bytesSource(bytes) })),
+        { clientId: 'odd', sampleSize: 1, source: bytesSource(model([1, 2])) },
+      ],
+    });
+    await expect(result).rejects.toMatchObject({ code: 'model_manifest_mismatch', clientId: 'odd' });
+    await expect(result).rejects.toThrow(/^update of client "odd": /);
+  });
+});
+
+describe('FedMedian of the three fixture clients', () => {
+  /** Every float initializer of a model file, by name, as plain numbers. */
+  async function tensorsOf(bytes: Uint8Array): Promise<Map<string, number[]>> {
+    const tensors = new Map<string, number[]>();
+    await scanModel(openSource(bytesSource(bytes)), {
+      onTensor: (record, info) => {
+        if (info.isFloat) {
+          tensors.set(info.name, [...readFloatValues(record)]);
+        }
+      },
+    });
+    return tensors;
+  }
+
+  it.each(['mlp', 'cnn'])(
+    'when the %s clients are aggregated, every weight is the middle of the three',
+    async (name) => {
+      const clients = ['a', 'b', 'c'].map((id) => fixtureBytes(`${name}-client-${id}.onnx`));
+      const result = await aggregate({
+        method: 'FedMedian',
+        global: bytesSource(fixtureBytes(`${name}-global-r0.onnx`)),
+        updates: clients.map((bytes, i) => ({
+          clientId: `c${i}`,
+          sampleSize: 1000 * (i + 1),
+          source: bytesSource(bytes),
+        })),
+      });
+      const got = await tensorsOf(await collectBytes(result.model));
+      const inputs = await Promise.all(clients.map((bytes) => tensorsOf(bytes)));
+      let checked = 0;
+      const wrong: string[] = [];
+      for (const [tensor, values] of got) {
+        const [a, b, c] = inputs.map((input) => input.get(tensor) ?? []);
+        values.forEach((value, j) => {
+          // The median of three float32 values is one of them: exact, whatever the sample sizes.
+          const x = a?.[j] ?? NaN;
+          const y = b?.[j] ?? NaN;
+          const z = c?.[j] ?? NaN;
+          const middle = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
+          if (value !== middle) {
+            wrong.push(`${tensor}[${j}]: ${value} instead of ${middle}`);
+          }
+          checked += 1;
+        });
+      }
+      expect(wrong.slice(0, 5)).toEqual([]);
+      expect(checked).toBe(FIXTURE_FACTS[name as 'mlp' | 'cnn'].param_count);
+    },
+  );
+});
