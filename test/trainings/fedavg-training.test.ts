@@ -103,4 +103,29 @@ describe('a FedAvg training through the HTTP API', () => {
     await Promise.all(clients.map((client) => client.receiver.close()));
     await api.close();
   }, 180_000);
+
+  it('when three clients train a FedMedian round, the version equals the engine median of their uploads', async () => {
+    const taskQueue = uniqueTaskQueue('fedmedian-e2e');
+    const api = await createTrainingApi(temporal, taskQueue);
+    const server = api.app.callback();
+    const clients = await registerClients(server, taskQueue);
+    const { actorAuth, modelId, trainingId } = await createTraining(server, taskQueue, clients, 1, {
+      method: 'FedMedian',
+      options: { skip_model_tests: true },
+    });
+
+    const worker = await createTrainingWorker(temporal, api, taskQueue);
+    await worker.runUntil(async () => {
+      await startTraining(server, actorAuth, trainingId);
+      await temporal.client.workflow.getHandle(`training-${trainingId}`).result();
+    });
+
+    const [median] = await expectedVersions(clients, 1, undefined, 'FedMedian');
+    const [mean] = await expectedVersions(clients, 1);
+    const version = await downloadVersion(server, actorAuth, modelId, 1);
+    expect(version.equals(median ?? Buffer.alloc(0))).toBe(true);
+    expect(version.equals(mean ?? Buffer.alloc(0))).toBe(false);
+    await Promise.all(clients.map((client) => client.receiver.close()));
+    await api.close();
+  }, 120_000);
 });
