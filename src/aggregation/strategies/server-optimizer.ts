@@ -1,4 +1,4 @@
-import { isAggregationError } from '../errors';
+import { AggregationError, isAggregationError } from '../errors';
 import { FloatScratch } from '../float-scratch';
 import { scanModel } from '../model-scan';
 import { openSource } from '../model-source';
@@ -65,7 +65,7 @@ async function forEachGlobalTensor(
       },
     });
   } catch (error) {
-    throw isAggregationError(error) ? error.forClient('global model') : error;
+    throw isAggregationError(error) ? new AggregationError(error.code, `global model: ${error.message}`, error) : error;
   }
 }
 

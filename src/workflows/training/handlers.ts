@@ -17,8 +17,8 @@ export interface StateSlot {
 
 /**
  * Installs the Update, Signal and Query handlers, on `initial` when the state already exists (a continued run).
- * Called before the workflow's first await, so no message finds it without them: until the state is attached the status says STARTING, uploads are refused as out of phase and
- * removals are kept to be applied on attach.
+ * Called before the workflow's first await, so no message finds it without them: until the state is attached the
+ * status says STARTING, uploads are refused as out of phase and removals are kept to be applied on attach.
  */
 export function installHandlers(trainingId: string, initial?: TrainingState): StateSlot {
   let state: TrainingState | undefined = initial;
