@@ -22,7 +22,8 @@ export interface CaseResult {
 
 /**
  * One benchmark case in one mode, in a process of its own so its peak RSS is its own. Run by `bench/run.ts`:
- * `node --expose-gc --import tsx bench/fedavg.bench.ts --size 10M --updates 10 --storage memory --mode engine`.
+ * `node --expose-gc --import tsx bench/fedavg.bench.ts --size 10M --updates 10 --storage memory --mode engine`
+ * (`--method fedmedian` and the like run another strategy through the engine).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -32,8 +33,10 @@ async function main(): Promise<void> {
       storage: { type: 'string' },
       mode: { type: 'string' },
       dir: { type: 'string' },
+      method: { type: 'string', default: 'fedavg' },
     },
   });
+  const method = values.method ?? 'fedavg';
   const layout = LAYOUTS[values.size ?? ''];
   const storage = values.storage === 'disk' ? 'disk' : 'memory';
   const mode = values.mode === 'baseline' ? 'baseline' : 'engine';
@@ -61,7 +64,7 @@ async function main(): Promise<void> {
     const sink = storage === 'disk' ? fileSink(join(dir, `out-${mode}.bin`)) : memorySink();
     const started = process.hrtime.bigint();
     if (mode === 'engine') {
-      await runEngine(sources, sink.write, sample);
+      await runEngine(sources, sink.write, sample, method);
     } else {
       await baselineFold(layout, withProbe(sources, sample), sink.write, sample);
     }
@@ -84,10 +87,11 @@ async function runEngine(
   sources: CaseSources,
   write: (chunk: Uint8Array) => Promise<void>,
   sample: () => void,
+  method: string,
 ): Promise<void> {
   const probed = withProbe(sources, sample);
   const result = await aggregate({
-    method: 'fedavg',
+    method,
     global: probed.global,
     updates: probed.updates.map((update, i) => ({ clientId: `client-${String(i).padStart(3, '0')}`, ...update })),
   });

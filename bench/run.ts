@@ -21,7 +21,8 @@ const caseResult = z.object({
  * `npm run bench`: FedAvg throughput and peak RSS for N = 2, 10, 50 updates of 1M and 10M float32 parameters (in
  * memory) and N = 2, 10 of 100M (streamed from files in a temp dir, deleted afterwards), each beside a plain
  * typed-array fold over the same bytes. Every case and mode runs in its own process so peak RSS is its own.
- * `--quick` skips the 100M cases (they write 1.2 and 4.4 GB of files).
+ * `--quick` skips the 100M cases (they write 1.2 and 4.4 GB of files); `--strategies` runs only the table of the other
+ * strategies against FedAvg.
  */
 const CASES: readonly { size: string; updates: number; storage: 'memory' | 'disk' }[] = [
   ...['1M', '10M'].flatMap((size) => [2, 10, 50].map((updates) => ({ size, updates, storage: 'memory' as const }))),
@@ -30,7 +31,11 @@ const CASES: readonly { size: string; updates: number; storage: 'memory' | 'disk
 ];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, strategies: { type: 'boolean' } } });
+  if (values.strategies === true) {
+    printStrategies();
+    return;
+  }
   const started = Date.now();
   const rows: string[][] = [];
   for (const spec of CASES.filter((c) => values.quick !== true || c.storage === 'memory')) {
@@ -52,13 +57,21 @@ async function main(): Promise<void> {
     }
   }
   printTable(rows);
+  printStrategies();
   process.stdout.write(
     `\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s; GB = 1e9 bytes of update models read\n`,
   );
 }
 
-function runCase(spec: (typeof CASES)[number], mode: 'engine' | 'baseline', dir: string): CaseResult {
+function runCase(
+  spec: (typeof CASES)[number],
+  mode: 'engine' | 'baseline',
+  dir: string,
+  method = 'fedavg',
+): CaseResult {
   const args = [
+    '--method',
+    method,
     '--size',
     spec.size,
     '--updates',
@@ -100,6 +113,37 @@ function formatRow(spec: (typeof CASES)[number], params: number, engine: CaseRes
     `${peak(baseline)} (+${delta(baseline)})`,
     `${engine.seconds.toFixed(2)} s`,
   ];
+}
+
+/**
+ * The other strategies on one in-memory case (10M parameters, 10 updates) against the FedAvg engine in the same run:
+ * time as a ratio, and peak RSS per model size (the robust rules hold one tensor of every update at a time, FedOpt
+ * its float64 mean and moments).
+ */
+function printStrategies(): void {
+  const spec = { size: '10M', updates: 10, storage: 'memory' as const };
+  const methods = ['fedavg', 'fedavgm', 'fedadam', 'fedmedian', 'fedtrimmedavg', 'krum', 'multikrum', 'bulyan'];
+  const rows: string[][] = [];
+  let fedAvgSeconds = NaN;
+  for (const method of methods) {
+    const result = runCase(spec, 'engine', '', method);
+    fedAvgSeconds = method === 'fedavg' ? result.seconds : fedAvgSeconds;
+    rows.push([
+      method,
+      `${result.seconds.toFixed(2)} s`,
+      (result.seconds / fedAvgSeconds).toFixed(2),
+      (result.rssPeak / result.modelBytes).toFixed(2),
+      ((result.rssPeak - result.rssBefore) / result.modelBytes).toFixed(2),
+    ]);
+    process.stderr.write(`done ${method}\n`);
+  }
+  const header = ['strategy (10M x 10)', 'time', 'time / FedAvg', 'peak RSS/model', 'run RSS/model'];
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
+  process.stdout.write('\n');
+  for (const row of all) {
+    process.stdout.write(`${row.map((cell, i) => cell.padStart(widths[i] ?? 0)).join('  ')}\n`);
+  }
 }
 
 function printTable(rows: string[][]): void {
