@@ -7,28 +7,11 @@ import { deleteRoundLocalModels, recordAggregate } from '../db/queries/training-
 import { findTrainingById } from '../db/queries/trainings';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
-import type { UploadSubmission } from '../workflows/training/definitions';
 import { asActivityFailure, permanentFailure, TrainingActivityErrorCode, trainingNotFound } from './activity-failures';
 import { heartbeatingChunks, heartbeatingSource } from './heartbeat-stream';
 import { loadRoundUpdates } from './round-updates';
+import type { AggregateRoundInput, AggregateRoundResult } from './training-activity-types';
 import { strategyParams } from './training-settings';
-
-/** What `aggregateRound` gets: ids and small numbers only, never model bytes. */
-export interface AggregateRoundInput {
-  trainingId: string;
-  round: number;
-  updates: UploadSubmission[];
-  /** A stateful strategy's state from the previous round (FedAvgM, FedOpt): a blob digest; absent in the first. */
-  stateDigest?: string;
-}
-
-/** The new version of the global model, by round and blob digest. */
-export interface AggregateRoundResult {
-  round: number;
-  weightsDigest: string;
-  /** The state a stateful strategy left for the next round, as a blob digest. */
-  stateDigest?: string;
-}
 
 /**
  * Aggregates round `round` of a training into version `round + 1` of its global model: the engine reads the

@@ -22,6 +22,23 @@ export interface SendNotificationsResult {
 /** The training states the workflow records, as the reference's one-letter codes. */
 export type RecordedTrainingState = 'O' | 'C' | 'E';
 
+/** What `aggregateRound` gets: ids and small numbers only, never model bytes. */
+export interface AggregateRoundInput {
+  trainingId: string;
+  round: number;
+  updates: UploadSubmission[];
+  /** A stateful strategy's state from the previous round (FedAvgM, FedOpt): a blob digest; absent in the first. */
+  stateDigest?: string;
+}
+
+/** The new version of the global model, by round and blob digest. */
+export interface AggregateRoundResult {
+  round: number;
+  weightsDigest: string;
+  /** The state a stateful strategy left for the next round, as a blob digest. */
+  stateDigest?: string;
+}
+
 /** The activities the training workflow calls; `createActivities` implements them over the database, blobs and HTTP. */
 export interface TrainingActivities {
   /** Reads the training and its options; the history keeps what it returns. */
@@ -34,12 +51,7 @@ export interface TrainingActivities {
    * Aggregates the round's updates into the next version of the global model; returns its round and digest, and
    * for stateful strategies the digest of the state the next round gets back.
    */
-  aggregateRound(input: {
-    trainingId: string;
-    round: number;
-    updates: UploadSubmission[];
-    stateDigest?: string;
-  }): Promise<{ round: number; weightsDigest: string; stateDigest?: string }>;
+  aggregateRound(input: AggregateRoundInput): Promise<AggregateRoundResult>;
   /** Removes a client from the training's participants in the database. */
   removeParticipant(input: { trainingId: string; clientId: string; reason: string }): Promise<void>;
 }

@@ -52,11 +52,14 @@ export async function writeChunksToFile(chunks: AsyncIterable<Uint8Array>, path:
  * Writes a stream to `path` whole or not at all (a sibling temporary file, renamed at the end) and returns the
  * SHA-256 (hex) of what it wrote, so a failed aggregation never leaves a partial model behind.
  */
-export async function writeFileAtomically(chunks: AsyncIterable<Uint8Array>, path: string): Promise<string> {
+export async function writeFileAtomically(
+  chunks: Uint8Array | AsyncIterable<Uint8Array>,
+  path: string,
+): Promise<string> {
   const partial = `${path}.partial-${process.pid}`;
   const hash = createHash('sha256');
   async function* hashed(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of chunks) {
+    for await (const chunk of chunks instanceof Uint8Array ? [chunks] : chunks) {
       hash.update(chunk);
       yield chunk;
     }

@@ -30,10 +30,16 @@ export function readSafetensors64(bytes: Uint8Array): {
   return { tensors: tensors as Map<string, Float64Tensor>, metadata };
 }
 
+/** A tensor as read, F32 or F64 by the dtype asked for. */
+interface FloatTensor {
+  readonly shape: readonly number[];
+  readonly values: Float32Array | Float64Array;
+}
+
 function readSafetensorsOf(
   bytes: Uint8Array,
   dtype: 'F32' | 'F64',
-): { tensors: Map<string, Float32Tensor | Float64Tensor>; metadata: Record<string, string> } {
+): { tensors: Map<string, FloatTensor>; metadata: Record<string, string> } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 8) {
     throw invalid('the file is shorter than its 8-byte header length');
@@ -44,7 +50,7 @@ function readSafetensorsOf(
   }
   const header = parseHeader(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLength).toString('utf8'));
   const data = bytes.subarray(8 + headerLength);
-  const tensors = new Map<string, Float32Tensor | Float64Tensor>();
+  const tensors = new Map<string, FloatTensor>();
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
@@ -107,12 +113,7 @@ function parseHeader(text: string): Record<string, unknown> {
   return Object.fromEntries(Object.entries(parsed));
 }
 
-function readTensor(
-  name: string,
-  entry: unknown,
-  data: Uint8Array,
-  dtype: 'F32' | 'F64',
-): Float32Tensor | Float64Tensor {
+function readTensor(name: string, entry: unknown, data: Uint8Array, dtype: 'F32' | 'F64'): FloatTensor {
   if (!isRecord(entry) || !Array.isArray(entry.shape) || !Array.isArray(entry.data_offsets)) {
     throw invalid(`tensor "${name}" has no shape or data_offsets`);
   }
@@ -137,7 +138,7 @@ function readTensor(
   }
   const values = dtype === 'F32' ? new Float32Array(count) : new Float64Array(count);
   new Uint8Array(values.buffer).set(data.subarray(begin, end));
-  return values instanceof Float32Array ? { shape, values } : { shape, values };
+  return { shape, values };
 }
 
 function readMetadata(entry: unknown): Record<string, string> {

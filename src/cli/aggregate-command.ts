@@ -18,11 +18,6 @@ export interface CommandOutput {
 /** The parsed command: an aggregation request plus where to write its result. */
 type CommandRequest = AggregateRequest & { readonly out: string; readonly stateOut?: string | undefined };
 
-/** One buffer as the chunk stream `writeFileAtomically` takes. */
-async function* chunksOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield await Promise.resolve(bytes);
-}
-
 const PARAMS = aggregationMethods()
   .map(
     (method) =>
@@ -73,7 +68,7 @@ export async function runAggregateCommand(argv: string[], output: CommandOutput 
     const result = await aggregate(request);
     const digest = await writeFileAtomically(result.model, request.out);
     if (request.stateOut !== undefined && result.state) {
-      await writeFileAtomically(chunksOf(encodeStrategyState(result.state)), request.stateOut);
+      await writeFileAtomically(encodeStrategyState(result.state), request.stateOut);
     }
     output.stdout.write(
       `${result.method} of ${result.clientOrder.length} updates (${result.totalSamples} samples) -> ${request.out} (sha256 ${digest})\n`,

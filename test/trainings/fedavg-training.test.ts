@@ -9,6 +9,7 @@ import {
   expectedVersions,
   registerClients,
   startTraining,
+  type TrainingSpec,
   waitForTraining,
 } from '../support/training-scenario';
 
@@ -22,6 +23,28 @@ describe('a FedAvg training through the HTTP API', () => {
   afterAll(async () => {
     await temporal.close();
   });
+
+  /**
+   * Registers the three MLP clients, creates a training of `rounds` with `spec`, and runs it to its end on a worker
+   * of its own; `close` stops the receivers and the API.
+   */
+  async function trainToEnd(label: string, rounds: number, spec: TrainingSpec) {
+    const taskQueue = uniqueTaskQueue(label);
+    const api = await createTrainingApi(temporal, taskQueue);
+    const server = api.app.callback();
+    const clients = await registerClients(server, taskQueue);
+    const created = await createTraining(server, taskQueue, clients, rounds, spec);
+    const worker = await createTrainingWorker(temporal, api, taskQueue);
+    await worker.runUntil(async () => {
+      await startTraining(server, created.actorAuth, created.trainingId);
+      await temporal.client.workflow.getHandle(`training-${created.trainingId}`).result();
+    });
+    const close = async (): Promise<void> => {
+      await Promise.all(clients.map((client) => client.receiver.close()));
+      await api.close();
+    };
+    return { api, server, clients, ...created, close };
+  }
 
   it('when three clients follow the notifications, completes with the engine aggregate as every downloadable version', async () => {
     const taskQueue = uniqueTaskQueue('fedavg-e2e');
@@ -69,18 +92,8 @@ describe('a FedAvg training through the HTTP API', () => {
   }, 120_000);
 
   it('when three clients train three FedAdam rounds, every version equals the engine run offline with its moments', async () => {
-    const taskQueue = uniqueTaskQueue('fedadam-e2e');
-    const api = await createTrainingApi(temporal, taskQueue);
-    const server = api.app.callback();
-    const clients = await registerClients(server, taskQueue);
-    const { actorAuth, modelId, trainingId } = await createTraining(server, taskQueue, clients, 3, {
+    const { api, server, clients, actorAuth, modelId, trainingId, close } = await trainToEnd('fedadam-e2e', 3, {
       method: 'FedAdam',
-    });
-
-    const worker = await createTrainingWorker(temporal, api, taskQueue);
-    await worker.runUntil(async () => {
-      await startTraining(server, actorAuth, trainingId);
-      await temporal.client.workflow.getHandle(`training-${trainingId}`).result();
     });
 
     const training = await request(server).get(`/api/trainings/${trainingId}/`).set('Authorization', actorAuth);
@@ -100,24 +113,13 @@ describe('a FedAvg training through the HTTP API', () => {
       true,
       true,
     ]);
-    await Promise.all(clients.map((client) => client.receiver.close()));
-    await api.close();
+    await close();
   }, 180_000);
 
   it('when three clients train a FedMedian round, the version equals the engine median of their uploads', async () => {
-    const taskQueue = uniqueTaskQueue('fedmedian-e2e');
-    const api = await createTrainingApi(temporal, taskQueue);
-    const server = api.app.callback();
-    const clients = await registerClients(server, taskQueue);
-    const { actorAuth, modelId, trainingId } = await createTraining(server, taskQueue, clients, 1, {
+    const { server, clients, actorAuth, modelId, close } = await trainToEnd('fedmedian-e2e', 1, {
       method: 'FedMedian',
       options: { skip_model_tests: true },
-    });
-
-    const worker = await createTrainingWorker(temporal, api, taskQueue);
-    await worker.runUntil(async () => {
-      await startTraining(server, actorAuth, trainingId);
-      await temporal.client.workflow.getHandle(`training-${trainingId}`).result();
     });
 
     const [median] = await expectedVersions(clients, 1, undefined, 'FedMedian');
@@ -125,7 +127,6 @@ describe('a FedAvg training through the HTTP API', () => {
     const version = await downloadVersion(server, actorAuth, modelId, 1);
     expect(version.equals(median ?? Buffer.alloc(0))).toBe(true);
     expect(version.equals(mean ?? Buffer.alloc(0))).toBe(false);
-    await Promise.all(clients.map((client) => client.receiver.close()));
-    await api.close();
+    await close();
   }, 120_000);
 });

@@ -146,11 +146,10 @@ function mean(values: Float64Array, from: number, to: number): number {
 }
 
 /**
- * Krum scores: D_ij = ‖y_i − y_j‖² over the whole model (summed tensor by tensor), and score_i the sum of the
- * k = max(1, n − f − 2) smallest D_ij, j ≠ i. Returns the `count` updates with the lowest scores, in score order
- * (ties by client order).
+ * Krum scores, in client order: D_ij = ‖y_i − y_j‖² over the whole model (summed tensor by tensor), and score_i the
+ * sum of the k = max(1, n − f − 2) smallest D_ij, j ≠ i.
  */
-export async function krumScores(context: AggregationContext): Promise<number[]> {
+async function krumScores(context: AggregationContext): Promise<number[]> {
   const n = context.updates.length;
   const f = context.params.num_malicious_nodes ?? 0;
   const distances = Array.from({ length: n }, () => new Float64Array(n));
@@ -180,6 +179,7 @@ export async function krumScores(context: AggregationContext): Promise<number[]>
   });
 }
 
+/** The `count` updates with the lowest Krum scores (ties by client order), kept in client order. */
 async function krumSelect(context: AggregationContext, count: number): Promise<ClientUpdate[]> {
   const scores = await krumScores(context);
   const order = scores.map((score, i) => ({ score, i })).sort((a, b) => a.score - b.score);

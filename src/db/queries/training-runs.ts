@@ -40,7 +40,7 @@ export async function findRoundUpdates(
 /**
  * Records the aggregate of round `round` as the model's version `round + 1` and moves the model to that round, in
  * one transaction. A version already stored for that round (a retried aggregation) is kept, and the model's round
- * moves only if it is still `round`. Returns the digest stored for round `round + 1`.
+ * moves only if it is still `round`. Returns the weights and strategy-state digests stored for round `round + 1`.
  */
 export async function recordAggregate(
   db: Knex,

@@ -3,12 +3,10 @@ import { aggregate } from '../../../src/aggregation/aggregate';
 import { bytesSource, collectBytes, openSource } from '../../../src/aggregation/model-source';
 import { scanModel } from '../../../src/aggregation/model-scan';
 import { readFloatValues } from '../../../src/aggregation/tensor-values';
-import { tinyModel } from '../../fixtures/onnx-edge-cases';
+import { float64Model, weightsOf } from './helpers/float64-models';
 import { FIXTURE_FACTS, fixture } from './helpers/fixtures';
 
 const fixtureBytes = (name: string): Buffer => readFileSync(fixture(name));
-
-const model = (values: readonly number[]): Buffer => tinyModel({ kind: 'values', values }, 'float64');
 
 /** strategies.md §4.9: five replies (the fifth an attacker) with weights 10..50. */
 const FIVE = [
@@ -21,26 +19,16 @@ const FIVE = [
 /** Bulyan's seven: the first four, three more, the last an attacker. */
 const SEVEN = [...FIVE.slice(0, 4), [0.95, 2.05, 2.95], [1.02, 1.98, 3.05], [-8, 9, -7]];
 
-async function weightsOf(bytes: Uint8Array): Promise<number[]> {
-  let values: number[] = [];
-  await scanModel(openSource(bytesSource(bytes)), {
-    onTensor: (record) => {
-      values = [...readFloatValues(record)];
-    },
-  });
-  return values;
-}
-
 /** Client ids c0, c1, ... sort in reply order, so "client order" is the order above. */
 async function run(method: string, replies: number[][], params: Record<string, number> = {}): Promise<number[]> {
   const result = await aggregate({
     method,
     params,
-    global: bytesSource(model([0, 0, 0])),
+    global: bytesSource(float64Model([0, 0, 0])),
     updates: replies.map((values, i) => ({
       clientId: `c${i}`,
       sampleSize: 10 * (i + 1),
-      source: bytesSource(model(values)),
+      source: bytesSource(float64Model(values)),
     })),
   });
   return weightsOf(await collectBytes(result.model));
@@ -82,13 +70,13 @@ describe('robust aggregators (strategies.md golden vectors, float64 models)', ()
   });
 
   it('when one update does not match the global model, fails naming that client and leaves no stream waiting', async () => {
-    const replies = FIVE.map((values) => model(values));
+    const replies = FIVE.map((values) => float64Model(values));
     const result = aggregate({
       method: 'FedMedian',
-      global: bytesSource(model([0, 0, 0])),
+      global: bytesSource(float64Model([0, 0, 0])),
       updates: [
         ...replies.map((bytes, i) => ({ clientId: `c${i}`, sampleSize: 1, source: bytesSource(bytes) })),
-        { clientId: 'odd', sampleSize: 1, source: bytesSource(model([1, 2])) },
+        { clientId: 'odd', sampleSize: 1, source: bytesSource(float64Model([1, 2])) },
       ],
     });
     await expect(result).rejects.toMatchObject({ code: 'model_manifest_mismatch', clientId: 'odd' });

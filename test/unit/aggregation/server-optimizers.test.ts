@@ -1,10 +1,7 @@
 import { aggregate } from '../../../src/aggregation/aggregate';
 import { bytesSource, collectBytes } from '../../../src/aggregation/model-source';
-import { scanModel } from '../../../src/aggregation/model-scan';
-import { openSource } from '../../../src/aggregation/model-source';
 import type { StrategyState } from '../../../src/aggregation/strategies/strategy';
-import { readFloatValues } from '../../../src/aggregation/tensor-values';
-import { tinyModel } from '../../fixtures/onnx-edge-cases';
+import { float64Model, weightsOf } from './helpers/float64-models';
 
 /** strategies.md §4.9: x_0, and three clients returning x_t + d_i every round with weights 10, 30, 20. */
 const X0 = [0.5, -1.0, 2.0];
@@ -13,18 +10,6 @@ const CLIENTS = [
   { id: 'c2', n: 30, d: [-0.1, -0.2, -0.2] },
   { id: 'c3', n: 20, d: [0.05, -0.05, 0.05] },
 ];
-
-const model = (values: readonly number[]): Buffer => tinyModel({ kind: 'values', values }, 'float64');
-
-async function weightsOf(bytes: Uint8Array): Promise<number[]> {
-  let values: number[] = [];
-  await scanModel(openSource(bytesSource(bytes)), {
-    onTensor: (record) => {
-      values = [...readFloatValues(record)];
-    },
-  });
-  return values;
-}
 
 /** Runs `rounds` rounds of `method` on float64 models, carrying the strategy's state; returns x after each round. */
 async function run(method: string, params: Record<string, number>, rounds: number): Promise<number[][]> {
@@ -36,11 +21,11 @@ async function run(method: string, params: Record<string, number>, rounds: numbe
     const result = await aggregate({
       method,
       params,
-      global: bytesSource(model(current)),
+      global: bytesSource(float64Model(current)),
       updates: CLIENTS.map((c) => ({
         clientId: c.id,
         sampleSize: c.n,
-        source: bytesSource(model(current.map((v, i) => v + (c.d[i] ?? 0)))),
+        source: bytesSource(float64Model(current.map((v, i) => v + (c.d[i] ?? 0)))),
       })),
       ...(state ? { state } : {}),
     });
@@ -106,11 +91,11 @@ describe('server-optimizer strategies (strategies.md golden vectors, float64 mod
     const [first] = await run('FedAdam', {}, 1);
     const second = await aggregate({
       method: 'FedAdam',
-      global: bytesSource(model(first ?? [])),
+      global: bytesSource(float64Model(first ?? [])),
       updates: CLIENTS.map((c) => ({
         clientId: c.id,
         sampleSize: c.n,
-        source: bytesSource(model((first ?? []).map((v, i) => v + (c.d[i] ?? 0)))),
+        source: bytesSource(float64Model((first ?? []).map((v, i) => v + (c.d[i] ?? 0)))),
       })),
     });
     const fresh = await weightsOf(await collectBytes(second.model));
@@ -120,7 +105,7 @@ describe('server-optimizer strategies (strategies.md golden vectors, float64 mod
   });
 
   it('when a parameter is out of range or belongs to another method, refuses it', async () => {
-    const request = { global: bytesSource(model(X0)), updates: [] };
+    const request = { global: bytesSource(float64Model(X0)), updates: [] };
     await expect(aggregate({ ...request, method: 'FedAdam', params: { beta_1: 1.5 } })).rejects.toMatchObject({
       code: 'aggregation_invalid_parameter',
     });
