@@ -16,9 +16,9 @@ export function fieldMessage(issue: z.core.$ZodRawIssue | z.core.$ZodIssue): str
     case 'invalid_format':
       return issue.format === 'uuid' || issue.format === 'guid' ? 'Not a valid UUID.' : `Not a valid ${issue.format}.`;
     case 'too_small':
-      return `Must be greater than or equal to ${String(issue.minimum)}.`;
+      return `Must be greater than ${issue.inclusive === false ? '' : 'or equal to '}${String(issue.minimum)}.`;
     case 'too_big':
-      return `Must be less than or equal to ${String(issue.maximum)}.`;
+      return `Must be less than ${issue.inclusive === false ? '' : 'or equal to '}${String(issue.maximum)}.`;
     default:
       return issue.message ?? 'Invalid value.';
   }
