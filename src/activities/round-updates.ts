@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { ClientUpdate } from '../aggregation/strategies/strategy';
 import type { Upload } from '../db/models/upload';
 import { findVersion } from '../db/queries/models';
-import { findRoundUpdates } from '../db/queries/training-runs';
+import { findRoundUploads } from '../db/queries/training-runs';
 import type { BlobStore } from '../storage/blob-store';
 import type { UploadSubmission } from '../workflows/training/definitions';
 import { permanentFailure, TrainingActivityErrorCode } from './activity-failures';
@@ -21,10 +21,11 @@ export async function loadRoundUpdates(
   accepted: readonly UploadSubmission[],
 ): Promise<ClientUpdate[]> {
   const { knex, blobs } = deps;
-  const rows = await findRoundUpdates(
+  const rows = await findRoundUploads(
     knex,
     trainingId,
     round,
+    'update',
     accepted.map((update) => update.clientId),
   );
   const byClient = new Map(rows.map((row) => [row.clientId, row]));

@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
 import { trainingNotFound } from './activity-failures';
 import { aggregateRound } from './aggregate-round';
+import { aggregateSwag } from './aggregate-swag';
 import type { TrainingActivities } from './training-activity-types';
 import { settingsOf } from './training-settings';
 
@@ -47,5 +48,7 @@ export function createTrainingActivities(deps: {
     },
 
     aggregateRound: (input) => aggregateRound(deps, input),
+
+    aggregateSwag: (input) => aggregateSwag(deps, input),
   };
 }

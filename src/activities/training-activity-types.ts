@@ -2,7 +2,12 @@ import type { TrainingSettings, UploadSubmission } from '../workflows/training/d
 
 /** Notification types the workflow sends; the values are the reference's. */
 export type TrainingNotificationType =
-  'TRAINING_START' | 'UPDATE_ROUND_START' | 'MODEL_TEST_ROUND' | 'TRAINING_FINISHED' | 'CLIENT_REMOVED';
+  | 'TRAINING_START'
+  | 'UPDATE_ROUND_START'
+  | 'MODEL_TEST_ROUND'
+  | 'SWAG_ROUND_START'
+  | 'TRAINING_FINISHED'
+  | 'CLIENT_REMOVED';
 
 /** One notification to several receivers. */
 export interface SendNotificationsInput {
@@ -20,7 +25,7 @@ export interface SendNotificationsResult {
 }
 
 /** The training states the workflow records, as the reference's one-letter codes. */
-export type RecordedTrainingState = 'O' | 'C' | 'E';
+export type RecordedTrainingState = 'O' | 'S' | 'C' | 'E';
 
 /** What `aggregateRound` gets: ids and small numbers only, never model bytes. */
 export interface AggregateRoundInput {
@@ -39,6 +44,20 @@ export interface AggregateRoundResult {
   stateDigest?: string;
 }
 
+/** What `aggregateSwag` gets: the SWAG round's accepted moments, by upload. */
+export interface AggregateSwagInput {
+  trainingId: string;
+  /** The global model's round the moments were computed around (its last). */
+  round: number;
+  uploads: UploadSubmission[];
+}
+
+/** The model's stored SWAG moments, as blob digests. */
+export interface AggregateSwagResult {
+  firstMomentDigest: string;
+  secondMomentDigest: string;
+}
+
 /** The activities the training workflow calls; `createActivities` implements them over the database, blobs and HTTP. */
 export interface TrainingActivities {
   /** Reads the training and its options; the history keeps what it returns. */
@@ -52,6 +71,11 @@ export interface TrainingActivities {
    * for stateful strategies the digest of the state the next round gets back.
    */
   aggregateRound(input: AggregateRoundInput): Promise<AggregateRoundResult>;
+  /**
+   * Stores the sample-size-weighted means of the SWAG round's first and second moments as the model's SWAG moments
+   * (a global model becomes a SWAG model).
+   */
+  aggregateSwag(input: AggregateSwagInput): Promise<AggregateSwagResult>;
   /** Removes a client from the training's participants in the database. */
   removeParticipant(input: { trainingId: string; clientId: string; reason: string }): Promise<void>;
 }

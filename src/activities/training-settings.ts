@@ -13,6 +13,7 @@ export interface StoredTraining {
   actorId: string;
   targetNumUpdates: number;
   aggregationMethod: string;
+  uncertaintyMethod: string;
   options: Record<string, unknown>;
 }
 
@@ -43,6 +44,7 @@ export function settingsOf(
     minClients: numberOption(options, 'min_clients'),
     minFraction: numberOption(options, 'min_fraction'),
     proximalMu: training.aggregationMethod === 'FedProx' ? proximalMu(options) : undefined,
+    uncertaintyMethod: training.uncertaintyMethod,
   };
 }
 

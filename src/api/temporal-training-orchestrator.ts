@@ -89,10 +89,6 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
   }
 
   async submitUpload(training: Training, upload: Upload): Promise<void> {
-    if (upload.phase === 'swag') {
-      // The SWAG round comes with the strategy issue; its moments are stored and wait for it.
-      return;
-    }
     const phase = upload.phase;
     const handle = this.client.workflow.getHandle<typeof trainingWorkflow>(trainingWorkflowId(training.id));
     const deadline = Date.now() + this.settings.updateWaitMs;
@@ -110,6 +106,7 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
               phase,
               uploadId: upload.id,
               ...(upload.sampleSize ? { sampleSize: upload.sampleSize } : {}),
+              ...(upload.phase === 'update' && upload.modelId ? { modelId: upload.modelId } : {}),
             },
           ],
           updateId: uploadUpdateId(training.id, upload.round, upload.clientId, phase),

@@ -220,6 +220,7 @@ describe('training activities', () => {
         minClients: undefined,
         minFraction: 0.5,
         proximalMu: 0.1,
+        uncertaintyMethod: 'NONE',
       });
     });
 

@@ -22,6 +22,8 @@ export interface ClientSpec {
   name: string;
   model: Buffer;
   samples: number;
+  /** SWAG moments (safetensors) the client uploads in a SWAG round. */
+  moments?: { first: Buffer; second: Buffer };
 }
 
 /** The three MLP fixture clients with their sample sizes. */
@@ -52,6 +54,8 @@ export interface ClientBehaviour {
   failing?: readonly string[];
   /** Names of clients registered without a message endpoint: they are never pushed to. */
   pullOnly?: readonly string[];
+  /** Awaited before uploading SWAG moments (a test looks at the SWAG round meanwhile). */
+  swagGate?: Promise<void>;
 }
 
 /**
@@ -106,6 +110,21 @@ async function react(
           .post(`/api/models/${modelId}/metrics/`)
           .set('Authorization', `Token ${me.token}`)
           .send({ metric_names: ['accuracy'], metric_values: [0.5] }),
+      behaviour,
+    );
+  }
+  if (n.notification_type === 'SWAG_ROUND_START' && me.moments) {
+    await behaviour.swagGate;
+    const moments = me.moments;
+    res = await untilNot503(
+      () =>
+        request(server)
+          .post(`/api/models/${modelId}/swag/`)
+          .set('Authorization', `Token ${me.token}`)
+          .field('round', String(n.body.round))
+          .field('sample_size', String(me.samples))
+          .attach('first_moment_file', moments.first, 'first.safetensors')
+          .attach('second_moment_file', moments.second, 'second.safetensors'),
       behaviour,
     );
   }
@@ -168,6 +187,8 @@ export interface TrainingSpec {
   actorEndpoint?: string;
   /** The aggregation method (default FedAvg). */
   method?: string;
+  /** The uncertainty method (default NONE). */
+  uncertainty?: string;
 }
 
 /** An actor uploads a global model and creates a FedAvg training of it with the clients. */
@@ -199,7 +220,7 @@ export async function createTraining(
       target_num_updates: targetNumUpdates,
       metric_names: ['accuracy'],
       aggregation_method: spec.method ?? 'FedAvg',
-      uncertainty_method: 'NONE',
+      uncertainty_method: spec.uncertainty ?? 'NONE',
       options: { round_timeout: 120, test_timeout: 120, ...spec.options },
       clients: clients.map((c) => c.id),
     });

@@ -35,6 +35,7 @@ export interface ActivityCalls {
   notifications: SendNotificationsInput[];
   aggregations: Array<{ round: number; clients: string[]; sampleSizes: number[] }>;
   removed: Array<{ clientId: string; reason: string }>;
+  swag: Array<{ round: number; clients: string[]; sampleSizes: number[] }>;
 }
 
 /** In-memory activities: the workflow's logic is tested here; the real activities have their own tests. */
@@ -42,7 +43,7 @@ export function fakeActivities(
   settings: TrainingSettings,
   undeliverable: ReadonlySet<string> = new Set(),
 ): { calls: ActivityCalls; activities: TrainingActivities } {
-  const calls: ActivityCalls = { states: [], notifications: [], aggregations: [], removed: [] };
+  const calls: ActivityCalls = { states: [], notifications: [], aggregations: [], removed: [], swag: [] };
   const activities: TrainingActivities = {
     loadTrainingSettings: () => Promise.resolve(settings),
     recordTrainingState: ({ state, error }) => {
@@ -61,6 +62,14 @@ export function fakeActivities(
         sampleSizes: updates.map((u) => u.sampleSize ?? 0),
       });
       return Promise.resolve({ round: round + 1, weightsDigest: 'a'.repeat(64) });
+    },
+    aggregateSwag: ({ round, uploads }) => {
+      calls.swag.push({
+        round,
+        clients: uploads.map((u) => u.clientId),
+        sampleSizes: uploads.map((u) => u.sampleSize ?? 0),
+      });
+      return Promise.resolve({ firstMomentDigest: 'b'.repeat(64), secondMomentDigest: 'c'.repeat(64) });
     },
     removeParticipant: ({ clientId, reason }) => {
       calls.removed.push({ clientId, reason });
@@ -97,7 +106,7 @@ export async function upload(
   phase: UploadPhase,
   clients: string[],
 ): Promise<void> {
-  const wanted = phase === 'update' ? 'UPDATE' : 'TEST';
+  const wanted = ({ update: 'UPDATE', test: 'TEST', swag: 'SWAG' } as const)[phase];
   await waitForStatus(handle, (s) => s.phase === wanted && s.round === round);
   for (const clientId of clients) {
     await handle.executeUpdate(submitUploadUpdate, {
@@ -107,7 +116,7 @@ export async function upload(
           round,
           phase,
           uploadId: `${clientId}-${round}-${phase}`,
-          sampleSize: phase === 'update' ? 1000 : undefined,
+          sampleSize: phase === 'test' ? undefined : 1000,
         },
       ],
       updateId: uploadUpdateId(settings.trainingId, round, clientId, phase),

@@ -212,6 +212,43 @@ describe('trainingWorkflow', () => {
     expect(calls.states.at(-1)).toEqual({ state: 'C' });
   });
 
+  it('when the uncertainty method is SWAG, runs one SWAG round in state S after the last aggregation and averages who met its deadline', async () => {
+    const settings = testSettings({
+      targetNumUpdates: 1,
+      skipModelTests: true,
+      roundTimeoutMs: 1_500,
+      minClients: 2,
+      uncertaintyMethod: 'SWAG',
+    });
+    const { calls, result } = await run('swag', settings, async (handle) => {
+      await waitForStatus(handle, (s) => s.phase === 'UPDATE');
+      const swagFirst = await handle
+        .executeUpdate(submitUploadUpdate, {
+          args: [{ clientId: 'client-a', round: 0, phase: 'swag', uploadId: 'early-swag', sampleSize: 5 }],
+          updateId: 'early-swag',
+        })
+        .catch((err: unknown) => (err instanceof WorkflowUpdateFailedError ? (err.cause as Error).message : 'other'));
+      await upload(handle, settings, 0, 'update', settings.participants);
+      const inSwag = await waitForStatus(handle, (s) => s.phase === 'SWAG');
+      await upload(handle, settings, 1, 'swag', ['client-b', 'client-a']);
+      const outcome = await handle.result();
+      return { swagFirst, inSwag, outcome, status: await handle.query(trainingStatusQuery) };
+    });
+    expect(result.swagFirst).toBe('The training is not waiting for SWAG moments now (phase UPDATE).');
+    expect(result.inSwag).toMatchObject({ round: 1, missing: ['client-a', 'client-b', 'client-c'] });
+    expect(result.outcome).toEqual({ round: 1 });
+    expect(calls.notifications.map((n) => [n.type, n.body.round ?? null])).toEqual([
+      ['TRAINING_START', null],
+      ['UPDATE_ROUND_START', 0],
+      ['SWAG_ROUND_START', 1],
+      ['TRAINING_FINISHED', null],
+    ]);
+    // S is recorded before SWAG_ROUND_START goes out (the API takes moments only in S); client-c straggled.
+    expect(calls.states).toEqual([{ state: 'O' }, { state: 'S' }, { state: 'C' }]);
+    expect(calls.swag).toEqual([{ round: 1, clients: ['client-a', 'client-b'], sampleSizes: [1000, 1000] }]);
+    expect(result.status.leftOut).toEqual({ swag: ['client-c'] });
+  });
+
   it('when too few updates arrive even after the one extension, fails to ERROR with the reason stored', async () => {
     const settings = testSettings({ targetNumUpdates: 1, roundTimeoutMs: 1_000, minFraction: 0.6 });
     const { calls, result } = await run('below-quorum', settings, async (handle) => {

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { FlModel } from '../models/model';
 import { ModelVersion } from '../models/model-version';
 import { Training, type TrainingState } from '../models/training';
-import { Upload } from '../models/upload';
+import { Upload, type UploadPhase } from '../models/upload';
 import type { StoredWeights } from './models';
 
 /**
@@ -22,19 +22,38 @@ export async function recordState(
   return changed > 0;
 }
 
-/** The update uploads of one round of a training from `clientIds` (fewer when some slots are empty). */
-export async function findRoundUpdates(
+/** The uploads of one phase and round of a training from `clientIds` (fewer when some slots are empty). */
+export async function findRoundUploads(
   db: Knex,
   trainingId: string,
   round: number,
+  phase: UploadPhase,
   clientIds: readonly string[],
 ): Promise<Upload[]> {
   if (clientIds.length === 0) {
     return [];
   }
   return await Upload.query(db)
-    .where({ trainingId, round, phase: 'update' })
+    .where({ trainingId, round, phase })
     .whereIn('clientId', [...clientIds]);
+}
+
+/**
+ * Names a model's SWAG moments; a global model becomes a SWAG model (one with moments), as the reference's
+ * SWAGModel is a global model with them. Writing the same digests again changes nothing.
+ */
+export async function recordSwagMoments(
+  db: Knex,
+  modelId: string,
+  firstDigest: string,
+  secondDigest: string,
+): Promise<void> {
+  await FlModel.query(db).findById(modelId).whereIn('type', ['GLOBAL', 'SWAG']).patch({
+    type: 'SWAG',
+    swagFirstMomentDigest: firstDigest,
+    swagSecondMomentDigest: secondDigest,
+    updatedAt: new Date(),
+  });
 }
 
 /**

@@ -36,10 +36,17 @@ export interface TrainingSettings {
   minFraction: number | undefined;
   /** Sent to clients in every round-start body (FedProx). */
   proximalMu: number | undefined;
+  /** `SWAG` adds the SWAG round after the last aggregation; absent in settings recorded before it existed. */
+  uncertaintyMethod?: string;
+  /**
+   * FedDC only (design.md, "FedDC"): aggregate after every `aggregationPeriod` rounds, daisy-chain the updates to
+   * other participants after every `daisyChainPeriod` rounds in between.
+   */
+  daisyChain?: { daisyChainPeriod: number; aggregationPeriod: number };
 }
 
 /** Upload phases, as the `uploads` table names them. */
-export type UploadPhase = 'update' | 'test';
+export type UploadPhase = 'update' | 'test' | 'swag';
 
 /** An upload already stored durably (blob and row) by the API, handed to the workflow. */
 export interface UploadSubmission {
@@ -47,8 +54,10 @@ export interface UploadSubmission {
   round: number;
   phase: UploadPhase;
   uploadId: string;
-  /** Sample size of an update; the aggregation weights it. */
+  /** Sample size of an update or of SWAG moments; the aggregation weights it. */
   sampleSize?: number;
+  /** The local model an update stored (FedDC hands it on to another participant); absent for other phases. */
+  modelId?: string;
 }
 
 /** The workflow's answer to an accepted upload. */
@@ -76,7 +85,7 @@ export interface TrainingStatus {
 }
 
 /** What the workflow is doing. */
-export type TrainingPhase = 'STARTING' | 'UPDATE' | 'AGGREGATING' | 'TEST' | 'FINISHED' | 'FAILED';
+export type TrainingPhase = 'STARTING' | 'UPDATE' | 'AGGREGATING' | 'TEST' | 'SWAG' | 'FINISHED' | 'FAILED';
 
 /** Why a client leaves a training. */
 export interface RemoveClientRequest {

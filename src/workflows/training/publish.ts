@@ -2,7 +2,15 @@ import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow'
 import { AGGREGATION_METHOD, TRAINING_ACTOR, TRAINING_ROUND, TRAINING_STATE } from './definitions';
 import type { TrainingState } from './training-state';
 
-const STATE_CODES = { STARTING: 'O', UPDATE: 'O', AGGREGATING: 'O', TEST: 'O', FINISHED: 'C', FAILED: 'E' } as const;
+const STATE_CODES = {
+  STARTING: 'O',
+  UPDATE: 'O',
+  AGGREGATING: 'O',
+  TEST: 'O',
+  SWAG: 'S',
+  FINISHED: 'C',
+  FAILED: 'E',
+} as const;
 
 /** Keeps the search attributes and the Web UI's current details in step with the state. */
 export function publish(state: TrainingState): void {

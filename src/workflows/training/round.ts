@@ -56,17 +56,24 @@ async function waitForUploads(ctx: RoundContext, what: string): Promise<boolean>
   });
 }
 
-/** The update phase: a deadline, then aggregation with whoever met it if the quorum did, one extension otherwise. */
-async function collectUpdates(ctx: RoundContext): Promise<void> {
+/** What one deadline-bounded collection waits for: model updates, or SWAG moments after the last aggregation. */
+interface Collection {
+  phase: 'UPDATE' | 'SWAG';
+  notification: TrainingNotificationType;
+  body: Record<string, unknown>;
+  /** Names the uploads in the Web UI's wait summary. */
+  what: string;
+  /** Names one upload in the below-quorum error. */
+  counted: string;
+}
+
+/** Collects uploads: a deadline, then whoever met it if the quorum did, one extension otherwise. */
+async function collect(ctx: RoundContext, collection: Collection): Promise<void> {
   const { state } = ctx;
   const { settings } = state;
-  state.beginWait('UPDATE', Date.now() + settings.roundTimeoutMs);
+  state.beginWait(collection.phase, Date.now() + settings.roundTimeoutMs);
   ctx.publish();
-  const body: Record<string, unknown> = { round: state.round, global_model_uuid: settings.modelId };
-  if (settings.proximalMu !== undefined) {
-    body.proximal_mu = settings.proximalMu;
-  }
-  await notify(ctx, 'UPDATE_ROUND_START', state.participants, body);
+  await notify(ctx, collection.notification, state.participants, collection.body);
   for (;;) {
     if (state.participants.length === 0) {
       throw ApplicationFailure.create({
@@ -75,21 +82,39 @@ async function collectUpdates(ctx: RoundContext): Promise<void> {
         nonRetryable: true,
       });
     }
-    if ((await waitForUploads(ctx, 'model updates')) || state.receivedCount() >= state.quorum()) {
+    if ((await waitForUploads(ctx, collection.what)) || state.receivedCount() >= state.quorum()) {
       return;
     }
     if (state.extended) {
+      const round = collection.phase === 'SWAG' ? `The SWAG round of round ${state.round}` : `Round ${state.round}`;
       throw ApplicationFailure.create({
         type: TrainingErrorCode.BELOW_QUORUM,
-        message: `Round ${state.round} ended below quorum: ${state.receivedCount()} of ${state.quorum()} required updates arrived before the extended deadline.`,
+        message: `${round} ended below quorum: ${state.receivedCount()} of ${state.quorum()} required ${collection.counted} arrived before the extended deadline.`,
         nonRetryable: true,
       });
     }
-    log.warn('round below quorum at its deadline; extending once', { round: state.round });
+    log.warn('wait below quorum at its deadline; extending once', { round: state.round, phase: collection.phase });
     state.extended = true;
     state.deadlineMs = Date.now() + settings.roundTimeoutMs;
     ctx.publish();
   }
+}
+
+/** The update phase: every participant is told to train from the global model (FedProx: with μ). */
+async function collectUpdates(ctx: RoundContext): Promise<void> {
+  const { state } = ctx;
+  const { settings } = state;
+  const body: Record<string, unknown> = { round: state.round, global_model_uuid: settings.modelId };
+  if (settings.proximalMu !== undefined) {
+    body.proximal_mu = settings.proximalMu;
+  }
+  await collect(ctx, {
+    phase: 'UPDATE',
+    notification: 'UPDATE_ROUND_START',
+    body,
+    what: 'model updates',
+    counted: 'updates',
+  });
 }
 
 /** One round: updates, aggregation into round + 1, and (unless skipped) a test round on the new model. */
@@ -126,4 +151,26 @@ export async function runRound(ctx: RoundContext): Promise<void> {
   });
   await waitForUploads(ctx, 'test metrics');
   state.endWait('AGGREGATING');
+}
+
+/**
+ * The SWAG round after the last aggregation (design.md, "SWAG"): the training is recorded in state S so the API takes
+ * moments, participants get SWAG_ROUND_START, and the sample-size-weighted means of the moments that met the
+ * deadline become the model's SWAG moments.
+ */
+export async function runSwagRound(ctx: RoundContext): Promise<void> {
+  const { state } = ctx;
+  const { settings } = state;
+  await ctx.acts.recordTrainingState({ trainingId: settings.trainingId, state: 'S' });
+  await collect(ctx, {
+    phase: 'SWAG',
+    notification: 'SWAG_ROUND_START',
+    body: { round: state.round, global_model_uuid: settings.modelId },
+    what: 'SWAG moments',
+    counted: 'moment uploads',
+  });
+  state.recordLeftOut('swag');
+  const uploads = state.endWait('AGGREGATING');
+  ctx.publish();
+  await ctx.acts.aggregateSwag({ trainingId: settings.trainingId, round: state.round, uploads });
 }

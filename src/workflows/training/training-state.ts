@@ -5,8 +5,18 @@ import {
   type TrainingStatus,
   TrainingErrorCode,
   type UploadAccepted,
+  type UploadPhase,
   type UploadSubmission,
 } from './definitions';
+
+/** The phases that wait for uploads, and the upload phase each one takes. */
+export type WaitPhase = 'UPDATE' | 'TEST' | 'SWAG';
+const UPLOAD_PHASES: Readonly<Record<WaitPhase, UploadPhase>> = { UPDATE: 'update', TEST: 'test', SWAG: 'swag' };
+const UPLOAD_NAMES: Readonly<Record<UploadPhase, string>> = {
+  update: 'model updates',
+  test: 'test metrics',
+  swag: 'SWAG moments',
+};
 
 /** What continue-as-new carries to the next run: small numbers and ids only, never model bytes. */
 export interface CarriedTrainingState {
@@ -59,9 +69,9 @@ export class TrainingState {
   }
 
   /** Starts waiting for one upload per participant in `phase` of the current round, until `deadlineMs`. */
-  beginWait(phase: 'UPDATE' | 'TEST', deadlineMs: number): void {
+  beginWait(phase: WaitPhase, deadlineMs: number): void {
     this.phase = phase;
-    this.waitingFor = phase === 'UPDATE' ? 'update' : 'test';
+    this.waitingFor = UPLOAD_PHASES[phase];
     this.received = new Map();
     if (phase === 'UPDATE') {
       this.updatesOpenedFor = this.round;
@@ -96,7 +106,7 @@ export class TrainingState {
     if (this.waitingFor !== upload.phase && !this.isEarly(upload)) {
       throw failure(
         TrainingErrorCode.WRONG_PHASE,
-        `The training is not waiting for ${upload.phase === 'update' ? 'model updates' : 'test metrics'} now (phase ${this.phase}).`,
+        `The training is not waiting for ${UPLOAD_NAMES[upload.phase]} now (phase ${this.phase}).`,
       );
     }
     if (upload.round !== this.round) {
@@ -111,8 +121,9 @@ export class TrainingState {
         `An upload for round ${this.round} was already received from this client.`,
       );
     }
-    if (upload.phase === 'update' && !(Number.isInteger(upload.sampleSize) && (upload.sampleSize ?? 0) > 0)) {
-      throw failure(TrainingErrorCode.INVALID_UPLOAD, 'An update needs a positive integer sample_size.');
+    if (upload.phase !== 'test' && !(Number.isInteger(upload.sampleSize) && (upload.sampleSize ?? 0) > 0)) {
+      const what = upload.phase === 'update' ? 'An update needs' : 'SWAG moments need';
+      throw failure(TrainingErrorCode.INVALID_UPLOAD, `${what} a positive integer sample_size.`);
     }
   }
 
@@ -169,11 +180,11 @@ export class TrainingState {
     return this.received.size;
   }
 
-  /** Notes who was left out of the current round's aggregation. */
-  recordLeftOut(): string[] {
+  /** Notes who was left out of the current round's aggregation (under `key`: the round, or `swag`). */
+  recordLeftOut(key = String(this.round)): string[] {
     const missing = this.participants.filter((id) => !this.received.has(id));
     if (missing.length > 0) {
-      this.leftOut[String(this.round)] = missing;
+      this.leftOut[key] = missing;
     }
     return missing;
   }

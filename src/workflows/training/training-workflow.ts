@@ -10,7 +10,7 @@ import {
 import type { TrainingActivities } from '../../activities/training-activity-types';
 import { installHandlers } from './handlers';
 import { publish } from './publish';
-import { notify, runRound, type RoundContext } from './round';
+import { notify, runRound, runSwagRound, type RoundContext } from './round';
 import { type CarriedTrainingState, TrainingState } from './training-state';
 
 const retry = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 };
@@ -47,6 +47,11 @@ const acts: TrainingActivities = {
       { summary: `aggregate round ${input.round} from ${input.updates.length} update(s)` },
       [input],
     ),
+  aggregateSwag: (input) =>
+    slow.aggregateSwag.executeWithOptions(
+      { summary: `average the SWAG moments of ${input.uploads.length} client(s)` },
+      [input],
+    ),
 };
 
 /** Input of a training workflow: the training id; continue-as-new adds the carried state. */
@@ -57,7 +62,8 @@ export interface TrainingWorkflowInput {
 
 /**
  * One training, from TRAINING_START to TRAINING_FINISHED: per round, a deadline-bounded wait for updates,
- * aggregation, and a deadline-bounded wait for test metrics, until `targetNumUpdates` aggregations are done.
+ * aggregation, and a deadline-bounded wait for test metrics, until `targetNumUpdates` aggregations are done; then,
+ * for `uncertainty_method` SWAG, one SWAG round.
  */
 export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ round: number }> {
   // A continued run has its state before its handlers: an upload buffered across the hand-over finds it at once.
@@ -74,6 +80,9 @@ export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ 
     }
     finished = await runRounds(ctx);
     if (finished) {
+      if (settings.uncertaintyMethod === 'SWAG') {
+        await runSwagRound(ctx);
+      }
       await finish(ctx);
     }
   } catch (err) {

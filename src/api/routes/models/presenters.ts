@@ -3,8 +3,9 @@ import type { ModelVersion } from '../../../db/models/model-version';
 import type { ModelResponse } from './schemas';
 
 /**
- * A model in the reference's fields for its kind. `preprocessing` is the download path instead of the reference's
- * base64 copy of the file (a leak and a payload bloat there).
+ * A model in the reference's fields for its kind. `preprocessing` and a SWAG model's `swag_first_moment` and
+ * `swag_second_moment` are download paths instead of the reference's base64 copies (a payload bloat there), null
+ * until the file exists.
  */
 export function presentModel(model: FlModel, memberIds: readonly string[] = []): ModelResponse {
   if (model.type === 'LOCAL') {
@@ -28,6 +29,15 @@ export function presentModel(model: FlModel, memberIds: readonly string[] = []):
     owner: model.ownerId,
     has_preprocessing: model.preprocessingDigest !== null,
     ...(model.type === 'MEAN' ? { models: [...(model.members?.map((m) => m.id) ?? memberIds)] } : {}),
+    ...(model.type === 'SWAG' ? swagMoments(model) : {}),
+  };
+}
+
+function swagMoments(model: FlModel): { swag_first_moment: string | null; swag_second_moment: string | null } {
+  const stored = model.swagFirstMomentDigest !== null;
+  return {
+    swag_first_moment: stored ? `/api/models/${model.id}/swag/?moment=first` : null,
+    swag_second_moment: stored ? `/api/models/${model.id}/swag/?moment=second` : null,
   };
 }
 

@@ -60,6 +60,11 @@ export const downloadQuery = z.object({
     .optional(),
 });
 
+/** `GET /api/models/{id}/swag/?moment=first|second`: which of the two SWAG moments to download. */
+export const swagMomentQuery = z.object({
+  moment: z.enum(['first', 'second'], { error: 'moment must be first or second.' }),
+});
+
 /** A model as the reference's serializers write it (the fields of its kind; never the weights). */
 export const modelResponse = z.object({
   id: z.uuid(),
@@ -74,6 +79,8 @@ export const modelResponse = z.object({
   models: z.array(z.uuid()).optional(),
   sample_size: z.number().int().optional(),
   base_model: z.uuid().optional(),
+  swag_first_moment: z.string().nullable().optional(),
+  swag_second_moment: z.string().nullable().optional(),
 });
 export type ModelResponse = z.infer<typeof modelResponse>;
 

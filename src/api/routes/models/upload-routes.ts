@@ -1,10 +1,12 @@
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
+import { readableModel } from '../../use-cases/model-access';
 import { uploadSwag } from '../../use-cases/upload-swag';
+import { notFound } from '../../../errors';
 import { uploadUpdate } from '../../use-cases/upload-update';
 import { detailSchema, errorSchema } from '../common-schemas';
-import { MODELS_TAG } from './routes';
-import { modelParams } from './schemas';
+import { MODEL_FORBIDDEN, MODEL_MISSING, MODELS_TAG } from './routes';
+import { modelParams, swagMomentQuery } from './schemas';
 import { swagBody, updateBody } from './upload-schemas';
 
 const uploadErrors = [
@@ -62,6 +64,37 @@ export function modelUploadRoutes(rc: RouteContext, services: ApiServices): void
       await uploadSwag(services, user, params.id, body, files);
       ctx.status = 201;
       ctx.body = { detail: 'SWAG Statistic Accepted' };
+    },
+  );
+  authedRoute(
+    rc,
+    {
+      method: 'get',
+      path: '/models/:id/swag',
+      tag: MODELS_TAG,
+      summary: "Downloads a SWAG model's first or second moment (beyond the reference, which cannot serve them).",
+      description:
+        'A safetensors file with one float32 tensor per float initializer of the model, keyed by its name and in ' +
+        "the model's shape: the sample-size-weighted mean over the SWAG round's clients of their moment. Its " +
+        '`__metadata__` holds `format` (`roundhouse.swag-moment.v1`), `moment`, `round` and `clients`.',
+      params: modelParams,
+      query: swagMomentQuery,
+      responses: [
+        { status: 200, description: 'The moment (safetensors).', binary: true },
+        { status: 400, description: 'No or a wrong `moment`.', schema: errorSchema },
+        MODEL_FORBIDDEN,
+        MODEL_MISSING,
+      ],
+    },
+    async (ctx, { user, params, query }) => {
+      const { model } = await readableModel(services.knex, user, params.id);
+      const digest = query.moment === 'first' ? model.swagFirstMomentDigest : model.swagSecondMomentDigest;
+      if (digest === null) {
+        throw notFound(`Model ${model.id} has no SWAG moments.`);
+      }
+      ctx.set('Content-Disposition', `filename="model-${model.id}-swag-${query.moment}-moment.safetensors"`);
+      ctx.type = 'application/octet-stream';
+      ctx.body = await services.blobs.read(digest);
     },
   );
 }
