@@ -3,14 +3,14 @@ import { aggregate } from '../aggregation/aggregate';
 import { collectBytes } from '../aggregation/model-source';
 import { decodeStrategyState, encodeStrategyState } from '../aggregation/strategy-state';
 import { findVersion } from '../db/queries/models';
-import { deleteRoundLocalModels, recordAggregate } from '../db/queries/training-runs';
+import { deleteLocalModelsThrough, recordAggregate } from '../db/queries/training-runs';
 import { findTrainingById } from '../db/queries/trainings';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
 import { asActivityFailure, permanentFailure, TrainingActivityErrorCode, trainingNotFound } from './activity-failures';
 import { heartbeatingChunks, heartbeatingSource } from './heartbeat-stream';
 import { loadRoundUpdates } from './round-updates';
-import type { AggregateRoundInput, AggregateRoundResult } from './training-activity-types';
+import type { AdvanceRoundInput, AggregateRoundInput, AggregateRoundResult } from './training-activity-types';
 import { strategyParams } from './training-settings';
 
 /**
@@ -78,12 +78,35 @@ export async function aggregateRound(
   }
 }
 
+/**
+ * Finishes round `round` of a FedDC training without aggregating: version `round + 1` of the global model is the
+ * current weights (nothing new to store), so clients upload for the next round and `?round=N` serves every round.
+ * A retry finds the version and returns it.
+ */
+export async function advanceRound(deps: { knex: Knex }, input: AdvanceRoundInput): Promise<AggregateRoundResult> {
+  const { knex } = deps;
+  const training = await findTrainingById(knex, input.trainingId);
+  if (!training) {
+    throw trainingNotFound(input.trainingId);
+  }
+  const current = await findVersion(knex, training.modelId, input.round);
+  if (!current) {
+    throw permanentFailure(
+      TrainingActivityErrorCode.MODEL_VERSION_NOT_FOUND,
+      `Model ${training.modelId} has no version for round ${input.round}.`,
+    );
+  }
+  const weights = { digest: current.weightsDigest, size: Number(current.weightsSize) };
+  const recorded = await recordAggregate(knex, training.modelId, input.round, weights);
+  return { round: input.round + 1, weightsDigest: recorded.weightsDigest };
+}
+
 function withState(result: AggregateRoundResult, stateDigest: string | null): AggregateRoundResult {
   return stateDigest === null ? result : { ...result, stateDigest };
 }
 
 async function finishRound(db: Knex, trainingId: string, round: number, deleteLocals: boolean): Promise<void> {
   if (deleteLocals) {
-    await deleteRoundLocalModels(db, trainingId, round);
+    await deleteLocalModelsThrough(db, trainingId, round);
   }
 }

@@ -112,7 +112,7 @@ export function createNotificationActivities(deps: {
 
   async function send(input: SendNotificationsInput): Promise<SendNotificationsResult> {
     const receivers = await findReceivers(knex, input.receivers);
-    const payload = { notification_type: input.type, body: input.body, training_uuid: input.trainingId };
+    const bodies = receivers.map((receiver) => ({ ...input.body, ...input.perReceiver?.[receiver.id] }));
     const ids = receivers.map((receiver) => notificationId(input.trainingId, input.key, receiver.id));
     const states = await storeNotificationsOnce(
       knex,
@@ -121,7 +121,7 @@ export function createNotificationActivities(deps: {
         receiverId: receiver.id,
         trainingId: input.trainingId,
         type: input.type,
-        body: input.body,
+        body: bodies[i] ?? input.body,
         deliveryState: receiver.messageEndpoint ? 'PENDING' : 'PULL',
       })),
     );
@@ -132,6 +132,7 @@ export function createNotificationActivities(deps: {
         // Delivered by an earlier attempt of this activity, or a pull-only client: nothing to push.
         return state !== 'FAILED';
       }
+      const payload = { notification_type: input.type, body: bodies[i], training_uuid: input.trainingId };
       return pushWithRetries(receiver, id, payload);
     });
     return { undeliverable: receivers.filter((_, i) => !delivered[i]).map((r) => r.id) };

@@ -5,7 +5,7 @@ import { findTrainingById, removeParticipants } from '../db/queries/trainings';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
 import { trainingNotFound } from './activity-failures';
-import { aggregateRound } from './aggregate-round';
+import { advanceRound, aggregateRound } from './aggregate-round';
 import { aggregateSwag } from './aggregate-swag';
 import type { TrainingActivities } from './training-activity-types';
 import { settingsOf } from './training-settings';
@@ -48,6 +48,8 @@ export function createTrainingActivities(deps: {
     },
 
     aggregateRound: (input) => aggregateRound(deps, input),
+
+    advanceRound: (input) => advanceRound(deps, input),
 
     aggregateSwag: (input) => aggregateSwag(deps, input),
   };

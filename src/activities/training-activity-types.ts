@@ -17,6 +17,8 @@ export interface SendNotificationsInput {
   type: TrainingNotificationType;
   receivers: string[];
   body: Record<string, unknown>;
+  /** Fields added to `body` for one receiver (FedDC's `model_uuid`), by receiver id. */
+  perReceiver?: Record<string, Record<string, unknown>>;
 }
 
 /** Receivers whose endpoint still failed after every retry (clients without an endpoint pull and never fail). */
@@ -42,6 +44,12 @@ export interface AggregateRoundResult {
   weightsDigest: string;
   /** The state a stateful strategy left for the next round, as a blob digest. */
   stateDigest?: string;
+}
+
+/** What `advanceRound` gets: the round a FedDC training finishes without aggregating. */
+export interface AdvanceRoundInput {
+  trainingId: string;
+  round: number;
 }
 
 /** What `aggregateSwag` gets: the SWAG round's accepted moments, by upload. */
@@ -71,6 +79,11 @@ export interface TrainingActivities {
    * for stateful strategies the digest of the state the next round gets back.
    */
   aggregateRound(input: AggregateRoundInput): Promise<AggregateRoundResult>;
+  /**
+   * Moves the global model to round `round + 1` without aggregating (FedDC between aggregations): the new version is
+   * the current weights. Returns the new round and its digest.
+   */
+  advanceRound(input: AdvanceRoundInput): Promise<AggregateRoundResult>;
   /**
    * Stores the sample-size-weighted means of the SWAG round's first and second moments as the model's SWAG moments
    * (a global model becomes a SWAG model).

@@ -6,6 +6,10 @@ export const DEFAULT_ROUND_TIMEOUT_S = 3600;
 /** design.md's default of `options.test_timeout`, in seconds. */
 export const DEFAULT_TEST_TIMEOUT_S = 900;
 
+/** design.md's FedDC defaults: daisy-chain after every round, aggregate after every fourth. */
+export const DEFAULT_DAISY_CHAIN_PERIOD = 1;
+export const DEFAULT_AGGREGATION_PERIOD = 4;
+
 /** The stored training fields the workflow's settings come from. */
 export interface StoredTraining {
   id: string;
@@ -20,7 +24,7 @@ export interface StoredTraining {
 /**
  * Maps a stored training to the workflow's settings: participants in code-unit order (the order the engine folds
  * updates in), timeouts from the options' seconds to milliseconds with design.md's defaults, the quorum, and for
- * FedProx the μ sent to clients (the strategy's default when the options leave it out).
+ * FedProx the μ sent to clients (the strategy's default when the options leave it out), for FedDC its periods.
  * @param modelRound the global model's current round, where the training starts.
  */
 export function settingsOf(
@@ -45,6 +49,14 @@ export function settingsOf(
     minFraction: numberOption(options, 'min_fraction'),
     proximalMu: training.aggregationMethod === 'FedProx' ? proximalMu(options) : undefined,
     uncertaintyMethod: training.uncertaintyMethod,
+    ...(training.aggregationMethod === 'FedDC'
+      ? {
+          daisyChain: {
+            daisyChainPeriod: numberOption(options, 'daisy_chain_period') ?? DEFAULT_DAISY_CHAIN_PERIOD,
+            aggregationPeriod: numberOption(options, 'aggregation_period') ?? DEFAULT_AGGREGATION_PERIOD,
+          },
+        }
+      : {}),
   };
 }
 

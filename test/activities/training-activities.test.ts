@@ -164,14 +164,18 @@ describe('training activities', () => {
       expect(await FlModel.query(knex).findById(seeded.model.id)).toMatchObject({ round: 0 });
     });
 
-    it('when the training method has no engine strategy, fails non-retryably with the engine code and writes nothing', async () => {
+    it('when a FedDC round ends between aggregations, advanceRound makes the current weights the next version; a retry returns it', async () => {
       const seeded = await seedMlpTraining(knex, blobs, { aggregationMethod: 'FedDC' });
-      const updates = await uploadRound0(seeded);
 
-      await expect(
-        run(acts.aggregateRound, { trainingId: seeded.training.id, round: 0, updates }),
-      ).rejects.toMatchObject({ type: 'aggregation_unknown_method', nonRetryable: true });
-      expect(await ModelVersion.query(knex).where({ modelId: seeded.model.id })).toHaveLength(1);
+      const first = await run(acts.advanceRound, { trainingId: seeded.training.id, round: 0 });
+      const again = await run(acts.advanceRound, { trainingId: seeded.training.id, round: 0 });
+
+      const versions = await ModelVersion.query(knex).where({ modelId: seeded.model.id }).orderBy('round');
+      expect(versions.map((version) => version.round)).toEqual([0, 1]);
+      expect(versions[1]?.weightsDigest).toBe(versions[0]?.weightsDigest);
+      expect(first).toEqual({ round: 1, weightsDigest: versions[0]?.weightsDigest });
+      expect(again).toEqual(first);
+      expect(await FlModel.query(knex).findById(seeded.model.id)).toMatchObject({ round: 1 });
     });
 
     it('when an accepted update has no upload row, fails non-retryably with upload_not_found', async () => {

@@ -324,22 +324,6 @@ describe('/api/trainings/', () => {
       expect(res.body).toMatchObject({ detail: `Training ${training.id} is not in state INITIAL!` });
     });
 
-    it('when its aggregation method has no strategy on this server yet, answers 400 naming the available ones and it stays INITIAL', async () => {
-      const { actor, training } = await setupTraining(api);
-      await Training.query(api.knex).findById(training.id).patch({ aggregationMethod: 'FedDC' });
-      const res = await request(api.app.callback())
-        .post(`/api/trainings/${training.id}/start/`)
-        .set('Authorization', tokenAuth(actor));
-      expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({
-        detail:
-          'Aggregation method FedDC cannot run on this server yet; available: FedAvg, FedProx, FedAvgM, FedAdagrad, FedAdam, FedYogi, FedMedian, FedTrimmedAvg, Krum, MultiKrum, Bulyan.',
-        details: { reason: 'aggregation_method_unavailable' },
-      });
-      expect(started).not.toContain(training.id);
-      expect((await Training.query(api.knex).findById(training.id))?.state).toBe('I');
-    });
-
     it('when a participant starts it (security 12.1.3), answers 403 and it stays INITIAL', async () => {
       const { participants, training } = await setupTraining(api);
       const res = await request(api.app.callback())

@@ -40,6 +40,8 @@ export interface SimulatedClient extends ClientSpec {
   id: string;
   token: string;
   receiver: ClientReceiver;
+  /** FedDC: the assigned models (a `model_uuid` other than the global model) it downloaded, with the answer's status. */
+  downloads: Array<{ round: number; modelId: string; status: number }>;
 }
 
 /** How the simulated clients behave. */
@@ -92,6 +94,12 @@ async function react(
   }
   const modelId = String(n.body.global_model_uuid);
   let res: request.Response | undefined;
+  const startFrom = n.body.model_uuid;
+  if (n.notification_type === 'UPDATE_ROUND_START' && typeof startFrom === 'string' && startFrom !== modelId) {
+    // FedDC: train from the assigned update (this client's own or another's), then upload to the global model.
+    const assigned = await request(server).get(`/api/models/${startFrom}/`).set('Authorization', `Token ${me.token}`);
+    me.downloads.push({ round: Number(n.body.round), modelId: startFrom, status: assigned.status });
+  }
   if (n.notification_type === 'UPDATE_ROUND_START') {
     res = await untilNot503(
       () =>
@@ -156,7 +164,7 @@ export async function registerClients(
       client: true,
       message_endpoint: endpoint,
     });
-    self.me = { ...spec, id, token, receiver };
+    self.me = { ...spec, id, token, receiver, downloads: [] };
     clients.push(self.me);
   }
   return clients;

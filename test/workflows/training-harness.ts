@@ -36,6 +36,8 @@ export interface ActivityCalls {
   aggregations: Array<{ round: number; clients: string[]; sampleSizes: number[] }>;
   removed: Array<{ clientId: string; reason: string }>;
   swag: Array<{ round: number; clients: string[]; sampleSizes: number[] }>;
+  /** Rounds a FedDC training finished without aggregating. */
+  advanced: number[];
 }
 
 /** In-memory activities: the workflow's logic is tested here; the real activities have their own tests. */
@@ -43,7 +45,7 @@ export function fakeActivities(
   settings: TrainingSettings,
   undeliverable: ReadonlySet<string> = new Set(),
 ): { calls: ActivityCalls; activities: TrainingActivities } {
-  const calls: ActivityCalls = { states: [], notifications: [], aggregations: [], removed: [], swag: [] };
+  const calls: ActivityCalls = { states: [], notifications: [], aggregations: [], removed: [], swag: [], advanced: [] };
   const activities: TrainingActivities = {
     loadTrainingSettings: () => Promise.resolve(settings),
     recordTrainingState: ({ state, error }) => {
@@ -61,6 +63,10 @@ export function fakeActivities(
         clients: updates.map((u) => u.clientId),
         sampleSizes: updates.map((u) => u.sampleSize ?? 0),
       });
+      return Promise.resolve({ round: round + 1, weightsDigest: 'a'.repeat(64) });
+    },
+    advanceRound: ({ round }) => {
+      calls.advanced.push(round);
       return Promise.resolve({ round: round + 1, weightsDigest: 'a'.repeat(64) });
     },
     aggregateSwag: ({ round, uploads }) => {
@@ -117,6 +123,7 @@ export async function upload(
           phase,
           uploadId: `${clientId}-${round}-${phase}`,
           sampleSize: phase === 'test' ? undefined : 1000,
+          modelId: phase === 'update' ? `local-${clientId}-${round}` : undefined,
         },
       ],
       updateId: uploadUpdateId(settings.trainingId, round, clientId, phase),

@@ -249,6 +249,59 @@ describe('trainingWorkflow', () => {
     expect(result.status.leftOut).toEqual({ swag: ['client-c'] });
   });
 
+  it('when the method is FedDC, aggregates every aggregation_period rounds and daisy-chains the updates in between', async () => {
+    const settings = testSettings({
+      aggregationMethod: 'FedDC',
+      daisyChain: { daisyChainPeriod: 1, aggregationPeriod: 2 },
+    });
+    const clients = settings.participants;
+    const { calls, result } = await run('feddc', settings, async (handle) => {
+      for (const round of [0, 1, 2, 3]) {
+        await upload(handle, settings, round, 'update', clients);
+        if (round % 2 === 1) {
+          await upload(handle, settings, round + 1, 'test', clients);
+        }
+      }
+      return handle.result();
+    });
+    // target_num_updates (2) counts aggregations: four rounds, aggregated after the second and the fourth.
+    expect(result).toEqual({ round: 4 });
+    expect(calls.advanced).toEqual([0, 2]);
+    expect(calls.aggregations.map((a) => [a.round, a.clients])).toEqual([
+      [1, clients],
+      [3, clients],
+    ]);
+    const roundStarts = calls.notifications.filter((n) => n.type !== 'CLIENT_REMOVED');
+    expect(roundStarts.map((n) => [n.type, n.body.round ?? null])).toEqual([
+      ['TRAINING_START', null],
+      ['UPDATE_ROUND_START', 0],
+      ['UPDATE_ROUND_START', 1],
+      ['MODEL_TEST_ROUND', 2],
+      ['UPDATE_ROUND_START', 2],
+      ['UPDATE_ROUND_START', 3],
+      ['MODEL_TEST_ROUND', 4],
+      ['TRAINING_FINISHED', null],
+    ]);
+    const starts = roundStarts.filter((n) => n.type === 'UPDATE_ROUND_START');
+    for (const start of starts) {
+      expect(start.body).toEqual({ round: start.body.round, global_model_uuid: 'model-1', model_uuid: 'model-1' });
+    }
+    // After an aggregation everyone starts from the global model; after a chained round, from another's update.
+    expect([starts[0]?.perReceiver, starts[2]?.perReceiver]).toEqual([{}, {}]);
+    for (const [index, round] of [
+      [1, 0],
+      [3, 2],
+    ] as const) {
+      const assigned = Object.entries(starts[index]?.perReceiver ?? {}).map(([client, body]): [string, unknown] => [
+        client,
+        body.model_uuid,
+      ]);
+      expect(assigned.map(([client]) => client).sort()).toEqual(clients);
+      expect(new Set(assigned.map(([, model]) => model))).toEqual(new Set(clients.map((c) => `local-${c}-${round}`)));
+      assigned.forEach(([client, model]) => expect(model).not.toBe(`local-${client}-${round}`));
+    }
+  });
+
   it('when too few updates arrive even after the one extension, fails to ERROR with the reason stored', async () => {
     const settings = testSettings({ targetNumUpdates: 1, roundTimeoutMs: 1_000, minFraction: 0.6 });
     const { calls, result } = await run('below-quorum', settings, async (handle) => {

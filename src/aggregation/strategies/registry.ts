@@ -1,6 +1,7 @@
 import { AggregationError } from '../errors';
 import { fedAvgStrategy } from './fedavg';
 import { fedAvgMStrategy } from './fedavgm';
+import { fedDcStrategy } from './feddc';
 import { fedAdagradStrategy, fedAdamStrategy, fedYogiStrategy } from './fedopt';
 import { fedProxStrategy } from './fedprox';
 import { bulyanStrategy, fedMedianStrategy, fedTrimmedAvgStrategy, krumStrategy, multiKrumStrategy } from './robust';
@@ -10,6 +11,7 @@ import type { AggregationStrategy } from './strategy';
 const STRATEGIES: ReadonlyMap<string, AggregationStrategy> = new Map(
   [
     fedAvgStrategy,
+    fedDcStrategy,
     fedProxStrategy,
     fedAvgMStrategy,
     fedAdagradStrategy,

@@ -3,6 +3,7 @@ import type { FlModel } from '../../db/models/model';
 import type { Training } from '../../db/models/training';
 import type { User } from '../../db/models/user';
 import { findModelById } from '../../db/queries/models';
+import { wasAssignedModel } from '../../db/queries/notifications';
 import { findTrainingOfModel } from '../../db/queries/trainings';
 import { notFound } from '../../errors';
 import { forbidden } from './access-errors';
@@ -32,7 +33,8 @@ export async function accessModel(knex: Knex, user: User, id: string): Promise<M
 }
 
 /**
- * A model the caller may read: the owner, the training's actor, and for a global model its participants.
+ * A model the caller may read: the owner, the training's actor, for a global model its participants, and for an
+ * update the participant FedDC assigned it to (a round-start notification told them to train from it).
  * @throws 404 for a caller with no relation (and for a missing model), 403 for a participant reading another's update.
  */
 export async function readableModel(knex: Knex, user: User, id: string): Promise<ModelAccess> {
@@ -41,7 +43,10 @@ export async function readableModel(knex: Knex, user: User, id: string): Promise
     throw notFound(`Model ${id} not found.`);
   }
   if (access.relation === 'fellow') {
-    throw forbidden();
+    const assigned = access.training && (await wasAssignedModel(knex, access.training.id, user.id, access.model.id));
+    if (!assigned) {
+      throw forbidden();
+    }
   }
   return access;
 }

@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import { aggregationMethods, findStrategy } from '../../aggregation/strategies/registry';
 import type { User } from '../../db/models/user';
 import { addParticipants, deleteTraining, removeParticipants } from '../../db/queries/trainings';
 import { countExistingUsers } from '../../db/queries/users';
@@ -21,13 +20,6 @@ export async function startTraining({ knex, orchestrator }: TrainingDeps, user: 
   }
   if (training.state !== 'I') {
     throw invalidInput(`Training ${training.id} is not in state INITIAL!`);
-  }
-  if (!findStrategy(training.aggregationMethod)) {
-    // Accepted at creation (the contract names every method), but a run would fail at its first aggregation.
-    throw invalidInput(
-      `Aggregation method ${training.aggregationMethod} cannot run on this server yet; available: ${aggregationMethods().join(', ')}.`,
-      { reason: 'aggregation_method_unavailable' },
-    );
   }
   await orchestrator.start(training);
 }

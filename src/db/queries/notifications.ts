@@ -65,3 +65,21 @@ export async function recordDelivery(
       deliveredAt: outcome.delivered ? new Date() : null,
     });
 }
+
+/**
+ * Whether a training told `receiverId` to start a round from model `modelId` (FedDC's `model_uuid` in an
+ * UPDATE_ROUND_START): the stored notification is the assignment.
+ */
+export async function wasAssignedModel(
+  knex: Knex,
+  trainingId: string,
+  receiverId: string,
+  modelId: string,
+): Promise<boolean> {
+  const row = await Notification.query(knex)
+    .where({ trainingId, receiverId, type: 'UPDATE_ROUND_START' })
+    .whereRaw("body->>'model_uuid' = ?", [modelId])
+    .select('id')
+    .first();
+  return row !== undefined;
+}

@@ -92,13 +92,16 @@ export async function recordAggregate(
 }
 
 /**
- * Deletes the local models uploaded as updates in one round of a training. Their upload slots stay filled
- * (`uploads.model_id` is SET NULL) and their metrics stay (SET NULL too). Returns how many were deleted.
+ * Deletes the local models uploaded as updates in rounds up to `round` of a training: the round just aggregated,
+ * and under FedDC the daisy-chained rounds before it (earlier rounds of other methods were deleted already). Their
+ * upload slots stay filled (`uploads.model_id` is SET NULL) and their metrics stay (SET NULL too). Returns how many
+ * were deleted.
  */
-export async function deleteRoundLocalModels(db: Knex, trainingId: string, round: number): Promise<number> {
+export async function deleteLocalModelsThrough(db: Knex, trainingId: string, round: number): Promise<number> {
   const uploaded = Upload.query(db)
     .select('modelId')
-    .where({ trainingId, round, phase: 'update' })
+    .where({ trainingId, phase: 'update' })
+    .where('round', '<=', round)
     .whereNotNull('modelId');
   return await FlModel.query(db).where('type', 'LOCAL').whereIn('id', uploaded).delete();
 }

@@ -24,7 +24,7 @@ export function publish(state: TrainingState): void {
   const status = state.status();
   setCurrentDetails(
     [
-      `**Round ${status.round}** of ${settings.targetNumUpdates}, phase **${status.phase}**`,
+      `**Round ${status.round}** of ${state.finalRound()}, phase **${status.phase}**`,
       status.deadline ? `Deadline ${status.deadline}${status.extended ? ' (extended once)' : ''}` : '',
       '',
       '| participant | uploaded |',

@@ -1,6 +1,7 @@
 import { condition, log, workflowInfo } from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TrainingActivities, TrainingNotificationType } from '../../activities/training-activity-types';
+import { nextDaisyChainStep } from './daisy-chain';
 import { TrainingErrorCode } from './definitions';
 import type { TrainingState } from './training-state';
 
@@ -21,6 +22,7 @@ export async function notify(
   type: TrainingNotificationType,
   receivers: string[],
   body: Record<string, unknown>,
+  perReceiver?: Record<string, Record<string, unknown>>,
 ): Promise<void> {
   const { settings } = ctx.state;
   const { undeliverable } = await ctx.acts.sendNotifications({
@@ -29,6 +31,7 @@ export async function notify(
     type,
     receivers,
     body,
+    ...(perReceiver ? { perReceiver } : {}),
   });
   for (const clientId of undeliverable) {
     if (!ctx.state.remove(clientId)) {
@@ -65,6 +68,8 @@ interface Collection {
   what: string;
   /** Names one upload in the below-quorum error. */
   counted: string;
+  /** Fields added to the body for single receivers. */
+  perReceiver?: Record<string, Record<string, unknown>>;
 }
 
 /** Collects uploads: a deadline, then whoever met it if the quorum did, one extension otherwise. */
@@ -73,7 +78,7 @@ async function collect(ctx: RoundContext, collection: Collection): Promise<void>
   const { settings } = state;
   state.beginWait(collection.phase, Date.now() + settings.roundTimeoutMs);
   ctx.publish();
-  await notify(ctx, collection.notification, state.participants, collection.body);
+  await notify(ctx, collection.notification, state.participants, collection.body, collection.perReceiver);
   for (;;) {
     if (state.participants.length === 0) {
       throw ApplicationFailure.create({
@@ -100,7 +105,10 @@ async function collect(ctx: RoundContext, collection: Collection): Promise<void>
   }
 }
 
-/** The update phase: every participant is told to train from the global model (FedProx: with μ). */
+/**
+ * The update phase: every participant is told to train from the global model (FedProx: with μ); under FedDC the
+ * body also names the model each one starts from, `model_uuid`: the global model, or the local model assigned to it.
+ */
 async function collectUpdates(ctx: RoundContext): Promise<void> {
   const { state } = ctx;
   const { settings } = state;
@@ -108,16 +116,30 @@ async function collectUpdates(ctx: RoundContext): Promise<void> {
   if (settings.proximalMu !== undefined) {
     body.proximal_mu = settings.proximalMu;
   }
+  const assignments = state.daisyChain?.assignments;
+  if (assignments) {
+    body.model_uuid = settings.modelId;
+  }
   await collect(ctx, {
     phase: 'UPDATE',
     notification: 'UPDATE_ROUND_START',
     body,
     what: 'model updates',
     counted: 'updates',
+    ...(assignments ? { perReceiver: perReceiverModels(assignments) } : {}),
   });
 }
 
-/** One round: updates, aggregation into round + 1, and (unless skipped) a test round on the new model. */
+function perReceiverModels(assignments: Record<string, string>): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(
+    Object.entries(assignments).map(([clientId, modelId]) => [clientId, { model_uuid: modelId }]),
+  );
+}
+
+/**
+ * One round: updates, aggregation into round + 1, and (unless skipped) a test round on the new model. A FedDC round
+ * between aggregations instead moves to round + 1 at once with the next round's assignments, untested.
+ */
 export async function runRound(ctx: RoundContext): Promise<void> {
   const { state } = ctx;
   const { settings } = state;
@@ -125,6 +147,26 @@ export async function runRound(ctx: RoundContext): Promise<void> {
   const leftOut = state.recordLeftOut();
   const updates = state.endWait('AGGREGATING');
   ctx.publish();
+  if (settings.daisyChain && state.daisyChain) {
+    const step = nextDaisyChainStep({
+      periods: settings.daisyChain,
+      seed: state.daisyChain.seed,
+      startRound: settings.startRound,
+      finalRound: state.finalRound(),
+      round: state.round,
+      participants: state.participants,
+      updates,
+    });
+    if (step.kind !== 'aggregate') {
+      const advanced = await ctx.acts.advanceRound({ trainingId: settings.trainingId, round: state.round });
+      log.info('daisy-chained', { round: state.round, step: step.kind, assignments: step.assignments, leftOut });
+      state.round = advanced.round;
+      state.daisyChain = { seed: state.daisyChain.seed, assignments: step.assignments };
+      ctx.publish();
+      return;
+    }
+    state.daisyChain = { seed: state.daisyChain.seed, assignments: {} };
+  }
   const result = await ctx.acts.aggregateRound({
     trainingId: settings.trainingId,
     round: state.round,
@@ -139,7 +181,7 @@ export async function runRound(ctx: RoundContext): Promise<void> {
     workflowId: workflowInfo().workflowId,
   });
   state.round = result.round;
-  const lastRound = state.round >= settings.targetNumUpdates;
+  const lastRound = state.round >= state.finalRound();
   if (settings.skipModelTests || (settings.modelTestAfterEachRound === false && !lastRound)) {
     ctx.publish();
     return;

@@ -28,6 +28,8 @@ export interface CarriedTrainingState {
   early?: UploadSubmission[];
   /** The blob digest of a stateful strategy's state (FedAvgM, FedOpt moments); never the state itself. */
   strategyStateDigest?: string;
+  /** FedDC: the seed its daisy-chain permutations are drawn from, and who trains which local model this round. */
+  daisyChain?: { seed: number; assignments: Record<string, string> };
 }
 
 /**
@@ -44,6 +46,11 @@ export class TrainingState {
   deadlineMs: number | null = null;
   /** The blob digest of the strategy state the last aggregation left (stateful strategies only). */
   strategyStateDigest: string | undefined;
+  /**
+   * FedDC's seed (drawn once per training) and the local model each participant trains from in the current round;
+   * a participant without an assignment trains from the global model. Undefined for other methods.
+   */
+  daisyChain: { seed: number; assignments: Record<string, string> } | undefined;
   readonly leftOut: Record<string, string[]>;
   private received = new Map<string, UploadSubmission>();
   private waitingFor: UploadSubmission['phase'] | null = null;
@@ -63,6 +70,7 @@ export class TrainingState {
     this.participants = [...(carried?.participants ?? settings.participants)];
     this.leftOut = { ...(carried?.leftOut ?? {}) };
     this.strategyStateDigest = carried?.strategyStateDigest;
+    this.daisyChain = carried?.daisyChain;
     for (const upload of carried?.early ?? []) {
       this.early.set(upload.clientId, upload);
     }
@@ -166,6 +174,14 @@ export class TrainingState {
     return this.participants.every((id) => this.received.has(id));
   }
 
+  /**
+   * The round the training ends at: `targetNumUpdates` counts aggregations, and FedDC aggregates every
+   * `aggregationPeriod` rounds.
+   */
+  finalRound(): number {
+    return this.settings.targetNumUpdates * (this.settings.daisyChain?.aggregationPeriod ?? 1);
+  }
+
   /** How many updates a round needs to aggregate at its deadline. */
   quorum(): number {
     const { minClients, minFraction } = this.settings;
@@ -213,6 +229,7 @@ export class TrainingState {
       leftOut: { ...this.leftOut },
       early: [...this.early.values()],
       ...(this.strategyStateDigest === undefined ? {} : { strategyStateDigest: this.strategyStateDigest }),
+      ...(this.daisyChain === undefined ? {} : { daisyChain: this.daisyChain }),
     };
   }
 }

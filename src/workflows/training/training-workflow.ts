@@ -47,6 +47,11 @@ const acts: TrainingActivities = {
       { summary: `aggregate round ${input.round} from ${input.updates.length} update(s)` },
       [input],
     ),
+  advanceRound: (input) =>
+    quick.advanceRound.executeWithOptions(
+      { summary: `round ${input.round} done; daisy-chain on without aggregating` },
+      [input],
+    ),
   aggregateSwag: (input) =>
     slow.aggregateSwag.executeWithOptions(
       { summary: `average the SWAG moments of ${input.uploads.length} client(s)` },
@@ -75,6 +80,10 @@ export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ 
   let finished: boolean;
   try {
     if (!input.carried) {
+      if (settings.daisyChain) {
+        // Drawn once (replay repeats workflow randomness) and carried: every permutation of the training follows.
+        state.daisyChain = { seed: Math.floor(Math.random() * 0x1_0000_0000), assignments: {} };
+      }
       await acts.recordTrainingState({ trainingId: settings.trainingId, state: 'O' });
       await notify(ctx, 'TRAINING_START', state.participants, { global_model_uuid: settings.modelId });
     }
@@ -100,10 +109,10 @@ async function runRounds(ctx: RoundContext): Promise<boolean> {
   const { state } = ctx;
   do {
     await runRound(ctx);
-    if (state.round < state.settings.targetNumUpdates && workflowInfo().continueAsNewSuggested) {
+    if (state.round < state.finalRound() && workflowInfo().continueAsNewSuggested) {
       return false;
     }
-  } while (state.round < state.settings.targetNumUpdates);
+  } while (state.round < state.finalRound());
   return true;
 }
 

@@ -56,7 +56,7 @@ describe('roundhouse aggregate', () => {
 
   it.each([
     [['--out', 'x.onnx', 'g.onnx', 'a.onnx:1'], '--method is required'],
-    [['--method', 'feddc', '--out', 'x.onnx', 'g.onnx', 'a.onnx:1'], 'unknown method "feddc"'],
+    [['--method', 'fednova', '--out', 'x.onnx', 'g.onnx', 'a.onnx:1'], 'unknown method "fednova"'],
     [['--method', 'fedavg', 'g.onnx', 'a.onnx:1'], '--out is required'],
     [['--method', 'fedavg', '--out', 'x.onnx', 'g.onnx'], 'at least one update'],
     [['--method', 'fedavg', '--out', 'x.onnx', 'g.onnx', 'a.onnx'], 'must be <path>:<sample size>'],

@@ -20,7 +20,7 @@ describe('FedAvg refusals', () => {
   });
 
   it.each([
-    ['feddc', {}, 'aggregation_unknown_method'],
+    ['fednova', {}, 'aggregation_unknown_method'],
     ['fedavg', { proximal_mu: 1 }, 'aggregation_unknown_parameter'],
     ['fedprox', { proximal_mu: -1 }, 'aggregation_invalid_parameter'],
     ['fedprox', { proximal_mu: 'abc' }, 'aggregation_invalid_parameter'],
