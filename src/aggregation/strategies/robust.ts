@@ -1,6 +1,7 @@
 import { AggregationError } from '../errors';
 import { foldWeightedMean } from '../weighted-mean';
 import { forEachTensorInLockstep } from './lockstep';
+import { sortAscending, stableOrder } from './small-sort';
 import type { AggregatedTensors, AggregationContext, AggregationStrategy, ClientUpdate } from './strategy';
 
 /**
@@ -86,33 +87,42 @@ export const bulyanStrategy: AggregationStrategy = {
     const theta = n - 2 * f;
     const beta = theta - 2 * f;
     const selected = await krumSelect(context, theta);
-    const closest = new Array<number>(theta);
-    return {
-      tensors: await coordinateWise(context, selected, (sorted, values) => {
-        const mu = median(sorted);
-        // Client order, then a stable sort by distance: a tie keeps the earlier client.
-        for (let i = 0; i < theta; i++) {
-          closest[i] = i;
-        }
-        closest.sort((a, b) => Math.abs((values[a] ?? 0) - mu) - Math.abs((values[b] ?? 0) - mu));
-        let sum = 0;
-        for (let i = 0; i < beta; i++) {
-          sum += values[closest[i] ?? 0] ?? 0;
-        }
-        return sum / beta;
-      }),
-    };
+    return { tensors: await coordinateWise(context, selected, closestToMedianMean(theta, beta)) };
   },
 };
 
 /**
- * Applies `rule` to every coordinate of every float tensor: `sorted` holds the clients' values in ascending order,
- * `values` the same in client order.
+ * Bulyan's combine for one coordinate: the mean of the `beta` values closest to the median of `theta` values, summed
+ * from the closest out. Of two values equally far from the median the earlier client comes first (a stable sort of
+ * the clients by distance), which decides both which values are kept and the order they are summed in.
  */
+function closestToMedianMean(theta: number, beta: number): CoordinateRule {
+  const distances = new Float64Array(theta);
+  const order = new Int32Array(theta);
+  const scratch = new Int32Array(theta);
+  return (sorted, values) => {
+    const mu = median(sorted);
+    for (let i = 0; i < theta; i++) {
+      distances[i] = Math.abs((values[i] ?? 0) - mu);
+      order[i] = i;
+    }
+    stableOrder(distances, order, scratch);
+    let sum = 0;
+    for (let i = 0; i < beta; i++) {
+      sum += values[order[i] ?? 0] ?? 0;
+    }
+    return sum / beta;
+  };
+}
+
+/** One coordinate's result from its clients' values, ascending (`sorted`) and in client order (`values`). */
+type CoordinateRule = (sorted: Float64Array, values: Float64Array) => number;
+
+/** Applies `rule` to every coordinate of every float tensor. */
 async function coordinateWise(
   context: AggregationContext,
   updates: readonly ClientUpdate[],
-  rule: (sorted: Float64Array, values: Float64Array) => number,
+  rule: CoordinateRule,
 ): Promise<AggregatedTensors> {
   const out: AggregatedTensors = new Map();
   const values = new Float64Array(updates.length);
@@ -121,10 +131,11 @@ async function coordinateWise(
     const result = new Float64Array(info.elementCount);
     for (let j = 0; j < result.length; j++) {
       for (let i = 0; i < tensors.length; i++) {
-        values[i] = tensors[i]?.[j] ?? 0;
+        const value = tensors[i]?.[j] ?? 0;
+        values[i] = value;
+        sorted[i] = value;
       }
-      sorted.set(values);
-      sorted.sort();
+      sortAscending(sorted);
       result[j] = rule(sorted, values);
     }
     out.set(info.name, result);
