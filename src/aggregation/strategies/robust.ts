@@ -1,13 +1,15 @@
 import { AggregationError } from '../errors';
 import { foldWeightedMean } from '../weighted-mean';
-import { forEachTensorInLockstep } from './lockstep';
+import { krumSelect } from './krum';
+import { forEachChunkInLockstep } from './lockstep';
+import type { LockstepVisitor } from './lockstep';
 import { sortAscending, stableOrder } from './small-sort';
 import type { AggregatedTensors, AggregationContext, AggregationStrategy, ClientUpdate } from './strategy';
 
 /**
  * The robust aggregators of strategies.md §4.5 with Flower's names and defaults. Coordinate-wise rules (median,
- * trimmed mean, Bulyan's combine) see every client's tensor at once, one tensor at a time; Krum's distances are
- * summed tensor by tensor. Updates are in client-id order (the engine sorts them), and every tie is broken by that
+ * trimmed mean, Bulyan's combine) see every client's values of a chunk of coordinates at once, one chunk at a time;
+ * Krum's distances are summed tensor by tensor, chunk by chunk. Updates are in client-id order (the engine sorts them), and every tie is broken by that
  * order: a stable sort keeps the earlier client first.
  */
 
@@ -118,7 +120,7 @@ function closestToMedianMean(theta: number, beta: number): CoordinateRule {
 /** One coordinate's result from its clients' values, ascending (`sorted`) and in client order (`values`). */
 type CoordinateRule = (sorted: Float64Array, values: Float64Array) => number;
 
-/** Applies `rule` to every coordinate of every float tensor. */
+/** Applies `rule` to every coordinate of every float tensor, a chunk of coordinates at a time. */
 async function coordinateWise(
   context: AggregationContext,
   updates: readonly ClientUpdate[],
@@ -127,19 +129,21 @@ async function coordinateWise(
   const out: AggregatedTensors = new Map();
   const values = new Float64Array(updates.length);
   const sorted = new Float64Array(updates.length);
-  await forEachTensorInLockstep(context.globalSummary, updates, (info, tensors) => {
-    const result = new Float64Array(info.elementCount);
-    for (let j = 0; j < result.length; j++) {
-      for (let i = 0; i < tensors.length; i++) {
-        const value = tensors[i]?.[j] ?? 0;
+  const visit: LockstepVisitor = (info, offset, chunks) => {
+    const result = out.get(info.name) ?? new Float64Array(info.elementCount);
+    out.set(info.name, result);
+    const length = chunks[0]?.length ?? 0;
+    for (let j = 0; j < length; j++) {
+      for (let i = 0; i < chunks.length; i++) {
+        const value = chunks[i]?.[j] ?? 0;
         values[i] = value;
         sorted[i] = value;
       }
       sortAscending(sorted);
-      result[j] = rule(sorted, values);
+      result[offset + j] = rule(sorted, values);
     }
-    out.set(info.name, result);
-  });
+  };
+  await forEachChunkInLockstep(context.globalSummary, updates, visit, context.chunkSize);
   return out;
 }
 
@@ -154,47 +158,4 @@ function mean(values: Float64Array, from: number, to: number): number {
     sum += values[i] ?? 0;
   }
   return sum / (to - from);
-}
-
-/**
- * Krum scores, in client order: D_ij = ‖y_i − y_j‖² over the whole model (summed tensor by tensor), and score_i the
- * sum of the k = max(1, n − f − 2) smallest D_ij, j ≠ i.
- */
-async function krumScores(context: AggregationContext): Promise<number[]> {
-  const n = context.updates.length;
-  const f = context.params.num_malicious_nodes ?? 0;
-  const distances = Array.from({ length: n }, () => new Float64Array(n));
-  await forEachTensorInLockstep(context.globalSummary, context.updates, (_info, tensors) => {
-    for (let a = 0; a < n; a++) {
-      for (let b = a + 1; b < n; b++) {
-        const x = tensors[a] ?? new Float64Array(0);
-        const y = tensors[b] ?? new Float64Array(0);
-        let sum = 0;
-        for (let j = 0; j < x.length; j++) {
-          const d = (x[j] ?? 0) - (y[j] ?? 0);
-          sum += d * d;
-        }
-        const row = distances[a];
-        const column = distances[b];
-        if (row && column) {
-          row[b] = (row[b] ?? 0) + sum;
-          column[a] = (column[a] ?? 0) + sum;
-        }
-      }
-    }
-  });
-  const k = Math.max(1, n - f - 2);
-  return distances.map((row, i) => {
-    const others = [...row].filter((_, j) => j !== i).sort((a, b) => a - b);
-    return others.slice(0, k).reduce((sum, d) => sum + d, 0);
-  });
-}
-
-/** The `count` updates with the lowest Krum scores (ties by client order), kept in client order. */
-async function krumSelect(context: AggregationContext, count: number): Promise<ClientUpdate[]> {
-  const scores = await krumScores(context);
-  const order = scores.map((score, i) => ({ score, i })).sort((a, b) => a.score - b.score);
-  const chosen = new Set(order.slice(0, Math.min(count, order.length)).map((entry) => entry.i));
-  // The selected updates go on in client order, as every other rule sees them.
-  return context.updates.filter((_, i) => chosen.has(i));
 }
