@@ -1,5 +1,6 @@
 import { forEachChunkInLockstep } from './lockstep';
 import type { LockstepVisitor } from './lockstep';
+import { numberParam } from './params';
 import type { AggregationContext, ClientUpdate } from './strategy';
 
 /**
@@ -55,11 +56,29 @@ export function krumScores(distances: readonly Float64Array[], pool: readonly nu
 
 /** The `count` updates with the lowest Krum scores in one shot (the Message API's Multi-Krum and Bulyan). */
 export async function krumSelect(context: AggregationContext, count: number): Promise<ClientUpdate[]> {
-  const f = context.params.num_malicious_nodes ?? 0;
+  const f = numberParam(context.params, 'num_malicious_nodes', 0);
   const all = context.updates.map((_, i) => i);
   const scores = krumScores(await krumDistances(context), all, f);
   const order = all.sort((a, b) => (scores[a] ?? 0) - (scores[b] ?? 0));
   return inClientOrder(context.updates, order.slice(0, count));
+}
+
+/**
+ * The legacy API's Bulyan selection: Krum applied `count` times, each winner leaving the pool, the scores of the
+ * rest recomputed on the smaller pool (its own k = max(1, n' − f − 2)). The distances do not change, so one pass
+ * over the updates serves every step.
+ */
+export async function krumSelectIterative(context: AggregationContext, count: number): Promise<ClientUpdate[]> {
+  const f = numberParam(context.params, 'num_malicious_nodes', 0);
+  const distances = await krumDistances(context);
+  const pool = context.updates.map((_, i) => i);
+  const chosen: number[] = [];
+  while (chosen.length < count && pool.length > 0) {
+    const scores = krumScores(distances, pool, f);
+    const best = scores.indexOf(Math.min(...scores));
+    chosen.push(...pool.splice(best, 1));
+  }
+  return inClientOrder(context.updates, chosen);
 }
 
 function inClientOrder(updates: readonly ClientUpdate[], chosen: readonly number[]): ClientUpdate[] {

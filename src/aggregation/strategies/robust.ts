@@ -1,6 +1,7 @@
 import { AggregationError } from '../errors';
 import { foldWeightedMean } from '../weighted-mean';
-import { krumSelect } from './krum';
+import { krumSelect, krumSelectIterative } from './krum';
+import { choiceParam, numberParam } from './params';
 import { forEachChunkInLockstep } from './lockstep';
 import type { LockstepVisitor } from './lockstep';
 import { sortAscending, stableOrder } from './small-sort';
@@ -33,7 +34,7 @@ export const fedTrimmedAvgStrategy: AggregationStrategy = {
   method: 'FedTrimmedAvg',
   params: [{ name: 'beta', description: 'fraction β cut from each tail; below 0.5', default: 0.2, min: 0 }],
   combine: async (context) => {
-    const beta = context.params.beta ?? 0.2;
+    const beta = numberParam(context.params, 'beta', 0.2);
     if (beta >= 0.5) {
       throw new AggregationError(
         'aggregation_invalid_parameter',
@@ -64,22 +65,34 @@ export const multiKrumStrategy: AggregationStrategy = {
     { name: 'num_nodes_to_select', description: 'm, how many updates to keep', default: 1, min: 1, integer: true },
   ],
   combine: async (context) => {
-    const selected = await krumSelect(context, context.params.num_nodes_to_select ?? 1);
+    const selected = await krumSelect(context, numberParam(context.params, 'num_nodes_to_select', 1));
     return { tensors: await foldWeightedMean(context.globalSummary, selected) };
   },
 };
 
+/** How Bulyan selects its θ updates: the Message API's one shot, or the legacy API's Krum applied θ times. */
+export const BULYAN_SELECTION_RULES = ['one_shot', 'iterative'] as const;
+
 /**
- * Bulyan (El Mhamdi et al. 2018), with the Message API's one-shot selection: keep the θ = n − 2f updates with the
- * lowest Multi-Krum scores; per coordinate, average the β = θ − 2f values closest to the selected updates' median.
- * Needs n ≥ 4f + 3.
+ * Bulyan (El Mhamdi et al. 2018): select θ = n − 2f updates by Krum, then per coordinate average the β = θ − 2f
+ * values closest to the selected updates' median. `selection_rule` `one_shot` (the default, Flower's Message API)
+ * keeps the θ lowest Multi-Krum scores; `iterative` (Flower's legacy API) picks the best Krum score θ times, each
+ * winner leaving the pool. Needs n ≥ 4f + 3.
  */
 export const bulyanStrategy: AggregationStrategy = {
   method: 'Bulyan',
-  params: [MALICIOUS],
+  params: [
+    MALICIOUS,
+    {
+      name: 'selection_rule',
+      description: 'one_shot: the θ lowest Krum scores at once; iterative: Krum θ times, shrinking the pool',
+      default: 'one_shot',
+      choices: BULYAN_SELECTION_RULES,
+    },
+  ],
   combine: async (context) => {
     const n = context.updates.length;
-    const f = context.params.num_malicious_nodes ?? 0;
+    const f = numberParam(context.params, 'num_malicious_nodes', 0);
     if (n < 4 * f + 3) {
       throw new AggregationError(
         'aggregation_invalid_parameter',
@@ -88,7 +101,8 @@ export const bulyanStrategy: AggregationStrategy = {
     }
     const theta = n - 2 * f;
     const beta = theta - 2 * f;
-    const selected = await krumSelect(context, theta);
+    const iterative = choiceParam(context.params, 'selection_rule', 'one_shot') === 'iterative';
+    const selected = iterative ? await krumSelectIterative(context, theta) : await krumSelect(context, theta);
     return { tensors: await coordinateWise(context, selected, closestToMedianMean(theta, beta)) };
   },
 };

@@ -2,7 +2,12 @@ import { aggregate } from '../../../src/aggregation/aggregate';
 import { bytesSource, collectBytes } from '../../../src/aggregation/model-source';
 import { sortAscending, stableOrder } from '../../../src/aggregation/strategies/small-sort';
 import { float64Model, weightsOf } from './helpers/float64-models';
-import { referenceBulyan, referenceMedian, referenceTrimmedMean } from './helpers/reference-robust';
+import {
+  referenceBulyan,
+  referenceBulyanIterative,
+  referenceMedian,
+  referenceTrimmedMean,
+} from './helpers/reference-robust';
 
 /** mulberry32: a small seeded generator, so a failure can be replayed. */
 function generator(seed: number): () => number {
@@ -101,5 +106,8 @@ describe('robust aggregators against plain reference code (random tie-prone upda
   ])('when Bulyan gets %i clients with f = %i (seed %i), it gives the same bits', async (n, f, seed) => {
     const updates = randomUpdates(seed, n, 64);
     expect(bits(await run('Bulyan', updates, { num_malicious_nodes: f }))).toEqual(bits(referenceBulyan(updates, f)));
+    expect(bits(await run('Bulyan', updates, { num_malicious_nodes: f, selection_rule: 'iterative' }))).toEqual(
+      bits(referenceBulyanIterative(updates, f)),
+    );
   });
 });

@@ -51,6 +51,22 @@ export function referenceBulyan(updates: readonly number[][], f: number): number
   );
 }
 
+/** Bulyan with the legacy iterative selection: Krum θ times on a shrinking pool, then the same combine. */
+export function referenceBulyanIterative(updates: readonly number[][], f: number): number[] {
+  const theta = updates.length - 2 * f;
+  const pool = updates.map((_, i) => i);
+  const chosen: number[] = [];
+  while (chosen.length < theta) {
+    const scores = referenceKrumScores(updates, f, pool);
+    const best = scores.indexOf(Math.min(...scores));
+    chosen.push(...pool.splice(best, 1));
+  }
+  return bulyanCombine(
+    [...chosen].sort((a, b) => a - b).map((i) => updates[i] ?? []),
+    theta - 2 * f,
+  );
+}
+
 /** Per coordinate: the mean of the β values closest to the median, a stable sort by distance deciding ties. */
 export function bulyanCombine(selected: readonly number[][], beta: number): number[] {
   return coordinates(selected, (column) => {
