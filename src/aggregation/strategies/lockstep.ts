@@ -67,7 +67,11 @@ export async function forEachChunkInLockstep(
 
 /** Holds each stream at its chunk until every stream has arrived, then visits them together and lets them go on. */
 class Barrier {
-  private values: Float64Array[] = [];
+  /**
+   * One slot per stream, filled before any is read (a packed array: the visitor's inner loops read it per
+   * coordinate). Reused chunk after chunk: no stream arrives again before the visitor has returned.
+   */
+  private readonly values: Float64Array[];
   private arrived = 0;
   private gate = openGate();
   private failure: Error | undefined;
@@ -75,7 +79,9 @@ class Barrier {
   constructor(
     private readonly size: number,
     private readonly visit: LockstepVisitor,
-  ) {}
+  ) {
+    this.values = Array.from({ length: size }, () => new Float64Array(0));
+  }
 
   async arrive(index: number, info: TensorInfo, offset: number, values: Float64Array): Promise<void> {
     if (this.failure !== undefined) {
@@ -85,12 +91,10 @@ class Barrier {
     this.arrived += 1;
     const gate = this.gate;
     if (this.arrived === this.size) {
-      const all = this.values;
-      this.values = [];
       this.arrived = 0;
       this.gate = openGate();
       try {
-        this.visit(info, offset, all);
+        this.visit(info, offset, this.values);
       } catch (error) {
         this.fail(error);
         gate.reject(error);
