@@ -117,8 +117,8 @@ function formatRow(spec: (typeof CASES)[number], params: number, engine: CaseRes
 
 /**
  * The other strategies on one in-memory case (10M parameters, 10 updates) against the FedAvg engine in the same run:
- * time as a ratio, and peak RSS per model size (the robust rules hold one tensor of every update at a time, FedOpt
- * its float64 mean and moments).
+ * time as a ratio, and peak RSS per model size (the robust rules hold a chunk of coordinates of every update at a
+ * time plus their float64 result, FedOpt its float64 mean and moments).
  */
 function printStrategies(): void {
   const spec = { size: '10M', updates: 10, storage: 'memory' as const };

@@ -68,7 +68,7 @@ export function strategyParams(method: string, options: Record<string, unknown>)
 
 function proximalMu(options: Record<string, unknown>): number {
   const spec = findStrategy('FedProx')?.params.find((param) => param.name === 'proximal_mu');
-  return numberOption(options, 'proximal_mu') ?? spec?.default ?? 0;
+  return numberOption(options, 'proximal_mu') ?? (typeof spec?.default === 'number' ? spec.default : 0);
 }
 
 function numberOption(options: Record<string, unknown>, name: string): number | undefined {

@@ -30,6 +30,8 @@ export interface AggregateRequest {
   readonly updates: readonly ClientUpdate[];
   /** A stateful strategy's state from the previous round (`AggregateResult.state`); absent in its first round. */
   readonly state?: StrategyState;
+  /** Coordinates per update held at a time by the robust rules; the default suits any model, tests go smaller. */
+  readonly chunkSize?: number;
 }
 
 /** The aggregated model (to be streamed once, e.g. into the blob store) and how it was computed. */
@@ -64,6 +66,7 @@ export async function aggregate(request: AggregateRequest): Promise<AggregateRes
     updates,
     params,
     ...(request.state ? { state: request.state } : {}),
+    ...(request.chunkSize === undefined ? {} : { chunkSize: request.chunkSize }),
   });
   const floats = summary.manifest.filter((info) => info.isFloat);
   // Checked before any byte is written, so the output stream itself cannot fail on bad values half way.

@@ -8,6 +8,9 @@ export interface Span {
   readonly end: number;
 }
 
+/** A value field's span, tag included, with its field number and wire type. */
+export type ValueField = Span & { readonly field: number; readonly wireType: number };
+
 /** One decoded TensorProto: its metadata plus where its values sit in the buffered payload (no values copied). */
 export interface TensorRecord {
   readonly name: string;
@@ -19,7 +22,7 @@ export interface TensorRecord {
   /** The `raw_data` bytes, when the tensor stores its values there. */
   readonly rawData?: Span;
   /** Every value field (raw_data or typed), tag included, in payload order. */
-  readonly valueFields: readonly (Span & { readonly field: number; readonly wireType: number })[];
+  readonly valueFields: readonly ValueField[];
   /** Where an external tensor claims its data is (data_location EXTERNAL or external_data entries). */
   readonly externalLocation?: string;
 }

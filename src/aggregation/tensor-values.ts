@@ -3,7 +3,7 @@ import type { FloatScratch } from './float-scratch';
 import { bfloat16ToNumber, float16ToNumber } from './half-precision';
 import { dtypeBytes, dtypeName, floatDType, TensorField, WireType } from './onnx-schema';
 import type { FloatDType } from './onnx-schema';
-import type { TensorRecord } from './tensor-record';
+import type { TensorRecord, ValueField } from './tensor-record';
 
 // Every typed-array view here reads ONNX's little-endian bytes in host order; Node runs on little-endian hosts only.
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
@@ -39,6 +39,28 @@ export function rawFloat32Bytes(tensor: TensorRecord): Uint8Array | undefined {
 
 /** Decodes a float initializer's values from raw_data or its typed field; refuses external and misshapen data. */
 export function readFloatValues(tensor: TensorRecord, scratch?: FloatScratch): FloatValues {
+  const dtype = floatStorage(tensor);
+  const count = tensor.elementCount;
+  const out =
+    dtype === 'float64'
+      ? (scratch?.float64(count) ?? new Float64Array(count))
+      : (scratch?.float32(count) ?? new Float32Array(count));
+  if (tensor.rawData !== undefined) {
+    return readRaw(tensor, dtype, out);
+  }
+  let filled = 0;
+  for (const span of tensor.valueFields) {
+    checkTypedField(tensor, span, dtype);
+    filled = readTyped(tensor, span, dtype, out, filled);
+  }
+  if (filled !== tensor.elementCount) {
+    throw countMismatch(tensor, filled);
+  }
+  return out;
+}
+
+/** The float type of an initializer whose values are in the model; refuses other types and external data. */
+export function floatStorage(tensor: TensorRecord): FloatDType {
   const dtype = floatDType(tensor.dataType);
   const subject = { tensor: tensor.name };
   if (dtype === undefined) {
@@ -51,31 +73,11 @@ export function readFloatValues(tensor: TensorRecord, scratch?: FloatScratch): F
       subject,
     );
   }
-  const count = tensor.elementCount;
-  const out =
-    dtype === 'float64'
-      ? (scratch?.float64(count) ?? new Float64Array(count))
-      : (scratch?.float32(count) ?? new Float32Array(count));
-  if (tensor.rawData !== undefined) {
-    return readRaw(tensor, dtype, out);
-  }
-  let filled = 0;
-  for (const span of tensor.valueFields) {
-    if (span.field !== TYPED_FIELD[dtype]) {
-      throw malformed(
-        `initializer "${tensor.name}" (${dtype}) holds values in TensorProto field ${span.field}`,
-        subject,
-      );
-    }
-    filled = readTyped(tensor, span, dtype, out, filled);
-  }
-  if (filled !== tensor.elementCount) {
-    throw countMismatch(tensor, filled);
-  }
-  return out;
+  return dtype;
 }
 
-function readRaw(tensor: TensorRecord, dtype: FloatDType, out: FloatValues): FloatValues {
+/** The raw_data bytes, checked against the tensor's shape. */
+export function rawValueBytes(tensor: TensorRecord, dtype: FloatDType): Uint8Array {
   const span = tensor.rawData ?? { start: 0, end: 0 };
   const bytes = tensor.payload.subarray(span.start, span.end);
   if (bytes.length !== tensor.elementCount * (dtypeBytes(tensor.dataType) ?? 0)) {
@@ -86,6 +88,37 @@ function readRaw(tensor: TensorRecord, dtype: FloatDType, out: FloatValues): Flo
       { tensor: tensor.name },
     );
   }
+  return bytes;
+}
+
+/** Refuses a value field other than the one the float type uses. */
+export function checkTypedField(tensor: TensorRecord, span: ValueField, dtype: FloatDType): void {
+  if (span.field !== TYPED_FIELD[dtype]) {
+    throw malformed(`initializer "${tensor.name}" (${dtype}) holds values in TensorProto field ${span.field}`, {
+      tensor: tensor.name,
+    });
+  }
+}
+
+/** A typed value field's values: its bytes without the tag (and, when packed, the length prefix). */
+export function typedValueBytes(tensor: TensorRecord, span: ValueField): Uint8Array {
+  const bytes = tensor.payload.subarray(span.start, span.end);
+  let at = 0;
+  while ((bytes[at] ?? 0) >= 0x80) {
+    at++;
+  }
+  at++;
+  if (span.wireType === WireType.LEN) {
+    while ((bytes[at] ?? 0) >= 0x80) {
+      at++;
+    }
+    at++;
+  }
+  return bytes.subarray(at);
+}
+
+function readRaw(tensor: TensorRecord, dtype: FloatDType, out: FloatValues): FloatValues {
+  const bytes = rawValueBytes(tensor, dtype);
   if (dtype === 'float32' || dtype === 'float64') {
     // A byte copy into an aligned array: raw_data usually starts at an odd offset inside the TensorProto.
     new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(bytes);
@@ -101,24 +134,12 @@ function readRaw(tensor: TensorRecord, dtype: FloatDType, out: FloatValues): Flo
 
 function readTyped(
   tensor: TensorRecord,
-  span: { start: number; end: number; wireType: number },
+  span: ValueField,
   dtype: FloatDType,
   out: FloatValues,
   filled: number,
 ): number {
-  const bytes = tensor.payload.subarray(span.start, span.end);
-  let at = 0;
-  while ((bytes[at] ?? 0) >= 0x80) {
-    at++;
-  }
-  at++;
-  if (span.wireType === WireType.LEN) {
-    while ((bytes[at] ?? 0) >= 0x80) {
-      at++;
-    }
-    at++;
-  }
-  const body = bytes.subarray(at);
+  const body = typedValueBytes(tensor, span);
   if (dtype === 'float32' || dtype === 'float64') {
     const width = dtype === 'float32' ? 4 : 8;
     if (filled + body.length / width > out.length || body.length % width !== 0) {
@@ -148,7 +169,8 @@ function readTyped(
   return filled;
 }
 
-function countMismatch(tensor: TensorRecord, found: number): AggregationError {
+/** The error for a tensor whose value fields hold `found` values where its shape needs another count. */
+export function countMismatch(tensor: TensorRecord, found: number): AggregationError {
   return malformed(
     `initializer "${tensor.name}" holds ${found} values; its shape [${tensor.dims.join(', ')}] needs ${tensor.elementCount}`,
     { tensor: tensor.name },

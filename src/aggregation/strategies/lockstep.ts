@@ -1,38 +1,63 @@
 import { isAggregationError } from '../errors';
-import { FloatScratch } from '../float-scratch';
+import { FloatChunkReader } from '../float-chunks';
 import type { TensorInfo } from '../manifest';
 import { scanModel } from '../model-scan';
 import { openSource } from '../model-source';
 import type { ModelSummary } from '../model-summary';
-import { readFloatValues } from '../tensor-values';
 import type { ClientUpdate } from './strategy';
 
-/** Sees one float tensor of every update at once, in the updates' order. */
-export type LockstepVisitor = (info: TensorInfo, values: readonly Float64Array[]) => void;
+/**
+ * Sees the same chunk of one float tensor of every update at once, in the updates' order: coordinates
+ * `offset … offset + length − 1` of tensor `info`. Chunks of a tensor come in order and end at its last coordinate;
+ * a tensor of no elements comes as one empty chunk. The arrays are reused once the visitor returns.
+ */
+export type LockstepVisitor = (info: TensorInfo, offset: number, chunks: readonly Float64Array[]) => void;
+
+/** Coordinates per chunk unless the caller says otherwise: 512 KiB of float64 per update. */
+export const DEFAULT_CHUNK_SIZE = 65536;
 
 /**
- * Streams every update at the same time, one float tensor at a time: `visit` gets tensor k of all updates
- * together, then every stream moves on. Each update is checked against the global model as it streams. Memory is
- * one tensor per update (rules such as the median need every client's value of a coordinate), never whole models.
+ * Streams every update at the same time, one chunk of coordinates of one float tensor at a time: `visit` gets the
+ * chunk of all updates together, then every stream moves on. Each update is checked against the global model as it
+ * streams. Values are widened to float64 a chunk at a time from the tensor's stored bytes, so besides what the
+ * scanner buffers (one TensorProto per update) memory is `chunkSize` float64 values per update, whatever the
+ * model's size: the rules that need every client's value of a coordinate (the median) never hold whole models.
  */
-export async function forEachTensorInLockstep(
+export async function forEachChunkInLockstep(
   global: ModelSummary,
   updates: readonly ClientUpdate[],
   visit: LockstepVisitor,
+  chunkSize: number = DEFAULT_CHUNK_SIZE,
 ): Promise<void> {
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
+    throw new RangeError(`chunk size must be a positive integer (got ${chunkSize})`);
+  }
+  const largest = Math.max(0, ...global.manifest.filter((info) => info.isFloat).map((info) => info.elementCount));
   const barrier = new Barrier(updates.length, visit);
   await Promise.all(
     updates.map(async (update, index) => {
-      const scratch = new FloatScratch();
+      const buffer = new Float64Array(Math.min(chunkSize, largest));
       try {
         await scanModel(openSource(update.source), {
           expected: global,
-          onTensor: (record, info) =>
-            info.isFloat ? barrier.arrive(index, info, Float64Array.from(readFloatValues(record, scratch))) : undefined,
+          onTensor: async (record, info) => {
+            if (!info.isFloat) {
+              return;
+            }
+            // The record's bytes stay valid until this returns: every chunk is read and visited before that.
+            const reader = new FloatChunkReader(record);
+            let offset = 0;
+            do {
+              const chunk = buffer.subarray(0, Math.min(chunkSize, info.elementCount - offset));
+              reader.read(chunk);
+              await barrier.arrive(index, info, offset, chunk);
+              offset += chunk.length;
+            } while (offset < info.elementCount);
+          },
         });
       } catch (error) {
         const failure = isAggregationError(error) ? error.forClient(update.clientId) : error;
-        // The other streams are waiting for this one's next tensor: fail them too, so they close their sources.
+        // The other streams are waiting for this one's next chunk: fail them too, so they close their sources.
         barrier.fail(failure);
         throw failure;
       }
@@ -40,8 +65,13 @@ export async function forEachTensorInLockstep(
   );
 }
 
+/** Holds each stream at its chunk until every stream has arrived, then visits them together and lets them go on. */
 class Barrier {
-  private values: Float64Array[] = [];
+  /**
+   * One slot per stream, filled before any is read (a packed array: the visitor's inner loops read it per
+   * coordinate). Reused chunk after chunk: no stream arrives again before the visitor has returned.
+   */
+  private readonly values: Float64Array[];
   private arrived = 0;
   private gate = openGate();
   private failure: Error | undefined;
@@ -49,9 +79,11 @@ class Barrier {
   constructor(
     private readonly size: number,
     private readonly visit: LockstepVisitor,
-  ) {}
+  ) {
+    this.values = Array.from({ length: size }, () => new Float64Array(0));
+  }
 
-  async arrive(index: number, info: TensorInfo, values: Float64Array): Promise<void> {
+  async arrive(index: number, info: TensorInfo, offset: number, values: Float64Array): Promise<void> {
     if (this.failure !== undefined) {
       throw this.failure;
     }
@@ -59,12 +91,10 @@ class Barrier {
     this.arrived += 1;
     const gate = this.gate;
     if (this.arrived === this.size) {
-      const all = this.values;
-      this.values = [];
       this.arrived = 0;
       this.gate = openGate();
       try {
-        this.visit(info, all);
+        this.visit(info, offset, this.values);
       } catch (error) {
         this.fail(error);
         gate.reject(error);

@@ -1,12 +1,16 @@
 import { AggregationError } from '../errors';
 import { foldWeightedMean } from '../weighted-mean';
-import { forEachTensorInLockstep } from './lockstep';
+import { krumSelect, krumSelectIterative } from './krum';
+import { choiceParam, numberParam } from './params';
+import { forEachChunkInLockstep } from './lockstep';
+import type { LockstepVisitor } from './lockstep';
+import { sortAscending, stableOrder } from './small-sort';
 import type { AggregatedTensors, AggregationContext, AggregationStrategy, ClientUpdate } from './strategy';
 
 /**
  * The robust aggregators of strategies.md §4.5 with Flower's names and defaults. Coordinate-wise rules (median,
- * trimmed mean, Bulyan's combine) see every client's tensor at once, one tensor at a time; Krum's distances are
- * summed tensor by tensor. Updates are in client-id order (the engine sorts them), and every tie is broken by that
+ * trimmed mean, Bulyan's combine) see every client's values of a chunk of coordinates at once, one chunk at a time;
+ * Krum's distances are summed tensor by tensor, chunk by chunk. Updates are in client-id order (the engine sorts them), and every tie is broken by that
  * order: a stable sort keeps the earlier client first.
  */
 
@@ -30,7 +34,7 @@ export const fedTrimmedAvgStrategy: AggregationStrategy = {
   method: 'FedTrimmedAvg',
   params: [{ name: 'beta', description: 'fraction β cut from each tail; below 0.5', default: 0.2, min: 0 }],
   combine: async (context) => {
-    const beta = context.params.beta ?? 0.2;
+    const beta = numberParam(context.params, 'beta', 0.2);
     if (beta >= 0.5) {
       throw new AggregationError(
         'aggregation_invalid_parameter',
@@ -61,22 +65,34 @@ export const multiKrumStrategy: AggregationStrategy = {
     { name: 'num_nodes_to_select', description: 'm, how many updates to keep', default: 1, min: 1, integer: true },
   ],
   combine: async (context) => {
-    const selected = await krumSelect(context, context.params.num_nodes_to_select ?? 1);
+    const selected = await krumSelect(context, numberParam(context.params, 'num_nodes_to_select', 1));
     return { tensors: await foldWeightedMean(context.globalSummary, selected) };
   },
 };
 
+/** How Bulyan selects its θ updates: the Message API's one shot, or the legacy API's Krum applied θ times. */
+export const BULYAN_SELECTION_RULES = ['one_shot', 'iterative'] as const;
+
 /**
- * Bulyan (El Mhamdi et al. 2018), with the Message API's one-shot selection: keep the θ = n − 2f updates with the
- * lowest Multi-Krum scores; per coordinate, average the β = θ − 2f values closest to the selected updates' median.
- * Needs n ≥ 4f + 3.
+ * Bulyan (El Mhamdi et al. 2018): select θ = n − 2f updates by Krum, then per coordinate average the β = θ − 2f
+ * values closest to the selected updates' median. `selection_rule` `one_shot` (the default, Flower's Message API)
+ * keeps the θ lowest Multi-Krum scores; `iterative` (Flower's legacy API) picks the best Krum score θ times, each
+ * winner leaving the pool. Needs n ≥ 4f + 3.
  */
 export const bulyanStrategy: AggregationStrategy = {
   method: 'Bulyan',
-  params: [MALICIOUS],
+  params: [
+    MALICIOUS,
+    {
+      name: 'selection_rule',
+      description: 'one_shot: the θ lowest Krum scores at once; iterative: Krum θ times, shrinking the pool',
+      default: 'one_shot',
+      choices: BULYAN_SELECTION_RULES,
+    },
+  ],
   combine: async (context) => {
     const n = context.updates.length;
-    const f = context.params.num_malicious_nodes ?? 0;
+    const f = numberParam(context.params, 'num_malicious_nodes', 0);
     if (n < 4 * f + 3) {
       throw new AggregationError(
         'aggregation_invalid_parameter',
@@ -85,50 +101,63 @@ export const bulyanStrategy: AggregationStrategy = {
     }
     const theta = n - 2 * f;
     const beta = theta - 2 * f;
-    const selected = await krumSelect(context, theta);
-    const closest = new Array<number>(theta);
-    return {
-      tensors: await coordinateWise(context, selected, (sorted, values) => {
-        const mu = median(sorted);
-        // Client order, then a stable sort by distance: a tie keeps the earlier client.
-        for (let i = 0; i < theta; i++) {
-          closest[i] = i;
-        }
-        closest.sort((a, b) => Math.abs((values[a] ?? 0) - mu) - Math.abs((values[b] ?? 0) - mu));
-        let sum = 0;
-        for (let i = 0; i < beta; i++) {
-          sum += values[closest[i] ?? 0] ?? 0;
-        }
-        return sum / beta;
-      }),
-    };
+    const iterative = choiceParam(context.params, 'selection_rule', 'one_shot') === 'iterative';
+    const selected = iterative ? await krumSelectIterative(context, theta) : await krumSelect(context, theta);
+    return { tensors: await coordinateWise(context, selected, closestToMedianMean(theta, beta)) };
   },
 };
 
 /**
- * Applies `rule` to every coordinate of every float tensor: `sorted` holds the clients' values in ascending order,
- * `values` the same in client order.
+ * Bulyan's combine for one coordinate: the mean of the `beta` values closest to the median of `theta` values, summed
+ * from the closest out. Of two values equally far from the median the earlier client comes first (a stable sort of
+ * the clients by distance), which decides both which values are kept and the order they are summed in.
  */
+function closestToMedianMean(theta: number, beta: number): CoordinateRule {
+  const distances = new Float64Array(theta);
+  const order = new Int32Array(theta);
+  const scratch = new Int32Array(theta);
+  return (sorted, values) => {
+    const mu = median(sorted);
+    for (let i = 0; i < theta; i++) {
+      distances[i] = Math.abs((values[i] ?? 0) - mu);
+      order[i] = i;
+    }
+    stableOrder(distances, order, scratch);
+    let sum = 0;
+    for (let i = 0; i < beta; i++) {
+      sum += values[order[i] ?? 0] ?? 0;
+    }
+    return sum / beta;
+  };
+}
+
+/** One coordinate's result from its clients' values, ascending (`sorted`) and in client order (`values`). */
+type CoordinateRule = (sorted: Float64Array, values: Float64Array) => number;
+
+/** Applies `rule` to every coordinate of every float tensor, a chunk of coordinates at a time. */
 async function coordinateWise(
   context: AggregationContext,
   updates: readonly ClientUpdate[],
-  rule: (sorted: Float64Array, values: Float64Array) => number,
+  rule: CoordinateRule,
 ): Promise<AggregatedTensors> {
   const out: AggregatedTensors = new Map();
   const values = new Float64Array(updates.length);
   const sorted = new Float64Array(updates.length);
-  await forEachTensorInLockstep(context.globalSummary, updates, (info, tensors) => {
-    const result = new Float64Array(info.elementCount);
-    for (let j = 0; j < result.length; j++) {
-      for (let i = 0; i < tensors.length; i++) {
-        values[i] = tensors[i]?.[j] ?? 0;
-      }
-      sorted.set(values);
-      sorted.sort();
-      result[j] = rule(sorted, values);
-    }
+  const visit: LockstepVisitor = (info, offset, chunks) => {
+    const result = out.get(info.name) ?? new Float64Array(info.elementCount);
     out.set(info.name, result);
-  });
+    const length = chunks[0]?.length ?? 0;
+    for (let j = 0; j < length; j++) {
+      for (let i = 0; i < chunks.length; i++) {
+        const value = chunks[i]?.[j] ?? 0;
+        values[i] = value;
+        sorted[i] = value;
+      }
+      sortAscending(sorted);
+      result[offset + j] = rule(sorted, values);
+    }
+  };
+  await forEachChunkInLockstep(context.globalSummary, updates, visit, context.chunkSize);
   return out;
 }
 
@@ -143,47 +172,4 @@ function mean(values: Float64Array, from: number, to: number): number {
     sum += values[i] ?? 0;
   }
   return sum / (to - from);
-}
-
-/**
- * Krum scores, in client order: D_ij = ‖y_i − y_j‖² over the whole model (summed tensor by tensor), and score_i the
- * sum of the k = max(1, n − f − 2) smallest D_ij, j ≠ i.
- */
-async function krumScores(context: AggregationContext): Promise<number[]> {
-  const n = context.updates.length;
-  const f = context.params.num_malicious_nodes ?? 0;
-  const distances = Array.from({ length: n }, () => new Float64Array(n));
-  await forEachTensorInLockstep(context.globalSummary, context.updates, (_info, tensors) => {
-    for (let a = 0; a < n; a++) {
-      for (let b = a + 1; b < n; b++) {
-        const x = tensors[a] ?? new Float64Array(0);
-        const y = tensors[b] ?? new Float64Array(0);
-        let sum = 0;
-        for (let j = 0; j < x.length; j++) {
-          const d = (x[j] ?? 0) - (y[j] ?? 0);
-          sum += d * d;
-        }
-        const row = distances[a];
-        const column = distances[b];
-        if (row && column) {
-          row[b] = (row[b] ?? 0) + sum;
-          column[a] = (column[a] ?? 0) + sum;
-        }
-      }
-    }
-  });
-  const k = Math.max(1, n - f - 2);
-  return distances.map((row, i) => {
-    const others = [...row].filter((_, j) => j !== i).sort((a, b) => a - b);
-    return others.slice(0, k).reduce((sum, d) => sum + d, 0);
-  });
-}
-
-/** The `count` updates with the lowest Krum scores (ties by client order), kept in client order. */
-async function krumSelect(context: AggregationContext, count: number): Promise<ClientUpdate[]> {
-  const scores = await krumScores(context);
-  const order = scores.map((score, i) => ({ score, i })).sort((a, b) => a.score - b.score);
-  const chosen = new Set(order.slice(0, Math.min(count, order.length)).map((entry) => entry.i));
-  // The selected updates go on in client order, as every other rule sees them.
-  return context.updates.filter((_, i) => chosen.has(i));
 }

@@ -4,6 +4,7 @@ import { scanModel } from '../model-scan';
 import { openSource } from '../model-source';
 import { readFloatValues } from '../tensor-values';
 import { foldWeightedMean } from '../weighted-mean';
+import { numberParam } from './params';
 import type { StrategyParams } from './params';
 import type { AggregationContext, CombineResult } from './strategy';
 
@@ -71,8 +72,8 @@ async function forEachGlobalTensor(
 
 /** FedAvgM (Hsu et al.): g = x_t − x̄; with momentum μ > 0, v = g in the first step, then v = μ·v + g; x = x_t − η_s·v. */
 export const fedAvgMStep: TensorStep = (mean, current, slot, params, step) => {
-  const lr = params.server_learning_rate ?? 1;
-  const mu = params.server_momentum ?? 0;
+  const lr = numberParam(params, 'server_learning_rate', 1);
+  const mu = numberParam(params, 'server_momentum', 0);
   const velocity = mu > 0 ? slot('momentum') : undefined;
   for (let i = 0; i < mean.length; i++) {
     const x = current[i] ?? 0;
@@ -95,10 +96,10 @@ export type FedOptVariant = 'adagrad' | 'adam' | 'yogi';
  */
 export function fedOptStep(variant: FedOptVariant): TensorStep {
   return (mean, current, slot, params, step) => {
-    const eta = params.eta ?? 0.1;
-    const tau = params.tau ?? 1e-3;
-    const beta1 = variant === 'adagrad' ? 0 : (params.beta_1 ?? 0.9);
-    const beta2 = params.beta_2 ?? 0.99;
+    const eta = numberParam(params, 'eta', 0.1);
+    const tau = numberParam(params, 'tau', 1e-3);
+    const beta1 = variant === 'adagrad' ? 0 : numberParam(params, 'beta_1', 0.9);
+    const beta2 = numberParam(params, 'beta_2', 0.99);
     const rate = variant === 'adam' ? (eta * Math.sqrt(1 - beta2 ** (step + 1))) / (1 - beta1 ** (step + 1)) : eta;
     const m = slot('m');
     const v = slot('v');

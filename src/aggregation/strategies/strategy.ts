@@ -21,6 +21,8 @@ export interface AggregationContext {
   readonly params: StrategyParams;
   /** What this strategy returned last round (server momentum, moments); undefined in its first round. */
   readonly state?: StrategyState;
+  /** Coordinates per update the rules that need every update at once hold at a time (`DEFAULT_CHUNK_SIZE`). */
+  readonly chunkSize?: number;
 }
 
 /**

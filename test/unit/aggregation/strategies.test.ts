@@ -1,5 +1,6 @@
 import { isAggregationError } from '../../../src/aggregation/errors';
 import { parseParams } from '../../../src/aggregation/strategies/params';
+import type { StrategyParams } from '../../../src/aggregation/strategies/params';
 import { aggregationMethods, findStrategy, requireStrategy } from '../../../src/aggregation/strategies/registry';
 
 function codeOf(run: () => unknown): string {
@@ -30,7 +31,7 @@ describe('strategy registry', () => {
   });
 
   it("when a method keeps server state, its parameters are Flower's with Flower's defaults (Message API τ)", () => {
-    const defaults = (method: string): Record<string, number> => {
+    const defaults = (method: string): StrategyParams => {
       const strategy = requireStrategy(method);
       return parseParams(strategy.method, strategy.params, {});
     };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BULYAN_SELECTION_RULES } from '../../../aggregation/strategies/robust';
 import { uuidParams } from '../common-schemas';
 
 /** Every aggregation method design.md accepts; the first three are the reference's. */
@@ -33,7 +34,7 @@ export const STRATEGY_PARAMETERS: Readonly<Record<string, readonly string[]>> = 
   FedTrimmedAvg: ['beta'],
   Krum: ['num_malicious_nodes'],
   MultiKrum: ['num_malicious_nodes', 'num_nodes_to_select'],
-  Bulyan: ['num_malicious_nodes'],
+  Bulyan: ['num_malicious_nodes', 'selection_rule'],
   FedDC: ['daisy_chain_period', 'aggregation_period'],
 };
 
@@ -62,6 +63,7 @@ export const trainingOptions = z.strictObject({
   beta: z.number().min(0).lt(0.5).optional(),
   num_malicious_nodes: z.number().int().min(0).optional(),
   num_nodes_to_select: positiveInt.optional(),
+  selection_rule: z.enum(BULYAN_SELECTION_RULES).optional(),
   evaluation_dataset: z.string().min(1).optional(),
 });
 
