@@ -7,19 +7,21 @@ import { inputError } from './input-error';
  */
 export function decodeBase64(text: string): Uint8Array {
   const compact = text.replace(/\s+/g, '');
-  const bad = /[^A-Za-z0-9+/=]|=[^=]|={3,}/.exec(compact);
+  const bad = /[^A-Za-z0-9+/=]/.exec(compact);
   if (bad) {
-    throw inputError(
-      'bad_base64',
-      `Model input is neither a JSON list nor valid base64: ${JSON.stringify(bad[0].slice(0, 1))} at position ${bad.index} is not allowed there.`,
-    );
+    throw badBase64(`${JSON.stringify(bad[0])} at position ${bad.index} is not in the base64 alphabet`);
+  }
+  const padding = compact.indexOf('=');
+  if (padding >= 0 && !/^={1,2}$/.test(compact.slice(padding))) {
+    throw badBase64(`the padding "=" at position ${padding} is not at the end`);
   }
   const padded = compact.endsWith('=');
   if ((padded && compact.length % 4 !== 0) || compact.length % 4 === 1) {
-    throw inputError(
-      'bad_base64',
-      `Model input is neither a JSON list nor valid base64: ${compact.length} characters cannot be base64.`,
-    );
+    throw badBase64(`${compact.length} characters cannot be base64`);
   }
   return Buffer.from(compact, 'base64');
+}
+
+function badBase64(problem: string): ReturnType<typeof inputError> {
+  return inputError('bad_base64', `Model input is neither a JSON list nor valid base64: ${problem}.`);
 }
