@@ -40,6 +40,49 @@ function readSafetensorsOf(
   bytes: Uint8Array,
   dtype: 'F32' | 'F64',
 ): { tensors: Map<string, FloatTensor>; metadata: Record<string, string> } {
+  const { tensors: raw, metadata } = readSafetensorsRaw(bytes);
+  const tensors = new Map<string, FloatTensor>();
+  for (const [name, tensor] of raw) {
+    if (tensor.dtype !== dtype) {
+      throw invalid(`tensor "${name}" is ${tensor.dtype}; only ${dtype} is supported`);
+    }
+    const values = dtype === 'F32' ? new Float32Array(tensor.elements) : new Float64Array(tensor.elements);
+    new Uint8Array(values.buffer).set(tensor.bytes);
+    tensors.set(name, { shape: tensor.shape, values });
+  }
+  return { tensors, metadata };
+}
+
+/** Bytes per element of the safetensors dtypes whose sizes are checked on reading. */
+export const SAFETENSORS_DTYPE_BYTES: Readonly<Record<string, number>> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
+
+/** One tensor as stored: its dtype name, shape, element count and little-endian bytes (a view into the file). */
+export interface RawSafetensor {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly elements: number;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Reads a safetensors file of any dtypes without converting them: the header, the tensors' bounds and (for the dtypes
+ * in SAFETENSORS_DTYPE_BYTES) their sizes are checked; converting the bytes is left to the caller.
+ */
+export function readSafetensorsRaw(bytes: Uint8Array): {
+  tensors: Map<string, RawSafetensor>;
+  metadata: Record<string, string>;
+} {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 8) {
     throw invalid('the file is shorter than its 8-byte header length');
@@ -50,14 +93,14 @@ function readSafetensorsOf(
   }
   const header = parseHeader(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLength).toString('utf8'));
   const data = bytes.subarray(8 + headerLength);
-  const tensors = new Map<string, FloatTensor>();
+  const tensors = new Map<string, RawSafetensor>();
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
       metadata = readMetadata(entry);
       continue;
     }
-    tensors.set(name, readTensor(name, entry, data, dtype));
+    tensors.set(name, readTensor(name, entry, data));
   }
   return { tensors, metadata };
 }
@@ -113,14 +156,13 @@ function parseHeader(text: string): Record<string, unknown> {
   return Object.fromEntries(Object.entries(parsed));
 }
 
-function readTensor(name: string, entry: unknown, data: Uint8Array, dtype: 'F32' | 'F64'): FloatTensor {
+function readTensor(name: string, entry: unknown, data: Uint8Array): RawSafetensor {
   if (!isRecord(entry) || !Array.isArray(entry.shape) || !Array.isArray(entry.data_offsets)) {
     throw invalid(`tensor "${name}" has no shape or data_offsets`);
   }
-  if (entry.dtype !== dtype) {
-    throw invalid(`tensor "${name}" is ${String(entry.dtype)}; only ${dtype} is supported`);
-  }
-  const width = dtype === 'F32' ? 4 : 8;
+  const dtype = String(entry.dtype);
+  // An unknown dtype's size cannot be checked here; the typed readers refuse it by name.
+  const width = SAFETENSORS_DTYPE_BYTES[dtype];
   const shape = entry.shape.map((dim) => (Number.isSafeInteger(dim) && Number(dim) >= 0 ? Number(dim) : NaN));
   const [begin, end] = entry.data_offsets.map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
@@ -128,17 +170,17 @@ function readTensor(name: string, entry: unknown, data: Uint8Array, dtype: 'F32'
     begin === undefined ||
     end === undefined ||
     !Number.isSafeInteger(count) ||
+    !Number.isSafeInteger(begin) ||
     end > data.length ||
-    end - begin !== width * count ||
-    begin < 0
+    begin < 0 ||
+    end < begin ||
+    (width !== undefined && end - begin !== width * count)
   ) {
     throw invalid(
       `tensor "${name}" has shape [${shape.join(', ')}] and offsets [${begin}, ${end}], which do not fit the data`,
     );
   }
-  const values = dtype === 'F32' ? new Float32Array(count) : new Float64Array(count);
-  new Uint8Array(values.buffer).set(data.subarray(begin, end));
-  return { shape, values };
+  return { dtype, shape, elements: count, bytes: data.subarray(begin, end) };
 }
 
 function readMetadata(entry: unknown): Record<string, string> {
