@@ -7,9 +7,11 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
+import { collectBytes } from '../src/aggregation/model-source';
 import { createApp } from '../src/api/app';
 import { TemporalTrainingOrchestrator } from '../src/api/temporal-training-orchestrator';
 import { createKnex } from '../src/db/knex';
+import { InferencePool } from '../src/inference/pool';
 import { createLogger } from '../src/logger';
 import { FsBlobStore } from '../src/storage/fs-blob-store';
 import { trainingWorkflowId } from '../src/workflows/training/definitions';
@@ -260,6 +262,13 @@ async function measureAll(services: EphemeralServices, rounds: number): Promise<
     blobs,
     limits: { uploadBytes: 1 << 20, bodyBytes: 1 << 20 },
     orchestrator: new TemporalTrainingOrchestrator(client, knex, { taskQueue, updateWaitMs: 10_000 }),
+    inference: new InferencePool({
+      threads: 1,
+      intraOpNumThreads: 1,
+      cacheBytesPerThread: 1 << 28,
+      maxQueued: 8,
+      loadBlob: async (digest) => collectBytes(await blobs.read(digest)),
+    }),
   });
   const handle = app.callback();
   const server = http.createServer((req, res) => void handle(req, res));

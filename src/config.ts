@@ -86,6 +86,18 @@ const envSchema = z.object({
    * forgery otherwise). Unset: allowed by `roundhouse dev` (clients on the same machine), refused by the other roles.
    */
   ROUNDHOUSE_ALLOW_PRIVATE_ENDPOINTS: z.enum(['true', 'false']).optional(),
+  /** Inference threads (`worker_threads`) of an API process; each keeps its own sessions. */
+  ROUNDHOUSE_INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  /** onnxruntime's intra-op threads per inference session. */
+  ROUNDHOUSE_INFERENCE_INTRA_OP_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Bytes of model whose sessions each inference thread keeps cached (least recently used out). */
+  ROUNDHOUSE_INFERENCE_CACHE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(512 * 1024 * 1024),
+  /** Inference requests waiting for a thread beyond which a new one answers 503 with Retry-After. */
+  ROUNDHOUSE_INFERENCE_MAX_QUEUED: z.coerce.number().int().min(1).default(64),
   /** Searched for the `temporal` CLI. */
   PATH: z.string().default(''),
 });
@@ -124,6 +136,13 @@ export interface Config {
   };
   /** How long an upload waits for its training's workflow. */
   readonly uploadWaitMs: number;
+  /** The API's inference pool (README, "Inference"). */
+  readonly inference: {
+    readonly threads: number;
+    readonly intraOpNumThreads: number;
+    readonly cacheBytesPerThread: number;
+    readonly maxQueued: number;
+  };
   /** The PATH, searched for the `temporal` CLI. */
   readonly systemPath: string;
 }
@@ -216,6 +235,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           : e.ROUNDHOUSE_ALLOW_PRIVATE_ENDPOINTS === 'true',
     },
     uploadWaitMs: e.ROUNDHOUSE_UPLOAD_WAIT_SECONDS * 1000,
+    inference: {
+      threads: e.ROUNDHOUSE_INFERENCE_THREADS,
+      intraOpNumThreads: e.ROUNDHOUSE_INFERENCE_INTRA_OP_THREADS,
+      cacheBytesPerThread: e.ROUNDHOUSE_INFERENCE_CACHE_BYTES,
+      maxQueued: e.ROUNDHOUSE_INFERENCE_MAX_QUEUED,
+    },
     systemPath: e.PATH,
   });
 }

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { Knex } from 'knex';
 import { findUserByToken, findUserByUsername } from '../db/queries/users';
+import type { InferencePool } from '../inference/pool';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
 import { errorHandler } from './middleware/error-handler';
@@ -21,6 +22,8 @@ export interface AppDeps {
   blobs: BlobStore;
   limits: BodyLimits;
   orchestrator: TrainingOrchestrator;
+  /** Runs inference off the event loop. */
+  inference: InferencePool;
 }
 
 /** Builds the Koa app without listening, so tests can drive `app.callback()` directly. */
@@ -44,7 +47,7 @@ export function createApp(deps: AppDeps): Koa {
         findByUsername: (username) => findUserByUsername(knex, username),
       },
     },
-    { knex, blobs: deps.blobs, logger: deps.logger, orchestrator: deps.orchestrator },
+    { knex, blobs: deps.blobs, logger: deps.logger, orchestrator: deps.orchestrator, inference: deps.inference },
   );
   api.use(resources.routes(), resources.allowedMethods());
   app.use(api.routes());

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { InferencePool } from '../inference/pool';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
 import type { TrainingOrchestrator } from './training-orchestrator';
@@ -9,4 +10,5 @@ export interface ApiServices {
   readonly blobs: BlobStore;
   readonly logger: Logger;
   readonly orchestrator: TrainingOrchestrator;
+  readonly inference: InferencePool;
 }

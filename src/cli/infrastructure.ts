@@ -9,6 +9,9 @@ import type { Config } from '../config';
 import { createKnex } from '../db/knex';
 import { embeddedDatabaseUrl } from '../dev/embedded-postgres';
 import type { Logger } from '../logger';
+import { collectBytes } from '../aggregation/model-source';
+import { InferencePool } from '../inference/pool';
+import type { BlobStore } from '../storage/blob-store';
 import { FsBlobStore } from '../storage/fs-blob-store';
 
 /** The application database's name on the embedded Postgres. */
@@ -37,6 +40,11 @@ export function connectDatabase(config: Config): Knex {
 /** The blob store the configuration names. */
 export function openBlobStore(config: Config): FsBlobStore {
   return new FsBlobStore(config.blobs.dir);
+}
+
+/** The API's inference pool, reading models from `blobs`; its threads start with the first inference. */
+export function inferencePool(config: Config, blobs: BlobStore): InferencePool {
+  return new InferencePool({ ...config.inference, loadBlob: async (digest) => collectBytes(await blobs.read(digest)) });
 }
 
 /** A worker-side connection to Temporal, retried until `timeoutMs` passes (the server may still be starting). */

@@ -4,6 +4,7 @@ import type { Logger } from '../logger';
 import {
   connectClientToTemporal,
   connectDatabase,
+  inferencePool,
   openBlobStore,
   readinessChecks,
   trainingOrchestrator,
@@ -14,14 +15,17 @@ import { stopAll, waitForShutdownSignal } from './shutdown';
 export async function runApiRole(config: Config, logger: Logger): Promise<void> {
   const knex = connectDatabase(config);
   const connection = connectClientToTemporal(config);
+  const blobs = openBlobStore(config);
+  const inference = inferencePool(config, blobs);
   const api = await startApiServer(
     {
       logger,
       readinessChecks: readinessChecks(config, knex, connection),
       knex,
-      blobs: openBlobStore(config),
+      blobs,
       limits: config.limits,
       orchestrator: trainingOrchestrator(config, knex, connection),
+      inference,
     },
     config.http.host,
     config.http.port,
@@ -30,6 +34,7 @@ export async function runApiRole(config: Config, logger: Logger): Promise<void> 
   await waitForShutdownSignal(logger);
   await stopAll(logger, [
     ['api', () => api.close()],
+    ['inference', () => inference.close()],
     ['temporal client', () => connection.close()],
     ['database', () => knex.destroy()],
   ]);

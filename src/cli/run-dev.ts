@@ -15,6 +15,7 @@ import {
   connectDatabase,
   connectWorkerToTemporal,
   installTemporalRuntime,
+  inferencePool,
   openBlobStore,
   readinessChecks,
   trainingOrchestrator,
@@ -105,14 +106,18 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
     ]);
     const client = connectClientToTemporal(config);
     stops.unshift(['temporal client', () => client.close()]);
+    const blobs = openBlobStore(config);
+    const inference = inferencePool(config, blobs);
+    stops.unshift(['inference', () => inference.close()]);
     const api = await startApiServer(
       {
         logger,
         readinessChecks: readinessChecks(config, knex, client),
         knex,
-        blobs: openBlobStore(config),
+        blobs,
         limits: config.limits,
         orchestrator: trainingOrchestrator(config, knex, client),
+        inference,
       },
       config.http.host,
       config.http.port,

@@ -9,6 +9,7 @@ import { createApp, type AppDeps } from '../../src/api/app';
 import { postgresCheck, temporalCheck } from '../../src/api/readiness';
 import { DatabaseTrainingOrchestrator } from '../../src/api/training-orchestrator';
 import { createKnex } from '../../src/db/knex';
+import { InferencePool } from '../../src/inference/pool';
 import { embeddedDatabaseUrl } from '../../src/dev/embedded-postgres';
 import { createLogger } from '../../src/logger';
 import { FsBlobStore } from '../../src/storage/fs-blob-store';
@@ -25,6 +26,14 @@ function appDeps(knex: Knex): Omit<AppDeps, 'readinessChecks'> {
     blobs: new FsBlobStore(path.join(os.tmpdir(), 'roundhouse-ready-unused')),
     limits: TEST_LIMITS,
     orchestrator: new DatabaseTrainingOrchestrator(knex),
+    // Its threads start with the first inference, which these tests never ask for.
+    inference: new InferencePool({
+      threads: 1,
+      intraOpNumThreads: 1,
+      cacheBytesPerThread: 1,
+      maxQueued: 1,
+      loadBlob: () => Promise.reject(new Error('no blobs here')),
+    }),
   };
 }
 

@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { RouteContext } from '../routing/route';
 import type { ApiServices } from '../services';
 import { groupRoutes } from './groups/routes';
+import { inferenceRoutes } from './inference/routes';
 import { modelMetadataRoutes } from './models/metadata-routes';
 import { modelMetricRoutes } from './models/metric-routes';
 import { modelUploadRoutes } from './models/upload-routes';
@@ -21,6 +22,7 @@ export function apiRoutes(rc: RouteContext, services: ApiServices): Router {
   modelUploadRoutes(rc, services);
   trainingRoutes(rc, services);
   trainingClientRoutes(rc, services);
+  inferenceRoutes(rc, services);
   schemaRoutes(rc);
   return rc.router;
 }

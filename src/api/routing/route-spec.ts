@@ -14,6 +14,10 @@ export interface ResponseSpec {
   readonly binary?: boolean;
 }
 
+/** Body media types a route may restrict itself to, with their full names. */
+export const MEDIA_TYPES = { json: 'application/json', multipart: 'multipart/form-data' } as const;
+export type AcceptedMediaType = keyof typeof MEDIA_TYPES;
+
 /** A file part of a multipart request. */
 export interface FileSpec {
   readonly name: string;
@@ -42,6 +46,8 @@ export interface RouteSpec<
   readonly query?: Q;
   readonly body?: B;
   readonly bodyKind?: BodyKind;
+  /** The only body media types taken; any other (none included) is 415 before the body is read. */
+  readonly accepts?: readonly AcceptedMediaType[];
   readonly files?: readonly FileSpec[];
   readonly responses: readonly ResponseSpec[];
 }

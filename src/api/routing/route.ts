@@ -3,8 +3,9 @@ import type { Context } from 'koa';
 import type { z } from 'zod';
 import type { User } from '../../db/models/user';
 import { authenticate, callerOf, type Authenticator } from '../auth/authenticate';
+import { AppError } from '../../errors';
 import { parseBody, type BodyLimits } from './body';
-import type { RouteRegistry, RouteSpec } from './route-spec';
+import { type AcceptedMediaType, MEDIA_TYPES, type RouteRegistry, type RouteSpec } from './route-spec';
 import { collectFiles, type UploadedFiles } from './uploaded-files';
 import { fieldMessage, validationError } from './validation';
 
@@ -78,11 +79,29 @@ function register<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>
   if (auth) {
     chain.push(auth);
   }
+  if (spec.accepts) {
+    chain.push(acceptOnly(spec.accepts));
+  }
   if (spec.bodyKind) {
     chain.push(parseBody(spec.bodyKind, rc.limits));
   }
   chain.push(endpoint);
   rc.router.register(spec.path, [spec.method.toUpperCase()], chain);
+}
+
+/** 415 for a body of any other media type than `accepted`, with the reference's wording. */
+function acceptOnly(accepted: readonly AcceptedMediaType[]): RouterMiddleware {
+  const names = accepted.map((type) => `'${MEDIA_TYPES[type]}'`).join(' and ');
+  return async (ctx, next) => {
+    if (!ctx.is(...accepted)) {
+      throw new AppError({
+        code: 'unsupported_media_type',
+        status: 415,
+        message: `Only Content-Type ${names} is supported.`,
+      });
+    }
+    await next();
+  };
 }
 
 async function parse<S extends z.ZodType>(

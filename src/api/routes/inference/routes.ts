@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { writeSafetensors, type Float32Tensor } from '../../../aggregation/safetensors';
+import { INFERENCE_RESPONSE_FORMAT } from '../../../inference/summarize';
+import type { FloatTensor } from '../../../inference/tensor';
+import { authedRoute, type RouteContext } from '../../routing/route';
+import type { ApiServices } from '../../services';
+import { type InferenceAnswer, runInference } from '../../use-cases/run-inference';
+import { errorSchema } from '../common-schemas';
+
+/** The request: JSON, or multipart with `model_input` as a field or a file part. Checked by the use case. */
+const inferenceBody = z.strictObject({
+  model_id: z.unknown().optional().describe('The model to run (a global, SWAG, MEAN or local model).'),
+  return_format: z.unknown().optional().describe('`json` (default for JSON requests) or `binary` (safetensors).'),
+  model_input: z
+    .unknown()
+    .optional()
+    .describe(
+      'Nested lists of numbers; base64 of little-endian float32 (with `shape`); or, as a file part, an .npy or ' +
+        'safetensors tensor or a PNG/JPEG image (for models with an image preprocessing graph).',
+    ),
+  shape: z.unknown().optional().describe('The dimensions of a base64 float32 `model_input`.'),
+  uncertainty_method: z
+    .unknown()
+    .optional()
+    .describe('NONE, ENSEMBLE, MC_DROPOUT or SWAG, for a model whose training has none.'),
+  options: z.unknown().optional().describe('`{"uncertainty": {"N": 10, "softmax": false}}`, with uncertainty_method.'),
+});
+
+const inferenceResponse = z.object({
+  inference: z.unknown(),
+  outputs: z.unknown(),
+  uncertainty: z.record(z.string(), z.unknown()),
+});
+
+/** E36: inference with uncertainty, run in the inference pool. */
+export function inferenceRoutes(rc: RouteContext, services: ApiServices): void {
+  authedRoute(
+    rc,
+    {
+      method: 'post',
+      path: '/inference',
+      tag: 'inference',
+      summary: "Runs a model on an input, with its training's uncertainty method.",
+      description:
+        'JSON answers `{inference, outputs, uncertainty}`: `inference` is the class index per row for NONE on a ' +
+        '2-D output, otherwise the mean output over the samples; `outputs` the raw output (or that mean); ' +
+        '`uncertainty` variance and std, plus predictive_entropy, expected_entropy and mutual_info when the ' +
+        `outputs are probabilities. Binary answers a safetensors file (\`${INFERENCE_RESPONSE_FORMAT}\`) with the ` +
+        'same tensors (`inference`, `outputs`, `uncertainty.<name>`).',
+      body: inferenceBody,
+      bodyKind: 'upload',
+      accepts: ['json', 'multipart'],
+      files: [{ name: 'model_input', description: 'An .npy, safetensors, PNG or JPEG file.', required: false }],
+      responses: [
+        { status: 200, description: 'The inference (JSON, or safetensors for binary).', schema: inferenceResponse },
+        {
+          status: 400,
+          description: 'A missing or invalid field or input, or a method the model cannot serve.',
+          schema: errorSchema,
+        },
+        { status: 403, description: "Another participant's update.", schema: errorSchema },
+        { status: 415, description: 'Neither JSON nor multipart.', schema: errorSchema },
+        { status: 503, description: 'Inference is at capacity; retry.', schema: errorSchema },
+      ],
+    },
+    async (ctx, { user, body, files }) => {
+      const answer = await runInference(services, user, body, files, ctx.is('multipart') === 'multipart');
+      if (answer.format === 'binary') {
+        ctx.type = 'application/octet-stream';
+        ctx.set('Content-Disposition', 'filename="inference.safetensors"');
+        ctx.body = Buffer.from(binaryAnswer(answer));
+        return;
+      }
+      ctx.body = {
+        inference: nested(answer.inference),
+        outputs: nested(answer.outputs),
+        uncertainty: Object.fromEntries(Object.entries(answer.uncertainty).map(([name, t]) => [name, nested(t)])),
+      };
+    },
+  );
+}
+
+/** A tensor as nested lists; values JSON cannot hold (NaN, ±Infinity) become null. */
+function nested(tensor: FloatTensor): unknown {
+  const build = (depth: number, offset: number): unknown => {
+    const dims = tensor.dims;
+    if (depth === dims.length) {
+      const value = tensor.data[offset] ?? NaN;
+      return Number.isFinite(value) ? value : null;
+    }
+    const stride = dims.slice(depth + 1).reduce((a, b) => a * b, 1);
+    return Array.from({ length: dims[depth] ?? 0 }, (_, i) => build(depth + 1, offset + i * stride));
+  };
+  return build(0, 0);
+}
+
+function binaryAnswer(answer: InferenceAnswer): Uint8Array {
+  const tensors = new Map<string, Float32Tensor>([
+    ['inference', { shape: answer.inference.dims, values: answer.inference.data }],
+    ['outputs', { shape: answer.outputs.dims, values: answer.outputs.data }],
+    ...Object.entries(answer.uncertainty).map(([name, t]): [string, Float32Tensor] => [
+      `uncertainty.${name}`,
+      { shape: t.dims, values: t.data },
+    ]),
+  ]);
+  return writeSafetensors(tensors, {
+    format: INFERENCE_RESPONSE_FORMAT,
+    output: answer.outputName,
+    uncertainty_method: answer.method,
+  });
+}

@@ -1,0 +1,191 @@
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { AppError, invalidInput, unavailable } from '../errors';
+import type { PoolWorkerData } from './pool-worker';
+import type { FromWorker, InferenceSamples, InferenceTask, ToWorker } from './task';
+
+/** How the pool runs. */
+export interface InferencePoolSettings {
+  /** Worker threads, each with its own sessions; a task runs on one of them. */
+  readonly threads: number;
+  /** onnxruntime's intra-op threads per session. */
+  readonly intraOpNumThreads: number;
+  /** Bytes of model whose sessions each thread keeps (least recently used out, released on eviction). */
+  readonly cacheBytesPerThread: number;
+  /** Tasks waiting for a thread beyond which a new one is refused with 503. */
+  readonly maxQueued: number;
+  /** Reads a blob (a model, a moment file) by digest, for a thread that lacks a session. */
+  readonly loadBlob: (digest: string) => Promise<Uint8Array>;
+}
+
+interface Pending {
+  readonly id: number;
+  readonly task: InferenceTask;
+  readonly resolve: (result: InferenceSamples) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  current: Pending | undefined;
+}
+
+const RETRY_AFTER_SECONDS = 2;
+
+/**
+ * Runs inference tasks on `worker_threads`, so creating sessions and `session.run` (synchronous in onnxruntime-node)
+ * never block the API's event loop. Threads start on the first task. A task waits in a bounded FIFO queue for an idle
+ * thread; each thread caches its own sessions and asks for blobs only when it lacks one. A thread that dies fails its
+ * task and is replaced.
+ */
+export class InferencePool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly settings: InferencePoolSettings) {}
+
+  /** Runs a task. @throws 503 when the queue is full, 400 for a model or input the model refuses. */
+  run(task: InferenceTask): Promise<InferenceSamples> {
+    if (this.closed) {
+      return Promise.reject(unavailable('Inference is shutting down.', RETRY_AFTER_SECONDS));
+    }
+    this.start();
+    if (this.queue.length >= this.settings.maxQueued) {
+      return Promise.reject(
+        unavailable('Inference is at capacity right now; retry the same request.', RETRY_AFTER_SECONDS),
+      );
+    }
+    // A file's bytes are transferred to the thread: a copy of their own, never a view into a shared buffer.
+    const input = task.input.kind === 'file' ? { ...task.input, bytes: task.input.bytes.slice() } : task.input;
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, task: { ...task, input }, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Stops every thread (their sessions go with them); queued tasks fail with 503. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const pending of this.queue.splice(0)) {
+      pending.reject(unavailable('Inference is shutting down.', RETRY_AFTER_SECONDS));
+    }
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    this.slots.length = 0;
+  }
+
+  private start(): void {
+    while (this.slots.length < this.settings.threads) {
+      this.slots.push(this.spawn());
+    }
+  }
+
+  private spawn(): Slot {
+    const data: PoolWorkerData = {
+      intraOpNumThreads: this.settings.intraOpNumThreads,
+      cacheBytes: this.settings.cacheBytesPerThread,
+    };
+    const worker = workerThread(data);
+    const slot: Slot = { worker, current: undefined };
+    worker.on('message', (message: FromWorker) => this.onMessage(slot, message));
+    worker.on('error', (err) => this.onExit(slot, err));
+    worker.on('exit', (code) => this.onExit(slot, new Error(`inference thread exited with code ${code}`)));
+    worker.unref();
+    return slot;
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.current !== undefined) {
+        continue;
+      }
+      const next = this.queue.shift();
+      if (!next) {
+        return;
+      }
+      slot.current = next;
+      // A busy thread keeps the process alive until its task ends; an idle one never does.
+      slot.worker.ref();
+      const input = next.task.input;
+      slot.worker.postMessage(
+        { type: 'run', id: next.id, task: next.task } satisfies ToWorker,
+        input.kind === 'file' ? [input.bytes.buffer as ArrayBuffer] : [],
+      );
+    }
+  }
+
+  private onMessage(slot: Slot, message: FromWorker): void {
+    const pending = slot.current;
+    if (!pending || pending.id !== message.id) {
+      return;
+    }
+    if (message.type === 'need') {
+      void this.sendBlobs(slot, pending, message.digests);
+      return;
+    }
+    slot.current = undefined;
+    slot.worker.unref();
+    if (message.type === 'done') {
+      pending.resolve(message.result);
+    } else {
+      pending.reject(
+        message.code === null
+          ? new Error(`Inference failed: ${message.message}`)
+          : invalidInput(message.message, message.details ?? { reason: message.code }),
+      );
+    }
+    this.dispatch();
+  }
+
+  private async sendBlobs(slot: Slot, pending: Pending, digests: readonly string[]): Promise<void> {
+    try {
+      const blobs = await Promise.all(
+        digests.map(async (digest) => [digest, await this.settings.loadBlob(digest)] as const),
+      );
+      // Copies, so the transfer never detaches a buffer the blob store still uses.
+      const copies = blobs.map(([digest, bytes]) => [digest, bytes.slice()] as const);
+      slot.worker.postMessage(
+        { type: 'blobs', id: pending.id, blobs: copies } satisfies ToWorker,
+        copies.map(([, bytes]) => bytes.buffer),
+      );
+    } catch (err) {
+      // The worker waits for these blobs: a replacement thread takes over the queue.
+      slot.current = undefined;
+      pending.reject(err instanceof AppError ? err : new Error(`Inference could not read a model: ${String(err)}`));
+      this.replace(slot);
+    }
+  }
+
+  private onExit(slot: Slot, err: unknown): void {
+    if (this.closed || !this.slots.includes(slot)) {
+      return;
+    }
+    const pending = slot.current;
+    slot.current = undefined;
+    pending?.reject(err instanceof Error ? err : new Error(String(err)));
+    this.replace(slot);
+  }
+
+  private replace(slot: Slot): void {
+    const index = this.slots.indexOf(slot);
+    if (index >= 0) {
+      this.slots.splice(index, 1);
+      void slot.worker.terminate();
+    }
+    if (!this.closed) {
+      this.slots.push(this.spawn());
+      this.dispatch();
+    }
+  }
+}
+
+/** A pool thread: the compiled worker, or under tsx/jest the TypeScript source loaded through tsx. */
+function workerThread(data: PoolWorkerData): Worker {
+  const compiled = path.join(__dirname, 'pool-worker.js');
+  if (__filename.endsWith('.js')) {
+    return new Worker(compiled, { workerData: data });
+  }
+  const source = path.join(__dirname, 'pool-worker.ts');
+  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, workerData: data });
+}

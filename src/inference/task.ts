@@ -1,0 +1,70 @@
+import type { ModelInputSource } from './input/model-input';
+import type { FloatTensor } from './tensor';
+
+/** How a session's model is derived from a stored model. */
+export type ModelVariant =
+  /** The stored bytes as they are. */
+  | { readonly kind: 'plain' }
+  /** The stored model with every Dropout's training mode set: on for MC dropout, off for a deterministic pass. */
+  | { readonly kind: 'dropout'; readonly training: boolean }
+  /** One SWAG sample: the model's weights drawn from N(first, max(second − first², 0)), by `seed`. */
+  | { readonly kind: 'swag-sample'; readonly first: string; readonly second: string; readonly seed: number };
+
+/** One session a task needs: its cache key, the blob digest of the model it starts from, and the variant. */
+export interface SessionSpec {
+  readonly key: string;
+  readonly digest: string;
+  readonly variant: ModelVariant;
+}
+
+/**
+ * One inference: the input is decoded (on the pool thread: large inputs take a while), runs through `preprocess`
+ * when there is one, then through every session `passes` times (MC dropout: one session, N passes; ENSEMBLE: its
+ * members; SWAG: N sampled models, once each).
+ */
+export interface InferenceTask {
+  readonly preprocess?: SessionSpec;
+  readonly sessions: readonly SessionSpec[];
+  readonly passes: number;
+  /** The request's `model_input`, as sent. */
+  readonly input: ModelInputSource;
+  /** The model's `input_shape`, checked against a decoded tensor when no preprocessing graph comes first. */
+  readonly inputShape: readonly (number | null)[] | null;
+  /** Softmax over the last dimension of every sample's output (`options.uncertainty.softmax`). */
+  readonly softmax: boolean;
+}
+
+/** Every sample's first output, stacked: dims `[samples, ...output dims]`. */
+export interface InferenceSamples {
+  readonly outputName: string;
+  readonly samples: FloatTensor;
+}
+
+/** Error codes a pool worker answers with; each is the caller's mistake, so the API answers 400. */
+export const InferenceErrorCode = {
+  /** The input does not fit the model (rank, shape, type), as onnxruntime reports it. */
+  INVALID_INPUT: 'inference_invalid_input',
+  /** MC dropout on a model without Dropout nodes. */
+  NO_DROPOUT: 'inference_no_dropout',
+  /** The model (or a variant of it) could not be loaded, e.g. SWAG moments that do not fit it. */
+  INVALID_MODEL: 'inference_invalid_model',
+} as const;
+export type InferenceErrorCode = (typeof InferenceErrorCode)[keyof typeof InferenceErrorCode];
+
+/** Messages from the API thread to a pool worker. */
+export type ToWorker =
+  | { readonly type: 'run'; readonly id: number; readonly task: InferenceTask }
+  | { readonly type: 'blobs'; readonly id: number; readonly blobs: ReadonlyArray<readonly [string, Uint8Array]> };
+
+/** Messages from a pool worker to the API thread. */
+export type FromWorker =
+  | { readonly type: 'need'; readonly id: number; readonly digests: readonly string[] }
+  | { readonly type: 'done'; readonly id: number; readonly result: InferenceSamples }
+  | {
+      readonly type: 'failed';
+      readonly id: number;
+      /** Set for the caller's mistakes (a 400); null for a failure of the server. */
+      readonly code: string | null;
+      readonly message: string;
+      readonly details?: unknown;
+    };
