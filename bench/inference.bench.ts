@@ -127,13 +127,18 @@ async function register(base: string): Promise<string> {
 async function upload(base: string, token: string, model: Buffer): Promise<string> {
   const form = new FormData();
   form.append('name', 'bench');
+  form.append('description', 'a benchmark model');
   form.append('model_file', new Blob([model]), 'model.onnx');
   const res = await fetch(`${base}/api/models/`, {
     method: 'POST',
     headers: { Authorization: `Token ${token}` },
     body: form,
   });
-  return ((await res.json()) as { model_id: string }).model_id;
+  const body = (await res.json()) as { model_id?: string };
+  if (!body.model_id) {
+    throw new Error(`model upload answered ${res.status}: ${JSON.stringify(body)}`);
+  }
+  return body.model_id;
 }
 
 async function post(base: string, token: string, body: string): Promise<void> {
@@ -142,9 +147,9 @@ async function post(base: string, token: string, body: string): Promise<void> {
     headers: { Authorization: `Token ${token}`, 'Content-Type': 'application/json' },
     body,
   });
-  await res.arrayBuffer();
+  const answer = await res.arrayBuffer();
   if (res.status !== 200) {
-    throw new Error(`inference answered ${res.status}`);
+    throw new Error(`inference answered ${res.status}: ${Buffer.from(answer).toString('utf8')}`);
   }
 }
 

@@ -58,17 +58,18 @@ export class InferencePool {
       );
     }
     // A file's bytes are transferred to the thread: a copy of their own, never a view into a shared buffer.
-    const input = task.input.kind === 'file' ? { ...task.input, bytes: task.input.bytes.slice() } : task.input;
+    const input = task.input.kind === 'file' ? { ...task.input, bytes: new Uint8Array(task.input.bytes) } : task.input;
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, task: { ...task, input }, resolve, reject });
       this.dispatch();
     });
   }
 
-  /** Stops every thread (their sessions go with them); queued tasks fail with 503. */
+  /** Stops every thread (their sessions go with them); running and queued tasks fail with 503. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const pending of this.queue.splice(0)) {
+    const running = this.slots.flatMap((slot) => (slot.current ? [slot.current] : []));
+    for (const pending of [...running, ...this.queue.splice(0)]) {
       pending.reject(unavailable('Inference is shutting down.', RETRY_AFTER_SECONDS));
     }
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
@@ -143,8 +144,8 @@ export class InferencePool {
       const blobs = await Promise.all(
         digests.map(async (digest) => [digest, await this.settings.loadBlob(digest)] as const),
       );
-      // Copies, so the transfer never detaches a buffer the blob store still uses.
-      const copies = blobs.map(([digest, bytes]) => [digest, bytes.slice()] as const);
+      // Copies (a Buffer's slice would be a view), so the transfer never detaches a buffer someone still uses.
+      const copies = blobs.map(([digest, bytes]) => [digest, new Uint8Array(bytes)] as const);
       slot.worker.postMessage(
         { type: 'blobs', id: pending.id, blobs: copies } satisfies ToWorker,
         copies.map(([, bytes]) => bytes.buffer),
