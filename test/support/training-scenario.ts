@@ -243,10 +243,10 @@ export async function createTraining(
   };
 }
 
-/** Downloads version `round` of a model through the API. */
-export async function downloadVersion(server: Handler, auth: string, modelId: string, round: number): Promise<Buffer> {
-  const res = await request(server)
-    .get(`/api/models/${modelId}/?round=${round}`)
+/** GET `path` with its body as raw bytes (`res.body` is a Buffer), whatever the status. */
+export async function getBytes(server: Handler, auth: string, path: string): Promise<request.Response> {
+  return request(server)
+    .get(path)
     .set('Authorization', auth)
     .buffer(true)
     .parse((response, callback) => {
@@ -254,6 +254,11 @@ export async function downloadVersion(server: Handler, auth: string, modelId: st
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => callback(null, Buffer.concat(chunks)));
     });
+}
+
+/** Downloads version `round` of a model through the API. */
+export async function downloadVersion(server: Handler, auth: string, modelId: string, round: number): Promise<Buffer> {
+  const res = await getBytes(server, auth, `/api/models/${modelId}/?round=${round}`);
   if (res.status !== 200) {
     throw new Error(`download of round ${round} failed: ${res.status}`);
   }

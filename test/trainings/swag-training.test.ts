@@ -7,7 +7,7 @@ import {
   createTrainingWorker,
   downloadVersion,
   expectedVersions,
-  type Handler,
+  getBytes,
   mlpClients,
   registerClients,
   registerUser,
@@ -47,18 +47,6 @@ function safetensorsOf(values: Map<string, Float32Array>): Buffer {
   return Buffer.from(writeSafetensors(tensors));
 }
 
-async function download(server: Handler, auth: string, path: string): Promise<request.Response> {
-  return request(server)
-    .get(path)
-    .set('Authorization', auth)
-    .buffer(true)
-    .parse((response, callback) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => callback(null, Buffer.concat(chunks)));
-    });
-}
-
 describe('a SWAG training through the HTTP API', () => {
   let temporal: Awaited<ReturnType<typeof connectTestTemporal>>;
 
@@ -93,7 +81,7 @@ describe('a SWAG training through the HTTP API', () => {
       // The clients hold their moments back: the training waits in state S after its only aggregation and test.
       const waiting = await waitForTraining(server, actorAuth, trainingId, (t) => t.state === 'S', 60_000);
       expect(waiting.run).toMatchObject({ phase: 'SWAG', round: 1, received: [] });
-      const early = await download(server, clientAuth, `/api/models/${modelId}/swag/?moment=first`);
+      const early = await getBytes(server, clientAuth, `/api/models/${modelId}/swag/?moment=first`);
       expect(early.status).toBe(404);
       // A moment upload for another round is refused while the SWAG round runs, and leaves no row.
       const wrongRound = await request(server)
@@ -141,7 +129,7 @@ describe('a SWAG training through the HTTP API', () => {
 
     const total = clients.reduce((sum, c) => sum + c.samples, 0);
     for (const moment of ['first', 'second'] as const) {
-      const res = await download(server, clientAuth, `/api/models/${modelId}/swag/?moment=${moment}`);
+      const res = await getBytes(server, clientAuth, `/api/models/${modelId}/swag/?moment=${moment}`);
       expect(res.status).toBe(200);
       const stored = readSafetensors(res.body as Buffer);
       expect(stored.metadata).toEqual({ format: 'roundhouse.swag-moment.v1', moment, round: '1', clients: '3' });

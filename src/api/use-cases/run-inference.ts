@@ -57,10 +57,10 @@ export async function runInference(
     throw invalidInput("No 'model_id' provided in request.");
   }
   const modelId = typeof fields.model_id === 'string' ? fields.model_id : JSON.stringify(fields.model_id);
-  const format = returnFormat(fields.return_format, multipart);
   if (!UUID.test(modelId)) {
     throw invalidInput(`Model ${modelId} not found.`);
   }
+  const format = returnFormat(fields.return_format, multipart);
   const { model } = await readableModel(knex, user, modelId).catch((err: unknown) => {
     throw isNotFound(err) ? invalidInput(`Model ${modelId} not found.`) : err;
   });

@@ -1,3 +1,4 @@
+import { bfloat16ToNumber, float16ToNumber } from '../../aggregation/half-precision';
 /** The element types npy and safetensors inputs may hold; every one is converted to float32. */
 export type ElementType = 'f2' | 'bf16' | 'f4' | 'f8' | 'b1' | 'i1' | 'u1' | 'i2' | 'u2' | 'i4' | 'u4' | 'i8' | 'u8';
 
@@ -21,9 +22,9 @@ export const ELEMENT_BYTES: Readonly<Record<ElementType, number>> = {
 type Reader = (view: DataView, offset: number, littleEndian: boolean) => number;
 
 const READERS: Readonly<Record<ElementType, Reader>> = {
-  f2: (view, offset, le) => halfToFloat(view.getUint16(offset, le)),
+  f2: (view, offset, le) => float16ToNumber(view.getUint16(offset, le)),
   // bfloat16 is the top half of a float32.
-  bf16: (view, offset, le) => bitsToFloat(view.getUint16(offset, le) << 16),
+  bf16: (view, offset, le) => bfloat16ToNumber(view.getUint16(offset, le)),
   f4: (view, offset, le) => view.getFloat32(offset, le),
   f8: (view, offset, le) => view.getFloat64(offset, le),
   b1: (view, offset) => (view.getUint8(offset) === 0 ? 0 : 1),
@@ -50,25 +51,4 @@ export function toFloat32(bytes: Uint8Array, type: ElementType, littleEndian: bo
     out[i] = read(view, i * width, littleEndian);
   }
   return out;
-}
-
-const scratch = new DataView(new ArrayBuffer(4));
-
-function bitsToFloat(bits: number): number {
-  scratch.setUint32(0, bits >>> 0);
-  return scratch.getFloat32(0);
-}
-
-/** IEEE 754 binary16 to a number (Node 20 has no DataView.getFloat16). */
-function halfToFloat(half: number): number {
-  const sign = half & 0x8000 ? -1 : 1;
-  const exponent = (half >> 10) & 0x1f;
-  const fraction = half & 0x3ff;
-  if (exponent === 0) {
-    return sign * fraction * 2 ** -24;
-  }
-  if (exponent === 0x1f) {
-    return fraction === 0 ? sign * Infinity : NaN;
-  }
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
