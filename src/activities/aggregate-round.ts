@@ -4,12 +4,12 @@ import { collectBytes } from '../aggregation/model-source';
 import { decodeStrategyState, encodeStrategyState } from '../aggregation/strategy-state';
 import { findVersion } from '../db/queries/models';
 import { deleteLocalModelsThrough, recordAggregate } from '../db/queries/training-runs';
-import { findTrainingById } from '../db/queries/trainings';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
-import { asActivityFailure, permanentFailure, TrainingActivityErrorCode, trainingNotFound } from './activity-failures';
+import { asActivityFailure } from './activity-failures';
 import { heartbeatingChunks, heartbeatingSource } from './heartbeat-stream';
 import { loadRoundUpdates } from './round-updates';
+import { requireTraining, requireVersion } from './stored-training';
 import type { AdvanceRoundInput, AggregateRoundInput, AggregateRoundResult } from './training-activity-types';
 import { strategyParams } from './training-settings';
 
@@ -26,10 +26,7 @@ export async function aggregateRound(
   input: AggregateRoundInput,
 ): Promise<AggregateRoundResult> {
   const { knex, blobs, logger } = deps;
-  const training = await findTrainingById(knex, input.trainingId);
-  if (!training) {
-    throw trainingNotFound(input.trainingId);
-  }
+  const training = await requireTraining(knex, input.trainingId);
   const next = input.round + 1;
   const deleteLocals = training.options.delete_local_models_after_aggregation === true;
   const done = await findVersion(knex, training.modelId, next);
@@ -37,13 +34,7 @@ export async function aggregateRound(
     await finishRound(knex, training.id, input.round, deleteLocals);
     return withState({ round: next, weightsDigest: done.weightsDigest }, done.strategyStateDigest);
   }
-  const global = await findVersion(knex, training.modelId, input.round);
-  if (!global) {
-    throw permanentFailure(
-      TrainingActivityErrorCode.MODEL_VERSION_NOT_FOUND,
-      `Model ${training.modelId} has no version for round ${input.round}.`,
-    );
-  }
+  const global = await requireVersion(knex, training.modelId, input.round);
   try {
     const previousState = input.stateDigest
       ? decodeStrategyState(await collectBytes(await blobs.read(input.stateDigest)))
@@ -85,17 +76,8 @@ export async function aggregateRound(
  */
 export async function advanceRound(deps: { knex: Knex }, input: AdvanceRoundInput): Promise<AggregateRoundResult> {
   const { knex } = deps;
-  const training = await findTrainingById(knex, input.trainingId);
-  if (!training) {
-    throw trainingNotFound(input.trainingId);
-  }
-  const current = await findVersion(knex, training.modelId, input.round);
-  if (!current) {
-    throw permanentFailure(
-      TrainingActivityErrorCode.MODEL_VERSION_NOT_FOUND,
-      `Model ${training.modelId} has no version for round ${input.round}.`,
-    );
-  }
+  const training = await requireTraining(knex, input.trainingId);
+  const current = await requireVersion(knex, training.modelId, input.round);
   const weights = { digest: current.weightsDigest, size: Number(current.weightsSize) };
   const recorded = await recordAggregate(knex, training.modelId, input.round, weights);
   return { round: input.round + 1, weightsDigest: recorded.weightsDigest };

@@ -5,10 +5,10 @@ import { type Float32Tensor, readSafetensors, writeSafetensors } from '../aggreg
 import type { ManifestEntry } from '../db/models/model';
 import { findModelById } from '../db/queries/models';
 import { findRoundUploads, recordSwagMoments } from '../db/queries/training-runs';
-import { findTrainingById } from '../db/queries/trainings';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
 import { asActivityFailure, permanentFailure, TrainingActivityErrorCode, trainingNotFound } from './activity-failures';
+import { requireTraining } from './stored-training';
 import type { AggregateSwagInput, AggregateSwagResult } from './training-activity-types';
 
 /** Names the layout of a stored SWAG moment file, in its safetensors metadata. */
@@ -28,9 +28,9 @@ export async function aggregateSwag(
   input: AggregateSwagInput,
 ): Promise<AggregateSwagResult> {
   const { knex, blobs, logger } = deps;
-  const training = await findTrainingById(knex, input.trainingId);
-  const model = training ? await findModelById(knex, training.modelId) : undefined;
-  if (!training || !model) {
+  const training = await requireTraining(knex, input.trainingId);
+  const model = await findModelById(knex, training.modelId);
+  if (!model) {
     throw trainingNotFound(input.trainingId);
   }
   const clientIds = input.uploads.map((upload) => upload.clientId);

@@ -1,12 +1,13 @@
 import type { Knex } from 'knex';
 import { findModelById } from '../db/queries/models';
 import { recordState } from '../db/queries/training-runs';
-import { findTrainingById, removeParticipants } from '../db/queries/trainings';
+import { removeParticipants } from '../db/queries/trainings';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
 import { trainingNotFound } from './activity-failures';
 import { advanceRound, aggregateRound } from './aggregate-round';
 import { aggregateSwag } from './aggregate-swag';
+import { requireTraining } from './stored-training';
 import type { TrainingActivities } from './training-activity-types';
 import { settingsOf } from './training-settings';
 
@@ -25,9 +26,9 @@ export function createTrainingActivities(deps: {
   const { knex, logger } = deps;
   return {
     async loadTrainingSettings(trainingId) {
-      const training = await findTrainingById(knex, trainingId);
-      const model = training ? await findModelById(knex, training.modelId) : undefined;
-      if (!training || !model) {
+      const training = await requireTraining(knex, trainingId);
+      const model = await findModelById(knex, training.modelId);
+      if (!model) {
         throw trainingNotFound(trainingId);
       }
       const participantIds = (training.participants ?? []).map((user) => user.id);

@@ -11,6 +11,15 @@ export function encodeVarint(value: number): Uint8Array {
   return Writer.create().uint32(value).finish();
 }
 
+/** The offset just past the varint that starts at `at` (a tag or a length prefix). */
+export function skipVarint(bytes: Uint8Array, at: number): number {
+  let end = at;
+  while ((bytes[end] ?? 0) >= 0x80) {
+    end++;
+  }
+  return end + 1;
+}
+
 /** True when new raw bytes of `byteLength` can overwrite the template's raw_data in place (same length, only form). */
 export function canSplice(layout: InitializerLayout, byteLength: number): boolean {
   return layout.hasRawData && layout.valueFieldsLength === rawFieldLength(byteLength);

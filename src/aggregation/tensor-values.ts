@@ -4,6 +4,7 @@ import { bfloat16ToNumber, float16ToNumber } from './half-precision';
 import { dtypeBytes, dtypeName, floatDType, TensorField, WireType } from './onnx-schema';
 import type { FloatDType } from './onnx-schema';
 import type { TensorRecord, ValueField } from './tensor-record';
+import { skipVarint } from './tensor-rewrite';
 
 // Every typed-array view here reads ONNX's little-endian bytes in host order; Node runs on little-endian hosts only.
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
@@ -103,18 +104,8 @@ export function checkTypedField(tensor: TensorRecord, span: ValueField, dtype: F
 /** A typed value field's values: its bytes without the tag (and, when packed, the length prefix). */
 export function typedValueBytes(tensor: TensorRecord, span: ValueField): Uint8Array {
   const bytes = tensor.payload.subarray(span.start, span.end);
-  let at = 0;
-  while ((bytes[at] ?? 0) >= 0x80) {
-    at++;
-  }
-  at++;
-  if (span.wireType === WireType.LEN) {
-    while ((bytes[at] ?? 0) >= 0x80) {
-      at++;
-    }
-    at++;
-  }
-  return bytes.subarray(at);
+  const afterTag = skipVarint(bytes, 0);
+  return bytes.subarray(span.wireType === WireType.LEN ? skipVarint(bytes, afterTag) : afterTag);
 }
 
 function readRaw(tensor: TensorRecord, dtype: FloatDType, out: FloatValues): FloatValues {

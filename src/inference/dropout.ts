@@ -1,5 +1,5 @@
 import { Writer } from 'protobufjs/minimal';
-import { encodeVarint } from '../aggregation/tensor-rewrite';
+import { encodeVarint, skipVarint } from '../aggregation/tensor-rewrite';
 import { invalidInput } from '../errors';
 import type { BoolScalar, GraphIndex, GraphNode } from './graph-index';
 import { indexGraph, messageFields } from './graph-index';
@@ -47,7 +47,7 @@ export function withDropoutTraining(model: Uint8Array, training: boolean): Uint8
   const patched = new Uint8Array(model);
   const rewrites: GraphNode[] = [];
   for (const node of dropouts) {
-    const flag = flippable(graph, node);
+    const flag = flippable(graph, dropouts, node);
     if (flag !== undefined) {
       patched[flag.byteOffset] = training ? 1 : 0;
     } else if (training || (node.inputs[2] ?? '') !== '') {
@@ -72,11 +72,11 @@ function boolProducer(graph: GraphIndex, name: string): BoolScalar | undefined {
 }
 
 /** The byte to flip for this Dropout: its training_mode's bool scalar, when nothing but training_mode reads it. */
-function flippable(graph: GraphIndex, dropout: GraphNode): BoolScalar | undefined {
+function flippable(graph: GraphIndex, dropouts: readonly GraphNode[], dropout: GraphNode): BoolScalar | undefined {
   const input = dropout.inputs[2] ?? '';
   const producer = input === '' ? undefined : boolProducer(graph, input);
   const onlyTrainingMode = graph.nodes.every((node) =>
-    node.inputs.every((name, slot) => name !== input || (slot === 2 && dropoutsOf(graph).includes(node))),
+    node.inputs.every((name, slot) => name !== input || (slot === 2 && dropouts.includes(node))),
   );
   return onlyTrainingMode ? producer : undefined;
 }
@@ -99,7 +99,7 @@ function rebuildGraph(model: Uint8Array, graph: GraphIndex, rewrites: GraphNode[
   }
   pieces.push(model.subarray(cursor, graph.graph.end));
   const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-  const tagEnd = varintEnd(model, graph.graph.start);
+  const tagEnd = skipVarint(model, graph.graph.start);
   return Buffer.concat([model.subarray(0, tagEnd), encodeVarint(length), ...pieces, model.subarray(graph.graph.end)]);
 }
 
@@ -152,13 +152,4 @@ function trimOptional(inputs: string[]): string[] {
     inputs.pop();
   }
   return inputs;
-}
-
-/** The offset just past the varint at `start` (a field's tag). */
-function varintEnd(bytes: Uint8Array, start: number): number {
-  let at = start;
-  while ((bytes[at] ?? 0) >= 0x80) {
-    at++;
-  }
-  return at + 1;
 }

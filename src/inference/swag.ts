@@ -10,7 +10,7 @@ import { floatDType } from '../aggregation/onnx-schema';
 import type { Float32Tensor } from '../aggregation/safetensors';
 import { readSafetensors } from '../aggregation/safetensors';
 import { invalidInput } from '../errors';
-import type { NormalSource } from './random';
+import type { NormalSource } from '../seeded-random';
 
 /**
  * The floor of the SWAG variance, max(second − first², floor). The reference text asks for a small ε; we use 0 and

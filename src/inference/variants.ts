@@ -1,6 +1,6 @@
 import { isAppError } from '../errors';
+import { seededNormal } from '../seeded-random';
 import { dropoutNodes, withDropoutTraining } from './dropout';
-import { seededNormal } from './random';
 import { sampleSwagModels } from './swag';
 import type { ModelVariant, SessionSpec } from './task';
 import { InferenceErrorCode } from './task';

@@ -1,3 +1,4 @@
+import { findNonFinite } from '../../aggregation/float-encoding';
 import { inputError } from './input-error';
 
 /** Bounds on what one inference request may decode to, so a small body cannot claim a huge allocation. */
@@ -41,7 +42,7 @@ export function checkDims(dims: readonly number[], limits: InputLimits): number 
 
 /** Refuses NaN and ±Infinity, which a model would only turn into meaningless outputs. */
 export function checkFinite(data: Float32Array): void {
-  const bad = data.findIndex((value) => !Number.isFinite(value));
+  const bad = findNonFinite(data);
   if (bad >= 0) {
     throw inputError(
       'not_numeric',

@@ -1,3 +1,4 @@
+import { seededUniform } from '../../seeded-random';
 import type { UploadSubmission } from './definitions';
 
 /** FedDC's two periods (design.md, "FedDC"), in rounds. */
@@ -67,14 +68,7 @@ export function derangement(n: number, next: () => number): number[] {
   }
 }
 
-/** A seeded generator of numbers in [0, 1) (mulberry32), one stream per (seed, round). */
+/** A seeded source of numbers in [0, 1), one stream per (seed, round). */
 export function random(seed: number, round: number): () => number {
-  let state = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(round + 1, 0xc2b2ae35)) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
+  return seededUniform((seed ^ Math.imul(round + 1, 0x9e3779b9)) >>> 0);
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { readFloatInitializers } from '../../../src/aggregation/initializers';
 import { bytesSource } from '../../../src/aggregation/model-source';
 import { writeSafetensors } from '../../../src/aggregation/safetensors';
-import { seededNormal } from '../../../src/inference/random';
+import { seededNormal } from '../../../src/seeded-random';
 import type { SwagSampling } from '../../../src/inference/swag';
 import { sampleSwagModels } from '../../../src/inference/swag';
 import { fixture } from '../aggregation/helpers/fixtures';

@@ -2,12 +2,21 @@
 export type NormalSource = () => number;
 
 /**
- * A seeded standard normal source: xoshiro128** (state seeded by splitmix32, so nearby seeds give unrelated
- * streams) feeding the Box–Muller transform with 53-bit uniforms, both values of each pair used. The same seed
- * always gives the same sequence, on any machine (integer arithmetic, then one log/sqrt/cos/sin per pair).
+ * A seeded source of uniform values in [0, 1) with 53 random bits (xoshiro128**, state seeded by splitmix32). Pure
+ * integer arithmetic, so workflow code may use it: the same seed gives the same sequence on every machine and replay.
+ */
+export function seededUniform(seed: number): () => number {
+  const next = xoshiro128(seed);
+  return () => uniform53(next);
+}
+
+/**
+ * A seeded standard normal source: `seededUniform` (so nearby seeds give unrelated streams) feeding the Box–Muller
+ * transform, both values of each pair used. The same seed always gives the same sequence, on any machine (integer
+ * arithmetic, then one log/sqrt/cos/sin per pair).
  */
 export function seededNormal(seed: number): NormalSource {
-  const next = xoshiro128(seed);
+  const uniform = seededUniform(seed);
   let spare: number | undefined;
   return () => {
     if (spare !== undefined) {
@@ -16,8 +25,8 @@ export function seededNormal(seed: number): NormalSource {
       return value;
     }
     // u1 in (0, 1] so the log is finite; u2 in [0, 1).
-    const u1 = 1 - uniform53(next);
-    const u2 = uniform53(next);
+    const u1 = 1 - uniform();
+    const u2 = uniform();
     const radius = Math.sqrt(-2 * Math.log(u1));
     spare = radius * Math.sin(2 * Math.PI * u2);
     return radius * Math.cos(2 * Math.PI * u2);
