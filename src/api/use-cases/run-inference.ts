@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
 import type { Knex } from 'knex';
 import type { FlModel } from '../../db/models/model';
+import type { Training } from '../../db/models/training';
 import type { User } from '../../db/models/user';
 import { findModelById, findVersion, listMemberIds } from '../../db/queries/models';
-import { findTrainingOfModel } from '../../db/queries/trainings';
 import { invalidInput } from '../../errors';
 import type { ModelInputSource } from '../../inference/input/model-input';
 import {
@@ -61,11 +61,12 @@ export async function runInference(
     throw invalidInput(`Model ${modelId} not found.`);
   }
   const format = returnFormat(fields.return_format, multipart);
-  const { model } = await readableModel(knex, user, modelId).catch((err: unknown) => {
+  // The access check already found the training (a local model's is its global model's): no second lookup.
+  const { model, training } = await readableModel(knex, user, modelId).catch((err: unknown) => {
     throw isNotFound(err) ? invalidInput(`Model ${modelId} not found.`) : err;
   });
   const global = model.type === 'LOCAL' && model.baseModelId ? await findModelById(knex, model.baseModelId) : model;
-  const settings = await uncertaintySettings(knex, global ?? model, fields);
+  const settings = uncertaintySettings(global ?? model, training, fields);
   const preprocessingDigest = global?.preprocessingDigest ?? null;
   // The method must fit the model before the input is even read.
   const plan = planInference(await inferenceTarget(knex, model, preprocessingDigest), settings);
@@ -108,8 +109,11 @@ async function inputSource(fields: InferenceFields, files: UploadedFiles): Promi
  * The training's uncertainty method and `options.uncertainty` (N, softmax). The request may name a method (and
  * its own `options.uncertainty`) only for a model whose training has none, or the same one.
  */
-async function uncertaintySettings(knex: Knex, global: FlModel, fields: InferenceFields): Promise<UncertaintySettings> {
-  const training = await findTrainingOfModel(knex, global.id);
+function uncertaintySettings(
+  global: FlModel,
+  training: Training | undefined,
+  fields: InferenceFields,
+): UncertaintySettings {
   const trained =
     training && training.uncertaintyMethod !== 'NONE' ? (training.uncertaintyMethod as UncertaintyMethod) : undefined;
   const asked = fields.uncertainty_method;
