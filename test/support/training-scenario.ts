@@ -11,7 +11,7 @@ import type { TrainingStatus } from '../../src/workflows/training/definitions';
 import { createTestApi, type TestApi } from '../fixtures/api-app';
 import { fixture } from '../fixtures/onnx-edge-cases';
 import { ClientReceiver, type PushedNotification } from './fl-clients';
-import { type connectTestTemporal, workflowBundle } from './temporal';
+import { type connectTestTemporal, uniqueTaskQueue, workflowBundle } from './temporal';
 
 type TestTemporal = Awaited<ReturnType<typeof connectTestTemporal>>;
 
@@ -361,4 +361,61 @@ export async function startTraining(server: Handler, auth: string, trainingId: s
   if (res.status !== 202) {
     throw new Error(`start answered ${res.status} ${JSON.stringify(res.body)}`);
   }
+}
+
+/** A training `trainToEnd` ran: its API, clients and ids; `close` stops the receivers and the API. */
+export interface FinishedTraining {
+  api: TestApi;
+  server: Handler;
+  clients: SimulatedClient[];
+  taskQueue: string;
+  actorAuth: string;
+  actorId: string;
+  modelId: string;
+  trainingId: string;
+  close: () => Promise<void>;
+}
+
+/** What `trainToEnd` may change besides the training itself. */
+export interface TrainToEndOptions {
+  /** The clients to register (default: the three MLP fixture clients). */
+  specs?: readonly ClientSpec[];
+  behaviour?: ClientBehaviour;
+  /** Runs once the training has started, while the worker runs it (the test looks at the run meanwhile). */
+  during?: (training: {
+    server: Handler;
+    clients: SimulatedClient[];
+    actorAuth: string;
+    modelId: string;
+    trainingId: string;
+  }) => Promise<void>;
+}
+
+/**
+ * Registers the clients through the API, creates a training of `rounds` with `spec`, and runs it to its end (across
+ * every continue-as-new) on a worker of its own; `close` stops the receivers and the API.
+ */
+export async function trainToEnd(
+  temporal: TestTemporal,
+  label: string,
+  rounds: number,
+  spec: TrainingSpec,
+  options: TrainToEndOptions = {},
+): Promise<FinishedTraining> {
+  const taskQueue = uniqueTaskQueue(label);
+  const api = await createTrainingApi(temporal, taskQueue);
+  const server = api.app.callback();
+  const clients = await registerClients(server, taskQueue, options.behaviour, options.specs);
+  const created = await createTraining(server, taskQueue, clients, rounds, spec);
+  const worker = await createTrainingWorker(temporal, api, taskQueue);
+  await worker.runUntil(async () => {
+    await startTraining(server, created.actorAuth, created.trainingId);
+    await options.during?.({ server, clients, ...created });
+    await temporal.client.workflow.getHandle(`training-${created.trainingId}`).result();
+  });
+  const close = async (): Promise<void> => {
+    await Promise.all(clients.map((client) => client.receiver.close()));
+    await api.close();
+  };
+  return { api, server, clients, taskQueue, ...created, close };
 }

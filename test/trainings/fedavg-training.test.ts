@@ -1,17 +1,7 @@
 import request from 'supertest';
 import { fixture } from '../fixtures/onnx-edge-cases';
-import { connectTestTemporal, uniqueTaskQueue } from '../support/temporal';
-import {
-  createTraining,
-  createTrainingApi,
-  createTrainingWorker,
-  downloadVersion,
-  expectedVersions,
-  registerClients,
-  startTraining,
-  type TrainingSpec,
-  waitForTraining,
-} from '../support/training-scenario';
+import { connectTestTemporal } from '../support/temporal';
+import { downloadVersion, expectedVersions, trainToEnd, waitForTraining } from '../support/training-scenario';
 
 describe('a FedAvg training through the HTTP API', () => {
   let temporal: Awaited<ReturnType<typeof connectTestTemporal>>;
@@ -24,49 +14,26 @@ describe('a FedAvg training through the HTTP API', () => {
     await temporal.close();
   });
 
-  /**
-   * Registers the three MLP clients, creates a training of `rounds` with `spec`, and runs it to its end on a worker
-   * of its own; `close` stops the receivers and the API.
-   */
-  async function trainToEnd(label: string, rounds: number, spec: TrainingSpec) {
-    const taskQueue = uniqueTaskQueue(label);
-    const api = await createTrainingApi(temporal, taskQueue);
-    const server = api.app.callback();
-    const clients = await registerClients(server, taskQueue);
-    const created = await createTraining(server, taskQueue, clients, rounds, spec);
-    const worker = await createTrainingWorker(temporal, api, taskQueue);
-    await worker.runUntil(async () => {
-      await startTraining(server, created.actorAuth, created.trainingId);
-      await temporal.client.workflow.getHandle(`training-${created.trainingId}`).result();
-    });
-    const close = async (): Promise<void> => {
-      await Promise.all(clients.map((client) => client.receiver.close()));
-      await api.close();
-    };
-    return { api, server, clients, ...created, close };
-  }
-
   it('when three clients follow the notifications, completes with the engine aggregate as every downloadable version', async () => {
-    const taskQueue = uniqueTaskQueue('fedavg-e2e');
-    const api = await createTrainingApi(temporal, taskQueue);
-    const server = api.app.callback();
-    const clients = await registerClients(server, taskQueue);
-    const { actorAuth, modelId, trainingId } = await createTraining(server, taskQueue, clients, 2);
-
-    const worker = await createTrainingWorker(temporal, api, taskQueue);
-    await worker.runUntil(async () => {
-      await startTraining(server, actorAuth, trainingId);
-      // Beyond the reference: GET shows the workflow's own view of the run once it has loaded its settings.
-      const running = await waitForTraining(
-        server,
-        actorAuth,
-        trainingId,
-        (t) => (t.run?.phase ?? 'STARTING') !== 'STARTING',
-      );
-      expect(running.run?.participants).toEqual(clients.map((c) => c.id).sort());
-      // Follows the runs: the test server suggests continue-as-new after the first round.
-      await temporal.client.workflow.getHandle(`training-${trainingId}`).result();
-    });
+    const { server, clients, actorAuth, modelId, trainingId, close } = await trainToEnd(
+      temporal,
+      'fedavg-e2e',
+      2,
+      {},
+      {
+        // Beyond the reference: GET shows the workflow's own view of the run once it has loaded its settings.
+        // trainToEnd then follows the runs: the test server suggests continue-as-new after the first round.
+        during: async (run) => {
+          const running = await waitForTraining(
+            run.server,
+            run.actorAuth,
+            run.trainingId,
+            (t) => (t.run?.phase ?? 'STARTING') !== 'STARTING',
+          );
+          expect(running.run?.participants).toEqual(run.clients.map((c) => c.id).sort());
+        },
+      },
+    );
 
     const training = await request(server).get(`/api/trainings/${trainingId}/`).set('Authorization', actorAuth);
     expect(training.body).toMatchObject({ state: 'C' });
@@ -88,13 +55,18 @@ describe('a FedAvg training through the HTTP API', () => {
     for (const [i, bytes] of expected.entries()) {
       expect((await downloadVersion(server, actorAuth, modelId, i + 1)).equals(bytes)).toBe(true);
     }
-    await api.close();
+    await close();
   }, 120_000);
 
   it('when three clients train three FedAdam rounds, every version equals the engine run offline with its moments', async () => {
-    const { api, server, clients, actorAuth, modelId, trainingId, close } = await trainToEnd('fedadam-e2e', 3, {
-      method: 'FedAdam',
-    });
+    const { api, server, clients, actorAuth, modelId, trainingId, close } = await trainToEnd(
+      temporal,
+      'fedadam-e2e',
+      3,
+      {
+        method: 'FedAdam',
+      },
+    );
 
     const training = await request(server).get(`/api/trainings/${trainingId}/`).set('Authorization', actorAuth);
     expect(training.body).toMatchObject({ state: 'C' });
@@ -117,7 +89,7 @@ describe('a FedAvg training through the HTTP API', () => {
   }, 180_000);
 
   it('when three clients train a FedMedian round, the version equals the engine median of their uploads', async () => {
-    const { server, clients, actorAuth, modelId, close } = await trainToEnd('fedmedian-e2e', 1, {
+    const { server, clients, actorAuth, modelId, close } = await trainToEnd(temporal, 'fedmedian-e2e', 1, {
       method: 'FedMedian',
       options: { skip_model_tests: true },
     });

@@ -1,14 +1,6 @@
 import request from 'supertest';
-import { connectTestTemporal, uniqueTaskQueue } from '../support/temporal';
-import {
-  createTraining,
-  createTrainingApi,
-  createTrainingWorker,
-  downloadVersion,
-  expectedVersions,
-  registerClients,
-  startTraining,
-} from '../support/training-scenario';
+import { connectTestTemporal } from '../support/temporal';
+import { downloadVersion, expectedVersions, trainToEnd } from '../support/training-scenario';
 
 interface StoredRoundStart {
   receiverId: string;
@@ -27,20 +19,10 @@ describe('a FedDC training through the HTTP API', () => {
   });
 
   it('daisy-chains the updates between aggregations as the stored notifications say, and aggregates every period', async () => {
-    const taskQueue = uniqueTaskQueue('feddc-e2e');
-    const api = await createTrainingApi(temporal, taskQueue);
-    const server = api.app.callback();
-    const clients = await registerClients(server, taskQueue);
     // Two aggregations, each after two rounds; every round between them is daisy-chained.
-    const { actorAuth, modelId, trainingId } = await createTraining(server, taskQueue, clients, 2, {
+    const { api, server, clients, actorAuth, modelId, trainingId, close } = await trainToEnd(temporal, 'feddc-e2e', 2, {
       method: 'FedDC',
       options: { daisy_chain_period: 1, aggregation_period: 2 },
-    });
-
-    const worker = await createTrainingWorker(temporal, api, taskQueue);
-    await worker.runUntil(async () => {
-      await startTraining(server, actorAuth, trainingId);
-      await temporal.client.workflow.getHandle(`training-${trainingId}`).result();
     });
 
     const training = await request(server).get(`/api/trainings/${trainingId}/`).set('Authorization', actorAuth);
@@ -127,7 +109,6 @@ describe('a FedDC training through the HTTP API', () => {
     for (const round of [2, 4]) {
       expect((await downloadVersion(server, actorAuth, modelId, round)).equals(fedAvg ?? Buffer.alloc(0))).toBe(true);
     }
-    await Promise.all(clients.map((client) => client.receiver.close()));
-    await api.close();
+    await close();
   }, 180_000);
 });

@@ -1,17 +1,14 @@
 import request from 'supertest';
 import { type Float32Tensor, readSafetensors, writeSafetensors } from '../../src/aggregation/safetensors';
-import { connectTestTemporal, uniqueTaskQueue } from '../support/temporal';
+import { connectTestTemporal } from '../support/temporal';
 import {
-  createTraining,
-  createTrainingApi,
-  createTrainingWorker,
   downloadVersion,
   expectedVersions,
   getBytes,
   mlpClients,
-  registerClients,
   registerUser,
-  startTraining,
+  type SimulatedClient,
+  trainToEnd,
   waitForTraining,
 } from '../support/training-scenario';
 
@@ -59,9 +56,6 @@ describe('a SWAG training through the HTTP API', () => {
   });
 
   it('runs one SWAG round after the last aggregation and stores the sample-weighted moments, downloadable', async () => {
-    const taskQueue = uniqueTaskQueue('swag-e2e');
-    const api = await createTrainingApi(temporal, taskQueue);
-    const server = api.app.callback();
     const raw = [0, 1, 2].map(clientMoments);
     const specs = mlpClients().map((spec, k) => {
       const { first, second } = clientMoments(k);
@@ -69,35 +63,45 @@ describe('a SWAG training through the HTTP API', () => {
     });
     let release = (): void => undefined;
     const swagGate = new Promise<void>((resolve) => (release = resolve));
-    const clients = await registerClients(server, taskQueue, { swagGate }, specs);
-    const { actorAuth, modelId, trainingId } = await createTraining(server, taskQueue, clients, 1, {
-      uncertainty: 'SWAG',
-    });
-    const clientAuth = `Token ${clients[0]?.token ?? ''}`;
-
-    const worker = await createTrainingWorker(temporal, api, taskQueue);
-    await worker.runUntil(async () => {
-      await startTraining(server, actorAuth, trainingId);
-      // The clients hold their moments back: the training waits in state S after its only aggregation and test.
-      const waiting = await waitForTraining(server, actorAuth, trainingId, (t) => t.state === 'S', 60_000);
-      expect(waiting.run).toMatchObject({ phase: 'SWAG', round: 1, received: [] });
-      const early = await getBytes(server, clientAuth, `/api/models/${modelId}/swag/?moment=first`);
-      expect(early.status).toBe(404);
-      // A moment upload for another round is refused while the SWAG round runs, and leaves no row.
-      const wrongRound = await request(server)
-        .post(`/api/models/${modelId}/swag/`)
-        .set('Authorization', clientAuth)
-        .field('round', '0')
-        .field('sample_size', '10')
-        .attach('first_moment_file', specs[0]?.moments.first ?? Buffer.alloc(0), 'first.safetensors')
-        .attach('second_moment_file', specs[0]?.moments.second ?? Buffer.alloc(0), 'second.safetensors');
-      expect(wrongRound.status).toBe(400);
-      expect(wrongRound.body).toMatchObject({
-        detail: `Training with ID ${trainingId} is not currently in round 1`,
-      });
-      release();
-      await temporal.client.workflow.getHandle(`training-${trainingId}`).result();
-    });
+    const clientAuthOf = (clients: readonly SimulatedClient[]) => `Token ${clients[0]?.token ?? ''}`;
+    const { api, server, clients, actorAuth, modelId, trainingId, taskQueue, close } = await trainToEnd(
+      temporal,
+      'swag-e2e',
+      1,
+      { uncertainty: 'SWAG' },
+      {
+        specs,
+        behaviour: { swagGate },
+        during: async (run) => {
+          const clientAuth = clientAuthOf(run.clients);
+          // The clients hold their moments back: the training waits in state S after its only aggregation and test.
+          const waiting = await waitForTraining(
+            run.server,
+            run.actorAuth,
+            run.trainingId,
+            (t) => t.state === 'S',
+            60_000,
+          );
+          expect(waiting.run).toMatchObject({ phase: 'SWAG', round: 1, received: [] });
+          const early = await getBytes(run.server, clientAuth, `/api/models/${run.modelId}/swag/?moment=first`);
+          expect(early.status).toBe(404);
+          // A moment upload for another round is refused while the SWAG round runs, and leaves no row.
+          const wrongRound = await request(run.server)
+            .post(`/api/models/${run.modelId}/swag/`)
+            .set('Authorization', clientAuth)
+            .field('round', '0')
+            .field('sample_size', '10')
+            .attach('first_moment_file', specs[0]?.moments.first ?? Buffer.alloc(0), 'first.safetensors')
+            .attach('second_moment_file', specs[0]?.moments.second ?? Buffer.alloc(0), 'second.safetensors');
+          expect(wrongRound.status).toBe(400);
+          expect(wrongRound.body).toMatchObject({
+            detail: `Training with ID ${run.trainingId} is not currently in round 1`,
+          });
+          release();
+        },
+      },
+    );
+    const clientAuth = clientAuthOf(clients);
 
     const training = await request(server).get(`/api/trainings/${trainingId}/`).set('Authorization', actorAuth);
     expect(training.body).toMatchObject({ state: 'C', error: null });
@@ -158,6 +162,6 @@ describe('a SWAG training through the HTTP API', () => {
       .get(`/api/models/${modelId}/swag/?moment=first`)
       .set('Authorization', `Token ${stranger.token}`);
     expect(hidden.status).toBe(404);
-    await api.close();
+    await close();
   }, 180_000);
 });
