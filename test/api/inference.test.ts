@@ -209,6 +209,26 @@ describe('POST /api/inference/', () => {
     expect(Math.max(...flat(body.uncertainty.variance))).toBeLessThan(1e-10);
   }, 60_000);
 
+  it('when a model\u2019s training names its uncertainty method, a request may not name another or its own options', async () => {
+    const { actor, modelId } = await setupTraining(api, {
+      uncertaintyMethod: 'MC_DROPOUT',
+      file: fixture('mlp-mcdropout.onnx'),
+    });
+    const input = normalized().slice(0, 1);
+    const other = await infer({ model_id: modelId, model_input: input, uncertainty_method: 'SWAG' }, tokenAuth(actor));
+    expect(other.status).toBe(400);
+    expect(errorOf(other.body).detail).toContain('was trained with uncertainty method MC_DROPOUT');
+    const options = await infer(
+      { model_id: modelId, model_input: input, options: { uncertainty: { N: 3 } } },
+      tokenAuth(actor),
+    );
+    expect(options.status).toBe(400);
+    expect(errorOf(options.body).detail).toContain('its options.uncertainty come from the training');
+    const trained = await infer({ model_id: modelId, model_input: input }, tokenAuth(actor));
+    expect(trained.status).toBe(200);
+    expect(Object.keys((trained.body as InferenceBody).uncertainty)).toContain('variance');
+  }, 60_000);
+
   it('when an ENSEMBLE averages identical members, its variance and std are exactly zero', async () => {
     const members = [await uploadModel(api, owner), await uploadModel(api, owner)];
     const mean = await request(api.app.callback())

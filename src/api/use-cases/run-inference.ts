@@ -127,6 +127,11 @@ function uncertaintySettings(
       `Model ${global.id} was trained with uncertainty method ${trained}; a request names one only for a model without.`,
     );
   }
+  if (trained && fields.options !== undefined) {
+    throw invalidInput(
+      `Model ${global.id} was trained with uncertainty method ${trained}: its options.uncertainty come from the training, not the request.`,
+    );
+  }
   const method = trained ?? (asked as UncertaintyMethod | undefined) ?? (global.type === 'MEAN' ? 'ENSEMBLE' : 'NONE');
   const options = uncertaintyOptions(trained ? training?.options.uncertainty : optionsOf(fields.options));
   return { method, ...options };
