@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Part } from 'formidable';
 import type { Context, Middleware, Request } from 'koa';
 import { HttpMethodEnum, koaBody } from 'koa-body';
 import { AppError, invalidInput } from '../../errors';
@@ -67,6 +68,7 @@ export function parseBody(kind: BodyKind, limits: BodyLimits): Middleware {
         maxFileSize: fileLimit,
         maxTotalFileSize: fileLimit * 4,
         maxFieldsSize: limits.bodyBytes,
+        onPart: fileByFilename,
       },
       onError: (err) => {
         throw translateParserError(err, fileLimit);
@@ -88,6 +90,18 @@ export function parseBody(kind: BodyKind, limits: BodyLimits): Middleware {
       await fs.rm(dir, { recursive: true, force: true });
     }
   };
+}
+
+/**
+ * A part with a `filename` is a file, whatever its headers. Formidable takes a part without `Content-Type` for a text
+ * field, but Python `requests` (and so the reference's client library) sends `files={"model_file": data}` exactly
+ * that way: `filename="model_file"` and no `Content-Type`.
+ */
+function fileByFilename(part: Part, handle: (part: Part) => void): void {
+  if (part.originalFilename !== null && !part.mimetype) {
+    part.mimetype = 'application/octet-stream';
+  }
+  handle(part);
 }
 
 function hasBody(ctx: Context): boolean {
