@@ -1,4 +1,3 @@
-import Router from '@koa/router';
 import Koa from 'koa';
 import type { Knex } from 'knex';
 import { findUserByToken, findUserByUsername } from '../db/queries/users';
@@ -11,6 +10,7 @@ import type { ReadinessCheck } from './readiness';
 import { apiRoutes } from './routes';
 import { healthRoutes } from './routes/health/routes';
 import type { BodyLimits } from './routing/body';
+import { createRouter } from './routing/router';
 import { RouteRegistry } from './routing/route-spec';
 import type { TrainingOrchestrator } from './training-orchestrator';
 
@@ -33,13 +33,13 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   app.use(requestId());
   app.use(errorHandler(deps.logger));
-  const api = new Router({ prefix: '/api' });
+  const api = createRouter('/api');
   const health = healthRoutes(deps.readinessChecks);
   api.use(health.routes(), health.allowedMethods());
   const knex = deps.knex;
   const resources = apiRoutes(
     {
-      router: new Router(),
+      router: createRouter(),
       registry: new RouteRegistry(),
       limits: deps.limits,
       authenticator: {

@@ -40,6 +40,16 @@ describe('bad input', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('when the method is one no route of the path serves (TRACE), answers JSON 405 with Allow', async () => {
+    const user = await buildApiUser(api.knex);
+    const res = await request(api.app.callback()).trace('/api/models/').set('Authorization', tokenAuth(user));
+    expect(res).toMatchObject({
+      status: 405,
+      headers: { allow: 'HEAD, GET, POST' },
+      body: { detail: 'Method "TRACE" not allowed.', code: 'method_not_allowed' },
+    });
+  });
+
   it('when a required field is missing, answers 400 naming it and writes nothing', async () => {
     const user = await buildApiUser(api.knex);
     const before = await snapshot();

@@ -1,9 +1,11 @@
-import Router from '@koa/router';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import request from 'supertest';
 import { errorHandler } from '../../src/api/middleware/error-handler';
 import { requestId } from '../../src/api/middleware/request-id';
+import { createRouter } from '../../src/api/routing/router';
 import { AppError, invalidInput, notFound, unavailable } from '../../src/errors';
 import type { Logger } from '../../src/logger';
 
@@ -26,7 +28,7 @@ function appThrowing(logger: Logger): Koa {
   app.use(requestId());
   app.use(errorHandler(logger));
   app.use(koaBody({ jsonLimit: '10b' }));
-  const router = new Router();
+  const router = createRouter();
   router.get('/missing', () => {
     throw notFound('Training 42 not found.');
   });
@@ -100,6 +102,48 @@ describe('errorHandler', () => {
       status: 405,
       body: { detail: 'Method "DELETE" not allowed.', code: 'method_not_allowed' },
     });
+  });
+
+  it('when a method Node knows but no route serves comes (TRACE, QUERY), answers JSON 405 with Allow, never 501', async () => {
+    const handle = appThrowing(recordingLogger()).callback();
+    const server = http.createServer((req, res) => {
+      void handle(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const send = (method: string, path: string) =>
+      new Promise<{ status: number; allow: string | undefined; type: string | undefined; body: unknown }>(
+        (resolve, reject) => {
+          const req = http.request({ host: '127.0.0.1', port, method, path }, (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                allow: res.headers.allow,
+                type: res.headers['content-type'],
+                body: JSON.parse(text) as unknown,
+              }),
+            );
+          });
+          req.on('error', reject);
+          req.end();
+        },
+      );
+    try {
+      for (const method of ['TRACE', 'QUERY', 'PROPFIND']) {
+        const res = await send(method, '/missing');
+        expect(res).toMatchObject({
+          status: 405,
+          allow: 'HEAD, GET',
+          body: { detail: `Method "${method}" not allowed.`, code: 'method_not_allowed' },
+        });
+        expect(res.type).toMatch(/^application\/json/);
+      }
+      await expect(send('TRACE', '/nowhere')).resolves.toMatchObject({ status: 404, body: { code: 'not_found' } });
+    } finally {
+      server.close();
+    }
   });
 
   it('when an AppError crosses realms, it is still recognised by its name and code', async () => {

@@ -19,12 +19,11 @@ export function errorHandler(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.body === undefined && ctx.status === 404) {
-        ctx.status = 404;
-        ctx.body = { detail: 'Not found.', code: 'not_found' } satisfies ErrorBody;
-      } else if (ctx.body === undefined && ctx.status === 405) {
-        // Set by the router's allowedMethods(), which leaves the body empty; the reference's wording.
-        ctx.body = { detail: `Method "${ctx.method}" not allowed.`, code: 'method_not_allowed' } satisfies ErrorBody;
+      if (ctx.body === undefined && ctx.status >= 400) {
+        // No route matched (404), or the router's allowedMethods() set 405 with `Allow` and no body.
+        const status = ctx.status;
+        ctx.body = { detail: emptyErrorMessage(status, ctx.method), code: codeForStatus(status) } satisfies ErrorBody;
+        ctx.status = status;
       }
     } catch (thrown) {
       const requestId = String(ctx.state.requestId ?? '');
@@ -67,6 +66,18 @@ function httpStatusOf(err: unknown): number | undefined {
 
 function messageOf(err: unknown): string {
   return err instanceof Error && err.message ? err.message : 'Bad request.';
+}
+
+/** The message of an error status that no middleware wrote a body for; the reference's wording where it has one. */
+function emptyErrorMessage(status: number, method: string): string {
+  switch (status) {
+    case 404:
+      return 'Not found.';
+    case 405:
+      return `Method "${method}" not allowed.`;
+    default:
+      return 'Request failed.';
+  }
 }
 
 function codeForStatus(status: number): string {

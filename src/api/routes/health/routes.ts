@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../routing/router';
 import type { CheckResult, ReadinessCheck } from '../../readiness';
 
 function runCheck(check: ReadinessCheck | undefined): Promise<CheckResult> {
@@ -10,7 +11,7 @@ function runCheck(check: ReadinessCheck | undefined): Promise<CheckResult> {
  * for a database outage). `GET /api/ready/`: Postgres and Temporal are reachable; 503 naming what is down.
  */
 export function healthRoutes(checks: Record<string, ReadinessCheck>): Router {
-  const router = new Router();
+  const router = createRouter();
   router.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
   });
