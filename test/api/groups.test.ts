@@ -86,6 +86,46 @@ describe('/api/groups/', () => {
     expect(taken.body).toMatchObject({ details: { name: ['group with this name already exists.'] } });
   });
 
+  it.each(['put', 'patch'] as const)(
+    'when a member renames with %s to a taken name, answers 400 with the words creation uses',
+    async (method) => {
+      const member = await buildApiUser(api.knex);
+      const group = await groupOf(member);
+      const other = await groupOf(member);
+      const res = await request(api.app.callback())
+        [method](`/api/groups/${group.id}/`)
+        .set('Authorization', tokenAuth(member))
+        .send({ name: other.name });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        detail: 'name: group with this name already exists.',
+        code: 'invalid_input',
+        details: { name: ['group with this name already exists.'] },
+      });
+      expect((await Group.query(api.knex).findById(group.id))?.name).toBe(group.name);
+    },
+  );
+
+  it('when a PATCH body is JSON null or a list, answers 400 as for any body that is not an object', async () => {
+    const member = await buildApiUser(api.knex);
+    const group = await groupOf(member);
+    const answers = [];
+    for (const body of ['null', '[1,2]']) {
+      answers.push(
+        await request(api.app.callback())
+          .patch(`/api/groups/${group.id}/`)
+          .set('Authorization', tokenAuth(member))
+          .set('Content-Type', 'application/json')
+          .send(body),
+      );
+    }
+    for (const res of answers) {
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ code: 'invalid_input' });
+    }
+    expect(answers[0]?.body).toEqual(answers[1]?.body);
+  });
+
   it.each(['put', 'patch'] as const)('when a member renames with %s, answers 200 with the new name', async (method) => {
     const member = await buildApiUser(api.knex);
     const group = await groupOf(member);

@@ -70,7 +70,7 @@ function register<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>
     await run(ctx, async () => ({
       params: await parse(spec.params, ctx.params, 'path'),
       query: await parse(spec.query, ctx.query, 'query'),
-      body: await parse(spec.body, ctx.request.body ?? {}, 'body'),
+      body: await parse(spec.body, ctx.request.body === undefined ? {} : ctx.request.body, 'body'),
       files,
     }));
   };

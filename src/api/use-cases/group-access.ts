@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Group } from '../../db/models/group';
 import type { User } from '../../db/models/user';
-import { findGroupById, insertGroup, isGroupMember } from '../../db/queries/groups';
+import { findGroupById, insertGroup, isGroupMember, renameGroup } from '../../db/queries/groups';
 import { invalidInput, notFound } from '../../errors';
 import { forbidden } from './access-errors';
 
@@ -19,8 +19,18 @@ export async function memberGroup(knex: Knex, user: User, id: number): Promise<G
 
 /** Creates a group with the caller as its first member. @throws 400 when the name is taken. */
 export async function createGroup(knex: Knex, user: User, name: string): Promise<Group> {
+  return await uniqueName(() => insertGroup(knex, name, user.id));
+}
+
+/** Renames a group. @throws 400 when another group has the name, as creating one with it is. */
+export async function renameGroupTo(knex: Knex, group: Group, name: string): Promise<Group> {
+  return await uniqueName(() => renameGroup(knex, group.id, name));
+}
+
+/** Runs a write that names a group, answering a taken name with the reference's 400. */
+async function uniqueName(write: () => Promise<Group>): Promise<Group> {
   try {
-    return await insertGroup(knex, name, user.id);
+    return await write();
   } catch (err) {
     if ((err as { name?: unknown }).name === 'UniqueViolationError') {
       const message = 'group with this name already exists.';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { deleteGroup, listGroups, renameGroup } from '../../../db/queries/groups';
+import { deleteGroup, listGroups } from '../../../db/queries/groups';
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
 import { forbidden } from '../../use-cases/access-errors';
-import { createGroup, memberGroup } from '../../use-cases/group-access';
+import { createGroup, memberGroup, renameGroupTo } from '../../use-cases/group-access';
 import { errorSchema } from '../common-schemas';
 import { presentGroup } from './presenters';
 import { groupBody, groupParams, groupPatchBody, groupResponse } from './schemas';
@@ -78,7 +78,7 @@ export function groupRoutes(rc: RouteContext, { knex }: ApiServices): void {
       },
       async (ctx, { user, params, body }) => {
         const group = await memberGroup(knex, user, params.id);
-        ctx.body = presentGroup(body.name === undefined ? group : await renameGroup(knex, group.id, body.name));
+        ctx.body = presentGroup(body.name === undefined ? group : await renameGroupTo(knex, group, body.name));
       },
     );
   }
