@@ -151,6 +151,37 @@ describe('/api/users/', () => {
       expect(await User.query(api.knex).where({ username: user.username }).resultSize()).toBe(1);
     });
 
+    it.each([
+      ['a local part of 65 characters', `${'a'.repeat(65)}@example.com`, 'Enter a valid email address.'],
+      ['a domain label of 64 characters', `jane@${'d'.repeat(64)}.com`, 'Enter a valid email address.'],
+      [
+        '255 characters in all',
+        `janes@${'d.'.repeat(119)}example.com`,
+        'Ensure this field has no more than 254 characters.',
+      ],
+    ])(
+      'when the e-mail address has %s (beyond RFC 5321), answers 400 and creates nobody',
+      async (_, email, message) => {
+        const before = await rowCounts(api.knex);
+        const res = await request(api.app.callback())
+          .post('/api/users/')
+          .send({ username: `mail-${Date.now()}`, password: 'x', email });
+        expect(res.status).toBe(400);
+        expect(res.body).toMatchObject({ detail: `email: ${message}`, details: { email: [message] } });
+        expect(await rowCounts(api.knex)).toEqual(before);
+      },
+    );
+
+    it('when the e-mail address is at the RFC limits (64 before the @, 254 in all), creates the user', async () => {
+      const email = `${'a'.repeat(64)}@${'d'.repeat(63)}.${'e'.repeat(63)}.${'f'.repeat(57)}.com`;
+      expect(email).toHaveLength(254);
+      const res = await request(api.app.callback())
+        .post('/api/users/')
+        .send({ username: `limit-${Date.now()}`, password: 'x', email });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ email });
+    });
+
     it('when message_endpoint is not an http(s) URL, answers 400', async () => {
       const res = await request(api.app.callback())
         .post('/api/users/')

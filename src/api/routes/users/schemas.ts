@@ -1,6 +1,18 @@
 import { z } from 'zod';
 import { formBoolean, uuidParams } from '../common-schemas';
 
+/**
+ * An e-mail address within RFC 5321's limits, which zod's pattern does not check: at most 254 characters in all (the
+ * reference's column too), 64 before the `@`, 63 per domain label.
+ */
+const emailAddress = z
+  .email({ error: 'Enter a valid email address.' })
+  .max(254, 'Ensure this field has no more than 254 characters.')
+  .refine((address) => {
+    const at = address.lastIndexOf('@');
+    return at <= 64 && address.slice(at + 1).split('.').every((label) => label.length <= 63);
+  }, 'Enter a valid email address.');
+
 /** `POST /api/users/`: registration takes exactly these fields; anything else is refused as unknown. */
 export const createUserBody = z.strictObject({
   username: z
@@ -17,7 +29,7 @@ export const createUserBody = z.strictObject({
     .max(1024),
   first_name: z.string().max(150).default(''),
   last_name: z.string().max(150).default(''),
-  email: z.union([z.literal(''), z.email()]).default(''),
+  email: z.union([z.literal(''), emailAddress]).default(''),
   message_endpoint: z
     .union([z.literal(''), z.url({ protocol: /^https?$/, error: 'Enter a valid http(s) URL.' })])
     .default(''),
