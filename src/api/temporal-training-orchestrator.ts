@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
@@ -39,6 +40,8 @@ const RETRY_AFTER_SECONDS = 5;
  * workflow's tasks from completing. Queued here instead, a burst reaches the workflow a few at a time.
  */
 const UPDATES_IN_FLIGHT_PER_TRAINING = 4;
+/** Pause between tries of an upload that a still-starting run refused. */
+const STARTING_RETRY_MS = 200;
 /** A status query is a convenience for GET: it never holds the request long. */
 const STATUS_WAIT_MS = 2_000;
 
@@ -89,29 +92,13 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
   }
 
   async submitUpload(training: Training, upload: Upload): Promise<void> {
-    const phase = upload.phase;
-    const handle = this.client.workflow.getHandle<typeof trainingWorkflow>(trainingWorkflowId(training.id));
     const deadline = Date.now() + this.settings.updateWaitMs;
     const release = await this.updates.acquire(training.id, this.settings.updateWaitMs);
     if (!release) {
       throw unavailable('The training is taking many uploads right now; retry the same request.', RETRY_AFTER_SECONDS);
     }
     try {
-      await this.client.connection.withDeadline(deadline, () =>
-        handle.executeUpdate(submitUploadUpdate, {
-          args: [
-            {
-              clientId: upload.clientId,
-              round: upload.round,
-              phase,
-              uploadId: upload.id,
-              ...(upload.sampleSize ? { sampleSize: upload.sampleSize } : {}),
-              ...(upload.phase === 'update' && upload.modelId ? { modelId: upload.modelId } : {}),
-            },
-          ],
-          updateId: uploadUpdateId(training.id, upload.round, upload.clientId, phase),
-        }),
-      );
+      await this.submitWhenReady(training, upload, deadline);
     } catch (err) {
       const refusal = refusalOf(err, training.id);
       if (refusal) {
@@ -152,6 +139,37 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
     }
   }
 
+  /**
+   * Hands the upload to the run as an Update. A run that has not loaded its settings yet refuses every upload; it is
+   * ready within moments, so the upload waits for it until `deadline` (a refused Update leaves no trace, so the same
+   * Update id may come again).
+   */
+  private async submitWhenReady(training: Training, upload: Upload, deadline: number): Promise<void> {
+    const handle = this.client.workflow.getHandle<typeof trainingWorkflow>(trainingWorkflowId(training.id));
+    const submission = {
+      clientId: upload.clientId,
+      round: upload.round,
+      phase: upload.phase,
+      uploadId: upload.id,
+      ...(upload.sampleSize ? { sampleSize: upload.sampleSize } : {}),
+      ...(upload.phase === 'update' && upload.modelId ? { modelId: upload.modelId } : {}),
+    };
+    const updateId = uploadUpdateId(training.id, upload.round, upload.clientId, upload.phase);
+    for (;;) {
+      try {
+        await this.client.connection.withDeadline(deadline, () =>
+          handle.executeUpdate(submitUploadUpdate, { args: [submission], updateId }),
+        );
+        return;
+      } catch (err) {
+        if (!startingWithTimeLeft(err, deadline)) {
+          throw err;
+        }
+      }
+      await sleep(STARTING_RETRY_MS);
+    }
+  }
+
   /** Deletes a refused upload's slot and local model in one transaction (its blob goes with the next sweep). */
   private async discard(upload: Upload): Promise<void> {
     await this.knex.transaction(async (trx) => {
@@ -161,6 +179,12 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
       }
     });
   }
+}
+
+/** True when the run refused the upload only because it is still starting, and there is time to try again. */
+function startingWithTimeLeft(err: unknown, deadline: number): boolean {
+  const type = err instanceof WorkflowUpdateFailedError ? (err.cause as { type?: unknown } | undefined)?.type : null;
+  return type === TrainingErrorCode.STARTING && Date.now() + STARTING_RETRY_MS < deadline;
 }
 
 /** The HTTP answer for a workflow's refusal of an upload, or undefined when the error is not a refusal. */
@@ -178,6 +202,9 @@ function refusalOf(err: unknown, trainingId: string): AppError | undefined {
       return new AppError({ code: 'permission_denied', status: 403, message });
     case TrainingErrorCode.SLOT_FILLED:
       return new AppError({ code: 'conflict', status: 409, message });
+    case TrainingErrorCode.STARTING:
+      // Not the client's mistake: the same request succeeds once the run is ready.
+      return unavailable(message, 1);
     default:
       return invalidInput(message, { reason: cause?.type });
   }

@@ -97,6 +97,8 @@ export interface RemoveClientRequest {
 export const TrainingErrorCode = {
   WRONG_ROUND: 'wrong_round',
   WRONG_PHASE: 'wrong_phase',
+  /** The run has not loaded its settings yet: the upload may come again in a moment. */
+  STARTING: 'starting',
   NOT_PARTICIPANT: 'not_participant',
   SLOT_FILLED: 'slot_filled',
   INVALID_UPLOAD: 'invalid_upload',

@@ -18,7 +18,7 @@ export interface StateSlot {
 /**
  * Installs the Update, Signal and Query handlers, on `initial` when the state already exists (a continued run).
  * Called before the workflow's first await, so no message finds it without them: until the state is attached the
- * status says STARTING, uploads are refused as out of phase and removals are kept to be applied on attach.
+ * status says STARTING, uploads are refused as `starting` and removals are kept to be applied on attach.
  */
 export function installHandlers(trainingId: string, initial?: TrainingState): StateSlot {
   let state: TrainingState | undefined = initial;
@@ -46,7 +46,7 @@ export function installHandlers(trainingId: string, initial?: TrainingState): St
 function ready(state: TrainingState | undefined): TrainingState {
   if (!state) {
     throw ApplicationFailure.create({
-      type: TrainingErrorCode.WRONG_PHASE,
+      type: TrainingErrorCode.STARTING,
       message: 'The training is still starting; try again shortly.',
       nonRetryable: true,
     });
