@@ -197,6 +197,8 @@ export interface TrainingSpec {
   method?: string;
   /** The uncertainty method (default NONE). */
   uncertainty?: string;
+  /** A registered user who owns the model and acts (default: a new actor); it may be one of the clients. */
+  actor?: { id: string; token: string };
 }
 
 /** An actor uploads a global model and creates a FedAvg training of it with the clients. */
@@ -207,7 +209,8 @@ export async function createTraining(
   targetNumUpdates: number,
   spec: TrainingSpec = {},
 ): Promise<{ actorAuth: string; actorId: string; modelId: string; trainingId: string }> {
-  const actor = await registerUser(server, `actor-${label}`, { actor: true, message_endpoint: spec.actorEndpoint });
+  const actor =
+    spec.actor ?? (await registerUser(server, `actor-${label}`, { actor: true, message_endpoint: spec.actorEndpoint }));
   const actorAuth = `Token ${actor.token}`;
   const upload = await request(server)
     .post('/api/models/')
@@ -381,6 +384,8 @@ export interface TrainToEndOptions {
   /** The clients to register (default: the three MLP fixture clients). */
   specs?: readonly ClientSpec[];
   behaviour?: ClientBehaviour;
+  /** The name of a client that also owns the model and acts, as the reference's MNIST example's first client does. */
+  actingClient?: string;
   /** Runs once the training has started, while the worker runs it (the test looks at the run meanwhile). */
   during?: (training: {
     server: Handler;
@@ -406,7 +411,11 @@ export async function trainToEnd(
   const api = await createTrainingApi(temporal, taskQueue);
   const server = api.app.callback();
   const clients = await registerClients(server, taskQueue, options.behaviour, options.specs);
-  const created = await createTraining(server, taskQueue, clients, rounds, spec);
+  const acting = clients.find((client) => client.name === options.actingClient);
+  const created = await createTraining(server, taskQueue, clients, rounds, {
+    ...spec,
+    ...(acting && { actor: acting }),
+  });
   const worker = await createTrainingWorker(temporal, api, taskQueue);
   await worker.runUntil(async () => {
     await startTraining(server, created.actorAuth, created.trainingId);

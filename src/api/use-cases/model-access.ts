@@ -9,27 +9,29 @@ import { notFound } from '../../errors';
 import { forbidden } from './access-errors';
 
 /**
- * How a user stands to a model (design.md, "Who may see what"): its owner, its training's actor or participant, a
- * participant of the training another participant's update belongs to (`fellow`: related, but may not read it), or
- * nobody.
+ * How a user stands to a model (design.md, "Who may see what"): its owner, its training's actor, a participant of its
+ * training (of a global model), or a participant of the training another participant's update belongs to (`fellow`:
+ * related, but may not read it). A user may hold several at once: the reference's MNIST example makes its first
+ * client the model's owner, the training's actor and a participant.
  */
-export type ModelRelation = 'owner' | 'actor' | 'participant' | 'fellow' | 'none';
+export type ModelRelation = 'owner' | 'actor' | 'participant' | 'fellow';
 
-/** A model with the training it belongs to (for an update, its global model's training) and the caller's relation. */
+/** A model with the training it belongs to (for an update, its global model's training) and the caller's relations. */
 export interface ModelAccess {
   readonly model: FlModel;
   readonly training: Training | undefined;
-  readonly relation: ModelRelation;
+  /** Every relation the caller holds; empty for a stranger. */
+  readonly relations: ReadonlySet<ModelRelation>;
 }
 
-/** Finds a model and the caller's relation to it. @throws 404 when it does not exist. */
+/** Finds a model and the caller's relations to it. @throws 404 when it does not exist. */
 export async function accessModel(knex: Knex, user: User, id: string): Promise<ModelAccess> {
   const model = await findModelById(knex, id);
   if (!model) {
     throw notFound(`Model ${id} not found.`);
   }
   const training = await findTrainingOfModel(knex, model.baseModelId ?? model.id);
-  return { model, training, relation: relationOf(user, model, training) };
+  return { model, training, relations: relationsOf(user, model, training) };
 }
 
 /**
@@ -39,10 +41,11 @@ export async function accessModel(knex: Knex, user: User, id: string): Promise<M
  */
 export async function readableModel(knex: Knex, user: User, id: string): Promise<ModelAccess> {
   const access = await accessModel(knex, user, id);
-  if (access.relation === 'none') {
+  const { relations } = access;
+  if (relations.size === 0) {
     throw notFound(`Model ${id} not found.`);
   }
-  if (access.relation === 'fellow') {
+  if (relations.size === 1 && relations.has('fellow')) {
     const assigned = access.training && (await wasAssignedModel(knex, access.training.id, user.id, access.model.id));
     if (!assigned) {
       throw forbidden();
@@ -51,16 +54,16 @@ export async function readableModel(knex: Knex, user: User, id: string): Promise
   return access;
 }
 
-function relationOf(user: User, model: FlModel, training: Training | undefined): ModelRelation {
+function relationsOf(user: User, model: FlModel, training: Training | undefined): Set<ModelRelation> {
+  const relations = new Set<ModelRelation>();
   if (model.ownerId === user.id) {
-    return 'owner';
+    relations.add('owner');
   }
   if (training?.actorId === user.id) {
-    return 'actor';
+    relations.add('actor');
   }
-  const participates = training?.participants?.some((p) => p.id === user.id) ?? false;
-  if (!participates) {
-    return 'none';
+  if (training?.participants?.some((p) => p.id === user.id)) {
+    relations.add(model.type === 'LOCAL' ? 'fellow' : 'participant');
   }
-  return model.type === 'LOCAL' ? 'fellow' : 'participant';
+  return relations;
 }

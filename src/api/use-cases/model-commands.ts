@@ -19,8 +19,8 @@ export async function removeModel(
   user: User,
   id: string,
 ): Promise<void> {
-  const { model, training, relation } = await accessModel(knex, user, id);
-  if (relation !== 'owner' && relation !== 'actor') {
+  const { model, training, relations } = await accessModel(knex, user, id);
+  if (!relations.has('owner') && !relations.has('actor')) {
     throw forbidden('You are neither the owner of the model nor the actor of the corresponding training.');
   }
   if (training && model.type !== 'LOCAL') {
@@ -37,11 +37,11 @@ export async function replacePreprocessing(
   id: string,
   files: UploadedFiles,
 ): Promise<void> {
-  const { model, relation } = await accessModel(knex, user, id);
-  if (model.type === 'LOCAL' || relation === 'none' || relation === 'fellow') {
+  const { model, relations } = await accessModel(knex, user, id);
+  if (model.type === 'LOCAL' || relations.size === 0) {
     throw notFound(`GlobalModel ${id} not found.`);
   }
-  if (relation !== 'owner') {
+  if (!relations.has('owner')) {
     throw forbidden(`You are not the owner of model ${id}!`);
   }
   const file = requireFile(files, 'model_preprocessing_file');

@@ -46,7 +46,7 @@ export async function recordMetrics(
 }
 
 function isTestResult(access: ModelAccess): boolean {
-  return access.relation === 'participant' && access.model.type !== 'LOCAL' && access.training?.state === 'O';
+  return access.relations.has('participant') && access.training?.state === 'O';
 }
 
 async function recordTestResult(
