@@ -69,7 +69,7 @@ describe('GET /api/ready/', () => {
     await fs.rm(root, { recursive: true, force: true });
   });
 
-  it('when Postgres stops, answers 503 naming it, and 200 again once it is back', async () => {
+  it('when Postgres stops, answers 503 naming it (and so does every request that needs it), and 200 again once it is back', async () => {
     const ready = await request(app.callback()).get('/api/ready/');
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({ status: 'ready', checks: { postgres: { ok: true }, temporal: { ok: true } } });
@@ -82,6 +82,15 @@ describe('GET /api/ready/', () => {
       code: 'not_ready',
       detail: 'Not ready: postgres unreachable.',
       checks: { postgres: { ok: false }, temporal: { ok: true } },
+    });
+    // A request that needs the database is told to retry, naming what is down: never a 500.
+    const needsDatabase = await request(app.callback())
+      .get('/api/users/myself/')
+      .set('Authorization', `Token ${'a'.repeat(40)}`);
+    expect(needsDatabase).toMatchObject({
+      status: 503,
+      headers: { 'retry-after': '5' },
+      body: { code: 'unavailable', detail: 'The database is unavailable right now; retry shortly.' },
     });
 
     await postgres.start();

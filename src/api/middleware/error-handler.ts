@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import { isAppError } from '../../errors';
 import type { Logger } from '../../logger';
 import { translateDbError } from './db-errors';
+import { translateOutage } from './outage-errors';
 
 /** The error body every failure answers with; `detail` is the reference server's key, so its clients read it. */
 export interface ErrorBody {
@@ -27,7 +28,7 @@ export function errorHandler(logger: Logger): Middleware {
       }
     } catch (thrown) {
       const requestId = String(ctx.state.requestId ?? '');
-      const err = translateDbError(thrown) ?? thrown;
+      const err = translateOutage(thrown) ?? translateDbError(thrown) ?? thrown;
       if (isAppError(err)) {
         ctx.status = err.status;
         ctx.set(err.headers);
