@@ -89,11 +89,32 @@ describe('GET /api/schema/', () => {
       ]),
     );
     const body = ['paths', '/api/trainings/', 'post', 'requestBody', 'content', 'application/json', 'schema'];
-    expect(at(doc, ...body, 'required')).toEqual(
-      expect.arrayContaining(['model_id', 'target_num_updates', 'aggregation_method']),
+    const variants = z
+      .array(
+        z.object({
+          required: z.array(z.string()),
+          additionalProperties: z.literal(false),
+          properties: z.object({
+            aggregation_method: z.object({ const: z.string() }),
+            options: z.object({ properties: z.record(z.string(), z.unknown()) }),
+          }),
+        }),
+      )
+      .parse(at(doc, ...body, 'oneOf'));
+    // One variant per method, each offering its own strategy parameters and no other method's.
+    const byMethod = new Map(variants.map((v) => [v.properties.aggregation_method.const, v]));
+    expect([...byMethod.keys()]).toEqual(expect.arrayContaining(['FedAvg', 'FedAdam', 'Bulyan', 'FedDC']));
+    expect(byMethod.size).toBe(12);
+    for (const variant of variants) {
+      expect(variant.required).toEqual(
+        expect.arrayContaining(['model_id', 'target_num_updates', 'aggregation_method']),
+      );
+    }
+    expect(Object.keys(byMethod.get('FedAdam')!.properties.options.properties)).toEqual(
+      expect.arrayContaining(['eta', 'eta_l', 'beta_1', 'beta_2', 'tau', 'round_timeout']),
     );
-    expect(at(doc, ...body, 'properties', 'aggregation_method', 'enum')).toContain('FedAdam');
-    expect(at(doc, ...body, 'additionalProperties')).toBe(false);
+    expect(byMethod.get('FedAvg')!.properties.options.properties).not.toHaveProperty('eta');
+    expect(byMethod.get('Krum')!.properties.options.properties).not.toHaveProperty('proximal_mu');
     const upload = ['paths', '/api/models/{id}/', 'post', 'requestBody', 'content', 'multipart/form-data', 'schema'];
     expect(at(doc, ...upload, 'properties', 'model_file')).toMatchObject({ type: 'string', format: 'binary' });
     expect(at(doc, ...upload, 'required')).toEqual(expect.arrayContaining(['round', 'sample_size', 'model_file']));
@@ -102,5 +123,50 @@ describe('GET /api/schema/', () => {
     expect(at(doc, 'paths', '/api/trainings/{id}/models/latest/', 'get', 'operationId')).toBe(
       'getTrainingsIdModelsLatest',
     );
+  });
+
+  it('says what each operation answers and takes, as the server does', async () => {
+    const res = await request(api.app.callback()).get('/api/schema/?format=json');
+    const doc: unknown = JSON.parse(res.text);
+    const paths = z.record(
+      z.string(),
+      z.record(z.string(), z.object({ responses: z.record(z.string(), z.unknown()) })),
+    );
+    for (const [path, operations] of Object.entries(paths.parse(at(doc, 'paths')))) {
+      for (const [method, operation] of Object.entries(operations)) {
+        // A malformed id is a 400 on every {id} route; a missing one a 404.
+        if (path.includes('{id}')) {
+          expect([method, path, Object.keys(operation.responses)]).toEqual([
+            method,
+            path,
+            expect.arrayContaining(['400', '404']),
+          ]);
+        }
+        if (path !== '/api/schema/') {
+          expect(at(operation.responses, '503', 'headers', 'Retry-After', 'required')).toBe(true);
+        }
+      }
+    }
+    // A route that requires a file is multipart only; its form fields have the types they mean.
+    const upload = ['paths', '/api/models/{id}/', 'post', 'requestBody', 'content'];
+    expect(Object.keys(z.record(z.string(), z.unknown()).parse(at(doc, ...upload)))).toEqual(['multipart/form-data']);
+    const form = [...upload, 'multipart/form-data', 'schema', 'properties'];
+    expect(at(doc, ...form, 'round', 'type')).toBe('integer');
+    expect(at(doc, ...form, 'sample_size', 'type')).toBe('integer');
+    expect(at(doc, ...form, 'metric_names', 'type')).toBe('array');
+    const register = ['paths', '/api/users/', 'post', 'requestBody', 'content', 'application/json', 'schema'];
+    expect(at(doc, ...register, 'properties', 'actor', 'type')).toBe('boolean');
+    expect(at(doc, ...register, 'properties', 'client', 'type')).toBe('boolean');
+    const metrics = ['paths', '/api/models/{id}/metrics/', 'post', 'requestBody', 'content', 'application/json'];
+    expect(at(doc, ...metrics, 'schema', 'required')).toEqual(['metric_names', 'metric_values']);
+    const model = ['paths', '/api/models/', 'post', 'requestBody', 'content'];
+    expect(at(doc, ...model, 'multipart/form-data', 'schema', 'required')).toEqual(
+      expect.arrayContaining(['model_file']),
+    );
+    expect(at(doc, ...model, 'application/json', 'schema', 'required')).toEqual(expect.arrayContaining(['models']));
+    const inference = ['paths', '/api/inference/', 'post', 'requestBody', 'content', 'application/json', 'schema'];
+    expect(at(doc, ...inference, 'properties', 'model_id', 'format')).toBe('uuid');
+    expect(at(doc, ...inference, 'properties', 'return_format', 'enum')).toEqual(['json', 'binary']);
+    expect(at(doc, ...inference, 'required')).toEqual(['model_id', 'model_input']);
   });
 });

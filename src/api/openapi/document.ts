@@ -1,15 +1,10 @@
-import { z } from 'zod';
-import type { RouteSpec } from '../routing/route-spec';
-
-type JsonSchema = Record<string, unknown>;
+import type { z } from 'zod';
+import type { ResponseSpec, RouteSpec } from '../routing/route-spec';
+import { errorSchema } from '../routes/common-schemas';
+import { inputJsonSchema, type JsonSchema } from './documented';
 
 const AUTHENTICATED = [{ tokenAuth: [] }, { bearerAuth: [] }, { basicAuth: [] }];
 const BINARY: JsonSchema = { type: 'string', format: 'binary', contentMediaType: 'application/octet-stream' };
-const ERROR: JsonSchema = {
-  type: 'object',
-  properties: { detail: { type: 'string' }, code: { type: 'string' } },
-  required: ['detail', 'code'],
-};
 
 /**
  * The OpenAPI 3.1 document of every registered route, generated from the zod schemas that validate the requests (and
@@ -51,20 +46,16 @@ function toOpenApiPath(path: string): string {
 
 function operation(route: RouteSpec): JsonSchema {
   const responses: Record<string, unknown> = {};
-  for (const response of route.responses) {
+  for (const response of [...standardResponses(route), ...route.responses]) {
+    // A route's own description of a status replaces the standard one.
     responses[String(response.status)] = {
       description: response.description,
+      ...(response.headers ? { headers: response.headers } : {}),
       ...(response.binary
         ? { content: { 'application/octet-stream': { schema: BINARY } } }
         : response.schema
           ? { content: { 'application/json': { schema: jsonSchema(response.schema, 'output') } } }
           : {}),
-    };
-  }
-  if (!route.anonymous) {
-    responses['401'] = {
-      description: 'No or invalid credentials (`WWW-Authenticate: Token`).',
-      content: { 'application/json': { schema: ERROR } },
     };
   }
   return {
@@ -75,8 +66,54 @@ function operation(route: RouteSpec): JsonSchema {
     security: route.anonymous ? [] : AUTHENTICATED,
     parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
     ...(route.bodyKind ? { requestBody: requestBody(route) } : {}),
-    responses,
+    responses: sortedByStatus(responses),
   };
+}
+
+/** The error answers every route of its kind gives, whatever its handler does (the middleware's answers). */
+function standardResponses(route: RouteSpec): ResponseSpec[] {
+  const out: ResponseSpec[] = [];
+  if (route.params || route.query || route.bodyKind) {
+    out.push({
+      status: 400,
+      description: route.params ? 'A malformed id, or an invalid field.' : 'An invalid or missing field.',
+      schema: errorSchema,
+    });
+  }
+  if (!route.anonymous) {
+    out.push({
+      status: 401,
+      description: 'No or invalid credentials.',
+      schema: errorSchema,
+      headers: { 'WWW-Authenticate': { required: true, schema: { type: 'string', const: 'Token' } } },
+    });
+  }
+  if (route.params) {
+    out.push({ status: 404, description: 'No such resource, or the caller may not see it.', schema: errorSchema });
+  }
+  if (route.bodyKind) {
+    out.push({ status: 413, description: 'A body or file beyond the configured limit.', schema: errorSchema });
+  }
+  // A raw-JSON route reads its body as JSON whatever the Content-Type says, as the reference does.
+  if (route.bodyKind && route.bodyKind !== 'raw-json') {
+    out.push({ status: 415, description: 'A body of a media type the route does not take.', schema: errorSchema });
+  }
+  if (!route.offline) {
+    out.push({
+      status: 503,
+      description: 'A service the request needs (the database, Temporal, the inference threads) cannot serve it now.',
+      schema: errorSchema,
+      headers: {
+        'Retry-After': { required: true, description: 'Seconds to wait before retrying.', schema: { type: 'string' } },
+      },
+    });
+  }
+  return out;
+}
+
+/** The document lists an operation's answers by status. */
+function sortedByStatus(responses: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** `get` + `/trainings/:id/models/latest` -> `getTrainingsIdModelsLatest`. */
@@ -117,19 +154,20 @@ function requestBody(route: RouteSpec): JsonSchema {
       ...files.filter((file) => file.required).map((file) => file.name),
     ],
   };
+  // An upload route takes JSON only where it has a form without files (`jsonBody`); a file it requires cannot be JSON.
+  const json = route.bodyKind === 'data' ? fields : route.jsonBody ? jsonSchema(route.jsonBody, 'input') : undefined;
   return {
     required: true,
     content: {
       'multipart/form-data': { schema: multipart },
-      'application/json': { schema: fields },
+      ...(json ? { 'application/json': { schema: json } } : {}),
       ...(route.bodyKind === 'data' ? { 'application/x-www-form-urlencoded': { schema: fields } } : {}),
     },
   };
 }
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' });
-  return rest;
+  return inputJsonSchema(schema, io);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { documentAs, inputJsonSchema } from '../openapi/documented';
 
 /** A path id that must be a UUID; a malformed one is a 400 with the reference's "<Class> <id> not found." text. */
 export function uuidParams(className: string): z.ZodObject<{ id: z.ZodGUID }> {
@@ -15,26 +16,35 @@ export const errorSchema = z.object({
   details: z.unknown().optional(),
 });
 
-/** A boolean from JSON or from a form field (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`). */
-export const formBoolean = z.union([
-  z.boolean(),
-  z
-    .string()
-    .toLowerCase()
-    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', 't', 'f', 'y', 'n']))
-    .transform((value) => ['true', '1', 'yes', 'on', 't', 'y'].includes(value)),
-]);
+/** A boolean from JSON or from a form field (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`); documented as a boolean. */
+export const formBoolean = documentAs(
+  z.union([
+    z.boolean(),
+    z
+      .string()
+      .toLowerCase()
+      .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', 't', 'f', 'y', 'n']))
+      .transform((value) => ['true', '1', 'yes', 'on', 't', 'y'].includes(value)),
+  ]),
+  { type: 'boolean' },
+);
 
-/** A non-negative integer from JSON or from a form field. */
-export const formInteger = z.union([
-  z.number().int(),
-  z
-    .string()
-    .regex(/^\s*-?\d+\s*$/)
-    .transform(Number),
-]);
+/** An integer from JSON or from a form field; documented as an integer. */
+export const formInteger = documentAs(
+  z.union([
+    z.number().int(),
+    z
+      .string()
+      .regex(/^\s*-?\d+\s*$/)
+      .transform(Number),
+  ]),
+  { type: 'integer' },
+);
 
 /** One or more values of a repeated form field, or a JSON array, as an array. */
 export function repeated<T extends z.ZodType>(item: T): z.ZodType<z.output<T>[], unknown> {
-  return z.union([z.array(item), item.transform((value) => [value])]);
+  return documentAs(z.union([z.array(item), item.transform((value) => [value])]), () => ({
+    type: 'array',
+    items: inputJsonSchema(item),
+  }));
 }

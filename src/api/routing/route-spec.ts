@@ -12,6 +12,8 @@ export interface ResponseSpec {
   readonly schema?: z.ZodType;
   /** The body is raw bytes (`application/octet-stream`). */
   readonly binary?: boolean;
+  /** Response headers, as OpenAPI header objects by name. */
+  readonly headers?: Record<string, unknown>;
 }
 
 /** Body media types a route may restrict itself to, with their full names. */
@@ -42,6 +44,8 @@ export interface RouteSpec<
   readonly description?: string;
   /** Anonymous routes: registration and the OpenAPI documents. */
   readonly anonymous?: boolean;
+  /** Answers without the database or Temporal (the OpenAPI documents): never 503. */
+  readonly offline?: boolean;
   readonly params?: P;
   readonly query?: Q;
   readonly body?: B;
@@ -49,6 +53,8 @@ export interface RouteSpec<
   /** The only body media types taken; any other (none included) is 415 before the body is read. */
   readonly accepts?: readonly AcceptedMediaType[];
   readonly files?: readonly FileSpec[];
+  /** For an `upload` route: the JSON body it also takes (without files); without it, the route is multipart only. */
+  readonly jsonBody?: z.ZodType;
   readonly responses: readonly ResponseSpec[];
 }
 

@@ -5,26 +5,56 @@ import type { FloatTensor } from '../../../inference/tensor';
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
 import { type InferenceAnswer, runInference } from '../../use-cases/run-inference';
+import { MAX_SAMPLES, UNCERTAINTY_METHODS } from '../../../inference/plan';
+import { documentAs, inputJsonSchema } from '../../openapi/documented';
 import { errorSchema } from '../common-schemas';
 
-/** The request: JSON, or multipart with `model_input` as a field or a file part. Checked by the use case. */
-const inferenceBody = z.strictObject({
-  model_id: z.unknown().optional().describe('The model to run (a global, SWAG, MEAN or local model).'),
-  return_format: z.unknown().optional().describe('`json` (default for JSON requests) or `binary` (safetensors).'),
-  model_input: z
-    .unknown()
+/**
+ * What the request's fields mean, for the document: the use case checks them itself, with the reference's messages
+ * and form values (a JSON `options` or a `"16,784"` shape) that a schema of the wire would not describe.
+ */
+const inferenceFields = z.strictObject({
+  model_id: z.guid().describe('The model to run (a global, SWAG, MEAN or local model).'),
+  return_format: z
+    .enum(['json', 'binary'])
     .optional()
+    .describe('`json` (default for JSON requests) or `binary` (safetensors; default for multipart).'),
+  model_input: z
+    .union([z.array(z.unknown()).min(1), z.string().min(1)])
     .describe(
       'Nested lists of numbers; base64 of little-endian float32 (with `shape`); or, as a file part, an .npy or ' +
         'safetensors tensor or a PNG/JPEG image (for models with an image preprocessing graph).',
     ),
-  shape: z.unknown().optional().describe('The dimensions of a base64 float32 `model_input`.'),
-  uncertainty_method: z
-    .unknown()
+  shape: z
+    .union([z.array(z.number().int().min(0)), z.string()])
     .optional()
-    .describe('NONE, ENSEMBLE, MC_DROPOUT or SWAG, for a model whose training has none.'),
-  options: z.unknown().optional().describe('`{"uncertainty": {"N": 10, "softmax": false}}`, with uncertainty_method.'),
+    .describe('The dimensions of a base64 float32 `model_input` (a list, or `"16,784"` in a form).'),
+  uncertainty_method: z
+    .enum(UNCERTAINTY_METHODS)
+    .optional()
+    .describe('For a model whose training names no uncertainty method (or the same one).'),
+  options: z
+    .strictObject({
+      uncertainty: z
+        .strictObject({ N: z.number().int().min(1).max(MAX_SAMPLES).optional(), softmax: z.boolean().optional() })
+        .optional(),
+    })
+    .optional()
+    .describe('With uncertainty_method: `{"uncertainty": {"N": 10, "softmax": false}}`.'),
 });
+
+/** The request: JSON, or multipart with `model_input` as a field or a file part. Checked by the use case. */
+const inferenceBody = documentAs(
+  z.strictObject({
+    model_id: z.unknown().optional(),
+    return_format: z.unknown().optional(),
+    model_input: z.unknown().optional(),
+    shape: z.unknown().optional(),
+    uncertainty_method: z.unknown().optional(),
+    options: z.unknown().optional(),
+  }),
+  () => inputJsonSchema(inferenceFields),
+);
 
 const inferenceResponse = z.object({
   inference: z.unknown(),
@@ -50,7 +80,14 @@ export function inferenceRoutes(rc: RouteContext, services: ApiServices): void {
       body: inferenceBody,
       bodyKind: 'upload',
       accepts: ['json', 'multipart'],
-      files: [{ name: 'model_input', description: 'An .npy, safetensors, PNG or JPEG file.', required: false }],
+      files: [
+        {
+          name: 'model_input',
+          description: 'The input: an .npy, safetensors, PNG or JPEG file, or a field as in JSON.',
+          required: true,
+        },
+      ],
+      jsonBody: inferenceBody,
       responses: [
         { status: 200, description: 'The inference (JSON, or safetensors for binary).', schema: inferenceResponse },
         {
@@ -60,7 +97,6 @@ export function inferenceRoutes(rc: RouteContext, services: ApiServices): void {
         },
         { status: 403, description: "Another participant's update.", schema: errorSchema },
         { status: 415, description: 'Neither JSON nor multipart.', schema: errorSchema },
-        { status: 503, description: 'Inference is at capacity; retry.', schema: errorSchema },
       ],
     },
     async (ctx, { user, body, files }) => {

@@ -46,6 +46,11 @@ export function modelMetricRoutes(rc: RouteContext, services: ApiServices): void
       responses: [
         { status: 201, description: 'Stored.', schema: modelCreatedResponse },
         { status: 400, description: 'Names or values missing, or of different lengths.', schema: errorSchema },
+        {
+          status: 409,
+          description: "A participant's test metrics for this round are in already, with other values.",
+          schema: errorSchema,
+        },
         MODEL_FORBIDDEN,
         MODEL_MISSING,
       ],

@@ -8,7 +8,14 @@ import { removeModel } from '../../use-cases/model-commands';
 import { readableModel } from '../../use-cases/model-access';
 import { detailSchema, errorSchema } from '../common-schemas';
 import { presentModel } from './presenters';
-import { createModelBody, downloadQuery, modelCreatedResponse, modelParams, modelResponse } from './schemas';
+import {
+  createModelBody,
+  meanModelBody,
+  downloadQuery,
+  modelCreatedResponse,
+  modelParams,
+  modelResponse,
+} from './schemas';
 
 /** The OpenAPI tag of every model route. */
 export const MODELS_TAG = 'models';
@@ -52,9 +59,10 @@ export function modelRoutes(rc: RouteContext, { knex, blobs, orchestrator }: Api
       body: createModelBody,
       bodyKind: 'upload',
       files: [
-        { name: 'model_file', description: 'The ONNX model (not for MEAN).', required: false },
+        { name: 'model_file', description: 'The ONNX model.', required: true },
         { name: 'model_preprocessing_file', description: 'An ONNX preprocessing graph.', required: false },
       ],
+      jsonBody: meanModelBody,
       responses: [
         { status: 201, description: 'Stored.', schema: modelCreatedResponse },
         { status: 400, description: 'A missing field or an invalid file.', schema: errorSchema },

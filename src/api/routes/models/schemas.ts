@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { documentAs } from '../../openapi/documented';
 import { formInteger, repeated, uuidParams } from '../common-schemas';
 
 const missing = (field: string) => (issue: { input: unknown }) =>
@@ -19,14 +20,21 @@ const shapeDim = z.union([
  * `input_shape`: repeated form fields or a JSON array; an empty list, or the bare string `None`/`null`, is no shape
  * at all, as in the reference.
  */
-export const inputShape = z.union([
-  z
-    .string()
-    .trim()
-    .regex(/^(none|null)$/i)
-    .transform(() => null),
-  repeated(shapeDim).transform((dims) => (dims.length === 0 ? null : dims)),
-]);
+export const inputShape = documentAs(
+  z.union([
+    z
+      .string()
+      .trim()
+      .regex(/^(none|null)$/i)
+      .transform(() => null),
+    repeated(shapeDim).transform((dims) => (dims.length === 0 ? null : dims)),
+  ]),
+  {
+    type: 'array',
+    description: "The model input's shape; `None` (or null) for a free dimension such as the batch.",
+    items: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }, { type: 'string', enum: ['None'] }] },
+  },
+);
 
 /** Model types; anything else becomes GLOBAL, case-insensitively, as in the reference. */
 const modelType = z
@@ -47,6 +55,16 @@ export const createModelBody = z.strictObject({
   models: z.array(z.string(), { error: missing('models') }).optional(),
 });
 export type CreateModelRequest = z.output<typeof createModelBody>;
+
+/** `POST /api/models/` as JSON, for the document: a MEAN model of global models the caller owns (no file). */
+export const meanModelBody = z.strictObject({
+  name: z.string().max(256),
+  description: z.string(),
+  type: z.enum(['MEAN']),
+  round: z.number().int().min(0).optional(),
+  input_shape: inputShape.optional(),
+  models: z.array(z.guid()).min(1),
+});
 
 /** Model path ids. */
 export const modelParams = uuidParams('Model');

@@ -1,20 +1,27 @@
 import { z } from 'zod';
+import { documentAs, inputJsonSchema } from '../../openapi/documented';
 import { formInteger, repeated } from '../common-schemas';
 
 const required = (field: string, what: string) => (issue: { input: unknown }) =>
   issue.input === undefined ? `Missing required field: ${field}` : `${field} must be ${what}.`;
 
 /** A round number from a form field or JSON. */
-const round = z
-  .union([z.number(), z.string()], { error: required('round', 'a non-negative integer') })
-  .pipe(formInteger)
-  .pipe(z.number().int().min(0, 'round must be a non-negative integer.'));
+const round = documentAs(
+  z
+    .union([z.number(), z.string()], { error: required('round', 'a non-negative integer') })
+    .pipe(formInteger)
+    .pipe(z.number().int().min(0, 'round must be a non-negative integer.')),
+  { type: 'integer', minimum: 0, description: "The training's current round, as the round start named it." },
+);
 
 /** A sample size: a positive integer. */
-const sampleSize = z
-  .union([z.number(), z.string()], { error: required('sample_size', 'a positive integer') })
-  .pipe(formInteger)
-  .pipe(z.number().int().min(1, 'sample_size must be a positive integer.'));
+const sampleSize = documentAs(
+  z
+    .union([z.number(), z.string()], { error: required('sample_size', 'a positive integer') })
+    .pipe(formInteger)
+    .pipe(z.number().int().min(1, 'sample_size must be a positive integer.')),
+  { type: 'integer', minimum: 1, description: 'How many samples the update was trained on.' },
+);
 
 /** A metric value: a number (or a numeric string), any other string (stored as text), or base64 bytes. */
 const metricValue = z.union([
@@ -30,8 +37,11 @@ export const metricFields = {
   metric_values: repeated(metricValue).optional(),
 };
 
-/** `POST /api/models/{id}/metrics/`. */
-export const metricsBody = z.strictObject(metricFields);
+/** `POST /api/models/{id}/metrics/`: both lists are required (checked with the reference's message by the use case). */
+export const metricsBody = documentAs(z.strictObject(metricFields), () => ({
+  ...inputJsonSchema(z.strictObject(metricFields)),
+  required: ['metric_names', 'metric_values'],
+}));
 
 /** `POST /api/models/{id}/` (a local update); `owner` is sent by the reference client and ignored. */
 export const updateBody = z.strictObject({

@@ -33,6 +33,7 @@ export function schemaRoutes(rc: RouteContext): void {
       method: 'get',
       path: '/schema',
       tag: TAG,
+      offline: true,
       summary: 'This OpenAPI 3.1 document: YAML by default, JSON when asked for by Accept or `?format=json`.',
       query: z.object({ format: z.enum(['json', 'yaml']).optional() }),
       responses: [{ status: 200, description: 'The OpenAPI document.' }],

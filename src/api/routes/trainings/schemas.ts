@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BULYAN_SELECTION_RULES } from '../../../aggregation/strategies/robust';
+import { documentAs, inputJsonSchema } from '../../openapi/documented';
 import { uuidParams } from '../common-schemas';
 
 /** Every aggregation method design.md accepts; the first three are the reference's. */
@@ -40,8 +41,8 @@ export const STRATEGY_PARAMETERS: Readonly<Record<string, readonly string[]>> = 
 
 const ALL_STRATEGY_PARAMETERS: ReadonlySet<string> = new Set(Object.values(STRATEGY_PARAMETERS).flat());
 
-/** `options` of a training: design.md's keys; any other key is an unknown field. */
-export const trainingOptions = z.strictObject({
+/** Options every training takes, whatever its method. */
+const commonOptions = {
   skip_model_tests: z.boolean().optional(),
   model_test_after_each_round: z.boolean().optional(),
   delete_local_models_after_aggregation: z.boolean().optional(),
@@ -49,9 +50,14 @@ export const trainingOptions = z.strictObject({
   test_timeout: z.number().positive().optional(),
   min_clients: positiveInt.optional(),
   min_fraction: z.number().gt(0).max(1).optional(),
+  uncertainty: z.strictObject({ N: positiveInt.optional(), softmax: z.boolean().optional() }).optional(),
+  evaluation_dataset: z.string().min(1).optional(),
+};
+
+/** Strategy parameters, each taken only by the methods `STRATEGY_PARAMETERS` names. */
+const strategyOptions: Readonly<Record<string, z.ZodOptional>> = {
   daisy_chain_period: positiveInt.optional(),
   aggregation_period: positiveInt.optional(),
-  uncertainty: z.strictObject({ N: positiveInt.optional(), softmax: z.boolean().optional() }).optional(),
   proximal_mu: nonNegative.optional(),
   server_learning_rate: z.number().positive().optional(),
   server_momentum: nonNegative.optional(),
@@ -64,29 +70,55 @@ export const trainingOptions = z.strictObject({
   num_malicious_nodes: z.number().int().min(0).optional(),
   num_nodes_to_select: positiveInt.optional(),
   selection_rule: z.enum(BULYAN_SELECTION_RULES).optional(),
-  evaluation_dataset: z.string().min(1).optional(),
-});
+};
+
+/** `options` of a training: design.md's keys; any other key is an unknown field. */
+export const trainingOptions = z.strictObject({ ...commonOptions, ...strategyOptions });
+
+/** The options `method` takes: the common ones and its own strategy parameters. */
+function optionsOf(method: string): z.ZodObject {
+  const own = (STRATEGY_PARAMETERS[method] ?? []).map((name) => [name, strategyOptions[name]] as const);
+  return z.strictObject({ ...commonOptions, ...Object.fromEntries(own) });
+}
 
 const clientList = z.array(z.guid());
 
+const trainingFields = {
+  model_id: z.guid(),
+  target_num_updates: z.number().int().min(0),
+  metric_names: z.array(z.string()).default([]),
+  uncertainty_method: z.enum(UNCERTAINTY_METHODS).default('NONE'),
+  clients: clientList.default([]),
+};
+
 /** `POST /api/trainings/`: the JSON body (read whatever the Content-Type says, as the reference). */
-export const createTrainingBody = z
-  .strictObject({
-    model_id: z.guid(),
-    target_num_updates: z.number().int().min(0),
-    metric_names: z.array(z.string()).default([]),
-    aggregation_method: z.enum(AGGREGATION_METHODS),
-    uncertainty_method: z.enum(UNCERTAINTY_METHODS).default('NONE'),
-    options: trainingOptions.default({}),
-    clients: clientList.default([]),
-  })
-  .superRefine((body, ctx) => {
-    for (const name of Object.keys(body.options)) {
-      if (ALL_STRATEGY_PARAMETERS.has(name) && !usedBy(name, body.aggregation_method)) {
-        ctx.addIssue({ code: 'custom', path: ['options', name], message: 'Unknown field.' });
+export const createTrainingBody = documentAs(
+  z
+    .strictObject({
+      ...trainingFields,
+      aggregation_method: z.enum(AGGREGATION_METHODS),
+      options: trainingOptions.default({}),
+    })
+    .superRefine((body, ctx) => {
+      for (const name of Object.keys(body.options)) {
+        if (ALL_STRATEGY_PARAMETERS.has(name) && !usedBy(name, body.aggregation_method)) {
+          ctx.addIssue({ code: 'custom', path: ['options', name], message: 'Unknown field.' });
+        }
       }
-    }
-  });
+    }),
+  // Documented per method, so a client generated from the document offers each method only its own parameters.
+  () => ({
+    oneOf: AGGREGATION_METHODS.map((method) =>
+      inputJsonSchema(
+        z.strictObject({
+          ...trainingFields,
+          aggregation_method: z.literal(method),
+          options: optionsOf(method).default({}),
+        }),
+      ),
+    ),
+  }),
+);
 export type CreateTrainingRequest = z.output<typeof createTrainingBody>;
 
 function usedBy(name: string, method: string): boolean {

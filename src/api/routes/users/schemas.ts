@@ -10,7 +10,13 @@ const emailAddress = z
   .max(254, 'Ensure this field has no more than 254 characters.')
   .refine((address) => {
     const at = address.lastIndexOf('@');
-    return at <= 64 && address.slice(at + 1).split('.').every((label) => label.length <= 63);
+    return (
+      at <= 64 &&
+      address
+        .slice(at + 1)
+        .split('.')
+        .every((label) => label.length <= 63)
+    );
   }, 'Enter a valid email address.');
 
 /** `POST /api/users/`: registration takes exactly these fields; anything else is refused as unknown. */

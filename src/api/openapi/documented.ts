@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+/** A JSON Schema object as the OpenAPI document holds it. */
+export type JsonSchema = Record<string, unknown>;
+
+/** What the document says of a schema whose parsing is looser or other than its meaning (see `documentAs`). */
+const documented = new WeakMap<z.core.$ZodType, () => JsonSchema>();
+
+/**
+ * Registers what the OpenAPI document says of `schema` instead of what zod would derive: form fields arrive as text
+ * and are parsed into integers, booleans or lists, which the document gives as the type they mean (the form
+ * encoding turns them into text again); a body documented per variant gives its variants. Returns `schema`.
+ * `describe` runs when the document is built, not at start.
+ */
+export function documentAs<T extends z.ZodType>(schema: T, describe: JsonSchema | (() => JsonSchema)): T {
+  documented.set(schema, typeof describe === 'function' ? describe : () => describe);
+  return schema;
+}
+
+/** The JSON Schema of what `schema` takes in (or, for `output`, gives out), with the `documentAs` overrides. */
+export function inputJsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    override: (ctx) => {
+      const describe = documented.get(ctx.zodSchema);
+      if (describe) {
+        for (const key of Object.keys(ctx.jsonSchema)) {
+          delete (ctx.jsonSchema as JsonSchema)[key];
+        }
+        Object.assign(ctx.jsonSchema, describe());
+      }
+    },
+  });
+  return rest;
+}
