@@ -86,6 +86,22 @@ describe('/api/groups/', () => {
     expect(taken.body).toMatchObject({ details: { name: ['group with this name already exists.'] } });
   });
 
+  it('when a taken name holds a line break or quotes (which db-errors cannot parse), still answers 400', async () => {
+    const user = await buildApiUser(api.knex);
+    const name = `it's "odd"\r\nname ${user.id}`;
+    const first = await request(api.app.callback())
+      .post('/api/groups/')
+      .set('Authorization', tokenAuth(user))
+      .send({ name });
+    expect(first.status).toBe(201);
+    const taken = await request(api.app.callback())
+      .post('/api/groups/')
+      .set('Authorization', tokenAuth(user))
+      .send({ name });
+    expect(taken.status).toBe(400);
+    expect(taken.body).toMatchObject({ details: { name: ['group with this name already exists.'] } });
+  });
+
   it.each(['put', 'patch'] as const)(
     'when a member renames with %s to a taken name, answers 400 with the words creation uses',
     async (method) => {

@@ -1,3 +1,4 @@
+import { violatedConstraint } from '../../db/constraint-errors';
 import { AppError } from '../../errors';
 
 /**
@@ -6,10 +7,10 @@ import { AppError } from '../../errors';
  */
 export function translateDbError(err: unknown): AppError | undefined {
   const name = (err as { name?: unknown } | null)?.name;
-  switch (name) {
-    case 'UniqueViolationError':
+  switch (violatedConstraint(err) ?? name) {
+    case 'unique':
       return new AppError({ code: 'already_exists', status: 409, message: 'The resource already exists.', cause: err });
-    case 'ForeignKeyViolationError':
+    case 'foreignKey':
       return new AppError({
         code: 'conflict',
         status: 409,

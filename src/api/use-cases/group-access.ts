@@ -3,6 +3,7 @@ import type { Group } from '../../db/models/group';
 import type { User } from '../../db/models/user';
 import { findGroupById, insertGroup, isGroupMember, renameGroup } from '../../db/queries/groups';
 import { invalidInput, notFound } from '../../errors';
+import { isUniqueViolation } from '../../db/constraint-errors';
 import { forbidden } from './access-errors';
 
 /** The group `id` when `user` belongs to it. @throws 404 when absent, 403 when the caller is not a member. */
@@ -32,7 +33,7 @@ async function uniqueName(write: () => Promise<Group>): Promise<Group> {
   try {
     return await write();
   } catch (err) {
-    if ((err as { name?: unknown }).name === 'UniqueViolationError') {
+    if (isUniqueViolation(err)) {
       const message = 'group with this name already exists.';
       throw invalidInput(`name: ${message}`, { name: [message] });
     }

@@ -5,6 +5,7 @@ import type { User } from '../../db/models/user';
 import { findUserByUsername, insertUser } from '../../db/queries/users';
 import { invalidInput } from '../../errors';
 import type { CreateUserRequest } from '../routes/users/schemas';
+import { isUniqueViolation } from '../../db/constraint-errors';
 
 /** The reference's (Django's) wording for a taken user name. */
 const USERNAME_TAKEN = 'A user with that username already exists.';
@@ -28,7 +29,7 @@ export async function registerUser(knex: Knex, request: CreateUserRequest): Prom
     });
   } catch (err) {
     // Two registrations of one name at once: the unique index decides, the loser gets the same answer.
-    if ((err as { name?: unknown }).name === 'UniqueViolationError') {
+    if (isUniqueViolation(err)) {
       throw invalidInput(USERNAME_TAKEN, { username: [USERNAME_TAKEN] });
     }
     throw err;

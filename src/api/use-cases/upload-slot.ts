@@ -8,6 +8,7 @@ import { findTrainingOfModel } from '../../db/queries/trainings';
 import { findUpload, type Slot } from '../../db/queries/uploads';
 import { AppError, invalidInput, notFound } from '../../errors';
 import type { FlModel } from '../../db/models/model';
+import { isUniqueViolation } from '../../db/constraint-errors';
 import { forbidden } from './access-errors';
 
 /** The global model and training an upload is for, once the caller, the state and the round were checked. */
@@ -73,7 +74,7 @@ export async function fillSlot(knex: Knex, slot: Slot, digest: string, insert: (
   try {
     return await insert();
   } catch (err) {
-    if ((err as { name?: unknown }).name !== 'UniqueViolationError') {
+    if (!isUniqueViolation(err)) {
       throw err;
     }
     const winner = await existingUpload(knex, slot, digest);
