@@ -4,7 +4,7 @@
  * characters outside its pattern): the error is then a bare `ConstraintViolationError`, but its native error still
  * carries the SQLSTATE.
  */
-const SQLSTATE = { unique: '23505', foreignKey: '23503' } as const;
+const SQLSTATE = { unique: '23505', foreignKey: '23503', restrict: '23001' } as const;
 
 /** The kind of constraint `err` violated, whether db-errors recognised it or not. */
 export function violatedConstraint(err: unknown): 'unique' | 'foreignKey' | undefined {
@@ -13,7 +13,7 @@ export function violatedConstraint(err: unknown): 'unique' | 'foreignKey' | unde
   if (name === 'UniqueViolationError' || sqlstate === SQLSTATE.unique) {
     return 'unique';
   }
-  if (name === 'ForeignKeyViolationError' || sqlstate === SQLSTATE.foreignKey) {
+  if (name === 'ForeignKeyViolationError' || sqlstate === SQLSTATE.foreignKey || sqlstate === SQLSTATE.restrict) {
     return 'foreignKey';
   }
   return undefined;

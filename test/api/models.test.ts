@@ -275,6 +275,47 @@ describe('/api/models/', () => {
       expect(await FlModel.query(api.knex).findById(id)).toBeDefined();
     });
 
+    it('when the model has metrics of its own (no training), answers 200 and the metrics go with it', async () => {
+      const owner = await buildApiUser(api.knex);
+      const id = await uploadModel(api, owner);
+      const metrics = await request(api.app.callback())
+        .post(`/api/models/${id}/metrics/`)
+        .set('Authorization', tokenAuth(owner))
+        .send({ metric_names: ['accuracy'], metric_values: [0.5] });
+      expect(metrics.status).toBe(201);
+      const res = await request(api.app.callback()).delete(`/api/models/${id}/`).set('Authorization', tokenAuth(owner));
+      expect(res.body).toEqual({ detail: 'Model removed!' });
+      expect(await FlModel.query(api.knex).findById(id)).toBeUndefined();
+      expect(await api.knex('metrics').where({ model_id: id })).toEqual([]);
+    });
+
+    it('when the model is a member of a MEAN model, answers 409 naming it and both remain', async () => {
+      const owner = await buildApiUser(api.knex);
+      const member = await uploadModel(api, owner);
+      const mean = await request(api.app.callback())
+        .post('/api/models/')
+        .set('Authorization', tokenAuth(owner))
+        .send({ type: 'MEAN', name: 'ensemble', description: 'one', models: [member] });
+      const meanId = parseBody(modelCreatedResponse, mean.body).model_id;
+      const res = await request(api.app.callback())
+        .delete(`/api/models/${member}/`)
+        .set('Authorization', tokenAuth(owner));
+      expect(res.status).toBe(409);
+      expect(res.body).toEqual({
+        code: 'conflict',
+        detail: `Model ${member} is a member of MEAN model ${meanId}; delete that first.`,
+      });
+      expect(await FlModel.query(api.knex).findById(member)).toBeDefined();
+      const first = await request(api.app.callback())
+        .delete(`/api/models/${meanId}/`)
+        .set('Authorization', tokenAuth(owner));
+      expect(first.status).toBe(200);
+      const then = await request(api.app.callback())
+        .delete(`/api/models/${member}/`)
+        .set('Authorization', tokenAuth(owner));
+      expect(then.status).toBe(200);
+    });
+
     it('when the model does not exist, answers 404 with the reference text', async () => {
       const owner = await buildApiUser(api.knex);
       const id = '2a7c2b6e-3f7e-4a57-9d8e-0f8f5b0f6c11';

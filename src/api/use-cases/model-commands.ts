@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { User } from '../../db/models/user';
-import { deleteModel, setPreprocessing } from '../../db/queries/models';
-import { notFound } from '../../errors';
+import { deleteModel, listEnsemblesOf, setPreprocessing } from '../../db/queries/models';
+import { AppError, notFound } from '../../errors';
 import type { BlobStore } from '../../storage/blob-store';
 import type { UploadedFiles } from '../routing/uploaded-files';
 import type { TrainingOrchestrator } from '../training-orchestrator';
@@ -22,6 +22,14 @@ export async function removeModel(
   const { model, training, relations } = await accessModel(knex, user, id);
   if (!relations.has('owner') && !relations.has('actor')) {
     throw forbidden('You are neither the owner of the model nor the actor of the corresponding training.');
+  }
+  const ensembles = await listEnsemblesOf(knex, model.id);
+  if (ensembles.length > 0) {
+    throw new AppError({
+      code: 'conflict',
+      status: 409,
+      message: `Model ${model.id} is a member of MEAN model ${ensembles.join(', ')}; delete that first.`,
+    });
   }
   if (training && model.type !== 'LOCAL') {
     await orchestrator.cancel(training);

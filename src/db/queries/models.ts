@@ -123,7 +123,20 @@ export async function setPreprocessing(db: Knex, modelId: string, digest: string
 
 /** Deletes a model; its versions, updates, training and the training's slots go with it. */
 export async function deleteModel(db: Knex, id: string): Promise<void> {
-  await FlModel.query(db).deleteById(id);
+  await db.transaction(async (trx) => {
+    // Metrics outlive a model only through its training; the others would be left belonging to nothing.
+    await trx('metrics').where({ model_id: id }).whereNull('training_id').delete();
+    await FlModel.query(trx).deleteById(id);
+  });
+}
+
+/** The MEAN models that have `memberId` among their members. */
+export async function listEnsemblesOf(db: Knex, memberId: string): Promise<string[]> {
+  const rows: Array<{ meanModelId: string }> = await db('mean_model_members')
+    .where({ member_model_id: memberId })
+    .orderBy('mean_model_id')
+    .select('mean_model_id');
+  return rows.map((row) => row.meanModelId);
 }
 
 /**

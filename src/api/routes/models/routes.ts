@@ -111,7 +111,12 @@ export function modelRoutes(rc: RouteContext, { knex, blobs, orchestrator }: Api
       tag: MODELS_TAG,
       summary: "Deletes a model (its owner or its training's actor); a global model takes its training along.",
       params: modelParams,
-      responses: [{ status: 200, description: 'Removed.', schema: detailSchema }, MODEL_FORBIDDEN, MODEL_MISSING],
+      responses: [
+        { status: 200, description: 'Removed.', schema: detailSchema },
+        MODEL_FORBIDDEN,
+        MODEL_MISSING,
+        { status: 409, description: 'The model is a member of a MEAN model.', schema: errorSchema },
+      ],
     },
     async (ctx, { user, params }) => {
       await removeModel(knex, orchestrator, user, params.id);
