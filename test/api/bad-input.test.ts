@@ -50,6 +50,48 @@ describe('bad input', () => {
     });
   });
 
+  it('when a text field holds a NUL character (Postgres cannot store it), answers 400 naming it and writes nothing', async () => {
+    const before = await snapshot();
+    const res = await request(api.app.callback())
+      .post('/api/users/')
+      .send({ username: `nul-${Date.now()}`, password: 'x', last_name: 'Do\u0000e' });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      detail: 'last_name: Null characters are not allowed.',
+      code: 'invalid_input',
+      details: { last_name: ['Null characters are not allowed.'] },
+    });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('when a number is beyond the database column (2^31 rounds), answers 400 naming the field, not a constraint', async () => {
+    const user = await buildApiUser(api.knex);
+    const before = await snapshot();
+    const res = await request(api.app.callback())
+      .post('/api/trainings/')
+      .set('Authorization', tokenAuth(user))
+      .send({
+        model_id: '0c6e5a1b-2d3f-4e5a-8b7c-9d0e1f2a3b4c',
+        target_num_updates: 2 ** 31,
+        aggregation_method: 'FedAvg',
+      });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ detail: 'target_num_updates: Must be less than or equal to 2147483647.' });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('when a group name is longer than 150 characters as sent, answers 400 even if trimming would shorten it', async () => {
+    const user = await buildApiUser(api.knex);
+    const before = await snapshot();
+    const res = await request(api.app.callback())
+      .post('/api/groups/')
+      .set('Authorization', tokenAuth(user))
+      .send({ name: `\n${'b'.repeat(150)}` });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ details: { name: ['Ensure this field has no more than 150 characters.'] } });
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('when a required field is missing, answers 400 naming it and writes nothing', async () => {
     const user = await buildApiUser(api.knex);
     const before = await snapshot();

@@ -149,9 +149,12 @@ function requestBody(route: RouteSpec): JsonSchema {
       ...(isRecord(fields.properties) ? fields.properties : {}),
       ...Object.fromEntries(files.map((file) => [file.name, { ...BINARY, description: file.description }])),
     },
+    // A field that may also come as a file part (inference's model_input) is named once.
     required: [
-      ...(Array.isArray(fields.required) ? fields.required.filter((name) => typeof name === 'string') : []),
-      ...files.filter((file) => file.required).map((file) => file.name),
+      ...new Set([
+        ...(Array.isArray(fields.required) ? fields.required.filter((name) => typeof name === 'string') : []),
+        ...files.filter((file) => file.required).map((file) => file.name),
+      ]),
     ],
   };
   // An upload route takes JSON only where it has a form without files (`jsonBody`); a file it requires cannot be JSON.

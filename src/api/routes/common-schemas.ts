@@ -6,6 +6,9 @@ export function uuidParams(className: string): z.ZodObject<{ id: z.ZodGUID }> {
   return z.object({ id: z.guid({ error: (issue) => `${className} ${String(issue.input)} not found.` }) });
 }
 
+/** The largest value of the database's integer columns (rounds, sample sizes, target_num_updates). */
+export const INT32_MAX = 2_147_483_647;
+
 /** `{"detail": "..."}`: the reference's success and error messages. */
 export const detailSchema = z.object({ detail: z.string() });
 

@@ -7,7 +7,7 @@ import { AppError } from '../../errors';
 import { parseBody, type BodyLimits } from './body';
 import { type AcceptedMediaType, MEDIA_TYPES, type RouteRegistry, type RouteSpec } from './route-spec';
 import { collectFiles, type UploadedFiles } from './uploaded-files';
-import { fieldMessage, validationError } from './validation';
+import { fieldMessage, nullCharacterError, validationError } from './validation';
 
 /** The validated input a handler receives. */
 export interface RouteInput<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
@@ -115,6 +115,10 @@ async function parse<S extends z.ZodType>(
   const result = await schema.safeParseAsync(data, { error: (issue) => fieldMessage(issue) });
   if (!result.success) {
     throw validationError(result.error.issues, location);
+  }
+  const nullCharacter = nullCharacterError(data, location);
+  if (nullCharacter) {
+    throw nullCharacter;
   }
   return result.data;
 }

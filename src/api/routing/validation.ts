@@ -57,3 +57,33 @@ export function validationError(issues: readonly z.core.$ZodIssue[], location: s
   }
   return invalidInput(lines[0] ?? 'Invalid input.', details);
 }
+
+/**
+ * 400 for the first string of a request body that holds U+0000, which Postgres cannot store in text, with Django REST
+ * framework's words; undefined when there is none.
+ */
+export function nullCharacterError(body: unknown, location: string): AppError | undefined {
+  const path = nullCharacterPath(body, []);
+  if (path === undefined) {
+    return undefined;
+  }
+  const field = path.join('.') || location;
+  const message = 'Null characters are not allowed.';
+  return invalidInput(`${field}: ${message}`, { [field]: [message] });
+}
+
+function nullCharacterPath(value: unknown, path: string[]): string[] | undefined {
+  if (typeof value === 'string') {
+    return value.includes('\u0000') ? path : undefined;
+  }
+  if (typeof value !== 'object' || value === null) {
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const found = nullCharacterPath(key, path) ?? nullCharacterPath(item, [...path, key]);
+    if (found) {
+      return found;
+    }
+  }
+  return undefined;
+}

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 
+// The length limit holds for the name as sent, so that what the document says (maxLength) is what is refused.
 const groupName = z
   .string({ error: (issue) => (issue.input === undefined ? 'This field is required.' : undefined) })
+  .max(150, 'Ensure this field has no more than 150 characters.')
   .trim()
-  .min(1, 'This field may not be blank.')
-  .max(150, 'Ensure this field has no more than 150 characters.');
+  .min(1, 'This field may not be blank.');
 
 /** `POST` and `PUT /api/groups/...`. */
 export const groupBody = z.strictObject({ name: groupName });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { documentAs } from '../../openapi/documented';
-import { formInteger, repeated, uuidParams } from '../common-schemas';
+import { formInteger, INT32_MAX, repeated, uuidParams } from '../common-schemas';
 
 const missing = (field: string) => (issue: { input: unknown }) =>
   issue.input === undefined ? `Missing required field: ${field}` : `Invalid type for field: ${field}`;
@@ -50,7 +50,11 @@ export const createModelBody = z.strictObject({
   name: z.string({ error: missing('name') }).max(256),
   description: z.string({ error: missing('description') }),
   type: modelType,
-  round: formInteger.pipe(z.number().int().min(0)).default(0),
+  round: documentAs(formInteger.pipe(z.number().int().min(0).max(INT32_MAX)), {
+    type: 'integer',
+    minimum: 0,
+    maximum: INT32_MAX,
+  }).default(0),
   input_shape: inputShape.optional(),
   models: z.array(z.string(), { error: missing('models') }).optional(),
 });
@@ -61,7 +65,7 @@ export const meanModelBody = z.strictObject({
   name: z.string().max(256),
   description: z.string(),
   type: z.enum(['MEAN']),
-  round: z.number().int().min(0).optional(),
+  round: z.number().int().min(0).max(INT32_MAX).optional(),
   input_shape: inputShape.optional(),
   models: z.array(z.guid()).min(1),
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { documentAs, inputJsonSchema } from '../../openapi/documented';
-import { formInteger, repeated } from '../common-schemas';
+import { formInteger, INT32_MAX, repeated } from '../common-schemas';
 
 const required = (field: string, what: string) => (issue: { input: unknown }) =>
   issue.input === undefined ? `Missing required field: ${field}` : `${field} must be ${what}.`;
@@ -10,8 +10,13 @@ const round = documentAs(
   z
     .union([z.number(), z.string()], { error: required('round', 'a non-negative integer') })
     .pipe(formInteger)
-    .pipe(z.number().int().min(0, 'round must be a non-negative integer.')),
-  { type: 'integer', minimum: 0, description: "The training's current round, as the round start named it." },
+    .pipe(z.number().int().min(0, 'round must be a non-negative integer.').max(INT32_MAX)),
+  {
+    type: 'integer',
+    minimum: 0,
+    maximum: INT32_MAX,
+    description: "The training's current round, as the round start named it.",
+  },
 );
 
 /** A sample size: a positive integer. */
@@ -19,8 +24,8 @@ const sampleSize = documentAs(
   z
     .union([z.number(), z.string()], { error: required('sample_size', 'a positive integer') })
     .pipe(formInteger)
-    .pipe(z.number().int().min(1, 'sample_size must be a positive integer.')),
-  { type: 'integer', minimum: 1, description: 'How many samples the update was trained on.' },
+    .pipe(z.number().int().min(1, 'sample_size must be a positive integer.').max(INT32_MAX)),
+  { type: 'integer', minimum: 1, maximum: INT32_MAX, description: 'How many samples the update was trained on.' },
 );
 
 /** A metric value: a number (or a numeric string), any other string (stored as text), or base64 bytes. */

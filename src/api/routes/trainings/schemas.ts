@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BULYAN_SELECTION_RULES } from '../../../aggregation/strategies/robust';
 import { documentAs, inputJsonSchema } from '../../openapi/documented';
-import { uuidParams } from '../common-schemas';
+import { INT32_MAX, uuidParams } from '../common-schemas';
 
 /** Every aggregation method design.md accepts; the first three are the reference's. */
 export const AGGREGATION_METHODS = [
@@ -85,7 +85,7 @@ const clientList = z.array(z.guid());
 
 const trainingFields = {
   model_id: z.guid(),
-  target_num_updates: z.number().int().min(0),
+  target_num_updates: z.number().int().min(0).max(INT32_MAX),
   metric_names: z.array(z.string()).default([]),
   uncertainty_method: z.enum(UNCERTAINTY_METHODS).default('NONE'),
   clients: clientList.default([]),
