@@ -131,6 +131,26 @@ describe('/api/users/', () => {
       expect(res.body).toMatchObject({ client: true, actor: false, message_endpoint: '' });
     });
 
+    it('when JSON sends a boolean as text, answers 400 as the document types it; a form sends text and is taken', async () => {
+      const before = await rowCounts(api.knex);
+      const json = await request(api.app.callback())
+        .post('/api/users/')
+        .send({ username: `text-${Date.now()}`, password: 'secret', actor: 'true' });
+      expect(json.status).toBe(400);
+      expect(json.body).toEqual({
+        detail: 'actor: Not a valid boolean.',
+        code: 'invalid_input',
+        details: { actor: ['Not a valid boolean.'] },
+      });
+      expect(await rowCounts(api.knex)).toEqual(before);
+      const form = await request(api.app.callback())
+        .post('/api/users/')
+        .type('form')
+        .send({ username: `text-form-${Date.now()}`, password: 'secret', actor: 'true' });
+      expect(form.status).toBe(201);
+      expect(form.body).toMatchObject({ actor: true });
+    });
+
     it('when the body asks for is_superuser (security 12.1.2), answers 400 and creates nobody', async () => {
       const before = await rowCounts(api.knex);
       const res = await request(api.app.callback())

@@ -44,10 +44,13 @@ export const formInteger = documentAs(
   { type: 'integer' },
 );
 
-/** One or more values of a repeated form field, or a JSON array, as an array. */
+/**
+ * One or more values of a repeated form field, or a JSON array, as an array. A single value is taken as a list of
+ * one, and the document says so: in a form, one part of a repeated field is exactly a one-element list.
+ */
 export function repeated<T extends z.ZodType>(item: T): z.ZodType<z.output<T>[], unknown> {
-  return documentAs(z.union([z.array(item), item.transform((value) => [value])]), () => ({
-    type: 'array',
-    items: inputJsonSchema(item),
-  }));
+  return documentAs(z.union([z.array(item), item.transform((value) => [value])]), () => {
+    const one = inputJsonSchema(item);
+    return { anyOf: [{ type: 'array', items: one }, one] };
+  });
 }

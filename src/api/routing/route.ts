@@ -4,10 +4,11 @@ import type { z } from 'zod';
 import type { User } from '../../db/models/user';
 import { authenticate, callerOf, type Authenticator } from '../auth/authenticate';
 import { AppError } from '../../errors';
+import { inputJsonSchema } from '../openapi/documented';
 import { parseBody, type BodyLimits } from './body';
 import { type AcceptedMediaType, MEDIA_TYPES, type RouteRegistry, type RouteSpec } from './route-spec';
 import { collectFiles, type UploadedFiles } from './uploaded-files';
-import { fieldMessage, nullCharacterError, validationError } from './validation';
+import { fieldMessage, jsonTypeError, nullCharacterError, type StrictJsonType, validationError } from './validation';
 
 /** The validated input a handler receives. */
 export interface RouteInput<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
@@ -64,15 +65,26 @@ function register<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>
   run: (ctx: RouterContext, input: () => Promise<RouteInput<P, Q, B>>) => Promise<void>,
 ): void {
   rc.registry.add(spec);
+  let strictJson: ReadonlyMap<string, StrictJsonType> | undefined;
   const endpoint: RouterMiddleware = async (ctx) => {
     // The body parser removes the files' temporary folder once the request is answered.
     const files = collectFiles(ctx.request.files);
-    await run(ctx, async () => ({
-      params: await parse(spec.params, ctx.params, 'path'),
-      query: await parse(spec.query, ctx.query, 'query'),
-      body: await parse(spec.body, ctx.request.body === undefined ? {} : ctx.request.body, 'body'),
-      files,
-    }));
+    const body: unknown = ctx.request.body === undefined ? {} : ctx.request.body;
+    await run(ctx, async () => {
+      if (spec.body && spec.bodyKind !== 'raw-json' && ctx.is('json')) {
+        strictJson ??= strictJsonFields(spec.body);
+        const mistyped = jsonTypeError(body, strictJson);
+        if (mistyped) {
+          throw mistyped;
+        }
+      }
+      return {
+        params: await parse(spec.params, ctx.params, 'path'),
+        query: await parse(spec.query, ctx.query, 'query'),
+        body: await parse(spec.body, body, 'body'),
+        files,
+      };
+    });
   };
   // Authentication first, so an anonymous caller's upload is refused before it is read.
   const chain: RouterMiddleware[] = [];
@@ -121,4 +133,22 @@ async function parse<S extends z.ZodType>(
     throw nullCharacter;
   }
   return result.data;
+}
+
+/**
+ * The top-level fields `schema` documents as booleans or integers. Its parsing also takes their text forms, which a
+ * form needs; a JSON body has real booleans and numbers, so there the text forms are refused as the document says.
+ */
+function strictJsonFields(schema: z.ZodType): Map<string, StrictJsonType> {
+  const properties = inputJsonSchema(schema).properties;
+  const fields = new Map<string, StrictJsonType>();
+  for (const [name, property] of Object.entries(
+    typeof properties === 'object' && properties !== null ? properties : {},
+  )) {
+    const type = (property as { type?: unknown }).type;
+    if (type === 'boolean' || type === 'integer') {
+      fields.set(name, type);
+    }
+  }
+  return fields;
 }

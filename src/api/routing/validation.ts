@@ -87,3 +87,25 @@ function nullCharacterPath(value: unknown, path: string[]): string[] | undefined
   }
   return undefined;
 }
+
+/** JSON types a JSON body must use for the fields the document types so (a form sends them as text). */
+export type StrictJsonType = 'boolean' | 'integer';
+
+/**
+ * 400 for the first field of a JSON body that the document types as a boolean or an integer but that came as another
+ * JSON type (`"true"`, `"3"`): only forms, whose values are all text, send those as strings.
+ */
+export function jsonTypeError(body: unknown, fields: ReadonlyMap<string, StrictJsonType>): AppError | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return undefined;
+  }
+  for (const [field, type] of fields) {
+    const value = (body as Record<string, unknown>)[field];
+    const fits = type === 'boolean' ? typeof value === 'boolean' : Number.isInteger(value);
+    if (value !== undefined && !fits) {
+      const message = `Not a valid ${type}.`;
+      return invalidInput(`${field}: ${message}`, { [field]: [message] });
+    }
+  }
+  return undefined;
+}

@@ -16,6 +16,15 @@ const shapeDim = z.union([
     .transform((v) => (/^\d+$/.test(v) ? Number(v) : null)),
 ]);
 
+/** One documented `input_shape` dimension. */
+const SHAPE_DIM = {
+  anyOf: [
+    { type: 'integer', minimum: 0 },
+    { type: 'null' },
+    { type: 'string', pattern: '^\\s*([Nn][Oo][Nn][Ee]|[Nn][Uu][Ll][Ll]|\\d+)\\s*$' },
+  ],
+};
+
 /**
  * `input_shape`: repeated form fields or a JSON array; an empty list, or the bare string `None`/`null`, is no shape
  * at all, as in the reference.
@@ -30,9 +39,9 @@ export const inputShape = documentAs(
     repeated(shapeDim).transform((dims) => (dims.length === 0 ? null : dims)),
   ]),
   {
-    type: 'array',
-    description: "The model input's shape; `None` (or null) for a free dimension such as the batch.",
-    items: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }, { type: 'string', enum: ['None'] }] },
+    description:
+      "The model input's shape, one form field per dimension; `None` (or null) for a free one such as the batch.",
+    anyOf: [{ type: 'array', items: SHAPE_DIM }, SHAPE_DIM],
   },
 );
 
