@@ -1,5 +1,4 @@
 import request from 'supertest';
-import { writeSafetensors, type Float32Tensor } from '../../src/aggregation/safetensors';
 import { Metric } from '../../src/db/models/metric';
 import { FlModel } from '../../src/db/models/model';
 import { Upload } from '../../src/db/models/upload';
@@ -13,25 +12,8 @@ import {
   tokenAuth,
   type TestApi,
 } from '../fixtures/api-app';
-import { setupTraining } from '../fixtures/api-models';
+import { mlpMoments, setupTraining } from '../fixtures/api-models';
 import { fixture } from '../fixtures/onnx-edge-cases';
-
-/** Moments shaped like the MLP's initializers, every value `value`. */
-function moments(value: number, skip?: string): Buffer {
-  const shapes: Array<[string, number[]]> = [
-    ['1.weight', [128, 784]],
-    ['1.bias', [128]],
-    ['4.weight', [10, 128]],
-    ['4.bias', [10]],
-  ];
-  const tensors = new Map<string, Float32Tensor>();
-  for (const [name, shape] of shapes) {
-    if (name !== skip) {
-      tensors.set(name, { shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value) });
-    }
-  }
-  return Buffer.from(writeSafetensors(tensors));
-}
 
 describe('POST /api/models/{id}/ and /swag/', () => {
   let api: TestApi;
@@ -249,7 +231,7 @@ describe('POST /api/models/{id}/ and /swag/', () => {
 
     it('when a participant uploads moments in the SWAG round, answers 201 and fills the swag slot', async () => {
       const { participants, modelId, training } = await setupTraining(api, { state: 'S', uncertaintyMethod: 'SWAG' });
-      const res = await postSwag(modelId, tokenAuth(participants[0]!), moments(0), moments(1));
+      const res = await postSwag(modelId, tokenAuth(participants[0]!), mlpMoments(0), mlpMoments(1));
       expect(res.status).toBe(201);
       expect(res.body).toEqual({ detail: 'SWAG Statistic Accepted' });
       const slot = await Upload.query(api.knex).findOne({ trainingId: training.id, phase: 'swag' });
@@ -260,14 +242,24 @@ describe('POST /api/models/{id}/ and /swag/', () => {
     it('when a tensor is missing or the training is not in the SWAG round, answers 400 and stores nothing', async () => {
       const swag = await setupTraining(api, { state: 'S', uncertaintyMethod: 'SWAG' });
       const before = await rowCounts(api.knex);
-      const missing = await postSwag(swag.modelId, tokenAuth(swag.participants[0]!), moments(0, '4.bias'), moments(1));
+      const missing = await postSwag(
+        swag.modelId,
+        tokenAuth(swag.participants[0]!),
+        mlpMoments(0, '4.bias'),
+        mlpMoments(1),
+      );
       expect(missing.status).toBe(400);
       expect(missing.body).toMatchObject({
         detail: 'Invalid first_moment_file: has no tensor "4.bias".',
         details: { tensor: '4.bias' },
       });
       const ongoing = await setupTraining(api, { state: 'O' });
-      const wrongState = await postSwag(ongoing.modelId, tokenAuth(ongoing.participants[0]!), moments(0), moments(1));
+      const wrongState = await postSwag(
+        ongoing.modelId,
+        tokenAuth(ongoing.participants[0]!),
+        mlpMoments(0),
+        mlpMoments(1),
+      );
       expect(wrongState.body).toMatchObject({ detail: `Training with ID ${ongoing.training.id} is in state O` });
       expect((await rowCounts(api.knex)).uploads).toBe(before.uploads);
     });

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { modelCreatedResponse } from '../../src/api/routes/models/schemas';
-import { writeSafetensors, type Float32Tensor } from '../../src/aggregation/safetensors';
 import { FlModel } from '../../src/db/models/model';
 import { Upload } from '../../src/db/models/upload';
 import { buildApiUser, createTestApi, parseBody, tokenAuth, type TestApi } from '../fixtures/api-app';
-import { setupTraining, uploadModel } from '../fixtures/api-models';
+import { mlpMoments, setupTraining, uploadModel } from '../fixtures/api-models';
 import { fixture } from '../fixtures/onnx-edge-cases';
 
 /**
@@ -30,21 +29,6 @@ function requestsMultipart(
   }
   parts.push(Buffer.from(`--${boundary}--\r\n`));
   return { contentType: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat(parts) };
-}
-
-/** Moments shaped like the MLP fixture's initializers. */
-function moments(value: number): Buffer {
-  const shapes: Array<[string, number[]]> = [
-    ['1.weight', [128, 784]],
-    ['1.bias', [128]],
-    ['4.weight', [10, 128]],
-    ['4.bias', [10]],
-  ];
-  const tensors = new Map<string, Float32Tensor>();
-  for (const [name, shape] of shapes) {
-    tensors.set(name, { shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value) });
-  }
-  return Buffer.from(writeSafetensors(tensors));
 }
 
 describe('multipart uploads as Python requests sends them (file parts without Content-Type)', () => {
@@ -126,8 +110,8 @@ describe('multipart uploads as Python requests sends them (file parts without Co
           ['sample_size', '100'],
         ],
         [
-          ['first_moment_file', moments(0)],
-          ['second_moment_file', moments(1)],
+          ['first_moment_file', mlpMoments(0)],
+          ['second_moment_file', mlpMoments(1)],
         ],
       ),
     );

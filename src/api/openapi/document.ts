@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ResponseSpec, RouteSpec } from '../routing/route-spec';
 import { errorSchema } from '../routes/common-schemas';
-import { inputJsonSchema, type JsonSchema } from './documented';
+import { jsonSchemaOf, type JsonSchema } from './documented';
 
 const AUTHENTICATED = [{ tokenAuth: [] }, { bearerAuth: [] }, { basicAuth: [] }];
 const BINARY: JsonSchema = { type: 'string', format: 'binary', contentMediaType: 'application/octet-stream' };
@@ -54,7 +54,7 @@ function operation(route: RouteSpec): JsonSchema {
       ...(response.binary
         ? { content: { 'application/octet-stream': { schema: BINARY } } }
         : response.schema
-          ? { content: { 'application/json': { schema: jsonSchema(response.schema, 'output') } } }
+          ? { content: { 'application/json': { schema: jsonSchemaOf(response.schema, 'output') } } }
           : {}),
     };
   }
@@ -126,7 +126,7 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Jso
   if (!schema) {
     return [];
   }
-  const json = jsonSchema(schema, 'input');
+  const json = jsonSchemaOf(schema, 'input');
   const properties = isRecord(json.properties) ? json.properties : {};
   const required = Array.isArray(json.required) ? json.required : [];
   return Object.entries(properties).map(([name, property]) => ({
@@ -138,7 +138,7 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Jso
 }
 
 function requestBody(route: RouteSpec): JsonSchema {
-  const fields = route.body ? jsonSchema(route.body, 'input') : { type: 'object', properties: {} };
+  const fields = route.body ? jsonSchemaOf(route.body, 'input') : { type: 'object', properties: {} };
   if (route.bodyKind === 'raw-json') {
     return { required: true, content: { 'application/json': { schema: fields } } };
   }
@@ -158,7 +158,7 @@ function requestBody(route: RouteSpec): JsonSchema {
     ],
   };
   // An upload route takes JSON only where it has a form without files (`jsonBody`); a file it requires cannot be JSON.
-  const json = route.bodyKind === 'data' ? fields : route.jsonBody ? jsonSchema(route.jsonBody, 'input') : undefined;
+  const json = route.bodyKind === 'data' ? fields : route.jsonBody ? jsonSchemaOf(route.jsonBody, 'input') : undefined;
   return {
     required: true,
     content: {
@@ -167,10 +167,6 @@ function requestBody(route: RouteSpec): JsonSchema {
       ...(route.bodyKind === 'data' ? { 'application/x-www-form-urlencoded': { schema: fields } } : {}),
     },
   };
-}
-
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  return inputJsonSchema(schema, io);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -18,7 +18,7 @@ export function documentAs<T extends z.ZodType>(schema: T, describe: JsonSchema 
 }
 
 /** The JSON Schema of what `schema` takes in (or, for `output`, gives out), with the `documentAs` overrides. */
-export function inputJsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonSchema {
+export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
     io,
     unrepresentable: 'any',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { documentAs, inputJsonSchema } from '../openapi/documented';
+import { documentAs, jsonSchemaOf } from '../openapi/documented';
 
 /** A path id that must be a UUID; a malformed one is a 400 with the reference's "<Class> <id> not found." text. */
 export function uuidParams(className: string): z.ZodObject<{ id: z.ZodGUID }> {
@@ -50,7 +50,7 @@ export const formInteger = documentAs(
  */
 export function repeated<T extends z.ZodType>(item: T): z.ZodType<z.output<T>[], unknown> {
   return documentAs(z.union([z.array(item), item.transform((value) => [value])]), () => {
-    const one = inputJsonSchema(item);
+    const one = jsonSchemaOf(item);
     return { anyOf: [{ type: 'array', items: one }, one] };
   });
 }

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { User } from '../../db/models/user';
 import { authenticate, callerOf, type Authenticator } from '../auth/authenticate';
 import { AppError } from '../../errors';
-import { inputJsonSchema } from '../openapi/documented';
+import { jsonSchemaOf } from '../openapi/documented';
 import { parseBody, type BodyLimits } from './body';
 import { type AcceptedMediaType, MEDIA_TYPES, type RouteRegistry, type RouteSpec } from './route-spec';
 import { collectFiles, type UploadedFiles } from './uploaded-files';
@@ -71,6 +71,8 @@ function register<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>
     const files = collectFiles(ctx.request.files);
     const body: unknown = ctx.request.body === undefined ? {} : ctx.request.body;
     await run(ctx, async () => {
+      const params = await parse(spec.params, ctx.params, 'path');
+      const query = await parse(spec.query, ctx.query, 'query');
       if (spec.body && spec.bodyKind !== 'raw-json' && ctx.is('json')) {
         strictJson ??= strictJsonFields(spec.body);
         const mistyped = jsonTypeError(body, strictJson);
@@ -78,12 +80,7 @@ function register<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>
           throw mistyped;
         }
       }
-      return {
-        params: await parse(spec.params, ctx.params, 'path'),
-        query: await parse(spec.query, ctx.query, 'query'),
-        body: await parse(spec.body, body, 'body'),
-        files,
-      };
+      return { params, query, body: await parse(spec.body, body, 'body'), files };
     });
   };
   // Authentication first, so an anonymous caller's upload is refused before it is read.
@@ -140,7 +137,7 @@ async function parse<S extends z.ZodType>(
  * form needs; a JSON body has real booleans and numbers, so there the text forms are refused as the document says.
  */
 function strictJsonFields(schema: z.ZodType): Map<string, StrictJsonType> {
-  const properties = inputJsonSchema(schema).properties;
+  const properties = jsonSchemaOf(schema).properties;
   const fields = new Map<string, StrictJsonType>();
   for (const [name, property] of Object.entries(
     typeof properties === 'object' && properties !== null ? properties : {},

@@ -6,7 +6,7 @@ import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
 import { type InferenceAnswer, runInference } from '../../use-cases/run-inference';
 import { MAX_SAMPLES, UNCERTAINTY_METHODS } from '../../../inference/plan';
-import { documentAs, inputJsonSchema } from '../../openapi/documented';
+import { documentAs, jsonSchemaOf } from '../../openapi/documented';
 import { errorSchema } from '../common-schemas';
 
 /**
@@ -53,7 +53,7 @@ const inferenceBody = documentAs(
     uncertainty_method: z.unknown().optional(),
     options: z.unknown().optional(),
   }),
-  () => inputJsonSchema(inferenceFields),
+  () => jsonSchemaOf(inferenceFields),
 );
 
 const inferenceResponse = z.object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { documentAs, inputJsonSchema } from '../../openapi/documented';
+import { documentAs, jsonSchemaOf } from '../../openapi/documented';
 import { formInteger, INT32_MAX, repeated } from '../common-schemas';
 
 const required = (field: string, what: string) => (issue: { input: unknown }) =>
@@ -44,7 +44,7 @@ export const metricFields = {
 
 /** `POST /api/models/{id}/metrics/`: both lists are required (checked with the reference's message by the use case). */
 export const metricsBody = documentAs(z.strictObject(metricFields), () => ({
-  ...inputJsonSchema(z.strictObject(metricFields)),
+  ...jsonSchemaOf(z.strictObject(metricFields)),
   required: ['metric_names', 'metric_values'],
 }));
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BULYAN_SELECTION_RULES } from '../../../aggregation/strategies/robust';
-import { documentAs, inputJsonSchema } from '../../openapi/documented';
+import { documentAs, jsonSchemaOf } from '../../openapi/documented';
 import { INT32_MAX, uuidParams } from '../common-schemas';
 
 /** Every aggregation method design.md accepts; the first three are the reference's. */
@@ -109,7 +109,7 @@ export const createTrainingBody = documentAs(
   // Documented per method, so a client generated from the document offers each method only its own parameters.
   () => ({
     oneOf: AGGREGATION_METHODS.map((method) =>
-      inputJsonSchema(
+      jsonSchemaOf(
         z.strictObject({
           ...trainingFields,
           aggregation_method: z.literal(method),
