@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { decodeModelInput } from '../../../src/inference/input/model-input';
+import { FIXTURES } from '../aggregation/helpers/fixtures';
 import { refusal } from './helpers/inputs';
 
-const digit = readFileSync('/work/shared/fixtures/digit-9.png');
+const digit = readFileSync(path.join(FIXTURES, 'digit-9.png'));
 const reference = PNG.sync.read(digit);
 
 /** The value pngjs gives for channel `c` of pixel (x, y), to compare against the planar tensor. */

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { decodeModelInput } from '../../../src/inference/input/model-input';
+import { FIXTURES } from '../aggregation/helpers/fixtures';
 import { refusal } from './helpers/inputs';
 
-const mnist = JSON.parse(readFileSync('/work/shared/fixtures/mnist-batch16.json', 'utf8')) as {
+const mnist = JSON.parse(readFileSync(path.join(FIXTURES, 'mnist-batch16.json'), 'utf8')) as {
   pixels_0_255: number[][];
 };
 
