@@ -92,6 +92,23 @@ describe('bad input', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('when a form names a field with an empty or bracketed name, answers 400 as for any unknown field', async () => {
+    const user = await buildApiUser(api.knex);
+    const before = await snapshot();
+    const post = (body: string) =>
+      request(api.app.callback()).post('/api/groups/').set('Authorization', tokenAuth(user)).type('form').send(body);
+    const empty = await post(`name=form-${user.id}&=g`);
+    expect(empty.status).toBe(400);
+    expect(empty.body).toMatchObject({ detail: 'Unknown field.', code: 'invalid_input' });
+    const bracketed = await post(`name=form-${user.id}&a%5Bb%5D=1`);
+    expect(bracketed.status).toBe(400);
+    expect(bracketed.body).toMatchObject({ detail: 'a[b]: Unknown field.' });
+    expect(await snapshot()).toEqual(before);
+    const plain = await post(`name=form-${user.id}+ok`);
+    expect(plain.status).toBe(201);
+    expect(plain.body).toMatchObject({ name: `form-${user.id} ok` });
+  });
+
   it('when a required field is missing, answers 400 naming it and writes nothing', async () => {
     const user = await buildApiUser(api.knex);
     const before = await snapshot();

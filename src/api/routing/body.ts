@@ -79,6 +79,11 @@ export function parseBody(kind: BodyKind, limits: BodyLimits): Middleware {
     if (hasBody(ctx) && !ctx.is('json', 'urlencoded', 'multipart')) {
       throw unsupportedMediaType(ctx.get('Content-Type') || 'none');
     }
+    if (ctx.is('urlencoded')) {
+      ctx.request.body = formFields(await readBody(ctx, limits.bodyBytes));
+      await next();
+      return;
+    }
     if (!ctx.is('multipart')) {
       await plain(ctx, next);
       return;
@@ -119,19 +124,38 @@ function translateParserError(err: Error, limit: number): AppError {
   return invalidInput(err.name === 'SyntaxError' ? `JSON parse error - ${err.message}` : err.message);
 }
 
+/**
+ * An urlencoded form's fields as Django's QueryDict reads them: names taken literally (`a[b]` is a name, not a nested
+ * object), a repeated name as a list, and an empty name kept, so that the schema refuses it as an unknown field
+ * (the `qs` parser drops empty names and nests bracketed ones, which hid both from validation).
+ */
+function formFields(text: string): Record<string, string | string[]> {
+  const fields = new Map<string, string[]>();
+  for (const [name, value] of new URLSearchParams(text)) {
+    fields.set(name, [...(fields.get(name) ?? []), value]);
+  }
+  // fromEntries defines own properties, so a field named __proto__ stays a field.
+  return Object.fromEntries([...fields].map(([name, values]) => [name, values.length === 1 ? values[0]! : values]));
+}
+
+/** The request body as UTF-8 text. @throws 413 past `limit` bytes. */
+async function readBody(ctx: Context, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
+    if (size > limit) {
+      throw payloadTooLarge(limit);
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 function rawJsonBody(limit: number): Middleware {
   return async (ctx, next) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of ctx.req) {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-      size += buffer.length;
-      if (size > limit) {
-        throw payloadTooLarge(limit);
-      }
-      chunks.push(buffer);
-    }
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = await readBody(ctx, limit);
     try {
       // JSON.parse yields JSON values only, which is what koa-body's declaration of the body says.
       ctx.request.body = text.trim() === '' ? {} : (JSON.parse(text) as Request['body']);
