@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../logger';
-import { stopLeftover } from './process-files';
+import { reportLeftover, stopLeftover } from './process-files';
 
 /** A running embedded Postgres. */
 export interface RunningPostgres {
@@ -82,10 +82,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     options.logger.info('initialising embedded Postgres', { dataDir: options.dataDir });
     await pg.initialise();
   }
-  const leftover = await stopLeftover(path.join(options.dataDir, 'postmaster.pid'), 'SIGINT');
-  if (leftover) {
-    options.logger.warn('stopped a Postgres left running by an earlier launcher', { pid: leftover });
-  }
+  const leftover = await stopLeftover(path.join(options.dataDir, 'postmaster.pid'), 'SIGINT', /\bpostgres\b/);
+  reportLeftover(options.logger, 'Postgres', leftover);
   try {
     await pg.start();
   } catch {

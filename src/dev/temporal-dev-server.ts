@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../logger';
-import { stopLeftover, waitForExit } from './process-files';
+import { reportLeftover, stopLeftover, waitForExit } from './process-files';
 
 /** What `temporal server start-dev` is started with; from temporal.yaml, with test overrides. */
 export interface DevServerSettings {
@@ -66,10 +66,7 @@ export async function startTemporalDevServer(
   pidFile?: string,
 ): Promise<RunningDevServer> {
   if (pidFile) {
-    const leftover = await stopLeftover(pidFile, 'SIGTERM');
-    if (leftover) {
-      logger.warn('stopped a Temporal dev server left running by an earlier launcher', { pid: leftover });
-    }
+    reportLeftover(logger, 'Temporal dev server', await stopLeftover(pidFile, 'SIGTERM', /\bstart-dev\b/));
   }
   if (await canConnect(settings.ip, settings.port)) {
     throw new Error(
