@@ -8,17 +8,21 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { TrainingActivities } from '../../activities/training-activity-types';
+import { ACTIVITY_RETRY, OUTAGE_BUDGET } from './activity-retry';
 import { installHandlers } from './handlers';
 import { publish } from './publish';
 import { notify, runRound, runSwagRound, type RoundContext } from './round';
 import { type CarriedTrainingState, TrainingState } from './training-state';
 
-const retry = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 };
-const quick = proxyActivities<TrainingActivities>({ startToCloseTimeout: '1 minute', retry });
+const retry = ACTIVITY_RETRY;
+// Attempts go on through an outage of the database or the blob store until the budget is spent (activity-retry.ts).
+const scheduleToCloseTimeout = OUTAGE_BUDGET;
+const quick = proxyActivities<TrainingActivities>({ startToCloseTimeout: '1 minute', scheduleToCloseTimeout, retry });
 // Aggregation reads every update: it may take long on big models, and heartbeats on every chunk so a dead worker
 // is noticed in a minute rather than at the end of the timeout.
 const slow = proxyActivities<TrainingActivities>({
   startToCloseTimeout: '2 hours',
+  scheduleToCloseTimeout,
   heartbeatTimeout: '1 minute',
   retry,
 });
@@ -26,6 +30,7 @@ const slow = proxyActivities<TrainingActivities>({
 // activity may take hours, and heartbeats every few seconds so a dead worker is noticed in half a minute.
 const notifying = proxyActivities<TrainingActivities>({
   startToCloseTimeout: '6 hours',
+  scheduleToCloseTimeout,
   heartbeatTimeout: '30 seconds',
   retry,
 });
