@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
+import { isSetupError } from '../dev/setup-error';
 import { runAggregateCommand } from './aggregate-command';
 import { runApiRole } from './run-api';
 import { runDev } from './run-dev';
@@ -56,6 +57,10 @@ export async function main(argv: string[]): Promise<number> {
     await COMMANDS[name](config, logger, args);
     return 0;
   } catch (err) {
+    if (isSetupError(err)) {
+      process.stderr.write(`roundhouse: ${err.message}\n`);
+      return 1;
+    }
     logger.error(`${name} failed`, { error: err });
     return 1;
   }

