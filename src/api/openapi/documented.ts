@@ -3,6 +3,9 @@ import { z } from 'zod';
 /** A JSON Schema object as the OpenAPI document holds it. */
 export type JsonSchema = Record<string, unknown>;
 
+/** JSON Schema keywords that describe a value rather than constrain it. */
+const ANNOTATIONS = new Set(['default', 'description', 'title', 'examples', 'deprecated', 'readOnly', 'writeOnly']);
+
 /** What the document says of a schema whose parsing is looser or other than its meaning (see `documentAs`). */
 const documented = new WeakMap<z.core.$ZodType, () => JsonSchema>();
 
@@ -25,8 +28,11 @@ export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output' = 'input'
     override: (ctx) => {
       const describe = documented.get(ctx.zodSchema);
       if (describe) {
+        // The type is replaced; annotations a wrapper added (a default, a description) stay.
         for (const key of Object.keys(ctx.jsonSchema)) {
-          delete (ctx.jsonSchema as JsonSchema)[key];
+          if (!ANNOTATIONS.has(key)) {
+            delete (ctx.jsonSchema as JsonSchema)[key];
+          }
         }
         Object.assign(ctx.jsonSchema, describe());
       }
