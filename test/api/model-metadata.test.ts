@@ -162,6 +162,22 @@ describe('model metadata, rounds, preprocessing and metrics', () => {
       ]);
     });
 
+    it('when a participant retries its test metrics after the training finished meanwhile, answers 201 and stores them once', async () => {
+      const { participants, modelId, training } = await setupTraining(api, { state: 'O' });
+      const send = () =>
+        request(api.app.callback())
+          .post(`/api/models/${modelId}/metrics/`)
+          .set('Authorization', tokenAuth(participants[0]!))
+          .send({ metric_names: ['accuracy'], metric_values: [0.75] });
+      expect((await send()).status).toBe(201);
+      // The run took the stored metrics and finished before the client's retry (its first try had got a 503).
+      await api.knex('trainings').where({ id: training.id }).update({ state: 'C' });
+      const retry = await send();
+      expect(retry.status).toBe(201);
+      expect(retry.body).toEqual({ detail: 'Model Metrics Upload Accepted', model_id: modelId });
+      expect(await api.knex('metrics').where({ model_id: modelId, reporter_id: participants[0]!.id })).toHaveLength(1);
+    });
+
     it('when the owner posts JSON metrics with a binary value on a model without training, answers 201', async () => {
       const owner = await buildApiUser(api.knex);
       const id = await uploadModel(api, owner);

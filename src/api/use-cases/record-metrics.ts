@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { FlModel } from '../../db/models/model';
 import type { User } from '../../db/models/user';
 import { insertMetrics, type NewMetric } from '../../db/queries/metrics';
-import { insertUpload } from '../../db/queries/uploads';
+import { findUpload, insertUpload } from '../../db/queries/uploads';
 import type { Logger } from '../../logger';
 import type { MetricValueInput } from '../routes/models/upload-schemas';
 import type { TrainingOrchestrator } from '../training-orchestrator';
@@ -38,7 +38,9 @@ export async function recordMetrics(
   }
   const target = { modelId: model.id, trainingId: training?.id ?? null, step: model.round, reporterId: user.id };
   if (!isTestResult(access)) {
-    await insertMetrics(deps.knex, target, metrics);
+    if (!(await isLateTestRetry(deps.knex, access, user, [names, values]))) {
+      await insertMetrics(deps.knex, target, metrics);
+    }
     return model;
   }
   await recordTestResult(deps, access, user, metrics, [names, values]);
@@ -47,6 +49,20 @@ export async function recordMetrics(
 
 function isTestResult(access: ModelAccess): boolean {
   return access.relations.has('participant') && access.training?.state === 'O';
+}
+
+/**
+ * True when a participant repeats test metrics that already fill their slot, but the training has moved on since: the
+ * first try got a 503 while no worker ran, the run took the stored metrics once a worker was back, and the retry
+ * arrives after the test round closed (or the training finished). It answers as the first did and stores nothing.
+ */
+async function isLateTestRetry(knex: Knex, access: ModelAccess, user: User, content: unknown): Promise<boolean> {
+  const { model, training, relations } = access;
+  if (!training || !relations.has('participant')) {
+    return false;
+  }
+  const slot = { trainingId: training.id, round: model.round, clientId: user.id, phase: 'test' as const };
+  return (await findUpload(knex, slot))?.contentDigest === contentDigest(['test', content]);
 }
 
 async function recordTestResult(
