@@ -60,6 +60,16 @@ export function invalidInput(message: string, details?: unknown): AppError {
   return new AppError({ code: 'invalid_input', status: 400, message, details });
 }
 
+/** Thrown when one field is invalid: `detail` is `field: message`, and `details` maps the field to the message. */
+export function fieldInvalid(field: string, message: string): AppError {
+  return invalidInput(`${field}: ${message}`, { [field]: [message] });
+}
+
+/** Thrown when the request is valid but clashes with what is stored (a filled slot, a model still in use). */
+export function conflict(message: string): AppError {
+  return new AppError({ code: 'conflict', status: 409, message });
+}
+
 /** Thrown when a dependency (Postgres, Temporal) cannot serve the request now; the client may retry. */
 export function unavailable(message: string, retryAfterSeconds: number, details?: unknown): AppError {
   return new AppError({

@@ -8,7 +8,7 @@ import {
 import type { Knex } from 'knex';
 import type { Training } from '../db/models/training';
 import type { Upload } from '../db/models/upload';
-import { AppError, invalidInput, unavailable } from '../errors';
+import { AppError, conflict, invalidInput, unavailable } from '../errors';
 import {
   AGGREGATION_METHOD,
   TRAINING_ACTOR,
@@ -201,7 +201,7 @@ function refusalOf(err: unknown, trainingId: string): AppError | undefined {
     case TrainingErrorCode.NOT_PARTICIPANT:
       return new AppError({ code: 'permission_denied', status: 403, message });
     case TrainingErrorCode.SLOT_FILLED:
-      return new AppError({ code: 'conflict', status: 409, message });
+      return conflict(message);
     case TrainingErrorCode.STARTING:
       // Not the client's mistake: the same request succeeds once the run is ready.
       return unavailable(message, 1);

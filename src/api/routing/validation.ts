@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { invalidInput } from '../../errors';
+import { fieldInvalid, invalidInput } from '../../errors';
 import type { AppError } from '../../errors';
 
 /** Marshmallow-style messages (the reference's wording for trainings and client lists) for zod's own issues. */
@@ -69,7 +69,7 @@ export function nullCharacterError(body: unknown, location: string): AppError | 
   }
   const field = path.join('.') || location;
   const message = 'Null characters are not allowed.';
-  return invalidInput(`${field}: ${message}`, { [field]: [message] });
+  return fieldInvalid(field, message);
 }
 
 function nullCharacterPath(value: unknown, path: string[]): string[] | undefined {
@@ -104,7 +104,7 @@ export function jsonTypeError(body: unknown, fields: ReadonlyMap<string, StrictJ
     const fits = type === 'boolean' ? typeof value === 'boolean' : Number.isInteger(value);
     if (value !== undefined && !fits) {
       const message = `Not a valid ${type}.`;
-      return invalidInput(`${field}: ${message}`, { [field]: [message] });
+      return fieldInvalid(field, message);
     }
   }
   return undefined;

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Group } from '../../db/models/group';
 import type { User } from '../../db/models/user';
 import { findGroupById, insertGroup, isGroupMember, renameGroup } from '../../db/queries/groups';
-import { invalidInput, notFound } from '../../errors';
+import { fieldInvalid, notFound } from '../../errors';
 import { isUniqueViolation } from '../../db/constraint-errors';
 import { forbidden } from './access-errors';
 
@@ -35,7 +35,7 @@ async function uniqueName(write: () => Promise<Group>): Promise<Group> {
   } catch (err) {
     if (isUniqueViolation(err)) {
       const message = 'group with this name already exists.';
-      throw invalidInput(`name: ${message}`, { name: [message] });
+      throw fieldInvalid('name', message);
     }
     throw err;
   }

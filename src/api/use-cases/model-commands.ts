@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { User } from '../../db/models/user';
 import { deleteModel, listEnsemblesOf, setPreprocessing } from '../../db/queries/models';
-import { AppError, notFound } from '../../errors';
+import { conflict, notFound } from '../../errors';
 import type { BlobStore } from '../../storage/blob-store';
 import type { UploadedFiles } from '../routing/uploaded-files';
 import type { TrainingOrchestrator } from '../training-orchestrator';
@@ -25,11 +25,7 @@ export async function removeModel(
   }
   const ensembles = await listEnsemblesOf(knex, model.id);
   if (ensembles.length > 0) {
-    throw new AppError({
-      code: 'conflict',
-      status: 409,
-      message: `Model ${model.id} is a member of MEAN model ${ensembles.join(', ')}; delete that first.`,
-    });
+    throw conflict(`Model ${model.id} is a member of MEAN model ${ensembles.join(', ')}; delete that first.`);
   }
   if (training && model.type !== 'LOCAL') {
     await orchestrator.cancel(training);

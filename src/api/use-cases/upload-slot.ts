@@ -6,7 +6,7 @@ import type { User } from '../../db/models/user';
 import { findModelById } from '../../db/queries/models';
 import { findTrainingOfModel } from '../../db/queries/trainings';
 import { findUpload, type Slot } from '../../db/queries/uploads';
-import { AppError, invalidInput, notFound } from '../../errors';
+import { conflict, invalidInput, notFound } from '../../errors';
 import type { FlModel } from '../../db/models/model';
 import { isUniqueViolation } from '../../db/constraint-errors';
 import { forbidden } from './access-errors';
@@ -60,11 +60,9 @@ export function contentDigest(parts: readonly unknown[]): string {
 export async function existingUpload(knex: Knex, slot: Slot, digest: string): Promise<Upload | undefined> {
   const existing = await findUpload(knex, slot);
   if (existing && existing.contentDigest !== digest) {
-    throw new AppError({
-      code: 'conflict',
-      status: 409,
-      message: `Round ${slot.round} of training ${slot.trainingId} already has a different ${slot.phase} upload from this client.`,
-    });
+    throw conflict(
+      `Round ${slot.round} of training ${slot.trainingId} already has a different ${slot.phase} upload from this client.`,
+    );
   }
   return existing;
 }

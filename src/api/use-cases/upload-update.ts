@@ -5,7 +5,7 @@ import type { User } from '../../db/models/user';
 import { insertMetrics } from '../../db/queries/metrics';
 import { findVersion, insertVersion } from '../../db/queries/models';
 import { insertUpload } from '../../db/queries/uploads';
-import { AppError } from '../../errors';
+import { conflict } from '../../errors';
 import type { BlobStore } from '../../storage/blob-store';
 import type { UpdateRequest } from '../routes/models/upload-schemas';
 import type { UploadedFiles } from '../routing/uploaded-files';
@@ -43,11 +43,7 @@ export async function uploadUpdate(
   const { model, training } = target;
   const globalVersion = await findVersion(knex, model.id, model.round);
   if (!globalVersion) {
-    throw new AppError({
-      code: 'conflict',
-      status: 409,
-      message: `Model ${model.id} has no weights for round ${model.round}.`,
-    });
+    throw conflict(`Model ${model.id} has no weights for round ${model.round}.`);
   }
   const global = await scanModel(await blobs.read(globalVersion.weightsDigest));
   const checked = await checkAndStoreModel(blobs, file, 'model file', global);
