@@ -170,7 +170,10 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
     }
   }
 
-  /** Deletes a refused upload's slot and local model in one transaction (its blob goes with the next sweep). */
+  /**
+   * Deletes a refused upload's slot and local model in one transaction; the metrics that came with it go through the
+   * foreign key's cascade, its blob with the next sweep.
+   */
   private async discard(upload: Upload): Promise<void> {
     await this.knex.transaction(async (trx) => {
       await trx('uploads').where({ id: upload.id }).delete();

@@ -127,6 +127,25 @@ describe('database schema constraints', () => {
     expect(await knex('metrics').where({ training_id: training.id, key: 'loss' })).toHaveLength(1);
   });
 
+  it('when a refused upload is deleted, the metrics that came with it go too; metrics of no upload stay', async () => {
+    const owner = await buildUser(knex);
+    const client = await buildUser(knex);
+    const model = await buildGlobalModel(knex, owner.id);
+    const training = await buildTraining(knex, owner.id, model.id);
+    const [upload]: Array<{ id: string }> = await knex('uploads')
+      .insert({ training_id: training.id, round: 1, client_id: client.id, phase: 'test', content_digest: digest() })
+      .returning('id');
+    const target = { model_id: model.id, training_id: training.id, step: 1, reporter_id: client.id };
+    await knex('metrics').insert([
+      { ...target, key: 'accuracy', value_float: 0.5, upload_id: upload?.id },
+      { ...target, key: 'loss', value_float: 0.1, upload_id: upload?.id },
+      { ...target, key: 'note', value_float: 1 },
+    ]);
+    await knex('uploads').where({ id: upload?.id }).delete();
+    const left = await knex<{ key: string; training_id: string }>('metrics').where({ training_id: training.id });
+    expect(left.map((m) => m.key)).toEqual(['note']);
+  });
+
   it('when a user token is not 40 lowercase hex characters or the endpoint is not http(s), it is refused', async () => {
     expect(await sqlState(buildUser(knex, { token: 'A'.repeat(40) }))).toBe('23514');
     expect(await sqlState(buildUser(knex, { messageEndpoint: 'ftp://example.org' }))).toBe('23514');

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import { Worker } from '@temporalio/worker';
 import request from 'supertest';
 import { createActivities } from '../../src/activities';
+import type { TrainingActivities } from '../../src/activities/training-activity-types';
 import { aggregate } from '../../src/aggregation/aggregate';
 import { bytesSource, collectBytes } from '../../src/aggregation/model-source';
 import type { StrategyState } from '../../src/aggregation/strategies/strategy';
@@ -306,19 +307,29 @@ export async function createTrainingApi(
   });
 }
 
-/** A worker with the real activities on the API's database and blobs; notifications retry twice, 100 ms apart. */
-export async function createTrainingWorker(temporal: TestTemporal, api: TestApi, taskQueue: string): Promise<Worker> {
+/**
+ * A worker with the real activities on the API's database and blobs; notifications retry twice, 100 ms apart. `wrap`
+ * may hold an activity back (a test's gate around the real one) to open a window the test acts in.
+ */
+export async function createTrainingWorker(
+  temporal: TestTemporal,
+  api: TestApi,
+  taskQueue: string,
+  wrap: (activities: TrainingActivities) => TrainingActivities = (activities) => activities,
+): Promise<Worker> {
   return Worker.create({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      knex: api.knex,
-      blobs: api.blobs,
-      logger: createLogger('error'),
-      delivery: { timeoutMs: 5_000, attempts: 2, backoffMs: 100, concurrency: 8, allowPrivateAddresses: true },
-    }),
+    activities: wrap(
+      createActivities({
+        knex: api.knex,
+        blobs: api.blobs,
+        logger: createLogger('error'),
+        delivery: { timeoutMs: 5_000, attempts: 2, backoffMs: 100, concurrency: 8, allowPrivateAddresses: true },
+      }),
+    ),
   });
 }
 

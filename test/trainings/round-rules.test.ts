@@ -1,5 +1,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import request from 'supertest';
+import { Metric } from '../../src/db/models/metric';
+import { Upload } from '../../src/db/models/upload';
 import { tinyModel } from '../fixtures/onnx-edge-cases';
 import { ClientReceiver } from '../support/fl-clients';
 import { connectTestTemporal, uniqueTaskQueue } from '../support/temporal';
@@ -32,6 +34,14 @@ function postUpdate(
     .field('round', String(round))
     .field('sample_size', String(client.samples))
     .attach('model_file', model, 'update.onnx');
+}
+
+/** A participant's model-test metrics as a client posts them (they carry no round: the model's counts). */
+function postMetrics(server: Handler, client: SimulatedClient, modelId: string, accuracy: number): request.Test {
+  return request(server)
+    .post(`/api/models/${modelId}/metrics/`)
+    .set('Authorization', `Token ${client.token}`)
+    .send({ metric_names: ['accuracy'], metric_values: [accuracy] });
 }
 
 function named(clients: SimulatedClient[], name: string): SimulatedClient {
@@ -122,6 +132,88 @@ describe('training rounds through the HTTP API', () => {
       ...[a.id, b.id].sort().map((id) => [0, id]),
       ...[a.id, b.id, c.id].sort().map((id) => [1, id]),
     ]);
+    await api.close();
+  }, 120_000);
+
+  it('refuses test metrics out of their phase and keeps none of them; a late exact retry is answered as its first try', async () => {
+    const taskQueue = uniqueTaskQueue('round-tests');
+    const api = await createTrainingApi(temporal, taskQueue);
+    const server = api.app.callback();
+    const clients = await registerClients(server, taskQueue, { pullOnly: ['a', 'b', 'c'] });
+    const [a, b, c] = [named(clients, 'a'), named(clients, 'b'), named(clients, 'c')];
+    const { actorAuth, modelId, trainingId } = await createTraining(server, taskQueue, clients, 2);
+
+    // Round 1's aggregation is held once it has written round 2: the model is a round ahead of a run that still
+    // aggregates, the window in which a client's late retry of its test metrics of round 1 arrives after a crash.
+    let aggregated: () => void = () => undefined;
+    const written = new Promise<void>((resolve) => (aggregated = resolve));
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const worker = await createTrainingWorker(temporal, api, taskQueue, (acts) => ({
+      ...acts,
+      aggregateRound: async (input) => {
+        const result = await acts.aggregateRound(input);
+        if (input.round === 1) {
+          aggregated();
+          await released;
+        }
+        return result;
+      },
+    }));
+    const uploadRound = async (round: number): Promise<void> => {
+      for (const client of clients) {
+        expect((await postUpdate(server, client, modelId, round)).status).toBe(201);
+      }
+    };
+    const seen = await worker.runUntil(async () => {
+      await startTraining(server, actorAuth, trainingId);
+      await waitForTraining(server, actorAuth, trainingId, (t) => t.run?.phase === 'UPDATE');
+      const beforeTests = await postMetrics(server, a, modelId, 0.25);
+      await uploadRound(0);
+      await waitForTraining(server, actorAuth, trainingId, (t) => t.run?.phase === 'TEST' && t.run.round === 1);
+      const first = await postMetrics(server, a, modelId, 0.75);
+      const retryInRound = await postMetrics(server, a, modelId, 0.75);
+      expect((await postMetrics(server, b, modelId, 0.5)).status).toBe(201);
+      expect((await postMetrics(server, c, modelId, 0.5)).status).toBe(201);
+      await waitForTraining(server, actorAuth, trainingId, (t) => t.run?.phase === 'UPDATE' && t.run.round === 1);
+      await uploadRound(1);
+      await written;
+      const lateRetry = await postMetrics(server, a, modelId, 0.75);
+      const whileAggregating = await postMetrics(server, b, modelId, 0.125);
+      release();
+      await waitForTraining(server, actorAuth, trainingId, (t) => t.run?.phase === 'TEST' && t.run.round === 2);
+      for (const client of clients) {
+        expect((await postMetrics(server, client, modelId, 0.875)).status).toBe(201);
+      }
+      await waitForTraining(server, actorAuth, trainingId, (t) => t.state === 'C');
+      const afterTheEnd = await postMetrics(server, c, modelId, 0.875);
+      return { beforeTests, first, retryInRound, lateRetry, whileAggregating, afterTheEnd };
+    });
+
+    const wrongPhase = (phase: string): unknown =>
+      expect.objectContaining({
+        detail: `The training is not waiting for test metrics now (phase ${phase}).`,
+        details: { reason: 'wrong_phase' },
+      });
+    expect([seen.beforeTests.status, seen.beforeTests.body]).toEqual([400, wrongPhase('UPDATE')]);
+    expect(seen.first.status).toBe(201);
+    expect([seen.retryInRound.status, seen.retryInRound.body]).toEqual([201, seen.first.body]);
+    expect([seen.lateRetry.status, seen.lateRetry.body]).toEqual([201, seen.first.body]);
+    expect([seen.whileAggregating.status, seen.whileAggregating.body]).toEqual([400, wrongPhase('AGGREGATING')]);
+    expect(seen.afterTheEnd.status).toBe(201);
+    // One metric and one test slot per client and test round: refused metrics and retries left no row.
+    const metrics = await Metric.query(api.knex).where({ trainingId });
+    const byName = new Map(clients.map((client) => [client.id, client.name]));
+    expect(metrics.map((m) => [m.step, byName.get(m.reporterId ?? ''), m.valueFloat]).sort()).toEqual([
+      [1, 'a', 0.75],
+      [1, 'b', 0.5],
+      [1, 'c', 0.5],
+      [2, 'a', 0.875],
+      [2, 'b', 0.875],
+      [2, 'c', 0.875],
+    ]);
+    const tests = await Upload.query(api.knex).where({ trainingId, phase: 'test' });
+    expect(tests.map((u) => u.round).sort()).toEqual([1, 1, 1, 2, 2, 2]);
     await api.close();
   }, 120_000);
 

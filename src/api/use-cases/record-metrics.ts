@@ -2,10 +2,12 @@ import type { Knex } from 'knex';
 import type { FlModel } from '../../db/models/model';
 import type { User } from '../../db/models/user';
 import { insertMetrics, type NewMetric } from '../../db/queries/metrics';
-import { findUpload, insertUpload } from '../../db/queries/uploads';
+import { findLatestUpload, insertUpload } from '../../db/queries/uploads';
+import { isAppError } from '../../errors';
 import type { Logger } from '../../logger';
 import type { MetricValueInput } from '../routes/models/upload-schemas';
 import type { TrainingOrchestrator } from '../training-orchestrator';
+import { TrainingErrorCode } from '../../workflows/training/definitions';
 import { pairMetrics } from './metric-input';
 import { readableModel, type ModelAccess } from './model-access';
 import { contentDigest, existingUpload, fillSlot } from './upload-slot';
@@ -43,8 +45,20 @@ export async function recordMetrics(
     }
     return model;
   }
-  await recordTestResult(deps, access, user, metrics, [names, values]);
+  try {
+    await recordTestResult(deps, access, user, metrics, [names, values]);
+  } catch (err) {
+    // The run is past its test round (its refusal gave the slot back): a retry of metrics it already took is answered
+    // as their first try was.
+    if (!isWrongPhase(err) || !(await isLateTestRetry(deps.knex, access, user, [names, values]))) {
+      throw err;
+    }
+  }
   return model;
+}
+
+function isWrongPhase(err: unknown): boolean {
+  return isAppError(err) && (err.details as { reason?: unknown } | undefined)?.reason === TrainingErrorCode.WRONG_PHASE;
 }
 
 function isTestResult(access: ModelAccess): boolean {
@@ -52,17 +66,23 @@ function isTestResult(access: ModelAccess): boolean {
 }
 
 /**
- * True when a participant repeats test metrics that already fill their slot, but the training has moved on since: the
- * first try got a 503 while no worker ran, the run took the stored metrics once a worker was back, and the retry
- * arrives after the test round closed (or the training finished). It answers as the first did and stores nothing.
+ * True when a participant repeats the test metrics of its latest filled test slot, but the training has moved on
+ * since: the first try got a 503 while no worker ran, the run took the stored metrics once a worker was back, and the
+ * retry arrives after the test round closed (the model may be a round further by then, or the training finished).
+ * Metrics carry no round, so the latest test slot up to the model's round is the one a retry can only be for. It
+ * answers as the first did and stores nothing.
  */
 async function isLateTestRetry(knex: Knex, access: ModelAccess, user: User, content: unknown): Promise<boolean> {
   const { model, training, relations } = access;
   if (!training || !relations.has('participant')) {
     return false;
   }
-  const slot = { trainingId: training.id, round: model.round, clientId: user.id, phase: 'test' as const };
-  return (await findUpload(knex, slot))?.contentDigest === contentDigest(['test', content]);
+  const latest = await findLatestUpload(
+    knex,
+    { trainingId: training.id, clientId: user.id, phase: 'test' },
+    model.round,
+  );
+  return latest?.contentDigest === contentDigest(['test', content]);
 }
 
 async function recordTestResult(
@@ -81,18 +101,16 @@ async function recordTestResult(
     (await existingUpload(knex, slot, digest)) ??
     (await fillSlot(knex, slot, digest, () =>
       knex.transaction(async (trx) => {
-        await insertMetrics(
-          trx,
-          { modelId: model.id, trainingId: training.id, step: model.round, reporterId: user.id },
-          metrics,
-        );
-        return await insertUpload(trx, slot, {
+        const upload = await insertUpload(trx, slot, {
           contentDigest: digest,
           modelId: null,
           blobDigest: null,
           secondBlobDigest: null,
           sampleSize: null,
         });
+        const target = { modelId: model.id, trainingId: training.id, step: model.round, reporterId: user.id };
+        await insertMetrics(trx, { ...target, uploadId: upload.id }, metrics);
+        return upload;
       }),
     ));
   await orchestrator.submitUpload(training, upload);

@@ -68,18 +68,16 @@ export async function uploadUpdate(
           graphDigest: checked.summary.graphDigest,
         });
         await insertVersion(trx, local.id, request.round, checked.weights);
-        await insertMetrics(
-          trx,
-          { modelId: local.id, trainingId: training.id, step: request.round, reporterId: user.id },
-          metrics,
-        );
-        return await insertUpload(trx, slot, {
+        const upload = await insertUpload(trx, slot, {
           contentDigest: digest,
           modelId: local.id,
           blobDigest: checked.weights.digest,
           secondBlobDigest: null,
           sampleSize: request.sample_size,
         });
+        const target = { modelId: local.id, trainingId: training.id, step: request.round, reporterId: user.id };
+        await insertMetrics(trx, { ...target, uploadId: upload.id }, metrics);
+        return upload;
       }),
     ));
   await orchestrator.submitUpload(training, upload);

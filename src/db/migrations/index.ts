@@ -5,6 +5,7 @@ import * as m003 from './20261123100200_trainings';
 import * as m004 from './20261123100300_uploads_metrics_notifications';
 import * as m005 from './20261123110000_upload_sample_size';
 import * as m006 from './20261123150000_strategy_state';
+import * as m007 from './20261202100000_metrics_upload';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -19,6 +20,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['20261123100300_uploads_metrics_notifications', m004],
   ['20261123110000_upload_sample_size', m005],
   ['20261123150000_strategy_state', m006],
+  ['20261202100000_metrics_upload', m007],
 ];
 
 /** A knex migration source over the static list above. */

@@ -14,5 +14,7 @@ export class Metric extends Model {
   step!: number | null;
   reporterId!: string | null;
   identifier!: string | null;
+  /** The upload the metric came with (an update or a model test); its refusal deletes the metric too. */
+  uploadId!: string | null;
   createdAt!: Date;
 }

@@ -16,6 +16,8 @@ export interface MetricTarget {
   trainingId: string | null;
   step: number;
   reporterId: string;
+  /** The upload the metrics came with, if any: they live and go with it. */
+  uploadId?: string;
 }
 
 /** Inserts metrics in one statement (no table lock: rows are independent). `db` may be a transaction. */

@@ -23,6 +23,19 @@ export async function findUpload(db: Knex, slot: Slot): Promise<Upload | undefin
   return await Upload.query(db).findOne({ ...slot });
 }
 
+/** A client's upload of `phase` in the latest round up to `maxRound`, if any. */
+export async function findLatestUpload(
+  db: Knex,
+  slot: Omit<Slot, 'round'>,
+  maxRound: number,
+): Promise<Upload | undefined> {
+  return await Upload.query(db)
+    .where({ ...slot })
+    .where('round', '<=', maxRound)
+    .orderBy('round', 'desc')
+    .first();
+}
+
 /** Fills a slot; a slot filled meanwhile surfaces as a unique violation. */
 export async function insertUpload(db: Knex, slot: Slot, content: SlotContent): Promise<Upload> {
   return await Upload.query(db).insert({ ...slot, ...content });
