@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_POSTGRES_HOME } from './dev/postgres-placement';
 
 /** The package root: `src/` and `dist/` both sit one level below it. */
 export const PACKAGE_ROOT = path.resolve(__dirname, '..');
@@ -44,6 +45,11 @@ const envSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   /** Port of the embedded Postgres. */
   ROUNDHOUSE_EMBEDDED_PG_PORT: port.default(54329),
+  /**
+   * Run as root: where the embedded Postgres's binaries and data go when its `postgres` user cannot reach the clone
+   * or the state directory.
+   */
+  ROUNDHOUSE_POSTGRES_HOME: z.string().min(1).default(DEFAULT_POSTGRES_HOME),
   /** Upper bound of pooled Postgres connections per process. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   /** An external Temporal frontend (host:port); unset means the dev server from temporal.yaml. */
@@ -110,7 +116,7 @@ export interface Config {
     /** Connection string; for the embedded database it is filled in once that database runs. */
     readonly url: string | undefined;
     readonly poolMax: number;
-    readonly embedded: { readonly port: number; readonly dataDir: string } | undefined;
+    readonly embedded: { readonly port: number; readonly dataDir: string; readonly home: string } | undefined;
   };
   readonly temporal: {
     readonly address: string;
@@ -207,7 +213,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       poolMax: e.DATABASE_POOL_MAX,
       embedded: e.DATABASE_URL
         ? undefined
-        : { port: e.ROUNDHOUSE_EMBEDDED_PG_PORT, dataDir: path.join(stateDir, 'postgres') },
+        : {
+            port: e.ROUNDHOUSE_EMBEDDED_PG_PORT,
+            dataDir: path.join(stateDir, 'postgres'),
+            home: path.resolve(e.ROUNDHOUSE_POSTGRES_HOME),
+          },
     },
     temporal: {
       address: e.TEMPORAL_ADDRESS ?? settings.address,

@@ -28,7 +28,7 @@ async function startPostgres(config: Config, logger: Logger): Promise<RunningPos
   if (!embedded) {
     return undefined;
   }
-  const pg = await startEmbeddedPostgres({ dataDir: embedded.dataDir, port: embedded.port, logger });
+  const pg = await startEmbeddedPostgres({ ...embedded, logger });
   const admin = knexFactory({ client: 'pg', connection: pg.urlFor('postgres'), pool: { min: 0, max: 1 } });
   try {
     await ensureDatabase(admin, EMBEDDED_DATABASE);
@@ -123,14 +123,22 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
       config.http.port,
     );
     stops.unshift(['api', () => api.close()]);
-    printUrls(config, api.url, temporal?.uiUrl);
+    printUrls(config, api.url, temporal?.uiUrl, pg?.dataDir);
     await Promise.race([waitForShutdownSignal(logger), running]);
   } finally {
     await stopAll(logger, stops);
   }
 }
 
-function printUrls(config: Config, apiUrl: string, temporalUiUrl: string | undefined): void {
+function printUrls(
+  config: Config,
+  apiUrl: string,
+  temporalUiUrl: string | undefined,
+  pgDataDir: string | undefined,
+): void {
+  const embedded = config.db.embedded;
+  // Data placed outside the state directory (its user cannot enter it) is worth saying where.
+  const placed = embedded && pgDataDir && pgDataDir !== embedded.dataDir ? `, data in ${pgDataDir}` : '';
   const lines = [
     'Roundhouse is running. Ctrl-C stops it.',
     `  API               ${apiUrl}/api/`,
@@ -139,7 +147,7 @@ function printUrls(config: Config, apiUrl: string, temporalUiUrl: string | undef
     temporalUiUrl
       ? `  Temporal Web UI   ${temporalUiUrl}/namespaces/${config.temporal.namespace}/workflows`
       : `  Temporal          ${config.temporal.address} (external)`,
-    `  Postgres          ${config.db.embedded ? `embedded, 127.0.0.1:${config.db.embedded.port}` : 'DATABASE_URL'}`,
+    `  Postgres          ${embedded ? `embedded, 127.0.0.1:${embedded.port}${placed}` : 'DATABASE_URL'}`,
     `  State directory   ${config.stateDir}`,
   ];
   process.stdout.write(`\n${lines.join('\n')}\n\n`);

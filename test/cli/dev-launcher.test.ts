@@ -3,14 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import knexFactory from 'knex';
-import { stringify } from 'yaml';
 import { embeddedDatabaseUrl } from '../../src/dev/embedded-postgres';
 import { isAlive } from '../../src/dev/process-files';
 import { finishProbeSignal, probeStateQuery, recordValueSignal } from '../../src/workflows/probe/definitions';
 import { probeWorkflow } from '../../src/workflows/probe/probe-workflow';
-import { freePort } from '../support/free-port';
+import { type LauncherPorts, launcherEnv } from '../support/launcher-env';
 import { LauncherProcess } from '../support/launcher-process';
-import { testEnv } from '../support/test-env';
 
 const TASK_QUEUE = 'launcher-test';
 
@@ -21,45 +19,13 @@ async function readPid(file: string): Promise<number> {
 describe('roundhouse dev (npm start)', () => {
   let root: string;
   let env: NodeJS.ProcessEnv;
-  let ports: { api: number; pg: number; temporal: number; ui: number };
+  let ports: LauncherPorts;
   let launcher: LauncherProcess;
 
   beforeAll(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'roundhouse-launcher-'));
     await fs.chmod(root, 0o755);
-    ports = { api: await freePort(), pg: await freePort(), temporal: await freePort(), ui: await freePort() };
-    const temporalYaml = path.join(root, 'temporal.yaml');
-    await fs.writeFile(
-      temporalYaml,
-      stringify({
-        address: `127.0.0.1:${ports.temporal}`,
-        namespace: 'default',
-        taskQueue: TASK_QUEUE,
-        devServer: {
-          ip: '127.0.0.1',
-          port: ports.temporal,
-          uiPort: ports.ui,
-          dbFile: 'temporal.sqlite',
-          logLevel: 'error',
-        },
-        searchAttributes: { TrainingState: 'Keyword', TrainingRound: 'Int' },
-        dynamicConfig: {},
-      }),
-    );
-    const inherited = Object.fromEntries(
-      Object.entries(process.env).filter(([key]) => !key.startsWith('ROUNDHOUSE_') && !key.startsWith('TEMPORAL_')),
-    );
-    delete inherited.DATABASE_URL;
-    env = {
-      ...inherited,
-      ROUNDHOUSE_STATE_DIR: path.join(root, 'state'),
-      ROUNDHOUSE_HOST: '127.0.0.1',
-      PORT: String(ports.api),
-      ROUNDHOUSE_EMBEDDED_PG_PORT: String(ports.pg),
-      ROUNDHOUSE_TEMPORAL_CONFIG: temporalYaml,
-      TEMPORAL_CLI_PATH: testEnv('temporalCliPath'),
-      LOG_LEVEL: 'warn',
-    };
+    ({ env, ports } = await launcherEnv(root, TASK_QUEUE, { ROUNDHOUSE_STATE_DIR: path.join(root, 'state') }));
     launcher = new LauncherProcess(env);
   });
 

@@ -6,13 +6,18 @@ export class LauncherProcess {
   private child: ChildProcess | undefined;
   output = '';
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  /** `clone`: the checkout whose sources run, and the working folder (default: this one, from the test's folder). */
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly clone?: string,
+  ) {}
 
   /** Starts the launcher and resolves once it prints its URLs. */
   async start(): Promise<void> {
-    const main = path.join(__dirname, '../../src/cli/main.ts');
+    const main = path.join(this.clone ?? path.join(__dirname, '../..'), 'src/cli/main.ts');
     const child = spawn(process.execPath, ['--import', 'tsx', main, 'dev'], {
       env: this.env,
+      ...(this.clone ? { cwd: this.clone } : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -20,7 +20,11 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config.http).toEqual({ host: '0.0.0.0', port: 8000 });
     expect(config.db.url).toBeUndefined();
-    expect(config.db.embedded).toEqual({ port: 54329, dataDir: path.resolve('.roundhouse', 'postgres') });
+    expect(config.db.embedded).toEqual({
+      port: 54329,
+      dataDir: path.resolve('.roundhouse', 'postgres'),
+      home: '/var/lib/roundhouse',
+    });
     expect(config.temporal).toMatchObject({
       address: '127.0.0.1:7233',
       namespace: 'default',
