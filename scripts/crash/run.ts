@@ -4,14 +4,17 @@
  * the same state directory. At the end the training must be completed, no accepted upload lost or counted twice,
  * and every global version bit for bit the FedAvg of the updates its round used, computed offline.
  *
- *   npm run build && npx tsx scripts/crash/run.ts [--mode dev|worker] [--rounds 6] [--kills 4] [--seed N]
- *                                                  [--timeout 360] [--keep-state] [--log-level info]
+ *   npm run build && npx tsx scripts/crash/run.ts [--mode dev|worker|postgres] [--rounds 6] [--kills 4] [--seed N]
+ *                                                  [--timeout 360] [--outage 220] [--keep-state] [--log-level info]
  *
  * --mode dev     (default) one `roundhouse dev` (Postgres, Temporal dev server, worker, API) in its own process
  *                group; each kill SIGKILLs that whole group, and the launcher restarts on the leftover state.
  * --mode worker  a `roundhouse dev` launcher provides Postgres and Temporal (its own worker polls an idle task queue),
  *                and separate `roundhouse api` and `roundhouse worker` processes serve the training; each kill
  *                SIGKILLs only the worker process (group).
+ * --mode postgres the processes of worker mode; each kill (1 by default) SIGKILLs only Postgres, during an
+ *                aggregation or a round start's notifications, and starts it again after --outage seconds (220 by
+ *                default: longer than activities used to retry, 150 s). The training must complete all the same.
  *
  * Exit status: 0 all checks passed; 1 a check failed; 2 bad arguments; 3 the global timeout or a setup failure.
  * On failure the server logs are copied to $CRASH_REPORT_DIR (default $TMPDIR/roundhouse-crash-reports/<stamp>).
@@ -31,6 +34,8 @@ import { Client as PgClient } from 'pg';
 import YAML from 'yaml';
 import { aggregate } from '../../src/aggregation/aggregate';
 import { bytesSource, collectBytes } from '../../src/aggregation/model-source';
+import { startEmbeddedPostgres, type RunningPostgres } from '../../src/dev/embedded-postgres';
+import { createLogger } from '../../src/logger';
 import { seededUniform } from '../../src/seeded-random';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -47,8 +52,9 @@ const READY_TIMEOUT_MS = 120_000;
 
 function usage(message: string): never {
   process.stderr.write(
-    `crash: ${message}\nusage: tsx scripts/crash/run.ts [--mode dev|worker] [--rounds N] ` +
-      '[--kills K] [--seed S] [--timeout SECONDS] [--keep-state] [--log-level debug|info|warn|error]\n',
+    `crash: ${message}\nusage: tsx scripts/crash/run.ts [--mode dev|worker|postgres] [--rounds N] ` +
+      '[--kills K] [--seed S] [--timeout SECONDS] [--outage SECONDS] [--keep-state] ' +
+      '[--log-level debug|info|warn|error]\n',
   );
   process.exit(2);
 }
@@ -57,17 +63,20 @@ const { values: argv } = parseArgs({
   options: {
     mode: { type: 'string', default: 'dev' },
     rounds: { type: 'string', default: '6' },
-    kills: { type: 'string', default: '4' },
+    kills: { type: 'string' },
     seed: { type: 'string' },
-    timeout: { type: 'string', default: '360' },
+    timeout: { type: 'string' },
+    outage: { type: 'string', default: '220' },
     'keep-state': { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'info' },
   },
 });
 const MODE = argv.mode;
-if (MODE !== 'dev' && MODE !== 'worker') {
-  usage(`--mode must be dev or worker, not ${MODE}`);
+if (MODE !== 'dev' && MODE !== 'worker' && MODE !== 'postgres') {
+  usage(`--mode must be dev, worker or postgres, not ${MODE}`);
 }
+/** Postgres mode: one long outage (it waits out the activities' backoff too), so fewer kills and more time. */
+const OUTAGES = MODE === 'postgres';
 const positive = (name: string, text: string | undefined, min = 1): number => {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min) {
@@ -76,9 +85,10 @@ const positive = (name: string, text: string | undefined, min = 1): number => {
   return n;
 };
 const ROUNDS = positive('rounds', argv.rounds);
-const KILLS = positive('kills', argv.kills, 0);
+const KILLS = positive('kills', argv.kills ?? (OUTAGES ? '1' : '4'), 0);
 const SEED = argv.seed === undefined ? Math.floor(Math.random() * 1_000_000) : positive('seed', argv.seed, 0);
-const TIMEOUT_MS = positive('timeout', argv.timeout) * 1000;
+const TIMEOUT_MS = positive('timeout', argv.timeout ?? (OUTAGES ? '720' : '360')) * 1000;
+const OUTAGE_MS = positive('outage', argv.outage) * 1000;
 const LOG_LEVEL = argv['log-level'] ?? 'info';
 const rng = seededUniform(SEED);
 const started = Date.now();
@@ -188,6 +198,14 @@ function groupAlive(pid: number): boolean {
   }
 }
 
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -229,7 +247,8 @@ function safePostgresFamily(dataDir: string): number[] {
 
 function isPostgresProcess(pid: number): boolean {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('postgres');
+    // The postmaster runs by its full path (…/bin/postgres); the processes it forks rename themselves `postgres: …`.
+    return /^(\S*\/)?postgres\b/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
   } catch {
     return false;
   }
@@ -535,8 +554,12 @@ interface KillRecord extends KillPlan {
 }
 
 function planKills(): KillPlan[] {
-  const triggers: BusEvent['type'][] = ['round-start', 'upload-start', 'last-upload', 'test-round'];
-  for (let i = triggers.length - 1; i > 0; i -= 1) {
+  // A Postgres outage starts during an aggregation (right after the last upload), a second one during a round
+  // start's notifications; kills of a process come at any of the four moments, in a seeded order.
+  const triggers: BusEvent['type'][] = OUTAGES
+    ? ['last-upload', 'round-start']
+    : ['round-start', 'upload-start', 'last-upload', 'test-round'];
+  for (let i = OUTAGES ? 0 : triggers.length - 1; i > 0; i -= 1) {
     const j = Math.floor(rng() * (i + 1));
     [triggers[i], triggers[j]] = [triggers[j]!, triggers[i]!];
   }
@@ -647,6 +670,7 @@ async function main(): Promise<number> {
     victim = dev;
     roles.push(dev);
   } else {
+    // Worker and postgres modes: the training's API and worker run apart from the launcher.
     // The launcher's own worker and API serve an idle task queue; the training runs on `crash-training`.
     dev = new Role(
       'dev',
@@ -662,8 +686,10 @@ async function main(): Promise<number> {
       ROUNDHOUSE_BLOB_DIR: path.join(state, 'blobs'),
     };
     const api = new Role('api', ['api'], { ...roleEnv, PORT: String(apiPort) }, path.join(logs, 'api.log'));
-    victim = new Role('worker', ['worker'], roleEnv, path.join(logs, 'worker.log'));
-    roles.push(dev, api, victim);
+    const worker = new Role('worker', ['worker'], roleEnv, path.join(logs, 'worker.log'));
+    // Postgres mode kills no role: the outage stops the launcher's Postgres under it.
+    victim = worker;
+    roles.push(dev, api, worker);
   }
   const pgData = path.join(state, 'postgres');
   const orphanPids = new Set<number>();
@@ -693,18 +719,20 @@ async function main(): Promise<number> {
       await sleep(500);
     }
   };
-  const startVictim = async (): Promise<void> => {
-    if (victim.name === 'worker') {
-      const from = victim.logSize();
-      victim.start();
-      if (!(await victim.waitForLog('worker polling', from, 60_000))) {
-        throw new SetupFailure(`the worker did not start polling within 60 s:\n${victim.tail()}`);
+  const startRole = async (role: Role): Promise<void> => {
+    if (role.name === 'worker') {
+      const from = role.logSize();
+      role.start();
+      if (!(await role.waitForLog('worker polling', from, 60_000))) {
+        throw new SetupFailure(`the worker did not start polling within 60 s:\n${role.tail()}`);
       }
     } else {
-      victim.start();
-      await waitReady(base, victim);
+      role.start();
+      await waitReady(role === dev && MODE !== 'dev' ? `http://127.0.0.1:${infraApiPort}` : base, role);
     }
   };
+  // Postgres mode: the Postgres this run started again after an outage (the launcher's own died with the outage).
+  let restartedPostgres: RunningPostgres | undefined;
 
   const cleanup = async (): Promise<void> => {
     stopping = true;
@@ -714,6 +742,7 @@ async function main(): Promise<number> {
     for (const role of [...roles].reverse()) {
       await role.killGroup();
     }
+    await restartedPostgres?.stop().catch(() => undefined);
     for (const pid of [...family, ...orphanPids]) {
       if (alive(pid) && isPostgresProcess(pid)) {
         try {
@@ -738,15 +767,39 @@ async function main(): Promise<number> {
   };
   cleanups.push(cleanup);
 
+  /** SIGKILLs every Postgres process, waits out the outage, and starts Postgres again on the same data and port. */
+  const outage = async (plan: KillPlan, observed: string): Promise<KillRecord> => {
+    const family = safePostgresFamily(pgData);
+    const at = Date.now();
+    family.forEach((pid) => signalPid(pid, 'SIGKILL'));
+    const downMs = Math.round(OUTAGE_MS * (0.9 + rng() * 0.2));
+    say(
+      `OUTAGE ${kills.length + 1}: Postgres (${family.length} processes; trigger ${plan.trigger} round>=${plan.round} ` +
+        `+${plan.delayMs}ms; ${observed}); down for ${(downMs / 1000).toFixed(0)} s`,
+    );
+    await sleep(downMs);
+    const restartAt = Date.now();
+    restartedPostgres = await startEmbeddedPostgres({
+      dataDir: pgData,
+      port: pgPort,
+      logger: createLogger('warn', { role: 'crash-postgres' }),
+    });
+    say(`  Postgres back after ${((Date.now() - restartAt) / 1000).toFixed(1)} s`);
+    return {
+      ...plan,
+      at: elapsed(at),
+      observedRound: lastTraining?.run?.round ?? -1,
+      observed,
+      downMs,
+      restartMs: Date.now() - restartAt,
+      orphans: 0,
+    };
+  };
+
   const work = async (): Promise<number> => {
     say(`mode ${MODE}, ${ROUNDS} rounds, ${KILLS} kills, seed ${SEED}, timeout ${TIMEOUT_MS / 1000} s, state ${tmp}`);
     for (const role of roles) {
-      if (role === victim && role !== dev) {
-        await startVictim();
-      } else {
-        role.start();
-        await waitReady(role === dev && MODE === 'worker' ? `http://127.0.0.1:${infraApiPort}` : base, role);
-      }
+      await startRole(role);
     }
     say(`server ready on ${base}`);
 
@@ -862,6 +915,10 @@ async function main(): Promise<number> {
         ? `${lastTraining.run.phase} round ${lastTraining.run.round} missing ${lastTraining.run.missing.length}`
         : `state ${lastTraining?.state ?? '?'}`;
       const observed = `last poll ${polled}; last event ${recent}; ${inflight} upload(s) in flight`;
+      if (OUTAGES) {
+        kills.push(await outage(plan, observed));
+        continue;
+      }
       const family = MODE === 'dev' ? safePostgresFamily(pgData) : [];
       const at = Date.now();
       await victim.killGroup();
@@ -879,7 +936,7 @@ async function main(): Promise<number> {
         );
       }
       const restartAt = Date.now();
-      await startVictim();
+      await startRole(victim);
       kills.push({
         ...plan,
         at: elapsed(at),
