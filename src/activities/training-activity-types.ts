@@ -1,4 +1,5 @@
 import type { TrainingSettings, UploadSubmission } from '../workflows/training/definitions';
+import type { RecordedTrainingState } from '../training-states';
 
 /** Notification types the workflow sends; the values are the reference's. */
 export type TrainingNotificationType =
@@ -27,7 +28,6 @@ export interface SendNotificationsResult {
 }
 
 /** The training states the workflow records, as the reference's one-letter codes. */
-export type RecordedTrainingState = 'O' | 'S' | 'C' | 'E';
 
 /** What `aggregateRound` gets: ids and small numbers only, never model bytes. */
 export interface AggregateRoundInput {

@@ -1,4 +1,5 @@
 import { findStrategy } from '../aggregation/strategies/registry';
+import type { Training, TrainingSpec } from '../db/models/training';
 import type { TrainingSettings } from '../workflows/training/definitions';
 
 /** design.md's default of `options.round_timeout`, in seconds. */
@@ -10,17 +11,6 @@ export const DEFAULT_TEST_TIMEOUT_S = 900;
 export const DEFAULT_DAISY_CHAIN_PERIOD = 1;
 export const DEFAULT_AGGREGATION_PERIOD = 4;
 
-/** The stored training fields the workflow's settings come from. */
-export interface StoredTraining {
-  id: string;
-  modelId: string;
-  actorId: string;
-  targetNumUpdates: number;
-  aggregationMethod: string;
-  uncertaintyMethod: string;
-  options: Record<string, unknown>;
-}
-
 /**
  * Maps a stored training to the workflow's settings: participants in code-unit order (the order the engine folds
  * updates in), timeouts from the options' seconds to milliseconds with design.md's defaults, the quorum, and for
@@ -28,7 +18,7 @@ export interface StoredTraining {
  * @param modelRound the global model's current round, where the training starts.
  */
 export function settingsOf(
-  training: StoredTraining,
+  training: TrainingSpec & Pick<Training, 'id'>,
   participantIds: readonly string[],
   modelRound: number,
 ): TrainingSettings {

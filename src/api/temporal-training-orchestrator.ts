@@ -23,6 +23,7 @@ import {
   uploadUpdateId,
 } from '../workflows/training/definitions';
 import type { trainingWorkflow } from '../workflows/training/training-workflow';
+import { TrainingState } from '../training-states';
 import { KeyedLimiter } from './keyed-limiter';
 import type { TrainingOrchestrator } from './training-orchestrator';
 
@@ -70,7 +71,7 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
         args: [{ trainingId: training.id }],
         workflowIdConflictPolicy: 'FAIL',
         typedSearchAttributes: [
-          { key: TRAINING_STATE, value: 'O' },
+          { key: TRAINING_STATE, value: TrainingState.ONGOING },
           { key: TRAINING_ROUND, value: model?.round ?? 0 },
           { key: TRAINING_ACTOR, value: training.actorId },
           { key: AGGREGATION_METHOD, value: training.aggregationMethod },
@@ -87,8 +88,8 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
       });
     }
     await this.knex('trainings')
-      .where({ id: training.id, state: 'I' })
-      .update({ state: 'O', updatedAt: this.knex.fn.now() });
+      .where({ id: training.id, state: TrainingState.INITIAL })
+      .update({ state: TrainingState.ONGOING, updatedAt: this.knex.fn.now() });
   }
 
   async submitUpload(training: Training, upload: Upload): Promise<void> {

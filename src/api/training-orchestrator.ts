@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Training } from '../db/models/training';
 import type { Upload } from '../db/models/upload';
 import type { TrainingStatus } from '../workflows/training/definitions';
+import { TrainingState } from '../training-states';
 
 /** What the API tells a training's run about; the only way routes reach the workflow. */
 export interface TrainingOrchestrator {
@@ -31,8 +32,8 @@ export class DatabaseTrainingOrchestrator implements TrainingOrchestrator {
 
   async start(training: Training): Promise<void> {
     await this.knex('trainings')
-      .where({ id: training.id, state: 'I' })
-      .update({ state: 'O', updated_at: this.knex.fn.now() });
+      .where({ id: training.id, state: TrainingState.INITIAL })
+      .update({ state: TrainingState.ONGOING, updated_at: this.knex.fn.now() });
   }
 
   async submitUpload(_training: Training, _upload: Upload): Promise<void> {

@@ -1,8 +1,13 @@
 import type { Knex } from 'knex';
+import { syncDerivedChecks } from './derived-checks';
 
-/** Applies every pending migration; returns the names applied. */
+/**
+ * Applies every pending migration, then makes the CHECKs whose values come from the code (aggregation methods,
+ * training states) match it; returns the names of the migrations applied.
+ */
 export async function migrateLatest(knex: Knex): Promise<string[]> {
   const [, applied] = (await knex.migrate.latest()) as [number, string[]];
+  await syncDerivedChecks(knex);
   return applied;
 }
 

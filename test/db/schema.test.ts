@@ -32,7 +32,9 @@ describe('database schema constraints', () => {
     const actor = await buildUser(knex);
     const model = await buildGlobalModel(knex, actor.id);
     expect(await sqlState(buildTraining(knex, actor.id, model.id, { state: 'X' as 'I' }))).toBe('23514');
-    expect(await sqlState(buildTraining(knex, actor.id, model.id, { aggregationMethod: 'FedFoo' }))).toBe('23514');
+    expect(await sqlState(buildTraining(knex, actor.id, model.id, { aggregationMethod: 'FedFoo' as 'FedAvg' }))).toBe(
+      '23514',
+    );
     expect(await sqlState(buildTraining(knex, actor.id, model.id, { uncertaintyMethod: 'MAGIC' }))).toBe('23514');
     expect(await sqlState(buildTraining(knex, actor.id, model.id, { error: 'not in error state' }))).toBe('23514');
   });

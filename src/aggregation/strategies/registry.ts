@@ -7,27 +7,50 @@ import { fedProxStrategy } from './fedprox';
 import { bulyanStrategy, fedMedianStrategy, fedTrimmedAvgStrategy, krumStrategy, multiKrumStrategy } from './robust';
 import type { AggregationStrategy } from './strategy';
 
-/** Every implemented strategy, keyed by its lower-cased method name. A new strategy adds one line here. */
+/**
+ * Every implemented aggregation method, as trainings spell them; the first three are the reference's. This one list
+ * feeds the API's enum, the OpenAPI document and the database CHECK (src/db/derived-checks.ts).
+ */
+export const AGGREGATION_METHODS = [
+  'FedAvg',
+  'FedDC',
+  'FedProx',
+  'FedAvgM',
+  'FedAdagrad',
+  'FedAdam',
+  'FedYogi',
+  'FedMedian',
+  'FedTrimmedAvg',
+  'Krum',
+  'MultiKrum',
+  'Bulyan',
+] as const;
+export type AggregationMethod = (typeof AGGREGATION_METHODS)[number];
+
+/** The strategy of each method; a new strategy adds its name above and one line here. */
+const BY_METHOD: Readonly<Record<AggregationMethod, AggregationStrategy>> = {
+  FedAvg: fedAvgStrategy,
+  FedDC: fedDcStrategy,
+  FedProx: fedProxStrategy,
+  FedAvgM: fedAvgMStrategy,
+  FedAdagrad: fedAdagradStrategy,
+  FedAdam: fedAdamStrategy,
+  FedYogi: fedYogiStrategy,
+  FedMedian: fedMedianStrategy,
+  FedTrimmedAvg: fedTrimmedAvgStrategy,
+  Krum: krumStrategy,
+  MultiKrum: multiKrumStrategy,
+  Bulyan: bulyanStrategy,
+};
+
+/** The strategies keyed by lower-cased method name, so lookups accept any case. */
 const STRATEGIES: ReadonlyMap<string, AggregationStrategy> = new Map(
-  [
-    fedAvgStrategy,
-    fedDcStrategy,
-    fedProxStrategy,
-    fedAvgMStrategy,
-    fedAdagradStrategy,
-    fedAdamStrategy,
-    fedYogiStrategy,
-    fedMedianStrategy,
-    fedTrimmedAvgStrategy,
-    krumStrategy,
-    multiKrumStrategy,
-    bulyanStrategy,
-  ].map((strategy) => [strategy.method.toLowerCase(), strategy]),
+  AGGREGATION_METHODS.map((method) => [method.toLowerCase(), BY_METHOD[method]]),
 );
 
 /** The implemented methods, as trainings spell them (`FedAvg`, `FedProx`). */
 export function aggregationMethods(): string[] {
-  return [...STRATEGIES.values()].map((strategy) => strategy.method);
+  return [...AGGREGATION_METHODS];
 }
 
 /** The strategy for a method name in any case (`fedavg`, `FedAvg`), or undefined. */

@@ -7,6 +7,7 @@ import { findTrainingOfModel } from '../../db/queries/trainings';
 import { findUpload } from '../../db/queries/uploads';
 import type { UpdateRequest } from '../routes/models/upload-schemas';
 import type { UploadedFile } from '../routing/uploaded-files';
+import { TrainingState } from '../../training-states';
 import { contentDigest } from './upload-slot';
 
 async function fileDigest(file: UploadedFile): Promise<string> {
@@ -31,7 +32,7 @@ export async function isLateExactRetry(
   file: UploadedFile,
 ): Promise<boolean> {
   const [model, training] = await Promise.all([findModelById(knex, modelId), findTrainingOfModel(knex, modelId)]);
-  if (!model || !training || (training.state === 'O' && model.round === request.round)) {
+  if (!model || !training || (training.state === TrainingState.ONGOING && model.round === request.round)) {
     return false;
   }
   const existing = await findUpload(knex, {

@@ -8,6 +8,7 @@ import type { Logger } from '../../logger';
 import type { MetricValueInput } from '../routes/models/upload-schemas';
 import type { TrainingOrchestrator } from '../training-orchestrator';
 import { TrainingErrorCode } from '../../workflows/training/definitions';
+import { TrainingState } from '../../training-states';
 import { pairMetrics } from './metric-input';
 import { readableModel, type ModelAccess } from './model-access';
 import { contentDigest, existingUpload, fillSlot } from './upload-slot';
@@ -62,7 +63,7 @@ function isWrongPhase(err: unknown): boolean {
 }
 
 function isTestResult(access: ModelAccess): boolean {
-  return access.relations.has('participant') && access.training?.state === 'O';
+  return access.relations.has('participant') && access.training?.state === TrainingState.ONGOING;
 }
 
 /**

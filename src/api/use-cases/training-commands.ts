@@ -4,6 +4,7 @@ import { addParticipants, deleteTraining, removeParticipants } from '../../db/qu
 import { countExistingUsers } from '../../db/queries/users';
 import { invalidInput } from '../../errors';
 import type { TrainingOrchestrator } from '../training-orchestrator';
+import { TrainingState } from '../../training-states';
 import { actorTraining } from './training-access';
 
 /** What the training commands work with. */
@@ -18,7 +19,7 @@ export async function startTraining({ knex, orchestrator }: TrainingDeps, user: 
   if ((training.participants ?? []).length === 0) {
     throw invalidInput('At least one participant must be registered!');
   }
-  if (training.state !== 'I') {
+  if (training.state !== TrainingState.INITIAL) {
     throw invalidInput(`Training ${training.id} is not in state INITIAL!`);
   }
   await orchestrator.start(training);

@@ -6,6 +6,7 @@ import type { BlobStore } from '../../storage/blob-store';
 import type { SwagRequest } from '../routes/models/upload-schemas';
 import type { UploadedFiles } from '../routing/uploaded-files';
 import type { TrainingOrchestrator } from '../training-orchestrator';
+import { TrainingState } from '../../training-states';
 import { requireFile } from './checked-upload';
 import { checkMomentFile } from './swag-moments';
 import { contentDigest, existingUpload, fillSlot, uploadTarget } from './upload-slot';
@@ -24,7 +25,7 @@ export async function uploadSwag(
   const { knex, blobs, orchestrator } = deps;
   const first = requireFile(files, 'first_moment_file');
   const second = requireFile(files, 'second_moment_file');
-  const { model, training } = await uploadTarget(knex, user, modelId, 'S', request.round);
+  const { model, training } = await uploadTarget(knex, user, modelId, TrainingState.SWAG_ROUND, request.round);
   await checkMomentFile(first, 'first_moment_file', model.manifest ?? []);
   await checkMomentFile(second, 'second_moment_file', model.manifest ?? []);
   const firstRef = await blobs.put(createReadStream(first.path));

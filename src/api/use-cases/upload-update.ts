@@ -10,6 +10,7 @@ import type { BlobStore } from '../../storage/blob-store';
 import type { UpdateRequest } from '../routes/models/upload-schemas';
 import type { UploadedFiles } from '../routing/uploaded-files';
 import type { TrainingOrchestrator } from '../training-orchestrator';
+import { TrainingState } from '../../training-states';
 import { checkAndStoreModel, manifestOf, requireFile } from './checked-upload';
 import { isLateExactRetry } from './late-retry';
 import { pairMetrics } from './metric-input';
@@ -30,13 +31,15 @@ export async function uploadUpdate(
   const { knex, blobs, orchestrator } = deps;
   const metrics = pairMetrics(request.metric_names, request.metric_values, false);
   const file = requireFile(files, 'model_file');
-  const target = await uploadTarget(knex, user, modelId, 'O', request.round).catch(async (err: unknown) => {
-    // Only a refused upload pays for this check: a retry of a stored update after its round closed answers 201.
-    if (await isLateExactRetry(knex, user, modelId, request, file)) {
-      return undefined;
-    }
-    throw err;
-  });
+  const target = await uploadTarget(knex, user, modelId, TrainingState.ONGOING, request.round).catch(
+    async (err: unknown) => {
+      // Only a refused upload pays for this check: a retry of a stored update after its round closed answers 201.
+      if (await isLateExactRetry(knex, user, modelId, request, file)) {
+        return undefined;
+      }
+      throw err;
+    },
+  );
   if (!target) {
     return;
   }

@@ -1,16 +1,17 @@
 import { Model, type RelationMappings } from 'objection';
+import type { AggregationMethod } from '../../aggregation/strategies/registry';
+import type { TrainingState } from '../../training-states';
 import { FlModel } from './model';
 import { User } from './user';
 
-/** One-letter states as the reference stores them. */
-export const TrainingState = {
-  INITIAL: 'I',
-  ONGOING: 'O',
-  COMPLETED: 'C',
-  ERROR: 'E',
-  SWAG_ROUND: 'S',
-} as const;
-export type TrainingState = (typeof TrainingState)[keyof typeof TrainingState];
+/**
+ * What a training is made of, as created and as its run reads it: the global model, the actor, the target number
+ * of aggregations, the methods and the options. (The id, state and timestamps are the row's.)
+ */
+export type TrainingSpec = Pick<
+  Training,
+  'modelId' | 'actorId' | 'targetNumUpdates' | 'aggregationMethod' | 'uncertaintyMethod' | 'options'
+>;
 
 /** A federated training of one global model by its participants, run by one workflow. */
 export class Training extends Model {
@@ -20,7 +21,7 @@ export class Training extends Model {
   id!: string;
   state!: TrainingState;
   targetNumUpdates!: number;
-  aggregationMethod!: string;
+  aggregationMethod!: AggregationMethod;
   uncertaintyMethod!: string;
   options!: Record<string, unknown>;
   actorId!: string;

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { FlModel } from '../models/model';
 import { ModelVersion } from '../models/model-version';
-import { Training, type TrainingState } from '../models/training';
+import { Training } from '../models/training';
+import { TrainingState } from '../../training-states';
 import { Upload, type UploadPhase } from '../models/upload';
 import type { StoredWeights } from './models';
 
@@ -18,7 +19,7 @@ export async function recordState(
 ): Promise<boolean> {
   const changed = await Training.query(db)
     .findById(trainingId)
-    .patch({ state, error: state === 'E' ? error : null, updatedAt: new Date() });
+    .patch({ state, error: state === TrainingState.ERROR ? error : null, updatedAt: new Date() });
   return changed > 0;
 }
 

@@ -1,16 +1,7 @@
 import type { Knex } from 'knex';
 import type { AnyQueryBuilder } from 'objection';
-import { Training, type TrainingState } from '../models/training';
-
-/** The fields a new training is created with. */
-export interface NewTraining {
-  modelId: string;
-  actorId: string;
-  targetNumUpdates: number;
-  aggregationMethod: string;
-  uncertaintyMethod: string;
-  options: Record<string, unknown>;
-}
+import { Training, type TrainingSpec } from '../models/training';
+import { TrainingState } from '../../training-states';
 
 /** The training with `id` and its participants, if any. `db` is the knex instance or a transaction. */
 export async function findTrainingById(db: Knex, id: string): Promise<Training | undefined> {
@@ -44,10 +35,10 @@ export async function listTrainingsOfUser(db: Knex, userId: string): Promise<Tra
 /** Inserts a training in state INITIAL with its first participants. */
 export async function insertTraining(
   db: Knex,
-  training: NewTraining,
+  training: TrainingSpec,
   participantIds: readonly string[],
 ): Promise<Training> {
-  const row = await Training.query(db).insert({ ...training, state: 'I' });
+  const row = await Training.query(db).insert({ ...training, state: TrainingState.INITIAL });
   await addParticipants(db, row.id, participantIds);
   return row;
 }

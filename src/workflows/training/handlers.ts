@@ -7,12 +7,12 @@ import {
   submitUploadUpdate,
   trainingStatusQuery,
 } from './definitions';
-import type { TrainingState } from './training-state';
+import type { TrainingRun } from './training-run';
 
 /** Where the handlers find the state once the workflow has loaded its settings. */
 export interface StateSlot {
   /** Gives the handlers the state; removals signalled before it existed are applied now. */
-  attach(state: TrainingState): TrainingState;
+  attach(state: TrainingRun): TrainingRun;
 }
 
 /**
@@ -20,8 +20,8 @@ export interface StateSlot {
  * Called before the workflow's first await, so no message finds it without them: until the state is attached the
  * status says STARTING, uploads are refused as `starting` and removals are kept to be applied on attach.
  */
-export function installHandlers(trainingId: string, initial?: TrainingState): StateSlot {
-  let state: TrainingState | undefined = initial;
+export function installHandlers(trainingId: string, initial?: TrainingRun): StateSlot {
+  let state: TrainingRun | undefined = initial;
   const pendingRemovals: string[] = [];
   setHandler(submitUploadUpdate, (upload) => ready(state).accept(upload), {
     validator: (upload: UploadSubmission) => ready(state).validate(upload),
@@ -43,7 +43,7 @@ export function installHandlers(trainingId: string, initial?: TrainingState): St
   };
 }
 
-function ready(state: TrainingState | undefined): TrainingState {
+function ready(state: TrainingRun | undefined): TrainingRun {
   if (!state) {
     throw ApplicationFailure.create({
       type: TrainingErrorCode.STARTING,

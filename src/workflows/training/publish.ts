@@ -1,19 +1,21 @@
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { type RecordedTrainingState, TrainingState } from '../../training-states';
 import { AGGREGATION_METHOD, TRAINING_ACTOR, TRAINING_ROUND, TRAINING_STATE } from './definitions';
-import type { TrainingState } from './training-state';
+import type { TrainingRun } from './training-run';
 
-const STATE_CODES = {
-  STARTING: 'O',
-  UPDATE: 'O',
-  AGGREGATING: 'O',
-  TEST: 'O',
-  SWAG: 'S',
-  FINISHED: 'C',
-  FAILED: 'E',
-} as const;
+/** The stored state each phase of a run shows as (the TrainingState search attribute). */
+const STATE_CODES: Record<TrainingRun['phase'], RecordedTrainingState> = {
+  STARTING: TrainingState.ONGOING,
+  UPDATE: TrainingState.ONGOING,
+  AGGREGATING: TrainingState.ONGOING,
+  TEST: TrainingState.ONGOING,
+  SWAG: TrainingState.SWAG_ROUND,
+  FINISHED: TrainingState.COMPLETED,
+  FAILED: TrainingState.ERROR,
+};
 
 /** Keeps the search attributes and the Web UI's current details in step with the state. */
-export function publish(state: TrainingState): void {
+export function publish(state: TrainingRun): void {
   const { settings } = state;
   upsertSearchAttributes([
     { key: TRAINING_STATE, value: STATE_CODES[state.phase] },

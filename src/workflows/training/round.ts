@@ -1,13 +1,14 @@
 import { condition, log, workflowInfo } from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TrainingActivities, TrainingNotificationType } from '../../activities/training-activity-types';
+import { TrainingState } from '../../training-states';
 import { nextDaisyChainStep } from './daisy-chain';
 import { TrainingErrorCode } from './definitions';
-import type { TrainingState } from './training-state';
+import type { TrainingRun } from './training-run';
 
 /** What one round needs from its workflow. */
 export interface RoundContext {
-  state: TrainingState;
+  state: TrainingRun;
   acts: TrainingActivities;
   /** Refreshes search attributes and the Web UI's current details. */
   publish(): void;
@@ -203,7 +204,7 @@ export async function runRound(ctx: RoundContext): Promise<void> {
 export async function runSwagRound(ctx: RoundContext): Promise<void> {
   const { state } = ctx;
   const { settings } = state;
-  await ctx.acts.recordTrainingState({ trainingId: settings.trainingId, state: 'S' });
+  await ctx.acts.recordTrainingState({ trainingId: settings.trainingId, state: TrainingState.SWAG_ROUND });
   await collect(ctx, {
     phase: 'SWAG',
     notification: 'SWAG_ROUND_START',

@@ -8,11 +8,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { TrainingActivities } from '../../activities/training-activity-types';
+import { TrainingState } from '../../training-states';
 import { ACTIVITY_RETRY, OUTAGE_BUDGET } from './activity-retry';
 import { installHandlers } from './handlers';
 import { publish } from './publish';
 import { notify, runRound, runSwagRound, type RoundContext } from './round';
-import { type CarriedTrainingState, TrainingState } from './training-state';
+import { type CarriedTrainingState, TrainingRun } from './training-run';
 
 const retry = ACTIVITY_RETRY;
 // Attempts go on through an outage of the database or the blob store until the budget is spent (activity-retry.ts).
@@ -77,9 +78,9 @@ export interface TrainingWorkflowInput {
  */
 export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ round: number }> {
   // A continued run has its state before its handlers: an upload buffered across the hand-over finds it at once.
-  const carried = input.carried && new TrainingState(input.carried.settings, input.carried);
+  const carried = input.carried && new TrainingRun(input.carried.settings, input.carried);
   const slot = installHandlers(input.trainingId, carried);
-  const state = carried ?? slot.attach(new TrainingState(await acts.loadTrainingSettings(input.trainingId)));
+  const state = carried ?? slot.attach(new TrainingRun(await acts.loadTrainingSettings(input.trainingId)));
   const { settings } = state;
   const ctx: RoundContext = { state, acts, publish: () => publish(state) };
   let finished: boolean;
@@ -89,7 +90,7 @@ export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ 
         // Drawn once (replay repeats workflow randomness) and carried: every permutation of the training follows.
         state.daisyChain = { seed: Math.floor(Math.random() * 0x1_0000_0000), assignments: {} };
       }
-      await acts.recordTrainingState({ trainingId: settings.trainingId, state: 'O' });
+      await acts.recordTrainingState({ trainingId: settings.trainingId, state: TrainingState.ONGOING });
       await notify(ctx, 'TRAINING_START', state.participants, { global_model_uuid: settings.modelId });
     }
     finished = await runRounds(ctx);
@@ -126,7 +127,7 @@ async function finish(ctx: RoundContext): Promise<void> {
   const { settings } = state;
   state.endWait('FINISHED');
   publish(state);
-  await acts.recordTrainingState({ trainingId: settings.trainingId, state: 'C' });
+  await acts.recordTrainingState({ trainingId: settings.trainingId, state: TrainingState.COMPLETED });
   const receivers = [...new Set([...state.participants, settings.actorId])];
   await notify(ctx, 'TRAINING_FINISHED', receivers, { global_model_uuid: settings.modelId });
 }
@@ -140,7 +141,7 @@ async function fail(ctx: RoundContext, err: unknown): Promise<never> {
   state.endWait('FAILED');
   publish(state);
   const reason = reasonOf(err);
-  await acts.recordTrainingState({ trainingId: state.settings.trainingId, state: 'E', error: reason });
+  await acts.recordTrainingState({ trainingId: state.settings.trainingId, state: TrainingState.ERROR, error: reason });
   throw err instanceof ApplicationFailure ? err : ApplicationFailure.create({ message: reason, nonRetryable: true });
 }
 

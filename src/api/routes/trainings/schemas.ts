@@ -1,23 +1,9 @@
 import { z } from 'zod';
+import { AGGREGATION_METHODS } from '../../../aggregation/strategies/registry';
 import { BULYAN_SELECTION_RULES } from '../../../aggregation/strategies/robust';
 import { documentAs, jsonSchemaOf } from '../../openapi/documented';
 import { INT32_MAX, uuidParams } from '../common-schemas';
-
-/** Every aggregation method design.md accepts; the first three are the reference's. */
-export const AGGREGATION_METHODS = [
-  'FedAvg',
-  'FedDC',
-  'FedProx',
-  'FedAvgM',
-  'FedAdagrad',
-  'FedAdam',
-  'FedYogi',
-  'FedMedian',
-  'FedTrimmedAvg',
-  'Krum',
-  'MultiKrum',
-  'Bulyan',
-] as const;
+import { TRAINING_STATES } from '../../../training-states';
 
 /** Uncertainty methods, as the reference spells them. */
 export const UNCERTAINTY_METHODS = ['NONE', 'ENSEMBLE', 'MC_DROPOUT', 'SWAG'] as const;
@@ -134,7 +120,7 @@ export const trainingParams = uuidParams('Training');
 /** The reference's `TrainingSerializer` shape. */
 export const trainingResponse = z.object({
   id: z.uuid(),
-  state: z.enum(['I', 'O', 'C', 'E', 'S']),
+  state: z.enum(TRAINING_STATES),
   target_num_updates: z.number().int(),
   last_update: z.string(),
   uncertainty_method: z.string(),

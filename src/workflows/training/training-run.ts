@@ -38,7 +38,7 @@ export interface CarriedTrainingState {
  * synchronously) and `remove` (a Signal); the main loop reads it through `allArrived` and `quorum`. Handlers never
  * await while they change it, so no lock is needed: each runs to completion within one activation.
  */
-export class TrainingState {
+export class TrainingRun {
   phase: TrainingPhase = 'STARTING';
   round: number;
   participants: string[];
