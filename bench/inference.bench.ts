@@ -4,10 +4,11 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
 import * as ort from 'onnxruntime-node';
 import { collectBytes } from '../src/aggregation/model-source';
 import { createApp } from '../src/api/app';
-import { DatabaseTrainingOrchestrator } from '../src/api/training-orchestrator';
+import { TemporalTrainingOrchestrator } from '../src/api/temporal-training-orchestrator';
 import { createKnex } from '../src/db/knex';
 import { InferencePool } from '../src/inference/pool';
 import { createLogger } from '../src/logger';
@@ -46,6 +47,9 @@ async function main(): Promise<void> {
   const blobRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'roundhouse-bench-inference-'));
   const knex = createKnex({ url: services.pg.urlFor('roundhouse_bench'), poolMax: 10 });
   const blobs = new FsBlobStore(blobRoot);
+  // The real orchestrator, though no training runs here: inference never reaches it.
+  const connection = await Connection.connect({ address: services.temporal.address });
+  const temporal = new Client({ connection, namespace: services.namespace });
   const inference = new InferencePool({
     threads,
     intraOpNumThreads: intraOp,
@@ -59,7 +63,7 @@ async function main(): Promise<void> {
     knex,
     blobs,
     limits: { uploadBytes: 64 << 20, bodyBytes: 16 << 20 },
-    orchestrator: new DatabaseTrainingOrchestrator(knex),
+    orchestrator: new TemporalTrainingOrchestrator(temporal, knex, { taskQueue: 'bench-unused', updateWaitMs: 1_000 }),
     inference,
   });
   const handle = app.callback();
@@ -102,6 +106,7 @@ async function main(): Promise<void> {
   } finally {
     server.close();
     await inference.close();
+    await connection.close();
     await knex.destroy();
     await services.stop();
     await fs.rm(blobRoot, { recursive: true, force: true });

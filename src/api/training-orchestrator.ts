@@ -1,8 +1,6 @@
-import type { Knex } from 'knex';
 import type { Training } from '../db/models/training';
 import type { Upload } from '../db/models/upload';
 import type { TrainingStatus } from '../workflows/training/definitions';
-import { TrainingState } from '../training-states';
 
 /** What the API tells a training's run about; the only way routes reach the workflow. */
 export interface TrainingOrchestrator {
@@ -20,35 +18,4 @@ export interface TrainingOrchestrator {
   cancel(training: Training): Promise<void>;
   /** Where the run stands (round, phase, who has uploaded, the deadline), or null when no run answers. */
   status(training: Training): Promise<TrainingStatus | null>;
-}
-
-/**
- * The orchestrator until trainings run as Temporal workflows: it only records the state change of `start` in the
- * database (state ONGOING) and accepts every upload as stored. The training issue replaces it with one that starts
- * the `training-<id>` workflow, sends uploads as Updates, removals as Signals and cancels the workflow.
- */
-export class DatabaseTrainingOrchestrator implements TrainingOrchestrator {
-  constructor(private readonly knex: Knex) {}
-
-  async start(training: Training): Promise<void> {
-    await this.knex('trainings')
-      .where({ id: training.id, state: TrainingState.INITIAL })
-      .update({ state: TrainingState.ONGOING, updated_at: this.knex.fn.now() });
-  }
-
-  async submitUpload(_training: Training, _upload: Upload): Promise<void> {
-    // Nothing runs rounds yet: the stored slot is all there is to do.
-  }
-
-  async removeClients(_training: Training, _clientIds: readonly string[]): Promise<void> {
-    // The participant rows are already gone; no run has to be told.
-  }
-
-  async cancel(_training: Training): Promise<void> {
-    // No run exists to stop.
-  }
-
-  status(_training: Training): Promise<TrainingStatus | null> {
-    return Promise.resolve(null);
-  }
 }

@@ -4,8 +4,10 @@ import { modelRoundsResponse, modelStats } from '../../src/api/routes/models/sch
 import { FlModel } from '../../src/db/models/model';
 import { metricResponse } from '../../src/api/routes/models/upload-schemas';
 import { buildApiUser, errorOf, parseBody, createTestApi, tokenAuth, type TestApi } from '../fixtures/api-app';
-import { setupTraining, uploadModel } from '../fixtures/api-models';
+import { setupTraining, trainingInTestRound, uploadModel } from '../fixtures/api-models';
 import { fixture } from '../fixtures/onnx-edge-cases';
+import { waitForTraining } from '../support/training-scenario';
+import type { User } from '../../src/db/models/user';
 
 describe('model metadata, rounds, preprocessing and metrics', () => {
   let api: TestApi;
@@ -140,42 +142,53 @@ describe('model metadata, rounds, preprocessing and metrics', () => {
   });
 
   describe('/api/models/{id}/metrics/', () => {
-    it('when a participant posts form metrics on the global model, answers 201 and lists them with step = round', async () => {
-      const { participants, modelId, actor } = await setupTraining(api, { state: 'O' });
-      const post = await request(api.app.callback())
-        .post(`/api/models/${modelId}/metrics/`)
-        .set('Authorization', tokenAuth(participants[0]!))
-        .type('form')
-        .send('metric_names=accuracy&metric_values=0.75');
-      expect(post.status).toBe(201);
-      expect(post.body).toEqual({ detail: 'Model Metrics Upload Accepted', model_id: modelId });
-      const res = await get(`/api/models/${modelId}/metrics`, tokenAuth(actor));
-      expect(parseBody(z.array(metricResponse), res.body)).toMatchObject([
-        {
-          key: 'accuracy',
-          value_float: 0.75,
-          value_binary: null,
-          step: 0,
-          model: modelId,
-          reporter: participants[0]!.id,
-        },
-      ]);
+    it('when a participant posts form metrics on the global model in its test round, answers 201 and lists them with step = round', async () => {
+      const { participants, modelId, actor, stop } = await trainingInTestRound(api);
+      try {
+        const post = await request(api.app.callback())
+          .post(`/api/models/${modelId}/metrics/`)
+          .set('Authorization', tokenAuth(participants[0]!))
+          .type('form')
+          .send('metric_names=accuracy&metric_values=0.75');
+        expect(post.status).toBe(201);
+        expect(post.body).toEqual({ detail: 'Model Metrics Upload Accepted', model_id: modelId });
+        const res = await get(`/api/models/${modelId}/metrics`, tokenAuth(actor));
+        expect(parseBody(z.array(metricResponse), res.body)).toMatchObject([
+          {
+            key: 'accuracy',
+            value_float: 0.75,
+            value_binary: null,
+            step: 1,
+            model: modelId,
+            reporter: participants[0]!.id,
+          },
+        ]);
+      } finally {
+        await stop();
+      }
     });
 
     it('when a participant retries its test metrics after the training finished meanwhile, answers 201 and stores them once', async () => {
-      const { participants, modelId, training } = await setupTraining(api, { state: 'O' });
-      const send = () =>
-        request(api.app.callback())
-          .post(`/api/models/${modelId}/metrics/`)
-          .set('Authorization', tokenAuth(participants[0]!))
-          .send({ metric_names: ['accuracy'], metric_values: [0.75] });
-      expect((await send()).status).toBe(201);
-      // The run took the stored metrics and finished before the client's retry (its first try had got a 503).
-      await api.knex('trainings').where({ id: training.id }).update({ state: 'C' });
-      const retry = await send();
-      expect(retry.status).toBe(201);
-      expect(retry.body).toEqual({ detail: 'Model Metrics Upload Accepted', model_id: modelId });
-      expect(await api.knex('metrics').where({ model_id: modelId, reporter_id: participants[0]!.id })).toHaveLength(1);
+      const { actor, participants, modelId, training, stop } = await trainingInTestRound(api);
+      try {
+        const send = (participant: User) =>
+          request(api.app.callback())
+            .post(`/api/models/${modelId}/metrics/`)
+            .set('Authorization', tokenAuth(participant))
+            .send({ metric_names: ['accuracy'], metric_values: [0.75] });
+        expect((await send(participants[0]!)).status).toBe(201);
+        // The other participant's metrics end the test round and with it the (one-round) training.
+        expect((await send(participants[1]!)).status).toBe(201);
+        await waitForTraining(api.app.callback(), tokenAuth(actor), training.id, (t) => t.state === 'C');
+        const retry = await send(participants[0]!);
+        expect(retry.status).toBe(201);
+        expect(retry.body).toEqual({ detail: 'Model Metrics Upload Accepted', model_id: modelId });
+        expect(await api.knex('metrics').where({ model_id: modelId, reporter_id: participants[0]!.id })).toHaveLength(
+          1,
+        );
+      } finally {
+        await stop();
+      }
     });
 
     it('when the owner posts JSON metrics with a binary value on a model without training, answers 201', async () => {

@@ -7,7 +7,7 @@ import request from 'supertest';
 import type { Knex } from 'knex';
 import { createApp, type AppDeps } from '../../src/api/app';
 import { postgresCheck, temporalCheck } from '../../src/api/readiness';
-import { DatabaseTrainingOrchestrator } from '../../src/api/training-orchestrator';
+import { TemporalTrainingOrchestrator } from '../../src/api/temporal-training-orchestrator';
 import { createKnex } from '../../src/db/knex';
 import { InferencePool } from '../../src/inference/pool';
 import { embeddedDatabaseUrl } from '../../src/dev/embedded-postgres';
@@ -16,16 +16,19 @@ import { FsBlobStore } from '../../src/storage/fs-blob-store';
 import { TEST_LIMITS } from '../fixtures/api-app';
 import { freePort } from '../support/free-port';
 import { PostgresProcess } from '../support/postgres-process';
-import { connectTestTemporal } from '../support/temporal';
+import { connectTestTemporal, type TestTemporal } from '../support/temporal';
 
 /** What createApp needs besides the readiness checks; these tests only call the health routes. */
-function appDeps(knex: Knex): Omit<AppDeps, 'readinessChecks'> {
+function appDeps(knex: Knex, temporal: TestTemporal): Omit<AppDeps, 'readinessChecks'> {
   return {
     logger: createLogger('error'),
     knex,
     blobs: new FsBlobStore(path.join(os.tmpdir(), 'roundhouse-ready-unused')),
     limits: TEST_LIMITS,
-    orchestrator: new DatabaseTrainingOrchestrator(knex),
+    orchestrator: new TemporalTrainingOrchestrator(temporal.client, knex, {
+      taskQueue: 'ready-unused',
+      updateWaitMs: 1_000,
+    }),
     // Its threads start with the first inference, which these tests never ask for.
     inference: new InferencePool({
       threads: 1,
@@ -40,7 +43,7 @@ function appDeps(knex: Knex): Omit<AppDeps, 'readinessChecks'> {
 describe('GET /api/ready/', () => {
   let root: string;
   let postgres: PostgresProcess;
-  let temporal: Awaited<ReturnType<typeof connectTestTemporal>>;
+  let temporal: TestTemporal;
   let knex: ReturnType<typeof createKnex>;
   let app: Koa;
 
@@ -54,7 +57,7 @@ describe('GET /api/ready/', () => {
     temporal = await connectTestTemporal();
     knex = createKnex({ url: embeddedDatabaseUrl(port, 'postgres'), poolMax: 2 });
     app = createApp({
-      ...appDeps(knex),
+      ...appDeps(knex, temporal),
       readinessChecks: {
         postgres: postgresCheck(knex),
         temporal: temporalCheck(temporal.connection, temporal.namespace),
@@ -101,7 +104,7 @@ describe('GET /api/ready/', () => {
   it('when Temporal is unreachable, answers 503 naming it', async () => {
     const nowhere = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
     const isolated = createApp({
-      ...appDeps(knex),
+      ...appDeps(knex, temporal),
       readinessChecks: { postgres: postgresCheck(knex), temporal: temporalCheck(nowhere, temporal.namespace) },
     });
     const down = await request(isolated.callback()).get('/api/ready/');

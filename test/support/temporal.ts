@@ -20,14 +20,17 @@ const quietBundlerLogger = {
   error: (message: string) => process.stderr.write(`${message}\n`),
 };
 
-/** Connections and a client on the run's dev server; close them in afterAll. */
-export async function connectTestTemporal(): Promise<{
+/** Connections and a client on the run's dev server. */
+export interface TestTemporal {
   client: Client;
   connection: Connection;
   nativeConnection: NativeConnection;
   namespace: string;
   close(): Promise<void>;
-}> {
+}
+
+/** Connects to the run's dev server; close it in afterAll. */
+export async function connectTestTemporal(): Promise<TestTemporal> {
   const address = testEnv('temporalAddress');
   const namespace = testEnv('temporalNamespace');
   const connection = await Connection.connect({ address });

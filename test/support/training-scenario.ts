@@ -6,15 +6,12 @@ import type { TrainingActivities } from '../../src/activities/training-activity-
 import { aggregate } from '../../src/aggregation/aggregate';
 import { bytesSource, collectBytes } from '../../src/aggregation/model-source';
 import type { StrategyState } from '../../src/aggregation/strategies/strategy';
-import { TemporalTrainingOrchestrator } from '../../src/api/temporal-training-orchestrator';
 import { createLogger } from '../../src/logger';
 import type { TrainingStatus } from '../../src/workflows/training/definitions';
 import { createTestApi, type TestApi } from '../fixtures/api-app';
 import { fixture } from '../fixtures/onnx-edge-cases';
 import { ClientReceiver, type PushedNotification } from './fl-clients';
-import { type connectTestTemporal, uniqueTaskQueue, workflowBundle } from './temporal';
-
-type TestTemporal = Awaited<ReturnType<typeof connectTestTemporal>>;
+import { type TestTemporal, uniqueTaskQueue, workflowBundle } from './temporal';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 
@@ -297,14 +294,8 @@ export async function expectedVersions(
 }
 
 /** The API of a test, with trainings run as workflows on `taskQueue` of the run's Temporal. */
-export async function createTrainingApi(
-  temporal: TestTemporal,
-  taskQueue: string,
-  updateWaitMs = 10_000,
-): Promise<TestApi> {
-  return createTestApi({
-    orchestrator: (knex) => new TemporalTrainingOrchestrator(temporal.client, knex, { taskQueue, updateWaitMs }),
-  });
+export async function createTrainingApi(taskQueue: string, updateWaitMs = 10_000): Promise<TestApi> {
+  return createTestApi({ taskQueue, updateWaitMs });
 }
 
 /**
@@ -419,7 +410,7 @@ export async function trainToEnd(
   options: TrainToEndOptions = {},
 ): Promise<FinishedTraining> {
   const taskQueue = uniqueTaskQueue(label);
-  const api = await createTrainingApi(temporal, taskQueue);
+  const api = await createTrainingApi(taskQueue);
   const server = api.app.callback();
   const clients = await registerClients(server, taskQueue, options.behaviour, options.specs);
   const acting = clients.find((client) => client.name === options.actingClient);

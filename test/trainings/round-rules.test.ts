@@ -65,7 +65,7 @@ describe('training rounds through the HTTP API', () => {
 
   it('answers retries, conflicts, stale rounds and strangers as the contract says, and leaves a straggler out at the deadline', async () => {
     const taskQueue = uniqueTaskQueue('round-contract');
-    const api = await createTrainingApi(temporal, taskQueue);
+    const api = await createTrainingApi(taskQueue);
     const server = api.app.callback();
     const clients = await registerClients(server, taskQueue, { pullOnly: ['a', 'b', 'c'] });
     const [stranger] = await registerClients(server, `${taskQueue}-x`, { pullOnly: ['a'] });
@@ -137,7 +137,7 @@ describe('training rounds through the HTTP API', () => {
 
   it('refuses test metrics out of their phase and keeps none of them; a late exact retry is answered as its first try', async () => {
     const taskQueue = uniqueTaskQueue('round-tests');
-    const api = await createTrainingApi(temporal, taskQueue);
+    const api = await createTrainingApi(taskQueue);
     const server = api.app.callback();
     const clients = await registerClients(server, taskQueue, { pullOnly: ['a', 'b', 'c'] });
     const [a, b, c] = [named(clients, 'a'), named(clients, 'b'), named(clients, 'c')];
@@ -219,7 +219,7 @@ describe('training rounds through the HTTP API', () => {
 
   it('when too few updates arrive even after the one extension, ends in ERROR with the reason shown', async () => {
     const taskQueue = uniqueTaskQueue('round-quorum');
-    const api = await createTrainingApi(temporal, taskQueue);
+    const api = await createTrainingApi(taskQueue);
     const server = api.app.callback();
     const clients = await registerClients(server, taskQueue, { silent: ['b', 'c'] });
     const { actorAuth, modelId, trainingId } = await createTraining(server, taskQueue, clients, 1, {
@@ -260,7 +260,7 @@ describe('training rounds through the HTTP API', () => {
 
   it('when the actor deletes a running training, cancels its workflow cleanly: CANCELLED, nothing more sent', async () => {
     const taskQueue = uniqueTaskQueue('round-delete');
-    const api = await createTrainingApi(temporal, taskQueue);
+    const api = await createTrainingApi(taskQueue);
     const server = api.app.callback();
     const clients = await registerClients(server, taskQueue, { silent: ['a', 'b', 'c'] });
     const { actorAuth, modelId, trainingId } = await createTraining(server, taskQueue, clients, 3);
@@ -299,7 +299,7 @@ describe('training rounds through the HTTP API', () => {
 
   it('when a client endpoint keeps failing, removes it from the training and delivers CLIENT_REMOVED to the actor', async () => {
     const taskQueue = uniqueTaskQueue('round-removal');
-    const api = await createTrainingApi(temporal, taskQueue);
+    const api = await createTrainingApi(taskQueue);
     const server = api.app.callback();
     const clients = await registerClients(server, taskQueue, { failing: ['c'] });
     const actor = new ClientReceiver(() => Promise.resolve());
@@ -338,7 +338,7 @@ describe('training rounds through the HTTP API', () => {
 
   it('when 50 clients upload at the same moment, accepts every update in the end, those answered 503 (no worker) after retries', async () => {
     const taskQueue = uniqueTaskQueue('round-burst');
-    const api = await createTrainingApi(temporal, taskQueue, 2_000);
+    const api = await createTrainingApi(taskQueue, 2_000);
     const server = api.app.callback();
     const specs: ClientSpec[] = Array.from({ length: 50 }, (_, i) => ({
       name: `n${String(i).padStart(2, '0')}`,

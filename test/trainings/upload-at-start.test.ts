@@ -59,7 +59,7 @@ describe('an upload that reaches a training whose run is still starting', () => 
 
   it('when the run stays starting past the wait, answers 503 with Retry-After and keeps no row; once ready, the same upload waits for it and is accepted', async () => {
     const taskQueue = uniqueTaskQueue('upload-at-start');
-    const api = await createTrainingApi(temporal, taskQueue, 1_500);
+    const api = await createTrainingApi(taskQueue, 1_500);
     const server = api.app.callback();
     let openGate: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (openGate = resolve));

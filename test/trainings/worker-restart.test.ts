@@ -35,7 +35,7 @@ describe('a training whose worker process is killed during a round', () => {
 
   it('when uploads arrive while no worker runs, they are answered 503, retried, and both FedAdam rounds end as uninterrupted', async () => {
     const taskQueue = uniqueTaskQueue('worker-restart');
-    const api = await createTrainingApi(temporal, taskQueue, 1_500);
+    const api = await createTrainingApi(taskQueue, 1_500);
     const server = api.app.callback();
     let openGate: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (openGate = resolve));
