@@ -7,6 +7,9 @@ import {
 } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { Training } from '../db/models/training';
+import { findModelById } from '../db/queries/models';
+import { transitionTraining } from '../db/queries/trainings';
+import { deleteUpload } from '../db/queries/uploads';
 import type { Upload } from '../db/models/upload';
 import { AppError, conflict, invalidInput, unavailable } from '../errors';
 import {
@@ -61,9 +64,7 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
   ) {}
 
   async start(training: Training): Promise<void> {
-    const model = await this.knex('models')
-      .where({ id: training.modelId })
-      .first<{ round: number } | undefined>('round');
+    const model = await findModelById(this.knex, training.modelId);
     try {
       await this.client.workflow.start<typeof trainingWorkflow>('trainingWorkflow', {
         taskQueue: this.settings.taskQueue,
@@ -87,9 +88,7 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
         reason: err instanceof Error ? err.message : String(err),
       });
     }
-    await this.knex('trainings')
-      .where({ id: training.id, state: TrainingState.INITIAL })
-      .update({ state: TrainingState.ONGOING, updatedAt: this.knex.fn.now() });
+    await transitionTraining(this.knex, training.id, TrainingState.INITIAL, TrainingState.ONGOING);
   }
 
   async submitUpload(training: Training, upload: Upload): Promise<void> {
@@ -105,7 +104,7 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
       if (refusal) {
         // A filled slot means the workflow holds an upload for it: the row may be that upload's, so it stays.
         if (refusal.code !== 'conflict') {
-          await this.discard(upload);
+          await deleteUpload(this.knex, upload);
         }
         throw refusal;
       }
@@ -169,19 +168,6 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
       }
       await sleep(STARTING_RETRY_MS);
     }
-  }
-
-  /**
-   * Deletes a refused upload's slot and local model in one transaction; the metrics that came with it go through the
-   * foreign key's cascade, its blob with the next sweep.
-   */
-  private async discard(upload: Upload): Promise<void> {
-    await this.knex.transaction(async (trx) => {
-      await trx('uploads').where({ id: upload.id }).delete();
-      if (upload.modelId) {
-        await trx('models').where({ id: upload.modelId }).delete();
-      }
-    });
   }
 }
 

@@ -4,11 +4,20 @@ import type { User } from '../../db/models/user';
 import { findModelsByIds, insertGlobalModel } from '../../db/queries/models';
 import { invalidInput } from '../../errors';
 import type { BlobStore } from '../../storage/blob-store';
-import type { CreateModelRequest } from '../routes/models/schemas';
 import type { UploadedFiles } from '../routing/uploaded-files';
 import { checkAndStoreModel, manifestOf, optionalFile, requireFile } from './checked-upload';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A new model's form fields: its kind, description, starting round, input shape, and a MEAN model's members. */
+export interface NewModelInput {
+  readonly name: string;
+  readonly description: string;
+  readonly type: 'GLOBAL' | 'SWAG' | 'MEAN';
+  readonly round: number;
+  readonly input_shape?: Array<number | null> | null;
+  readonly models?: readonly string[];
+}
 
 /**
  * E17: a GLOBAL or SWAG model from an ONNX file (checked by the engine, then stored) with an optional ONNX
@@ -19,7 +28,7 @@ export async function createModel(
   knex: Knex,
   blobs: BlobStore,
   user: User,
-  request: CreateModelRequest,
+  request: NewModelInput,
   files: UploadedFiles,
 ): Promise<FlModel> {
   const base = {

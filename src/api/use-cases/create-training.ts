@@ -1,19 +1,29 @@
 import type { Knex } from 'knex';
+import type { AggregationMethod } from '../../aggregation/strategies/registry';
 import type { Training } from '../../db/models/training';
 import type { User } from '../../db/models/user';
 import { cloneModel, findModelById } from '../../db/queries/models';
 import { findTrainingOfModel, insertTraining } from '../../db/queries/trainings';
 import { countExistingUsers } from '../../db/queries/users';
 import { invalidInput, notFound } from '../../errors';
-import type { CreateTrainingRequest } from '../routes/trainings/schemas';
 import { forbidden, NO_PERMISSION } from './access-errors';
+
+/** A new training as the actor asks for it. */
+export interface NewTrainingInput {
+  readonly model_id: string;
+  readonly target_num_updates: number;
+  readonly aggregation_method: AggregationMethod;
+  readonly uncertainty_method: string;
+  readonly options: Record<string, unknown>;
+  readonly clients: readonly string[];
+}
 
 /**
  * E28: a training of a global model the caller owns, in state INITIAL. Every check runs before anything is written;
  * a model that already has a training is copied (current round and weights) inside the same transaction, so a
  * refused request leaves no orphan copy.
  */
-export async function createTraining(knex: Knex, user: User, request: CreateTrainingRequest): Promise<Training> {
+export async function createTraining(knex: Knex, user: User, request: NewTrainingInput): Promise<Training> {
   const model = await findModelById(knex, request.model_id);
   if (!model) {
     throw notFound(`Model ${request.model_id} not found.`);

@@ -5,10 +5,10 @@ import type { User } from '../../db/models/user';
 import { findModelById } from '../../db/queries/models';
 import { findTrainingOfModel } from '../../db/queries/trainings';
 import { findUpload } from '../../db/queries/uploads';
-import type { UpdateRequest } from '../routes/models/upload-schemas';
 import type { UploadedFile } from '../routing/uploaded-files';
 import { TrainingState } from '../../training-states';
 import { contentDigest } from './upload-slot';
+import type { UpdateInput } from './upload-update';
 
 async function fileDigest(file: UploadedFile): Promise<string> {
   const hash = createHash('sha256');
@@ -28,7 +28,7 @@ export async function isLateExactRetry(
   knex: Knex,
   user: User,
   modelId: string,
-  request: UpdateRequest,
+  request: UpdateInput,
   file: UploadedFile,
 ): Promise<boolean> {
   const [model, training] = await Promise.all([findModelById(knex, modelId), findTrainingOfModel(knex, modelId)]);

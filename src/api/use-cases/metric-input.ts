@@ -1,6 +1,8 @@
 import type { NewMetric } from '../../db/queries/metrics';
 import { invalidInput } from '../../errors';
-import type { MetricValueInput } from '../routes/models/upload-schemas';
+
+/** A metric value as a client sends it: a number (or a numeric string), any other string, or base64 bytes. */
+export type MetricValueInput = number | string | { base64: string; content_type: string };
 
 /**
  * Pairs `metric_names` with `metric_values`: numbers (and numeric strings) are floats, other strings are stored as

@@ -2,8 +2,25 @@ import { tensorInfo } from '../../aggregation/manifest';
 import { walkModel } from '../../aggregation/model-walker';
 import { dtypeBytes, GraphField } from '../../aggregation/onnx-schema';
 import { decodeTensorRecord } from '../../aggregation/tensor-record';
-import type { ModelStats } from '../routes/models/schemas';
 import { decodeValueInfo, type ValueInfo } from './onnx-value-info';
+
+/** ONNX statistics of a model: graph inputs and outputs, and per initializer its size (the metadata's `stats`). */
+export interface ModelStats {
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  input_size: number[][] | null;
+  total_params: number;
+  trainable_params: number;
+  total_param_bytes: number;
+  summary_list: Array<{
+    name: string;
+    dtype: string;
+    shape: number[];
+    num_params: number;
+    param_bytes: number;
+    trainable: boolean;
+  }>;
+}
 
 /**
  * The ONNX counterpart of the reference's torchinfo summary: graph inputs and outputs with their shapes, and one

@@ -2,16 +2,15 @@ import type { Knex } from 'knex';
 import type { FlModel } from '../../db/models/model';
 import type { User } from '../../db/models/user';
 import { insertMetrics, type NewMetric } from '../../db/queries/metrics';
-import { findLatestUpload, insertUpload } from '../../db/queries/uploads';
+import { findLatestUpload, insertTestUpload } from '../../db/queries/uploads';
 import { isAppError } from '../../errors';
 import type { Logger } from '../../logger';
-import type { MetricValueInput } from '../routes/models/upload-schemas';
 import type { TrainingOrchestrator } from '../training-orchestrator';
 import { TrainingErrorCode } from '../../workflows/training/definitions';
 import { TrainingState } from '../../training-states';
-import { pairMetrics } from './metric-input';
+import { type MetricValueInput, pairMetrics } from './metric-input';
 import { readableModel, type ModelAccess } from './model-access';
-import { contentDigest, existingUpload, fillSlot } from './upload-slot';
+import { claimSlot, contentDigest } from './upload-slot';
 
 /** What recording metrics needs. */
 export interface MetricDeps {
@@ -98,21 +97,6 @@ async function recordTestResult(
   }
   const slot = { trainingId: training.id, round: model.round, clientId: user.id, phase: 'test' as const };
   const digest = contentDigest(['test', content]);
-  const upload =
-    (await existingUpload(knex, slot, digest)) ??
-    (await fillSlot(knex, slot, digest, () =>
-      knex.transaction(async (trx) => {
-        const upload = await insertUpload(trx, slot, {
-          contentDigest: digest,
-          modelId: null,
-          blobDigest: null,
-          secondBlobDigest: null,
-          sampleSize: null,
-        });
-        const target = { modelId: model.id, trainingId: training.id, step: model.round, reporterId: user.id };
-        await insertMetrics(trx, { ...target, uploadId: upload.id }, metrics);
-        return upload;
-      }),
-    ));
+  const upload = await claimSlot(knex, slot, digest, () => insertTestUpload(knex, slot, digest, model.id, metrics));
   await orchestrator.submitUpload(training, upload);
 }

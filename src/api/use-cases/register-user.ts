@@ -4,14 +4,25 @@ import { generateToken } from '../../auth/tokens';
 import type { User } from '../../db/models/user';
 import { findUserByUsername, insertUser } from '../../db/queries/users';
 import { invalidInput } from '../../errors';
-import type { CreateUserRequest } from '../routes/users/schemas';
 import { isUniqueViolation } from '../../db/constraint-errors';
+
+/** A new user's fields as the registration form names them. */
+export interface NewUserInput {
+  readonly username: string;
+  readonly password: string;
+  readonly first_name: string;
+  readonly last_name: string;
+  readonly email: string;
+  readonly message_endpoint: string;
+  readonly actor: boolean;
+  readonly client: boolean;
+}
 
 /** The reference's (Django's) wording for a taken user name. */
 const USERNAME_TAKEN = 'A user with that username already exists.';
 
 /** Registers a user from the whitelisted fields, with an argon2 password hash and a fresh token. */
-export async function registerUser(knex: Knex, request: CreateUserRequest): Promise<User> {
+export async function registerUser(knex: Knex, request: NewUserInput): Promise<User> {
   if (await findUserByUsername(knex, request.username)) {
     throw invalidInput(USERNAME_TAKEN, { username: [USERNAME_TAKEN] });
   }

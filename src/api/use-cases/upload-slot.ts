@@ -67,6 +67,19 @@ export async function existingUpload(knex: Knex, slot: Slot, digest: string): Pr
   return existing;
 }
 
+/**
+ * The slot's upload for this content: the one already there (an exact retry, answered as the first time) or the one
+ * `insert` writes now. @throws 409 when the slot holds a different upload.
+ */
+export async function claimSlot(
+  knex: Knex,
+  slot: Slot,
+  digest: string,
+  insert: () => Promise<Upload>,
+): Promise<Upload> {
+  return (await existingUpload(knex, slot, digest)) ?? (await fillSlot(knex, slot, digest, insert));
+}
+
 /** Runs `insert`; when a concurrent upload filled the slot first, answers as `existingUpload` does. */
 export async function fillSlot(knex: Knex, slot: Slot, digest: string, insert: () => Promise<Upload>): Promise<Upload> {
   try {

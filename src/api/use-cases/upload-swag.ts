@@ -3,13 +3,18 @@ import type { Knex } from 'knex';
 import type { User } from '../../db/models/user';
 import { insertUpload } from '../../db/queries/uploads';
 import type { BlobStore } from '../../storage/blob-store';
-import type { SwagRequest } from '../routes/models/upload-schemas';
 import type { UploadedFiles } from '../routing/uploaded-files';
 import type { TrainingOrchestrator } from '../training-orchestrator';
 import { TrainingState } from '../../training-states';
 import { requireFile } from './checked-upload';
 import { checkMomentFile } from './swag-moments';
-import { contentDigest, existingUpload, fillSlot, uploadTarget } from './upload-slot';
+import { claimSlot, contentDigest, uploadTarget } from './upload-slot';
+
+/** SWAG moments' form fields: the round of the SWAG round and the sample size behind the moments. */
+export interface SwagInput {
+  readonly round: number;
+  readonly sample_size: number;
+}
 
 /**
  * E26: a participant's SWAG moments for the SWAG round. Both files are checked against the global model's manifest
@@ -19,7 +24,7 @@ export async function uploadSwag(
   deps: { knex: Knex; blobs: BlobStore; orchestrator: TrainingOrchestrator },
   user: User,
   modelId: string,
-  request: SwagRequest,
+  request: SwagInput,
   files: UploadedFiles,
 ): Promise<void> {
   const { knex, blobs, orchestrator } = deps;
@@ -32,16 +37,14 @@ export async function uploadSwag(
   const secondRef = await blobs.put(createReadStream(second.path));
   const slot = { trainingId: training.id, round: request.round, clientId: user.id, phase: 'swag' as const };
   const digest = contentDigest([firstRef.digest, secondRef.digest, request.sample_size]);
-  const upload =
-    (await existingUpload(knex, slot, digest)) ??
-    (await fillSlot(knex, slot, digest, () =>
-      insertUpload(knex, slot, {
-        contentDigest: digest,
-        modelId: null,
-        blobDigest: firstRef.digest,
-        secondBlobDigest: secondRef.digest,
-        sampleSize: request.sample_size,
-      }),
-    ));
+  const upload = await claimSlot(knex, slot, digest, () =>
+    insertUpload(knex, slot, {
+      contentDigest: digest,
+      modelId: null,
+      blobDigest: firstRef.digest,
+      secondBlobDigest: secondRef.digest,
+      sampleSize: request.sample_size,
+    }),
+  );
   await orchestrator.submitUpload(training, upload);
 }

@@ -1,20 +1,27 @@
 import type { Knex } from 'knex';
 import { scanModel } from '../../aggregation/model-scan';
-import { FlModel } from '../../db/models/model';
+import type { ModelSummary } from '../../aggregation/model-summary';
+import type { FlModel } from '../../db/models/model';
 import type { User } from '../../db/models/user';
-import { insertMetrics } from '../../db/queries/metrics';
-import { findVersion, insertVersion } from '../../db/queries/models';
-import { insertUpload } from '../../db/queries/uploads';
+import { findVersion } from '../../db/queries/models';
+import { insertUpdateUpload } from '../../db/queries/uploads';
 import { conflict } from '../../errors';
 import type { BlobStore } from '../../storage/blob-store';
-import type { UpdateRequest } from '../routes/models/upload-schemas';
-import type { UploadedFiles } from '../routing/uploaded-files';
-import type { TrainingOrchestrator } from '../training-orchestrator';
 import { TrainingState } from '../../training-states';
+import type { UploadedFile, UploadedFiles } from '../routing/uploaded-files';
+import type { TrainingOrchestrator } from '../training-orchestrator';
 import { checkAndStoreModel, manifestOf, requireFile } from './checked-upload';
 import { isLateExactRetry } from './late-retry';
-import { pairMetrics } from './metric-input';
-import { contentDigest, existingUpload, fillSlot, uploadTarget } from './upload-slot';
+import { type MetricValueInput, pairMetrics } from './metric-input';
+import { claimSlot, contentDigest, type UploadTarget, uploadTarget } from './upload-slot';
+
+/** A local update as a participant sends it: the round it was trained in, its sample size, optional metrics. */
+export interface UpdateInput {
+  readonly round: number;
+  readonly sample_size: number;
+  readonly metric_names?: readonly string[];
+  readonly metric_values?: readonly MetricValueInput[];
+}
 
 /**
  * E19: a participant's local update for the current round. Everything is checked before anything is written (the
@@ -25,63 +32,69 @@ export async function uploadUpdate(
   deps: { knex: Knex; blobs: BlobStore; orchestrator: TrainingOrchestrator },
   user: User,
   modelId: string,
-  request: UpdateRequest,
+  request: UpdateInput,
   files: UploadedFiles,
 ): Promise<void> {
   const { knex, blobs, orchestrator } = deps;
   const metrics = pairMetrics(request.metric_names, request.metric_values, false);
   const file = requireFile(files, 'model_file');
-  const target = await uploadTarget(knex, user, modelId, TrainingState.ONGOING, request.round).catch(
-    async (err: unknown) => {
-      // Only a refused upload pays for this check: a retry of a stored update after its round closed answers 201.
-      if (await isLateExactRetry(knex, user, modelId, request, file)) {
-        return undefined;
-      }
-      throw err;
-    },
-  );
+  const target = await updateTarget(knex, user, modelId, request, file);
   if (!target) {
     return;
   }
-  const { model, training } = target;
-  const globalVersion = await findVersion(knex, model.id, model.round);
-  if (!globalVersion) {
-    throw conflict(`Model ${model.id} has no weights for round ${model.round}.`);
-  }
-  const global = await scanModel(await blobs.read(globalVersion.weightsDigest));
-  const checked = await checkAndStoreModel(blobs, file, 'model file', global);
-  const slot = { trainingId: training.id, round: request.round, clientId: user.id, phase: 'update' as const };
+  const checked = await checkAndStoreModel(blobs, file, 'model file', await scanGlobal(deps, target.model));
+  const slot = { trainingId: target.training.id, round: request.round, clientId: user.id, phase: 'update' as const };
   const digest = contentDigest([
     checked.weights.digest,
     request.sample_size,
     request.metric_names,
     request.metric_values,
   ]);
-  const upload =
-    (await existingUpload(knex, slot, digest)) ??
-    (await fillSlot(knex, slot, digest, () =>
-      knex.transaction(async (trx) => {
-        const local = await FlModel.query(trx).insert({
-          type: 'LOCAL',
-          ownerId: user.id,
-          baseModelId: model.id,
-          round: request.round,
-          sampleSize: request.sample_size,
-          manifest: manifestOf(checked.summary),
-          graphDigest: checked.summary.graphDigest,
-        });
-        await insertVersion(trx, local.id, request.round, checked.weights);
-        const upload = await insertUpload(trx, slot, {
-          contentDigest: digest,
-          modelId: local.id,
-          blobDigest: checked.weights.digest,
-          secondBlobDigest: null,
-          sampleSize: request.sample_size,
-        });
-        const target = { modelId: local.id, trainingId: training.id, step: request.round, reporterId: user.id };
-        await insertMetrics(trx, { ...target, uploadId: upload.id }, metrics);
-        return upload;
-      }),
-    ));
-  await orchestrator.submitUpload(training, upload);
+  const upload = await claimSlot(knex, slot, digest, () =>
+    insertUpdateUpload(
+      knex,
+      slot,
+      digest,
+      {
+        baseModelId: target.model.id,
+        ownerId: user.id,
+        sampleSize: request.sample_size,
+        manifest: manifestOf(checked.summary),
+        graphDigest: checked.summary.graphDigest,
+        weights: checked.weights,
+      },
+      metrics,
+    ),
+  );
+  await orchestrator.submitUpload(target.training, upload);
+}
+
+/**
+ * The global model and training the update is for; undefined when the request repeats an update already stored
+ * whose round has closed since (it is answered as the first time). Only a refused upload pays for that check.
+ */
+async function updateTarget(
+  knex: Knex,
+  user: User,
+  modelId: string,
+  request: UpdateInput,
+  file: UploadedFile,
+): Promise<UploadTarget | undefined> {
+  try {
+    return await uploadTarget(knex, user, modelId, TrainingState.ONGOING, request.round);
+  } catch (err) {
+    if (await isLateExactRetry(knex, user, modelId, request, file)) {
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+/** The global model's current weights, scanned: an update must match their structure. */
+async function scanGlobal(deps: { knex: Knex; blobs: BlobStore }, model: FlModel): Promise<ModelSummary> {
+  const version = await findVersion(deps.knex, model.id, model.round);
+  if (!version) {
+    throw conflict(`Model ${model.id} has no weights for round ${model.round}.`);
+  }
+  return await scanModel(await deps.blobs.read(version.weightsDigest));
 }
