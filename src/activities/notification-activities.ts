@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Context, heartbeat, sleep } from '@temporalio/activity';
 import type { Knex } from 'knex';
+import pLimit from 'p-limit';
 import { findReceivers, type Receiver, recordDelivery, storeNotificationsOnce } from '../db/queries/notifications';
 import type { Logger } from '../logger';
 import { deliverNotification } from '../notifications/deliver';
@@ -26,23 +27,6 @@ export function notificationId(trainingId: string, key: string, receiverId: stri
   const hex = createHash('sha256').update(`${trainingId}\n${key}\n${receiverId}`).digest('hex');
   // Formatted as an RFC 9562 version 8 (custom) UUID.
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
-}
-
-async function mapWithConcurrency<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T, index);
-    }
-  });
-  await Promise.all(workers);
-  return results;
 }
 
 /** The notification activity group. */
@@ -79,6 +63,9 @@ export function createNotificationActivities(deps: {
   const { knex, logger, delivery } = deps;
   const heartbeatEveryMs = deps.heartbeatEveryMs ?? NOTIFICATION_HEARTBEAT_MS;
 
+  // A loop, not p-retry: the wait is the activity's sleep, which ends when the activity is cancelled (p-retry's timers
+  // cannot be), and p-retry gives up at once on a TypeError, which an invalid endpoint URL throws here and which must
+  // count as a failed attempt like any other.
   async function pushWithRetries(receiver: Receiver, id: string, payload: Record<string, unknown>): Promise<boolean> {
     let lastError = '';
     for (let attempt = 1; attempt <= delivery.attempts; attempt += 1) {
@@ -125,7 +112,8 @@ export function createNotificationActivities(deps: {
         deliveryState: receiver.messageEndpoint ? 'PENDING' : 'PULL',
       })),
     );
-    const delivered = await mapWithConcurrency(receivers, delivery.concurrency, async (receiver, i) => {
+    const limit = pLimit(delivery.concurrency);
+    const deliver = async (receiver: Receiver, i: number): Promise<boolean> => {
       const id = ids[i] ?? '';
       const state = states.get(id);
       if (state !== 'PENDING') {
@@ -134,7 +122,8 @@ export function createNotificationActivities(deps: {
       }
       const payload = { notification_type: input.type, body: bodies[i], training_uuid: input.trainingId };
       return pushWithRetries(receiver, id, payload);
-    });
+    };
+    const delivered = await Promise.all(receivers.map((receiver, i) => limit(() => deliver(receiver, i))));
     return { undeliverable: receivers.filter((_, i) => !delivered[i]).map((r) => r.id) };
   }
 }

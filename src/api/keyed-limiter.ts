@@ -9,7 +9,8 @@ interface KeyState {
 /**
  * At most `limit` holders per key at once; later callers wait in arrival order until a slot frees or their wait
  * ends. The API holds one slot per upload it hands to a training's workflow, so a burst of uploads reaches Temporal
- * a few at a time instead of all at once past its in-flight Update limit.
+ * a few at a time instead of all at once past its in-flight Update limit. Not p-limit: that has one queue for all
+ * callers and cannot withdraw a single waiter whose wait ended (only clear the whole queue).
  */
 export class KeyedLimiter {
   private readonly keys = new Map<string, KeyState>();

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
@@ -6,6 +5,7 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import type { Knex } from 'knex';
+import pRetry from 'p-retry';
 import type { Training } from '../db/models/training';
 import { findModelById } from '../db/queries/models';
 import { transitionTraining } from '../db/queries/trainings';
@@ -155,19 +155,20 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
       ...(upload.phase === 'update' && upload.modelId ? { modelId: upload.modelId } : {}),
     };
     const updateId = uploadUpdateId(training.id, upload.round, upload.clientId, upload.phase);
-    for (;;) {
-      try {
-        await this.client.connection.withDeadline(deadline, () =>
-          handle.executeUpdate(submitUploadUpdate, { args: [submission], updateId }),
-        );
-        return;
-      } catch (err) {
+    const submit = () =>
+      this.client.connection.withDeadline(deadline, () =>
+        handle.executeUpdate(submitUploadUpdate, { args: [submission], updateId }),
+      );
+    await pRetry(submit, {
+      forever: true,
+      factor: 1,
+      minTimeout: STARTING_RETRY_MS,
+      onFailedAttempt: (err) => {
         if (!startingWithTimeLeft(err, deadline)) {
           throw err;
         }
-      }
-      await sleep(STARTING_RETRY_MS);
-    }
+      },
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { access, readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
 import { aggregate } from '../aggregation/aggregate';
 import type { AggregateRequest } from '../aggregation/aggregate';
 import { isAggregationError } from '../aggregation/errors';
@@ -8,15 +8,19 @@ import { parseParams } from '../aggregation/strategies/params';
 import { decodeStrategyState, encodeStrategyState } from '../aggregation/strategy-state';
 import { aggregationMethods, findStrategy } from '../aggregation/strategies/registry';
 import type { ClientUpdate } from '../aggregation/strategies/strategy';
-
-/** Where the command writes its messages (tests pass their own). */
-export interface CommandOutput {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
-}
+import { type CommandOutput, type ExitWith, runCommands, USAGE_ERROR } from './command-runner';
 
 /** The parsed command: an aggregation request plus where to write its result. */
 type CommandRequest = AggregateRequest & { readonly out: string; readonly stateOut?: string | undefined };
+
+/** The options as commander collects them; each is checked in `parseCommand`. */
+interface AggregateOptions {
+  readonly method?: string;
+  readonly param?: string[];
+  readonly out?: string;
+  readonly stateIn?: string;
+  readonly stateOut?: string;
+}
 
 const PARAMS = aggregationMethods()
   .map(
@@ -29,38 +33,56 @@ const PARAMS = aggregationMethods()
   )
   .join('; ');
 
-const USAGE = `Usage: roundhouse aggregate --method <method> [--param name=value ...] [--state-in <file>] [--state-out <file>] --out <result.onnx> <global.onnx> <update.onnx:samples> ...
-
-Aggregates client updates into a new global model exactly as a training round does, to reproduce or check one.
-  --method   the aggregation method: ${aggregationMethods().join(', ')} (any case)
-  --param    a parameter of the method, repeatable (${PARAMS})
-  --out      the file to write; written whole or not at all
-  --state-in   for FedAvgM and the FedOpt family: the state --state-out wrote last round (absent: the first round)
-  --state-out  where to write the state the next round needs (float64 safetensors)
-Each update is a path and its sample size. Updates are folded in the order of their paths as given (the engine
-orders clients by id), so name update files by client id to reproduce a server's aggregate bit for bit.
-`;
+const NOTES = `
+Each update is a path and its sample size. Updates are folded in the order of
+their paths as given (the engine orders clients by id), so name update files by
+client id to reproduce a server's aggregate bit for bit.`;
 
 /** A mistake in the command line: printed with the usage, exit code 2. */
 class UsageError extends Error {}
+
+/** `roundhouse aggregate`: its options, help and action, which hands its exit code to `exitWith`. */
+export function aggregateCommand(output: CommandOutput, exitWith: ExitWith): Command {
+  const command = new Command('aggregate')
+    .summary('aggregate ONNX updates offline as a training round would')
+    .description(
+      'Aggregates client updates into a new global model exactly as a training round does, to reproduce or check one.',
+    )
+    .usage(
+      '--method <method> [--param name=value ...] [--state-in <file>] [--state-out <file>] --out <result.onnx> <global.onnx> <update.onnx:samples> ...',
+    )
+    // Optional to commander: parseCommand checks them after the options, with messages of its own.
+    .argument('[global.onnx]', 'the global model the updates were trained from')
+    .argument('[update.onnx:samples...]', 'each update and its sample size, a positive integer')
+    .option('--method <method>', `the aggregation method: ${aggregationMethods().join(', ')} (any case)`)
+    .option('--param <name=value>', `a parameter of the method, repeatable (${PARAMS})`, collect)
+    .option('--out <result.onnx>', 'the file to write; written whole or not at all')
+    .option(
+      '--state-in <file>',
+      'for FedAvgM and the FedOpt family: the state --state-out wrote last round (absent: the first round)',
+    )
+    .option('--state-out <file>', 'where to write the state the next round needs (float64 safetensors)')
+    .addHelpText('after', NOTES);
+  return command.action(async () => exitWith(await runAggregate(command, output)));
+}
 
 /**
  * `roundhouse aggregate ...`: `argv` holds the arguments after `aggregate`. Returns the exit code: 0 on success,
  * 1 when a model is refused or aggregation fails, 2 for a usage error.
  */
-export async function runAggregateCommand(argv: string[], output: CommandOutput = process): Promise<number> {
+export function runAggregateCommand(argv: string[], output: CommandOutput = process): Promise<number> {
+  return runCommands(['aggregate', ...argv], output, (program, exitWith) => {
+    program.addCommand(aggregateCommand(output, exitWith));
+  });
+}
+
+async function runAggregate(command: Command, output: CommandOutput): Promise<number> {
   let request: CommandRequest;
   try {
-    const parsed = await parseCommand(argv);
-    if (parsed === 'help') {
-      output.stdout.write(USAGE);
-      return 0;
-    }
-    request = parsed;
+    request = await parseCommand(command.opts<AggregateOptions>(), command.args);
   } catch (error) {
-    if (error instanceof UsageError || isParseArgsError(error)) {
-      output.stderr.write(`roundhouse aggregate: ${error.message}\n\n${USAGE}`);
-      return 2;
+    if (error instanceof UsageError) {
+      command.error(error.message, { exitCode: USAGE_ERROR, code: 'roundhouse.usage' });
     }
     throw error;
   }
@@ -84,23 +106,7 @@ export async function runAggregateCommand(argv: string[], output: CommandOutput 
   }
 }
 
-async function parseCommand(argv: string[]): Promise<'help' | CommandRequest> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      method: { type: 'string' },
-      param: { type: 'string', multiple: true },
-      out: { type: 'string' },
-      'state-in': { type: 'string' },
-      'state-out': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (values.help === true) {
-    return 'help';
-  }
+async function parseCommand(values: AggregateOptions, positionals: readonly string[]): Promise<CommandRequest> {
   const { method, out } = values;
   const strategy = method === undefined ? undefined : findStrategy(method);
   if (method === undefined || strategy === undefined) {
@@ -120,8 +126,7 @@ async function parseCommand(argv: string[]): Promise<'help' | CommandRequest> {
   } catch (error) {
     throw isAggregationError(error) ? new UsageError(error.message) : error;
   }
-  const stateIn = values['state-in'];
-  const stateOut = values['state-out'];
+  const { stateIn, stateOut } = values;
   if ((stateIn !== undefined || stateOut !== undefined) && strategy.stateful !== true) {
     throw new UsageError(`${strategy.method} keeps no state between rounds; leave out --state-in and --state-out`);
   }
@@ -163,15 +168,9 @@ async function ensureReadable(path: string): Promise<void> {
   }
 }
 
-/** parseArgs' errors, recognized by code: `instanceof TypeError` fails across realms (jest, sandboxes). */
-function isParseArgsError(error: unknown): error is Error {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    'code' in error &&
-    String(error.code).startsWith('ERR_PARSE_ARGS') &&
-    'message' in error
-  );
+/** Commander's collector for a repeatable option. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** Node's I/O errors (`ENOENT`, `EISDIR`, `EACCES`, ...), recognized by code. */

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { Model } from 'objection';
+import pRetry from 'p-retry';
 import { postgresCheck, temporalCheck, type ReadinessCheck } from '../api/readiness';
 import { TemporalTrainingOrchestrator } from '../api/temporal-training-orchestrator';
 import type { DeliverySettings } from '../activities/notification-activities';
@@ -47,24 +48,20 @@ export function inferencePool(config: Config, blobs: BlobStore): InferencePool {
   return new InferencePool({ ...config.inference, loadBlob: async (digest) => collectBytes(await blobs.read(digest)) });
 }
 
-/** A worker-side connection to Temporal, retried until `timeoutMs` passes (the server may still be starting). */
-export async function connectWorkerToTemporal(
-  config: Config,
-  logger: Logger,
-  timeoutMs = 60_000,
-): Promise<NativeConnection> {
+/** A worker-side connection to Temporal, retried every 2 s until `timeoutMs` passes (the server may still be starting). */
+export function connectWorkerToTemporal(config: Config, logger: Logger, timeoutMs = 60_000): Promise<NativeConnection> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await NativeConnection.connect({ address: config.temporal.address });
-    } catch (err) {
+  return pRetry(() => NativeConnection.connect({ address: config.temporal.address }), {
+    forever: true,
+    factor: 1,
+    minTimeout: 2_000,
+    onFailedAttempt: (err) => {
       if (Date.now() > deadline) {
         throw err;
       }
       logger.warn('Temporal not reachable yet; retrying', { address: config.temporal.address });
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-    }
-  }
+    },
+  });
 }
 
 /** A lazy client connection: the API starts (and answers /api/ready/ with 503) even while Temporal is down. */

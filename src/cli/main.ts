@@ -1,69 +1,32 @@
-import { ConfigError, loadConfig } from '../config';
-import { createLogger } from '../logger';
-import { isSetupError } from '../dev/setup-error';
-import { runAggregateCommand } from './aggregate-command';
+import { aggregateCommand } from './aggregate-command';
+import { runCommands } from './command-runner';
+import { addRoleCommands, type RoleContext, type Roles } from './role-commands';
 import { runApiRole } from './run-api';
 import { runDev } from './run-dev';
 import { runMigrate } from './run-migrate';
 import { runSweep } from './run-sweep';
 import { runWorkerRole } from './run-worker';
 
-const USAGE = `Usage: roundhouse <command>
+const ROLES: Roles = { dev: runDev, api: runApiRole, worker: runWorkerRole, migrate: runMigrate, sweep: runSweep };
 
-Commands:
-  dev        the whole server on embedded defaults (what npm start runs)
-  api        the HTTP API alone
-  worker     one Temporal worker alone
-  migrate    apply pending database migrations (--down rolls all back)
-  sweep      remove blobs that no row references
-  aggregate  aggregate ONNX updates offline as a training round would (roundhouse aggregate --help)
-`;
-
-const COMMANDS = {
-  dev: runDev,
-  api: runApiRole,
-  worker: runWorkerRole,
-  migrate: runMigrate,
-  sweep: runSweep,
-} as const;
-
-function isCommand(name: string): name is keyof typeof COMMANDS {
-  return Object.hasOwn(COMMANDS, name);
-}
-
-/** Entry point of the `roundhouse` binary; returns the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const [name = 'dev', ...args] = argv;
-  if (name === 'aggregate') {
+/**
+ * Entry point of the `roundhouse` binary; `argv` holds the arguments after it. Returns the exit code: 0 on success
+ * or after help, 2 for a usage error or an invalid configuration, 1 when the command failed. Tests pass their own
+ * output, environment or roles in `context`.
+ */
+export async function main(argv: readonly string[], context: Partial<RoleContext> = {}): Promise<number> {
+  const full: RoleContext = { output: process, env: process.env, roles: ROLES, ...context };
+  // `npm start` runs `roundhouse` with no command: the whole server.
+  return runCommands(argv.length === 0 ? ['dev'] : argv, full.output, (program, exitWith) => {
+    program
+      .description('Federated-learning server: durable training rounds on Temporal, a REST API, ONNX models.')
+      // Names alone in the list of commands: each command's --help shows its arguments.
+      .configureHelp({ subcommandTerm: (command) => command.name() })
+      .addHelpText('after', "\nWith no command, runs dev; 'roundhouse <command> --help' shows its options.");
+    addRoleCommands(program, full, exitWith);
     // Pure computation on files: no configuration, database or Temporal involved.
-    return runAggregateCommand(args);
-  }
-  if (name === '--help' || name === 'help' || !isCommand(name)) {
-    process.stdout.write(USAGE);
-    return name === '--help' || name === 'help' ? 0 : 2;
-  }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  const logger = createLogger(config.log.level, { role: name });
-  try {
-    await COMMANDS[name](config, logger, args);
-    return 0;
-  } catch (err) {
-    if (isSetupError(err)) {
-      process.stderr.write(`roundhouse: ${err.message}\n`);
-      return 1;
-    }
-    logger.error(`${name} failed`, { error: err });
-    return 1;
-  }
+    program.addCommand(aggregateCommand(full.output, exitWith));
+  });
 }
 
 if (require.main === module) {
