@@ -10,7 +10,7 @@ import type { TrainingOrchestrator } from '../training-orchestrator';
 import { TrainingErrorCode } from '../../workflows/training/definitions';
 import { pairMetrics } from './metric-input';
 import { readableModel, type ModelAccess } from './model-access';
-import { contentDigest, existingUpload, fillSlot } from './upload-slot';
+import { contentDigest, existingUpload, fillSlot, submitToRun } from './upload-slot';
 
 /** What recording metrics needs. */
 export interface MetricDeps {
@@ -86,7 +86,7 @@ async function isLateTestRetry(knex: Knex, access: ModelAccess, user: User, cont
 }
 
 async function recordTestResult(
-  { knex, orchestrator }: MetricDeps,
+  deps: MetricDeps,
   { model, training }: ModelAccess,
   user: User,
   metrics: readonly NewMetric[],
@@ -95,6 +95,7 @@ async function recordTestResult(
   if (!training) {
     return;
   }
+  const { knex } = deps;
   const slot = { trainingId: training.id, round: model.round, clientId: user.id, phase: 'test' as const };
   const digest = contentDigest(['test', content]);
   const upload =
@@ -113,5 +114,5 @@ async function recordTestResult(
         return upload;
       }),
     ));
-  await orchestrator.submitUpload(training, upload);
+  await submitToRun(deps, training, upload);
 }

@@ -2,26 +2,27 @@ import { createReadStream } from 'node:fs';
 import type { Knex } from 'knex';
 import type { User } from '../../db/models/user';
 import { insertUpload } from '../../db/queries/uploads';
+import type { Logger } from '../../logger';
 import type { BlobStore } from '../../storage/blob-store';
 import type { SwagRequest } from '../routes/models/upload-schemas';
 import type { UploadedFiles } from '../routing/uploaded-files';
 import type { TrainingOrchestrator } from '../training-orchestrator';
 import { requireFile } from './checked-upload';
 import { checkMomentFile } from './swag-moments';
-import { contentDigest, existingUpload, fillSlot, uploadTarget } from './upload-slot';
+import { contentDigest, existingUpload, fillSlot, submitToRun, uploadTarget } from './upload-slot';
 
 /**
  * E26: a participant's SWAG moments for the SWAG round. Both files are checked against the global model's manifest
  * before they are stored; the slot (phase `swag`) keeps both digests and the sample size, and goes to the run.
  */
 export async function uploadSwag(
-  deps: { knex: Knex; blobs: BlobStore; orchestrator: TrainingOrchestrator },
+  deps: { knex: Knex; blobs: BlobStore; orchestrator: TrainingOrchestrator; logger: Logger },
   user: User,
   modelId: string,
   request: SwagRequest,
   files: UploadedFiles,
 ): Promise<void> {
-  const { knex, blobs, orchestrator } = deps;
+  const { knex, blobs } = deps;
   const first = requireFile(files, 'first_moment_file');
   const second = requireFile(files, 'second_moment_file');
   const { model, training } = await uploadTarget(knex, user, modelId, 'S', request.round);
@@ -42,5 +43,5 @@ export async function uploadSwag(
         sampleSize: request.sample_size,
       }),
     ));
-  await orchestrator.submitUpload(training, upload);
+  await submitToRun(deps, training, upload);
 }

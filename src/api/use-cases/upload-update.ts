@@ -6,6 +6,7 @@ import { insertMetrics } from '../../db/queries/metrics';
 import { findVersion, insertVersion } from '../../db/queries/models';
 import { insertUpload } from '../../db/queries/uploads';
 import { conflict } from '../../errors';
+import type { Logger } from '../../logger';
 import type { BlobStore } from '../../storage/blob-store';
 import type { UpdateRequest } from '../routes/models/upload-schemas';
 import type { UploadedFiles } from '../routing/uploaded-files';
@@ -13,7 +14,7 @@ import type { TrainingOrchestrator } from '../training-orchestrator';
 import { checkAndStoreModel, manifestOf, requireFile } from './checked-upload';
 import { isLateExactRetry } from './late-retry';
 import { pairMetrics } from './metric-input';
-import { contentDigest, existingUpload, fillSlot, uploadTarget } from './upload-slot';
+import { contentDigest, existingUpload, fillSlot, submitToRun, uploadTarget } from './upload-slot';
 
 /**
  * E19: a participant's local update for the current round. Everything is checked before anything is written (the
@@ -21,13 +22,13 @@ import { contentDigest, existingUpload, fillSlot, uploadTarget } from './upload-
  * metrics and the filled slot are written in one transaction, and the slot is handed to the training's run.
  */
 export async function uploadUpdate(
-  deps: { knex: Knex; blobs: BlobStore; orchestrator: TrainingOrchestrator },
+  deps: { knex: Knex; blobs: BlobStore; orchestrator: TrainingOrchestrator; logger: Logger },
   user: User,
   modelId: string,
   request: UpdateRequest,
   files: UploadedFiles,
 ): Promise<void> {
-  const { knex, blobs, orchestrator } = deps;
+  const { knex, blobs } = deps;
   const metrics = pairMetrics(request.metric_names, request.metric_values, false);
   const file = requireFile(files, 'model_file');
   const target = await uploadTarget(knex, user, modelId, 'O', request.round).catch(async (err: unknown) => {
@@ -80,5 +81,5 @@ export async function uploadUpdate(
         return upload;
       }),
     ));
-  await orchestrator.submitUpload(training, upload);
+  await submitToRun(deps, training, upload);
 }
