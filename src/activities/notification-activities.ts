@@ -79,7 +79,12 @@ export function createNotificationActivities(deps: {
   const { knex, logger, delivery } = deps;
   const heartbeatEveryMs = deps.heartbeatEveryMs ?? NOTIFICATION_HEARTBEAT_MS;
 
-  async function pushWithRetries(receiver: Receiver, id: string, payload: Record<string, unknown>): Promise<boolean> {
+  async function pushWithRetries(
+    log: Logger,
+    receiver: Receiver,
+    id: string,
+    payload: Record<string, unknown>,
+  ): Promise<boolean> {
     let lastError = '';
     for (let attempt = 1; attempt <= delivery.attempts; attempt += 1) {
       try {
@@ -102,7 +107,7 @@ export function createNotificationActivities(deps: {
       }
     }
     await recordDelivery(knex, id, { delivered: false, attempts: delivery.attempts, lastError });
-    logger.warn('notification undeliverable', { notificationId: id, receiver: receiver.id, error: lastError });
+    log.warn('notification undeliverable', { notificationId: id, receiver: receiver.id, error: lastError });
     return false;
   }
 
@@ -111,6 +116,7 @@ export function createNotificationActivities(deps: {
   };
 
   async function send(input: SendNotificationsInput): Promise<SendNotificationsResult> {
+    const log = logger.child({ trainingId: input.trainingId });
     const receivers = await findReceivers(knex, input.receivers);
     const bodies = receivers.map((receiver) => ({ ...input.body, ...input.perReceiver?.[receiver.id] }));
     const ids = receivers.map((receiver) => notificationId(input.trainingId, input.key, receiver.id));
@@ -133,7 +139,7 @@ export function createNotificationActivities(deps: {
         return state !== 'FAILED';
       }
       const payload = { notification_type: input.type, body: bodies[i], training_uuid: input.trainingId };
-      return pushWithRetries(receiver, id, payload);
+      return pushWithRetries(log, receiver, id, payload);
     });
     return { undeliverable: receivers.filter((_, i) => !delivered[i]).map((r) => r.id) };
   }
