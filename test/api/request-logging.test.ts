@@ -3,7 +3,7 @@ import { createLogger } from '../../src/logger';
 import { createTestApi, tokenAuth, type TestApi } from '../fixtures/api-app';
 import { setupTraining } from '../fixtures/api-models';
 import { fixture } from '../fixtures/onnx-edge-cases';
-import { captureLog } from '../support/log-capture';
+import { captureLog, type LogLine } from '../support/log-capture';
 
 describe('request logging', () => {
   const log = captureLog();
@@ -18,15 +18,9 @@ describe('request logging', () => {
   });
 
   /** The lines of one request, once its access line (written when the response closes) is there. */
-  async function linesOf(requestId: string): Promise<Array<Record<string, unknown>>> {
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const lines = log.lines().filter((line) => line.requestId === requestId);
-      if (lines.some((line) => line.message === 'request completed') || Date.now() > deadline) {
-        return lines;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  async function linesOf(requestId: string): Promise<LogLine[]> {
+    await log.next((line) => line.requestId === requestId && line.message === 'request completed', 5_000);
+    return log.lines().filter((line) => line.requestId === requestId);
   }
 
   it('when a participant uploads, logs the upload under its training and client, then one access line with the route pattern, status, duration and caller', async () => {

@@ -2,22 +2,10 @@ import { Worker } from '@temporalio/worker';
 import { createLogger } from '../../src/logger';
 import { trainingWorkflowId } from '../../src/workflows/training/definitions';
 import { trainingWorkflow } from '../../src/workflows/training/training-workflow';
-import { captureLog, type LogCapture } from '../support/log-capture';
+import { captureLog } from '../support/log-capture';
 import { connectTestTemporal, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 import { whileTemporalLogsTo } from '../support/temporal-log';
 import { fakeActivities, testSettings, upload } from './training-harness';
-
-/** The first line `matches` picks, once the runtime has flushed it (it buffers forwarded lines for 100 ms). */
-async function lineOf(log: LogCapture, matches: (line: Record<string, unknown>) => boolean): Promise<unknown> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const line = log.lines().find(matches);
-    if (line || Date.now() > deadline) {
-      return line;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('workflow logging', () => {
   let temporal: Awaited<ReturnType<typeof connectTestTemporal>>;
@@ -51,7 +39,8 @@ describe('workflow logging', () => {
         });
         await upload(handle, settings, 0, 'update', settings.participants);
         await handle.result();
-        return lineOf(log, (line) => line.message === 'aggregated');
+        // The runtime buffers the lines it forwards for 100 ms.
+        return log.next((line) => line.message === 'aggregated');
       }),
     );
     expect(aggregated).toMatchObject({
