@@ -1,41 +1,85 @@
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { loggable, REDACTED, REDACTED_PATHS } from './logging/redaction';
+
 /** Severity levels in increasing order. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/** Structured fields of a log line. */
+export type LogFields = Record<string, unknown>;
 
-/** A structured logger writing one JSON object per line to stderr. */
+/**
+ * A structured logger writing one JSON object per line: `level`, ISO `time`, the bound fields, the line's fields and
+ * `message`. Error fields keep name, message, stack, code and cause; secrets are redacted (see `logging/redaction`).
+ */
 export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-  child(fields: Record<string, unknown>): Logger;
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger adding `fields` to every line (a request id, a training id, a client id). */
+  child(fields: LogFields): Logger;
 }
 
-function serialize(value: unknown): unknown {
-  if (value instanceof Error) {
-    return { name: value.name, message: value.message, stack: value.stack };
-  }
-  return value;
+/** Where lines go: stderr unless a test captures them. */
+export type LogDestination = DestinationStream;
+
+/** Keys of every line that a field must not shadow: a field of that name is written with a leading underscore. */
+const RESERVED_KEYS = new Set(['level', 'time', 'message']);
+
+let stderr: DestinationStream | undefined;
+
+/**
+ * Creates a logger that drops lines below `level`; `base` fields are added to every line. Lines go to stderr
+ * synchronously by default, so the error a process logs right before `process.exit()` is not lost.
+ */
+export function createLogger(
+  level: LogLevel,
+  base: LogFields = {},
+  destination: LogDestination = stderrDestination(),
+): Logger {
+  const root = pino(
+    {
+      level,
+      base: null,
+      messageKey: 'message',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      // Fields are made loggable before pino sees them; its default `err` serializer would turn `name` into `type`.
+      serializers: { err: (value: unknown) => value },
+      redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
+    },
+    destination,
+  );
+  return wrap(root.child(fieldsOf(base)));
 }
 
-/** Creates a logger that drops records below `level`; `base` fields are added to every record. */
-export function createLogger(level: LogLevel, base: Record<string, unknown> = {}): Logger {
-  const write = (at: LogLevel, message: string, fields: Record<string, unknown> = {}): void => {
-    if (ORDER[at] < ORDER[level]) {
-      return;
-    }
-    const record: Record<string, unknown> = { time: new Date().toISOString(), level: at, message, ...base };
-    for (const [key, value] of Object.entries(fields)) {
-      record[key] = serialize(value);
-    }
-    process.stderr.write(`${JSON.stringify(record)}\n`);
-  };
+function wrap(target: PinoLogger): Logger {
+  const at =
+    (level: LogLevel) =>
+    (message: string, fields?: LogFields): void => {
+      if (target.isLevelEnabled(level)) {
+        target[level](fields ? fieldsOf(fields) : {}, message);
+      }
+    };
   return {
-    debug: (m, f) => write('debug', m, f),
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
-    child: (fields) => createLogger(level, { ...base, ...fields }),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (fields) => wrap(target.child(fieldsOf(fields))),
   };
+}
+
+function fieldsOf(fields: LogFields): LogFields {
+  const out: LogFields = {};
+  for (const [key, value] of Object.entries(fields)) {
+    out[RESERVED_KEYS.has(key) ? `_${key}` : key] = loggable(value);
+  }
+  return out;
+}
+
+/** One stderr destination per process: a line is written before the call returns. */
+function stderrDestination(): DestinationStream {
+  stderr ??= pino.destination({ fd: 2, sync: true });
+  return stderr;
 }

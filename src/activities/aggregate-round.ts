@@ -56,7 +56,6 @@ export async function aggregateRound(
     });
     const weightsDigest = recorded.weightsDigest;
     logger.info('round aggregated', {
-      trainingId: training.id,
       round: input.round,
       method: result.method,
       clients: result.clientOrder,

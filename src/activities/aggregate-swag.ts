@@ -59,7 +59,7 @@ export async function aggregateSwag(
     const firstRef = await blobs.put(first.toSafetensors({ ...metadata, moment: 'first' }));
     const secondRef = await blobs.put(second.toSafetensors({ ...metadata, moment: 'second' }));
     await recordSwagMoments(knex, model.id, firstRef.digest, secondRef.digest);
-    logger.info('SWAG moments stored', { trainingId: training.id, round: input.round, clients: clientIds, total });
+    logger.info('SWAG moments stored', { round: input.round, clients: clientIds, total });
     return { firstMomentDigest: firstRef.digest, secondMomentDigest: secondRef.digest };
   } catch (err) {
     throw asActivityFailure(err);

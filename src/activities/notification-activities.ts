@@ -66,7 +66,12 @@ export function createNotificationActivities(deps: {
   // A loop, not p-retry: the wait is the activity's sleep, which ends when the activity is cancelled (p-retry's timers
   // cannot be), and p-retry gives up at once on a TypeError, which an invalid endpoint URL throws here and which must
   // count as a failed attempt like any other.
-  async function pushWithRetries(receiver: Receiver, id: string, payload: Record<string, unknown>): Promise<boolean> {
+  async function pushWithRetries(
+    log: Logger,
+    receiver: Receiver,
+    id: string,
+    payload: Record<string, unknown>,
+  ): Promise<boolean> {
     let lastError = '';
     for (let attempt = 1; attempt <= delivery.attempts; attempt += 1) {
       try {
@@ -89,7 +94,7 @@ export function createNotificationActivities(deps: {
       }
     }
     await recordDelivery(knex, id, { delivered: false, attempts: delivery.attempts, lastError });
-    logger.warn('notification undeliverable', { notificationId: id, receiver: receiver.id, error: lastError });
+    log.warn('notification undeliverable', { notificationId: id, receiver: receiver.id, error: lastError });
     return false;
   }
 
@@ -98,6 +103,7 @@ export function createNotificationActivities(deps: {
   };
 
   async function send(input: SendNotificationsInput): Promise<SendNotificationsResult> {
+    const log = logger.child({ trainingId: input.trainingId });
     const receivers = await findReceivers(knex, input.receivers);
     const bodies = receivers.map((receiver) => ({ ...input.body, ...input.perReceiver?.[receiver.id] }));
     const ids = receivers.map((receiver) => notificationId(input.trainingId, input.key, receiver.id));
@@ -121,7 +127,7 @@ export function createNotificationActivities(deps: {
         return state !== 'FAILED';
       }
       const payload = { notification_type: input.type, body: bodies[i], training_uuid: input.trainingId };
-      return pushWithRetries(receiver, id, payload);
+      return pushWithRetries(log, receiver, id, payload);
     };
     const delivered = await Promise.all(receivers.map((receiver, i) => limit(() => deliver(receiver, i))));
     return { undeliverable: receivers.filter((_, i) => !delivered[i]).map((r) => r.id) };

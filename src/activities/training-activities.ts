@@ -24,6 +24,8 @@ export function createTrainingActivities(deps: {
   logger: Logger;
 }): TrainingRunActivities {
   const { knex, logger } = deps;
+  // Every line an activity logs is about one training: its logger says which.
+  const forTraining = (trainingId: string) => ({ ...deps, logger: logger.child({ trainingId }) });
   return {
     async loadTrainingSettings(trainingId) {
       const training = await requireTraining(knex, trainingId);
@@ -44,14 +46,14 @@ export function createTrainingActivities(deps: {
     async removeParticipant({ trainingId, clientId, reason }) {
       const removed = await removeParticipants(knex, trainingId, [clientId]);
       if (removed.length > 0) {
-        logger.info('participant removed', { trainingId, clientId, reason });
+        forTraining(trainingId).logger.info('participant removed', { clientId, reason });
       }
     },
 
-    aggregateRound: (input) => aggregateRound(deps, input),
+    aggregateRound: (input) => aggregateRound(forTraining(input.trainingId), input),
 
     advanceRound: (input) => advanceRound(deps, input),
 
-    aggregateSwag: (input) => aggregateSwag(deps, input),
+    aggregateSwag: (input) => aggregateSwag(forTraining(input.trainingId), input),
   };
 }

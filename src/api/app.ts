@@ -4,6 +4,7 @@ import { findUserByToken, findUserByUsername } from '../db/queries/users';
 import type { InferencePool } from '../inference/pool';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
+import { accessLog } from './middleware/access-log';
 import { errorHandler } from './middleware/error-handler';
 import { requestId } from './middleware/request-id';
 import type { ReadinessCheck } from './readiness';
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps): Koa {
   app.proxy = true;
   app.silent = true;
   app.use(requestId());
+  app.use(accessLog(deps.logger));
   app.use(errorHandler(deps.logger));
   const api = createRouter('/api');
   const health = healthRoutes(deps.readinessChecks);

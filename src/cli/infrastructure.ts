@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { Model } from 'objection';
 import pRetry from 'p-retry';
@@ -21,14 +21,6 @@ export const EMBEDDED_DATABASE = 'roundhouse';
 /** The database URL: DATABASE_URL, or the embedded database's. */
 export function databaseUrl(config: Config): string {
   return config.db.url ?? embeddedDatabaseUrl(config.db.embedded?.port ?? 0, EMBEDDED_DATABASE);
-}
-
-/**
- * Quiets the Temporal core runtime to warnings, once per process and before any connection is made. The runtime's own
- * signal handling is off: the entry points stop the worker themselves, in order with everything else.
- */
-export function installTemporalRuntime(): void {
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 }
 
 /** Creates the knex instance and binds Objection to it (entry points only). */

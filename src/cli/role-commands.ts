@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config';
 import { isSetupError } from '../dev/setup-error';
-import { createLogger, type Logger } from '../logger';
+import { createLogger, type LogDestination, type Logger } from '../logger';
 import { type CommandOutput, type ExitWith, USAGE_ERROR } from './command-runner';
 import type { MigrateOptions } from './run-migrate';
 
@@ -22,6 +22,8 @@ export interface RoleContext {
   readonly output: CommandOutput;
   readonly env: NodeJS.ProcessEnv;
   readonly roles: Roles;
+  /** Where the roles' log lines go (stderr unless a test reads them). */
+  readonly log?: LogDestination;
 }
 
 /** Adds the commands that run a part of the server (or all of it) to `program`. */
@@ -56,7 +58,7 @@ async function runRole(name: string, run: RoleRun, context: RoleContext): Promis
     }
     throw err;
   }
-  const logger = createLogger(config.log.level, { role: name });
+  const logger = createLogger(config.log.level, { role: name }, context.log);
   try {
     await run(config, logger);
     return 0;

@@ -8,13 +8,13 @@ import { startEmbeddedPostgres, type RunningPostgres } from '../dev/embedded-pos
 import { findTemporalCli } from '../dev/temporal-cli';
 import { startTemporalDevServer, type RunningDevServer } from '../dev/temporal-dev-server';
 import type { Logger } from '../logger';
+import { installTemporalRuntime } from '../logging/temporal-runtime';
 import { createWorker } from '../worker';
 import {
   EMBEDDED_DATABASE,
   connectClientToTemporal,
   connectDatabase,
   connectWorkerToTemporal,
-  installTemporalRuntime,
   inferencePool,
   openBlobStore,
   readinessChecks,
@@ -74,7 +74,7 @@ async function startTemporal(config: Config, logger: Logger): Promise<RunningDev
  */
 export async function runDev(config: Config, logger: Logger): Promise<void> {
   await fs.mkdir(config.stateDir, { recursive: true });
-  installTemporalRuntime();
+  installTemporalRuntime(logger, config.log.level);
   const stops: Array<[string, () => Promise<void>]> = [];
   try {
     const pg = await startPostgres(config, logger);

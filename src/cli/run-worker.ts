@@ -1,18 +1,13 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { installTemporalRuntime } from '../logging/temporal-runtime';
 import { createWorker } from '../worker';
-import {
-  connectDatabase,
-  connectWorkerToTemporal,
-  deliverySettings,
-  installTemporalRuntime,
-  openBlobStore,
-} from './infrastructure';
+import { connectDatabase, connectWorkerToTemporal, deliverySettings, openBlobStore } from './infrastructure';
 import { stopAll, waitForShutdownSignal } from './shutdown';
 
 /** `roundhouse worker`: one Temporal worker on the configured task queue; run as many as the trainings need. */
 export async function runWorkerRole(config: Config, logger: Logger): Promise<void> {
-  installTemporalRuntime();
+  installTemporalRuntime(logger, config.log.level);
   const knex = connectDatabase(config);
   const connection = await connectWorkerToTemporal(config, logger);
   const worker = await createWorker(

@@ -32,6 +32,11 @@ export function callerOf(ctx: Context): User {
   return user;
 }
 
+/** The id of the caller `authenticate` resolved for this request, if it resolved one (the access log names it). */
+export function callerIdOf(ctx: Context): string | undefined {
+  return callers.get(ctx)?.id;
+}
+
 /**
  * Resolves the caller from `Authorization` (`Token`/`Bearer` key, Basic with a token as user name and an empty
  * password, Basic user name and password) or answers 401 with `WWW-Authenticate: Token`.

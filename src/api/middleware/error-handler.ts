@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { isAppError } from '../../errors';
 import type { Logger } from '../../logger';
+import { requestLogger } from './access-log';
 import { translateDbError } from './db-errors';
 import { translateOutage } from './outage-errors';
 
@@ -38,7 +39,7 @@ export function errorHandler(logger: Logger): Middleware {
           ...(err.details === undefined ? {} : { details: err.details }),
         } satisfies ErrorBody;
         if (err.status >= 500) {
-          logger.warn('request failed', { requestId, code: err.code, error: err });
+          requestLogger(ctx, logger).warn('request failed', { code: err.code, error: err });
         }
         return;
       }
@@ -49,7 +50,7 @@ export function errorHandler(logger: Logger): Middleware {
         ctx.body = { detail: messageOf(err), code: codeForStatus(status) } satisfies ErrorBody;
         return;
       }
-      logger.error('unhandled error', { requestId, method: ctx.method, path: ctx.path, error: err });
+      requestLogger(ctx, logger).error('unhandled error', { method: ctx.method, path: ctx.path, error: err });
       ctx.status = 500;
       ctx.body = {
         detail: 'Internal server error.',

@@ -10,7 +10,7 @@ import { TrainingErrorCode } from '../../workflows/training/definitions';
 import { TrainingState } from '../../training-states';
 import { type MetricValueInput, pairMetrics } from './metric-input';
 import { readableModel, type ModelAccess } from './model-access';
-import { claimSlot, contentDigest } from './upload-slot';
+import { claimSlot, contentDigest, submitToRun } from './upload-slot';
 
 /** What recording metrics needs. */
 export interface MetricDeps {
@@ -86,7 +86,7 @@ async function isLateTestRetry(knex: Knex, access: ModelAccess, user: User, cont
 }
 
 async function recordTestResult(
-  { knex, orchestrator }: MetricDeps,
+  deps: MetricDeps,
   { model, training }: ModelAccess,
   user: User,
   metrics: readonly NewMetric[],
@@ -95,8 +95,9 @@ async function recordTestResult(
   if (!training) {
     return;
   }
+  const { knex } = deps;
   const slot = { trainingId: training.id, round: model.round, clientId: user.id, phase: 'test' as const };
   const digest = contentDigest(['test', content]);
   const upload = await claimSlot(knex, slot, digest, () => insertTestUpload(knex, slot, digest, model.id, metrics));
-  await orchestrator.submitUpload(training, upload);
+  await submitToRun(deps, training, upload);
 }

@@ -9,6 +9,8 @@ import { findUpload, type Slot } from '../../db/queries/uploads';
 import { conflict, invalidInput, notFound } from '../../errors';
 import type { FlModel } from '../../db/models/model';
 import { isUniqueViolation } from '../../db/constraint-errors';
+import type { Logger } from '../../logger';
+import type { TrainingOrchestrator } from '../training-orchestrator';
 import { forbidden } from './access-errors';
 
 /** The global model and training an upload is for, once the caller, the state and the round were checked. */
@@ -94,4 +96,19 @@ export async function fillSlot(knex: Knex, slot: Slot, digest: string, insert: (
     }
     return winner;
   }
+}
+
+/**
+ * Hands a filled slot to the training's run and logs it under the training and the client it came from (a retry of a
+ * stored upload is handed over, and logged, again: the run answers it as the first time).
+ */
+export async function submitToRun(
+  deps: { orchestrator: TrainingOrchestrator; logger: Logger },
+  training: Training,
+  upload: Upload,
+): Promise<void> {
+  await deps.orchestrator.submitUpload(training, upload);
+  deps.logger
+    .child({ trainingId: training.id, clientId: upload.clientId })
+    .info('upload submitted', { round: upload.round, phase: upload.phase });
 }

@@ -2,13 +2,14 @@ import { createReadStream } from 'node:fs';
 import type { Knex } from 'knex';
 import type { User } from '../../db/models/user';
 import { insertUpload } from '../../db/queries/uploads';
+import type { Logger } from '../../logger';
 import type { BlobStore } from '../../storage/blob-store';
 import type { UploadedFiles } from '../routing/uploaded-files';
 import type { TrainingOrchestrator } from '../training-orchestrator';
 import { TrainingState } from '../../training-states';
 import { requireFile } from './checked-upload';
 import { checkMomentFile } from './swag-moments';
-import { claimSlot, contentDigest, uploadTarget } from './upload-slot';
+import { claimSlot, contentDigest, submitToRun, uploadTarget } from './upload-slot';
 
 /** SWAG moments' form fields: the round of the SWAG round and the sample size behind the moments. */
 export interface SwagInput {
@@ -21,13 +22,13 @@ export interface SwagInput {
  * before they are stored; the slot (phase `swag`) keeps both digests and the sample size, and goes to the run.
  */
 export async function uploadSwag(
-  deps: { knex: Knex; blobs: BlobStore; orchestrator: TrainingOrchestrator },
+  deps: { knex: Knex; blobs: BlobStore; orchestrator: TrainingOrchestrator; logger: Logger },
   user: User,
   modelId: string,
   request: SwagInput,
   files: UploadedFiles,
 ): Promise<void> {
-  const { knex, blobs, orchestrator } = deps;
+  const { knex, blobs } = deps;
   const first = requireFile(files, 'first_moment_file');
   const second = requireFile(files, 'second_moment_file');
   const { model, training } = await uploadTarget(knex, user, modelId, TrainingState.SWAG_ROUND, request.round);
@@ -46,5 +47,5 @@ export async function uploadSwag(
       sampleSize: request.sample_size,
     }),
   );
-  await orchestrator.submitUpload(training, upload);
+  await submitToRun(deps, training, upload);
 }

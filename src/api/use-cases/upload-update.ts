@@ -6,6 +6,7 @@ import type { User } from '../../db/models/user';
 import { findVersion } from '../../db/queries/models';
 import { insertUpdateUpload } from '../../db/queries/uploads';
 import { conflict } from '../../errors';
+import type { Logger } from '../../logger';
 import type { BlobStore } from '../../storage/blob-store';
 import { TrainingState } from '../../training-states';
 import type { UploadedFile, UploadedFiles } from '../routing/uploaded-files';
@@ -13,7 +14,7 @@ import type { TrainingOrchestrator } from '../training-orchestrator';
 import { checkAndStoreModel, manifestOf, requireFile } from './checked-upload';
 import { isLateExactRetry } from './late-retry';
 import { type MetricValueInput, pairMetrics } from './metric-input';
-import { claimSlot, contentDigest, type UploadTarget, uploadTarget } from './upload-slot';
+import { claimSlot, contentDigest, submitToRun, type UploadTarget, uploadTarget } from './upload-slot';
 
 /** A local update as a participant sends it: the round it was trained in, its sample size, optional metrics. */
 export interface UpdateInput {
@@ -29,13 +30,13 @@ export interface UpdateInput {
  * metrics and the filled slot are written in one transaction, and the slot is handed to the training's run.
  */
 export async function uploadUpdate(
-  deps: { knex: Knex; blobs: BlobStore; orchestrator: TrainingOrchestrator },
+  deps: { knex: Knex; blobs: BlobStore; orchestrator: TrainingOrchestrator; logger: Logger },
   user: User,
   modelId: string,
   request: UpdateInput,
   files: UploadedFiles,
 ): Promise<void> {
-  const { knex, blobs, orchestrator } = deps;
+  const { knex, blobs } = deps;
   const metrics = pairMetrics(request.metric_names, request.metric_values, false);
   const file = requireFile(files, 'model_file');
   const target = await updateTarget(knex, user, modelId, request, file);
@@ -66,7 +67,7 @@ export async function uploadUpdate(
       metrics,
     ),
   );
-  await orchestrator.submitUpload(target.training, upload);
+  await submitToRun(deps, target.training, upload);
 }
 
 /**

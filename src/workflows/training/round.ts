@@ -99,7 +99,11 @@ async function collect(ctx: RoundContext, collection: Collection): Promise<void>
         nonRetryable: true,
       });
     }
-    log.warn('wait below quorum at its deadline; extending once', { round: state.round, phase: collection.phase });
+    log.warn('wait below quorum at its deadline; extending once', {
+      trainingId: settings.trainingId,
+      round: state.round,
+      phase: collection.phase,
+    });
     state.extended = true;
     state.deadlineMs = Date.now() + settings.roundTimeoutMs;
     ctx.publish();
@@ -160,7 +164,13 @@ export async function runRound(ctx: RoundContext): Promise<void> {
     });
     if (step.kind !== 'aggregate') {
       const advanced = await ctx.acts.advanceRound({ trainingId: settings.trainingId, round: state.round });
-      log.info('daisy-chained', { round: state.round, step: step.kind, assignments: step.assignments, leftOut });
+      log.info('daisy-chained', {
+        trainingId: settings.trainingId,
+        round: state.round,
+        step: step.kind,
+        assignments: step.assignments,
+        leftOut,
+      });
       state.round = advanced.round;
       state.daisyChain = { seed: state.daisyChain.seed, assignments: step.assignments };
       ctx.publish();
@@ -176,6 +186,7 @@ export async function runRound(ctx: RoundContext): Promise<void> {
   });
   state.strategyStateDigest = result.stateDigest;
   log.info('aggregated', {
+    trainingId: settings.trainingId,
     round: state.round,
     updates: updates.length,
     leftOut,

@@ -1,4 +1,5 @@
 import { SetupError } from '../../../src/dev/setup-error';
+import { captureLog } from '../../support/log-capture';
 import { runMain } from './helpers/run-main';
 
 describe('roundhouse exit codes', () => {
@@ -29,11 +30,11 @@ describe('roundhouse exit codes', () => {
   });
 
   it('when a role fails otherwise, logs the failure and exits 1', async () => {
-    const logged = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const log = captureLog();
     const sweep = (): Promise<void> => Promise.reject(new Error('disk gone'));
-    const run = await runMain(['sweep'], { roles: { sweep } });
+    const run = await runMain(['sweep'], { roles: { sweep }, log: log.destination });
     expect(run).toMatchObject({ code: 1, stdout: '', stderr: '' });
-    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/"level":"error","message":"sweep failed".*disk gone/));
-    logged.mockRestore();
+    const failed = log.lines().find((line) => line.message === 'sweep failed');
+    expect(failed).toMatchObject({ level: 'error', role: 'sweep', error: { name: 'Error', message: 'disk gone' } });
   });
 });

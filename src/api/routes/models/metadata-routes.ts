@@ -1,5 +1,6 @@
 import { findModelById, findVersion, listMemberIds, listVersions } from '../../../db/queries/models';
 import { notFound } from '../../../errors';
+import { requestLogger } from '../../middleware/access-log';
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
 import { replacePreprocessing } from '../../use-cases/model-commands';
@@ -34,7 +35,7 @@ export function modelMetadataRoutes(rc: RouteContext, { knex, blobs, logger }: A
         try {
           stats = await computeModelStats(await blobs.read(version.weightsDigest), model.inputShape);
         } catch (err) {
-          logger.warn('model statistics failed', { modelId: model.id, error: err });
+          requestLogger(ctx, logger).warn('model statistics failed', { modelId: model.id, error: err });
         }
       }
       const members = model.type === 'MEAN' ? await listMemberIds(knex, model.id) : [];

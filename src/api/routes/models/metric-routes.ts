@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Metric } from '../../../db/models/metric';
 import { listMetricsOfModel } from '../../../db/queries/metrics';
+import { requestLogger } from '../../middleware/access-log';
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
 import { readableModel } from '../../use-cases/model-access';
@@ -56,7 +57,8 @@ export function modelMetricRoutes(rc: RouteContext, services: ApiServices): void
       ],
     },
     async (ctx, { user, params, body }) => {
-      const model = await recordMetrics(services, user, params.id, body.metric_names, body.metric_values);
+      const deps = { ...services, logger: requestLogger(ctx, services.logger) };
+      const model = await recordMetrics(deps, user, params.id, body.metric_names, body.metric_values);
       ctx.status = 201;
       ctx.body = { detail: 'Model Metrics Upload Accepted', model_id: model.id };
     },

@@ -1,3 +1,4 @@
+import { requestLogger } from '../../middleware/access-log';
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
 import { readableModel } from '../../use-cases/model-access';
@@ -38,7 +39,7 @@ export function modelUploadRoutes(rc: RouteContext, services: ApiServices): void
       responses: [{ status: 201, description: 'Accepted.', schema: detailSchema }, ...uploadErrors],
     },
     async (ctx, { user, params, body, files }) => {
-      await uploadUpdate(services, user, params.id, body, files);
+      await uploadUpdate({ ...services, logger: requestLogger(ctx, services.logger) }, user, params.id, body, files);
       ctx.status = 201;
       ctx.body = { detail: 'Model Update Accepted' };
     },
@@ -61,7 +62,7 @@ export function modelUploadRoutes(rc: RouteContext, services: ApiServices): void
       responses: [{ status: 201, description: 'Accepted.', schema: detailSchema }, ...uploadErrors],
     },
     async (ctx, { user, params, body, files }) => {
-      await uploadSwag(services, user, params.id, body, files);
+      await uploadSwag({ ...services, logger: requestLogger(ctx, services.logger) }, user, params.id, body, files);
       ctx.status = 201;
       ctx.body = { detail: 'SWAG Statistic Accepted' };
     },

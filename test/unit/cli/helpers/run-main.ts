@@ -1,5 +1,6 @@
 import { main } from '../../../../src/cli/main';
 import type { Roles } from '../../../../src/cli/role-commands';
+import type { LogDestination } from '../../../../src/logger';
 
 /** What one `roundhouse ...` run did: its exit code, its output, and the roles it started (with their options). */
 export interface MainRun {
@@ -15,7 +16,7 @@ export interface MainRun {
  */
 export async function runMain(
   argv: string[],
-  options: { env?: NodeJS.ProcessEnv; roles?: Partial<Roles> } = {},
+  options: { env?: NodeJS.ProcessEnv; roles?: Partial<Roles>; log?: LogDestination } = {},
 ): Promise<MainRun> {
   const run: MainRun = { code: -1, stdout: '', stderr: '', ran: [] };
   const record = (name: string) => (): Promise<void> => {
@@ -33,6 +34,7 @@ export async function runMain(
   run.code = await main(argv, {
     env: options.env ?? {},
     roles,
+    ...(options.log ? { log: options.log } : {}),
     output: {
       stdout: { write: (text: string) => (run.stdout += text) },
       stderr: { write: (text: string) => (run.stderr += text) },

@@ -1,0 +1,93 @@
+import Koa from 'koa';
+import request from 'supertest';
+import { createLogger, type Logger } from '../../src/logger';
+import { captureLog } from '../support/log-capture';
+
+const SECRETS = {
+  password: 'hunter2-password',
+  token: 'f00dfeedf00dfeedf00dfeedf00dfeedf00dfeed',
+  session: 'session-0123456789',
+  signature: 'sha256=0123456789abcdef',
+  cookie: 'sid=cookie-0123456789',
+};
+
+function expectNoSecret(text: string): void {
+  for (const secret of Object.values(SECRETS)) {
+    expect(text).not.toContain(secret);
+  }
+}
+
+describe('log redaction', () => {
+  it('when secrets are fields, nested fields, header values or child fields, writes [redacted] for each', () => {
+    const log = captureLog();
+    const logger = createLogger('info', {}, log.destination);
+    logger.info('login', { username: 'ada', password: SECRETS.password, token: SECRETS.token });
+    logger.info('user', { user: { id: 'u1', token: SECRETS.token, passwordHash: SECRETS.password } });
+    logger.info('push', {
+      request: {
+        headers: { 'X-Roundhouse-Signature': SECRETS.signature, Authorization: `Token ${SECRETS.token}` },
+      },
+    });
+    logger.info('incoming', {
+      ctx: { req: { headers: { authorization: `Bearer ${SECRETS.token}`, cookie: SECRETS.cookie } } },
+      sessionId: SECRETS.session,
+      session_id: SECRETS.session,
+      signature: SECRETS.signature,
+    });
+    logger.child({ token: SECRETS.token, requestId: 'r-1' }).info('child');
+    expectNoSecret(log.text());
+    const lines = log.lines();
+    expect(lines[0]).toMatchObject({ username: 'ada', password: '[redacted]', token: '[redacted]' });
+    expect(lines[1]).toMatchObject({ user: { id: 'u1', token: '[redacted]', passwordHash: '[redacted]' } });
+    expect(lines[2]).toMatchObject({
+      request: { headers: { 'X-Roundhouse-Signature': '[redacted]', Authorization: '[redacted]' } },
+    });
+    expect(lines[3]).toMatchObject({
+      ctx: { req: { headers: { authorization: '[redacted]', cookie: '[redacted]' } } },
+      sessionId: '[redacted]',
+      session_id: '[redacted]',
+      signature: '[redacted]',
+    });
+    expect(lines[4]).toMatchObject({ token: '[redacted]', requestId: 'r-1' });
+  });
+
+  it('when an error carries the request that failed, logs the error without the request or its headers', () => {
+    const log = captureLog();
+    const err = Object.assign(new Error('Request failed with status code 500'), {
+      config: { headers: { Authorization: `Token ${SECRETS.token}` } },
+      request: { headers: { cookie: SECRETS.cookie } },
+    });
+    createLogger('info', {}, log.destination).error('push failed', {
+      error: new Error('wrapped', { cause: err }),
+      details: { attempts: [err] },
+    });
+    expectNoSecret(log.text());
+    expect(log.lines()[0]).toMatchObject({
+      error: { message: 'wrapped', cause: { message: 'Request failed with status code 500' } },
+      details: { attempts: [{ name: 'Error', message: 'Request failed with status code 500' }] },
+    });
+  });
+
+  it("when Koa's context, request or Node's request is logged, writes only method and URL", async () => {
+    const log = captureLog();
+    const logger: Logger = createLogger('info', {}, log.destination);
+    const app = new Koa();
+    app.use((ctx) => {
+      logger.info('dump', { ctx, request: ctx.request, req: ctx.req, nested: { response: ctx.response } });
+      ctx.body = 'ok';
+    });
+    await request(app.callback())
+      .get('/api/models/?x=1')
+      .set('Authorization', `Token ${SECRETS.token}`)
+      .set('Cookie', SECRETS.cookie)
+      .expect(200);
+    expectNoSecret(log.text());
+    const request_ = { method: 'GET', url: '/api/models/?x=1' };
+    expect(log.lines()[0]).toMatchObject({
+      ctx: request_,
+      request: request_,
+      req: request_,
+      nested: { response: request_ },
+    });
+  });
+});
