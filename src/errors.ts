@@ -1,4 +1,15 @@
-/** Stable error codes: the same snake_case string travels as `ApplicationFailure.type` and as the HTTP `code`. */
+import type { AggregationError } from './aggregation/errors';
+import type { ErrorReason, InputErrorReason } from './error-reasons';
+
+/*
+ * The error model has two levels. `code` (an ErrorCode below) says what kind of failure an answer is and goes with
+ * one HTTP status; where one code covers several causes, `details.reason` names the cause (src/error-reasons.ts
+ * holds every reason, and the same strings are the workflow's and activities' `ApplicationFailure.type`). Every
+ * error an answer can carry is made by a factory in this module; src/api/middleware/error-handler.ts writes it as
+ * `{ detail, code, details? }`, and src/api/workflow-failures.ts turns a workflow's refusal into one.
+ */
+
+/** Stable error codes: the HTTP body's `code`, one per kind of failure. */
 export type ErrorCode =
   | 'invalid_input'
   | 'not_found'
@@ -51,13 +62,13 @@ export function isAppError(err: unknown): err is AppError {
 }
 
 /** Thrown when a resource does not exist; `message` keeps the reference server's wording. */
-export function notFound(message: string): AppError {
-  return new AppError({ code: 'not_found', status: 404, message });
+export function notFound(message: string, cause?: unknown): AppError {
+  return new AppError({ code: 'not_found', status: 404, message, cause });
 }
 
 /** Thrown when the request is well-formed but its content is invalid. */
-export function invalidInput(message: string, details?: unknown): AppError {
-  return new AppError({ code: 'invalid_input', status: 400, message, details });
+export function invalidInput(message: string, details?: unknown, cause?: unknown): AppError {
+  return new AppError({ code: 'invalid_input', status: 400, message, details, cause });
 }
 
 /** Thrown when one field is invalid: `detail` is `field: message`, and `details` maps the field to the message. */
@@ -66,17 +77,73 @@ export function fieldInvalid(field: string, message: string): AppError {
 }
 
 /** Thrown when the request is valid but clashes with what is stored (a filled slot, a model still in use). */
-export function conflict(message: string): AppError {
-  return new AppError({ code: 'conflict', status: 409, message });
+export function conflict(message: string, cause?: unknown): AppError {
+  return new AppError({ code: 'conflict', status: 409, message, cause });
+}
+
+/** Thrown when what the request would create exists already (a unique constraint said so). */
+export function alreadyExists(message: string, cause?: unknown): AppError {
+  return new AppError({ code: 'already_exists', status: 409, message, cause });
+}
+
+/** Thrown when a request carries no credentials or wrong ones: 401 with the reference's header. */
+export function notAuthenticated(message: string): AppError {
+  return new AppError({
+    code: 'not_authenticated',
+    status: 401,
+    message,
+    headers: { 'WWW-Authenticate': 'Token' },
+  });
+}
+
+/** Thrown when a body exceeds its limit; the message names the limit. */
+export function payloadTooLarge(limit: number): AppError {
+  return new AppError({
+    code: 'payload_too_large',
+    status: 413,
+    message: `Request body too large: the limit is ${limit} bytes.`,
+  });
+}
+
+/** Thrown when a body's media type is not one the route reads. */
+export function unsupportedMediaType(message: string): AppError {
+  return new AppError({ code: 'unsupported_media_type', status: 415, message });
 }
 
 /** Thrown when a dependency (Postgres, Temporal) cannot serve the request now; the client may retry. */
-export function unavailable(message: string, retryAfterSeconds: number, details?: unknown): AppError {
+export function unavailable(message: string, retryAfterSeconds: number, details?: unknown, cause?: unknown): AppError {
   return new AppError({
     code: 'unavailable',
     status: 503,
     message,
     details,
     headers: { 'Retry-After': String(retryAfterSeconds) },
+    cause,
+  });
+}
+
+/** The reference's generic 403 text (DRF's). */
+export const NO_PERMISSION = 'You do not have permission to perform this action.';
+
+/** Thrown when the caller is related to the resource but may not do this; the reference's words by default. */
+export function forbidden(message: string = NO_PERMISSION): AppError {
+  return new AppError({ code: 'permission_denied', status: 403, message });
+}
+
+/** Thrown when one code covers several causes: a 400 whose `details.reason` names the cause. */
+export function refusedBecause(reason: ErrorReason, message: string, details: Record<string, unknown> = {}): AppError {
+  return invalidInput(message, { reason, ...details });
+}
+
+/** Thrown for a model input the client must fix; `message` says what is wrong. */
+export function inputError(reason: InputErrorReason, message: string, details: Record<string, unknown> = {}): AppError {
+  return refusedBecause(reason, message, details);
+}
+
+/** Thrown when the aggregation engine refuses an uploaded file: its code as the reason, and the tensor or node. */
+export function engineRefusal(what: string, error: AggregationError): AppError {
+  return refusedBecause(error.code, `Invalid ${what}: ${error.message}`, {
+    ...(error.tensor === undefined ? {} : { tensor: error.tensor }),
+    ...(error.node === undefined ? {} : { node: error.node }),
   });
 }

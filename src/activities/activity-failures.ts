@@ -1,14 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { TrainingActivityErrorCode } from '../error-reasons';
 import { isAggregationError } from '../aggregation/errors';
 import { isAppError } from '../errors';
-
-/** `ApplicationFailure.type` codes the training activities fail with, besides the aggregation engine's own. */
-export const TrainingActivityErrorCode = {
-  TRAINING_NOT_FOUND: 'training_not_found',
-  MODEL_VERSION_NOT_FOUND: 'model_version_not_found',
-  UPLOAD_NOT_FOUND: 'upload_not_found',
-  BLOB_NOT_FOUND: 'blob_not_found',
-} as const;
 
 /** Thrown when an activity is asked about a training that does not exist (deleted meanwhile): retrying cannot help. */
 export function trainingNotFound(trainingId: string): ApplicationFailure {

@@ -1,5 +1,6 @@
 import { heartbeat } from '@temporalio/activity';
 import type { Knex } from 'knex';
+import { TrainingActivityErrorCode } from '../error-reasons';
 import { collectBytes } from '../aggregation/model-source';
 import { type Float32Tensor, readSafetensors, writeSafetensors } from '../aggregation/safetensors';
 import type { ManifestEntry } from '../db/models/model';
@@ -7,7 +8,7 @@ import { findModelById } from '../db/queries/models';
 import { findRoundUploads, recordSwagMoments } from '../db/queries/training-runs';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
-import { asActivityFailure, permanentFailure, TrainingActivityErrorCode, trainingNotFound } from './activity-failures';
+import { asActivityFailure, permanentFailure, trainingNotFound } from './activity-failures';
 import { requireTraining } from './stored-training';
 import type { AggregateSwagInput, AggregateSwagResult } from './training-activity-types';
 

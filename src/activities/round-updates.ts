@@ -1,11 +1,12 @@
 import type { Knex } from 'knex';
+import { TrainingActivityErrorCode } from '../error-reasons';
 import type { ClientUpdate } from '../aggregation/strategies/strategy';
 import type { Upload } from '../db/models/upload';
 import { findVersion } from '../db/queries/models';
 import { findRoundUploads } from '../db/queries/training-runs';
 import type { BlobStore } from '../storage/blob-store';
 import type { UploadSubmission } from '../workflows/training/definitions';
-import { permanentFailure, TrainingActivityErrorCode } from './activity-failures';
+import { permanentFailure } from './activity-failures';
 import { heartbeatingSource } from './heartbeat-stream';
 
 /**

@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
+import { TrainingActivityErrorCode } from '../error-reasons';
 import type { ModelVersion } from '../db/models/model-version';
 import type { Training } from '../db/models/training';
 import { findVersion } from '../db/queries/models';
 import { findTrainingById } from '../db/queries/trainings';
-import { permanentFailure, TrainingActivityErrorCode, trainingNotFound } from './activity-failures';
+import { permanentFailure, trainingNotFound } from './activity-failures';
 
 /** The training an activity works on. @throws a non-retryable `training_not_found` (it was deleted meanwhile). */
 export async function requireTraining(knex: Knex, trainingId: string): Promise<Training> {

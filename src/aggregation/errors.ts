@@ -1,21 +1,4 @@
-/** Stable codes of everything the aggregation engine refuses; the API and workflow map them to 4xx answers. */
-export type AggregationErrorCode =
-  | 'model_truncated'
-  | 'model_malformed'
-  | 'model_external_data'
-  | 'model_non_finite'
-  | 'model_graph_mismatch'
-  | 'model_manifest_mismatch'
-  | 'model_initializer_mismatch'
-  | 'model_values_invalid'
-  | 'safetensors_malformed'
-  | 'aggregation_no_updates'
-  | 'aggregation_duplicate_client'
-  | 'aggregation_invalid_sample_size'
-  | 'aggregation_unknown_method'
-  | 'aggregation_unknown_parameter'
-  | 'aggregation_invalid_parameter'
-  | 'strategy_state_invalid';
+import type { AggregationErrorCode } from '../error-reasons';
 
 /** What an error points at, so a client can be told which tensor or node to fix. */
 export interface AggregationErrorSubject {

@@ -1,23 +1,18 @@
-import {
-  type Client,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Knex } from 'knex';
 import pRetry from 'p-retry';
+import { TrainingErrorCode } from '../error-reasons';
 import type { Training } from '../db/models/training';
 import { findModelById } from '../db/queries/models';
 import { transitionTraining } from '../db/queries/trainings';
 import { deleteUpload } from '../db/queries/uploads';
 import type { Upload } from '../db/models/upload';
-import { AppError, conflict, invalidInput, unavailable } from '../errors';
+import { unavailable } from '../errors';
 import {
   AGGREGATION_METHOD,
   TRAINING_ACTOR,
   TRAINING_ROUND,
   TRAINING_STATE,
-  TrainingErrorCode,
   type TrainingStatus,
   removeClientSignal,
   submitUploadUpdate,
@@ -28,6 +23,7 @@ import {
 import type { trainingWorkflow } from '../workflows/training/training-workflow';
 import { TrainingState } from '../training-states';
 import { KeyedLimiter } from './keyed-limiter';
+import { httpErrorOfWorkflowFailure, refusalReasonOf } from './workflow-failures';
 import type { TrainingOrchestrator } from './training-orchestrator';
 
 /** Where and how the orchestrator reaches Temporal. */
@@ -100,7 +96,7 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
     try {
       await this.submitWhenReady(training, upload, deadline);
     } catch (err) {
-      const refusal = refusalOf(err, training.id);
+      const refusal = httpErrorOfWorkflowFailure(err, training.id);
       if (refusal) {
         // A filled slot means the workflow holds an upload for it: the row may be that upload's, so it stays.
         if (refusal.code !== 'conflict') {
@@ -174,31 +170,7 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
 
 /** True when the run refused the upload only because it is still starting, and there is time to try again. */
 function startingWithTimeLeft(err: unknown, deadline: number): boolean {
-  const type = err instanceof WorkflowUpdateFailedError ? (err.cause as { type?: unknown } | undefined)?.type : null;
-  return type === TrainingErrorCode.STARTING && Date.now() + STARTING_RETRY_MS < deadline;
-}
-
-/** The HTTP answer for a workflow's refusal of an upload, or undefined when the error is not a refusal. */
-function refusalOf(err: unknown, trainingId: string): AppError | undefined {
-  if (err instanceof WorkflowNotFoundError) {
-    return invalidInput(`Training with ID ${trainingId} is not running.`);
-  }
-  if (!(err instanceof WorkflowUpdateFailedError)) {
-    return undefined;
-  }
-  const cause = err.cause as { type?: unknown; message?: unknown } | undefined;
-  const message = typeof cause?.message === 'string' ? cause.message : 'The training refused this upload.';
-  switch (cause?.type) {
-    case TrainingErrorCode.NOT_PARTICIPANT:
-      return new AppError({ code: 'permission_denied', status: 403, message });
-    case TrainingErrorCode.SLOT_FILLED:
-      return conflict(message);
-    case TrainingErrorCode.STARTING:
-      // Not the client's mistake: the same request succeeds once the run is ready.
-      return unavailable(message, 1);
-    default:
-      return invalidInput(message, { reason: cause?.type });
-  }
+  return refusalReasonOf(err) === TrainingErrorCode.STARTING && Date.now() + STARTING_RETRY_MS < deadline;
 }
 
 function ignoreNotFound(err: unknown): void {

@@ -1,19 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { InferenceErrorCode } from '../error-reasons';
 import { invalidInput, isAppError } from '../errors';
 import { checkInputShape } from './input/input-shape';
 import { decodeModelInput } from './input/model-input';
 import { SessionCache } from './session-cache';
 import { softmax, stackSamples } from './output-ops';
 import type { FloatTensor } from './tensor';
-import {
-  type FromWorker,
-  type InferenceSamples,
-  type InferenceTask,
-  InferenceErrorCode,
-  type SessionSpec,
-  type ToWorker,
-} from './task';
+import { type FromWorker, type InferenceSamples, type InferenceTask, type SessionSpec, type ToWorker } from './task';
 import { buildVariant, InferenceModelError, variantDigests } from './variants';
 
 /** What the pool hands every worker at its start. */

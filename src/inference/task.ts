@@ -40,17 +40,6 @@ export interface InferenceSamples {
   readonly samples: FloatTensor;
 }
 
-/** Error codes a pool worker answers with; each is the caller's mistake, so the API answers 400. */
-export const InferenceErrorCode = {
-  /** The input does not fit the model (rank, shape, type), as onnxruntime reports it. */
-  INVALID_INPUT: 'inference_invalid_input',
-  /** MC dropout on a model without Dropout nodes. */
-  NO_DROPOUT: 'inference_no_dropout',
-  /** The model (or a variant of it) could not be loaded, e.g. SWAG moments that do not fit it. */
-  INVALID_MODEL: 'inference_invalid_model',
-} as const;
-export type InferenceErrorCode = (typeof InferenceErrorCode)[keyof typeof InferenceErrorCode];
-
 /** Messages from the API thread to a pool worker. */
 export type ToWorker =
   | { readonly type: 'run'; readonly id: number; readonly task: InferenceTask }

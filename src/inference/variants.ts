@@ -1,9 +1,9 @@
+import { InferenceErrorCode } from '../error-reasons';
 import { isAppError } from '../errors';
 import { seededNormal } from '../seeded-random';
 import { dropoutNodes, withDropoutTraining } from './dropout';
 import { sampleSwagModels } from './swag';
 import type { ModelVariant, SessionSpec } from './task';
-import { InferenceErrorCode } from './task';
 
 /** A model a task cannot use as asked (moments that do not fit it, MC dropout without Dropout nodes, ...): a 400. */
 export class InferenceModelError extends Error {

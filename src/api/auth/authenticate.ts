@@ -3,7 +3,7 @@ import { parseAuthorization } from '../../auth/credentials';
 import { verifyPassword } from '../../auth/passwords';
 import { tokensEqual } from '../../auth/tokens';
 import type { User } from '../../db/models/user';
-import { AppError } from '../../errors';
+import { notAuthenticated } from '../../errors';
 
 /** Looks users up for authentication (the users queries, bound to a database). */
 export interface Authenticator {
@@ -12,16 +12,6 @@ export interface Authenticator {
 }
 
 const callers = new WeakMap<Context, User>();
-
-/** 401 with the reference's header and wording. */
-export function notAuthenticated(message: string): AppError {
-  return new AppError({
-    code: 'not_authenticated',
-    status: 401,
-    message,
-    headers: { 'WWW-Authenticate': 'Token' },
-  });
-}
 
 /** The caller `authenticate` resolved for this request. @throws AppError 401 when the route had no authentication. */
 export function callerOf(ctx: Context): User {

@@ -1,5 +1,5 @@
 import { violatedConstraint } from '../../db/constraint-errors';
-import { AppError } from '../../errors';
+import { alreadyExists, type AppError, conflict, invalidInput, notFound } from '../../errors';
 
 /**
  * Objection's database-error recipe: constraint violations that reach the edge become 4xx answers. Matched on the
@@ -9,25 +9,15 @@ export function translateDbError(err: unknown): AppError | undefined {
   const name = (err as { name?: unknown } | null)?.name;
   switch (violatedConstraint(err) ?? name) {
     case 'unique':
-      return new AppError({ code: 'already_exists', status: 409, message: 'The resource already exists.', cause: err });
+      return alreadyExists('The resource already exists.', err);
     case 'foreignKey':
-      return new AppError({
-        code: 'conflict',
-        status: 409,
-        message: 'The resource is referenced by, or refers to, another one.',
-        cause: err,
-      });
+      return conflict('The resource is referenced by, or refers to, another one.', err);
     case 'NotNullViolationError':
     case 'CheckViolationError':
     case 'DataError':
-      return new AppError({
-        code: 'invalid_input',
-        status: 400,
-        message: `Invalid value: ${constraintOf(err)}.`,
-        cause: err,
-      });
+      return invalidInput(`Invalid value: ${constraintOf(err)}.`, undefined, err);
     case 'NotFoundError':
-      return new AppError({ code: 'not_found', status: 404, message: 'Not found.', cause: err });
+      return notFound('Not found.', err);
     default:
       return undefined;
   }

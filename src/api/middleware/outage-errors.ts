@@ -1,4 +1,4 @@
-import { AppError } from '../../errors';
+import { type AppError, unavailable } from '../../errors';
 
 /** Seconds a client is asked to wait before retrying a request that met an outage. */
 const RETRY_AFTER_SECONDS = 5;
@@ -22,13 +22,7 @@ export function translateOutage(err: unknown): AppError | undefined {
   if (!service) {
     return undefined;
   }
-  return new AppError({
-    code: 'unavailable',
-    status: 503,
-    message: `The ${service} is unavailable right now; retry shortly.`,
-    headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
-    cause: err,
-  });
+  return unavailable(`The ${service} is unavailable right now; retry shortly.`, RETRY_AFTER_SECONDS, undefined, err);
 }
 
 function downService(err: unknown, depth = 0): 'database' | 'training service' | undefined {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Part } from 'formidable';
 import type { Context, Middleware, Request } from 'koa';
 import { HttpMethodEnum, koaBody } from 'koa-body';
-import { AppError, invalidInput } from '../../errors';
+import { type AppError, invalidInput, payloadTooLarge, unsupportedMediaType } from '../../errors';
 
 /** How a route reads its body. */
 export type BodyKind =
@@ -26,22 +26,9 @@ export interface BodyLimits {
 /** Formidable's internal codes for a limit that was exceeded. */
 const FORMIDABLE_TOO_LARGE = new Set([1006, 1007, 1009, 1015, 1016]);
 
-/** 413 naming the limit. */
-export function payloadTooLarge(limit: number): AppError {
-  return new AppError({
-    code: 'payload_too_large',
-    status: 413,
-    message: `Request body too large: the limit is ${limit} bytes.`,
-  });
-}
-
 /** 415 in DRF's words. */
-export function unsupportedMediaType(type: string): AppError {
-  return new AppError({
-    code: 'unsupported_media_type',
-    status: 415,
-    message: `Unsupported media type "${type}" in request.`,
-  });
+function unsupportedMediaTypeOf(type: string): AppError {
+  return unsupportedMediaType(`Unsupported media type "${type}" in request.`);
 }
 
 /**
@@ -77,7 +64,7 @@ export function parseBody(kind: BodyKind, limits: BodyLimits): Middleware {
   const plain = parser(os.tmpdir());
   return async (ctx, next) => {
     if (hasBody(ctx) && !ctx.is('json', 'urlencoded', 'multipart')) {
-      throw unsupportedMediaType(ctx.get('Content-Type') || 'none');
+      throw unsupportedMediaTypeOf(ctx.get('Content-Type') || 'none');
     }
     if (ctx.is('urlencoded')) {
       ctx.request.body = formFields(await readBody(ctx, limits.bodyBytes));
@@ -119,7 +106,7 @@ function translateParserError(err: Error, limit: number): AppError {
     return payloadTooLarge(limit);
   }
   if (status === 415) {
-    return unsupportedMediaType(err.message);
+    return unsupportedMediaTypeOf(err.message);
   }
   return invalidInput(err.name === 'SyntaxError' ? `JSON parse error - ${err.message}` : err.message);
 }

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { z } from 'zod';
 import type { User } from '../../db/models/user';
 import { authenticate, callerOf, type Authenticator } from '../auth/authenticate';
-import { AppError } from '../../errors';
+import { unsupportedMediaType } from '../../errors';
 import { jsonSchemaOf } from '../openapi/documented';
 import { parseBody, type BodyLimits } from './body';
 import { type AcceptedMediaType, MEDIA_TYPES, type RouteRegistry, type RouteSpec } from './route-spec';
@@ -103,11 +103,7 @@ function acceptOnly(accepted: readonly AcceptedMediaType[]): RouterMiddleware {
   const names = accepted.map((type) => `'${MEDIA_TYPES[type]}'`).join(' and ');
   return async (ctx, next) => {
     if (!ctx.is(...accepted)) {
-      throw new AppError({
-        code: 'unsupported_media_type',
-        status: 415,
-        message: `Only Content-Type ${names} is supported.`,
-      });
+      throw unsupportedMediaType(`Only Content-Type ${names} is supported.`);
     }
     await next();
   };

@@ -1,10 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { checkModel, checkUpdate } from '../../aggregation/checks';
-import type { AggregationError } from '../../aggregation/errors';
 import type { ModelSummary } from '../../aggregation/model-summary';
 import type { ManifestEntry } from '../../db/models/model';
 import type { StoredWeights } from '../../db/queries/models';
-import { invalidInput, type AppError } from '../../errors';
+import { engineRefusal, invalidInput } from '../../errors';
 import type { BlobStore } from '../../storage/blob-store';
 import type { UploadedFile, UploadedFiles } from '../routing/uploaded-files';
 
@@ -42,7 +41,7 @@ export async function checkAndStoreModel(
 ): Promise<CheckedModel> {
   const result = global ? await checkUpdate(readFile(file), global) : await checkModel(readFile(file));
   if (!result.ok) {
-    throw refused(what, result.error);
+    throw engineRefusal(what, result.error);
   }
   const weights = await blobs.put(readFile(file));
   return { summary: result.summary, weights };
@@ -51,15 +50,6 @@ export async function checkAndStoreModel(
 /** The manifest as stored on a model row. */
 export function manifestOf(summary: ModelSummary): ManifestEntry[] {
   return summary.manifest.map((entry) => ({ name: entry.name, dtype: entry.dtype, shape: [...entry.shape] }));
-}
-
-/** A 400 for a refused file, carrying the engine's code and the tensor it names. */
-export function refused(what: string, error: AggregationError): AppError {
-  return invalidInput(`Invalid ${what}: ${error.message}`, {
-    reason: error.code,
-    ...(error.tensor === undefined ? {} : { tensor: error.tensor }),
-    ...(error.node === undefined ? {} : { node: error.node }),
-  });
 }
 
 function readFile(file: UploadedFile): AsyncIterable<Uint8Array> {

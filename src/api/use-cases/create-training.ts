@@ -6,7 +6,7 @@ import { cloneModel, findModelById } from '../../db/queries/models';
 import { findTrainingOfModel, insertTraining } from '../../db/queries/trainings';
 import { countExistingUsers } from '../../db/queries/users';
 import { invalidInput, notFound } from '../../errors';
-import { forbidden, NO_PERMISSION } from './access-errors';
+import { forbidden, NO_PERMISSION } from '../../errors';
 
 /** A new training as the actor asks for it. */
 export interface NewTrainingInput {

@@ -4,7 +4,7 @@ import type { User } from '../../db/models/user';
 import { findGroupById, insertGroup, isGroupMember, renameGroup } from '../../db/queries/groups';
 import { fieldInvalid, notFound } from '../../errors';
 import { isUniqueViolation } from '../../db/constraint-errors';
-import { forbidden } from './access-errors';
+import { forbidden } from '../../errors';
 
 /** The group `id` when `user` belongs to it. @throws 404 when absent, 403 when the caller is not a member. */
 export async function memberGroup(knex: Knex, user: User, id: number): Promise<Group> {

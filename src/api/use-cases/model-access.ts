@@ -6,7 +6,7 @@ import { findModelById } from '../../db/queries/models';
 import { wasAssignedModel } from '../../db/queries/notifications';
 import { findTrainingOfModel } from '../../db/queries/trainings';
 import { notFound } from '../../errors';
-import { forbidden } from './access-errors';
+import { forbidden } from '../../errors';
 
 /**
  * How a user stands to a model (design.md, "Who may see what"): its owner, its training's actor, a participant of its

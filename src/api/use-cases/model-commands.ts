@@ -5,8 +5,8 @@ import { conflict, notFound } from '../../errors';
 import type { BlobStore } from '../../storage/blob-store';
 import type { UploadedFiles } from '../routing/uploaded-files';
 import type { TrainingOrchestrator } from '../training-orchestrator';
+import { forbidden } from '../../errors';
 import { checkAndStoreModel, requireFile } from './checked-upload';
-import { forbidden } from './access-errors';
 import { accessModel } from './model-access';
 
 /**

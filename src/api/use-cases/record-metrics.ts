@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { TrainingErrorCode } from '../../error-reasons';
 import type { FlModel } from '../../db/models/model';
 import type { User } from '../../db/models/user';
 import { insertMetrics, type NewMetric } from '../../db/queries/metrics';
@@ -6,7 +7,6 @@ import { findLatestUpload, insertTestUpload } from '../../db/queries/uploads';
 import { isAppError } from '../../errors';
 import type { Logger } from '../../logger';
 import type { TrainingOrchestrator } from '../training-orchestrator';
-import { TrainingErrorCode } from '../../workflows/training/definitions';
 import { TrainingState } from '../../training-states';
 import { type MetricValueInput, pairMetrics } from './metric-input';
 import { readableModel, type ModelAccess } from './model-access';

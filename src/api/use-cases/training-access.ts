@@ -3,7 +3,7 @@ import type { Training } from '../../db/models/training';
 import type { User } from '../../db/models/user';
 import { findTrainingById } from '../../db/queries/trainings';
 import { notFound } from '../../errors';
-import { forbidden, NO_PERMISSION } from './access-errors';
+import { forbidden, NO_PERMISSION } from '../../errors';
 
 /** True when `user` is the training's actor or one of its participants. */
 export function isMember(training: Training, user: User): boolean {

@@ -11,7 +11,7 @@ import type { FlModel } from '../../db/models/model';
 import { isUniqueViolation } from '../../db/constraint-errors';
 import type { Logger } from '../../logger';
 import type { TrainingOrchestrator } from '../training-orchestrator';
-import { forbidden } from './access-errors';
+import { forbidden } from '../../errors';
 
 /** The global model and training an upload is for, once the caller, the state and the round were checked. */
 export interface UploadTarget {

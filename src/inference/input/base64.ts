@@ -1,4 +1,4 @@
-import { inputError } from './input-error';
+import { inputError } from '../../errors';
 
 /**
  * Decodes standard base64 strictly (Node's own decoder skips characters it does not know). Whitespace such as the

@@ -1,7 +1,7 @@
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { FloatTensor } from '../tensor';
-import { inputError } from './input-error';
+import { inputError } from '../../errors';
 import type { InputLimits } from './input-limits';
 
 /** Image formats an input is recognised as by its first bytes. */

@@ -1,5 +1,5 @@
 import { findNonFinite } from '../../aggregation/float-encoding';
-import { inputError } from './input-error';
+import { inputError } from '../../errors';
 
 /** Bounds on what one inference request may decode to, so a small body cannot claim a huge allocation. */
 export interface InputLimits {

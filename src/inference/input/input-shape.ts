@@ -1,5 +1,5 @@
+import { inputError } from '../../errors';
 import type { FloatTensor } from '../tensor';
-import { inputError } from './input-error';
 
 /** The reference server's message for a shape mismatch; a second sentence adds both shapes. */
 export const SHAPE_MISMATCH = 'Input shape does not match model input shape.';

@@ -1,7 +1,8 @@
 import type { FloatTensor } from '../tensor';
+import { inputError } from '../../errors';
 import { decodeBase64 } from './base64';
 import { decodeImage } from './image';
-import { inputError, NO_MODEL_INPUT } from './input-error';
+import { NO_MODEL_INPUT } from './input-error';
 import { sniffFormat } from './input-format';
 import { checkDims, DEFAULT_INPUT_LIMITS, type InputLimits } from './input-limits';
 import { decodeNestedList } from './nested-list';

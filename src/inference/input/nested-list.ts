@@ -1,5 +1,5 @@
 import type { FloatTensor } from '../tensor';
-import { inputError } from './input-error';
+import { inputError } from '../../errors';
 import { checkDims, type InputLimits, MAX_RANK } from './input-limits';
 
 /**

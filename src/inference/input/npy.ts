@@ -1,6 +1,6 @@
+import { inputError } from '../../errors';
 import type { FloatTensor } from '../tensor';
 import { ELEMENT_BYTES, type ElementType, toFloat32 } from './element-types';
-import { inputError } from './input-error';
 import { checkDims, checkFinite, type InputLimits } from './input-limits';
 
 /** The 6 bytes every .npy file starts with. */

@@ -1,5 +1,5 @@
 import type { FloatTensor } from '../tensor';
-import { inputError } from './input-error';
+import { inputError } from '../../errors';
 import { checkDims, checkFinite, type InputLimits } from './input-limits';
 
 /**

@@ -1,9 +1,9 @@
 import { isAggregationError } from '../../aggregation/errors';
 import { type RawSafetensor, readSafetensorsRaw } from '../../aggregation/safetensors';
 import type { FloatTensor } from '../tensor';
+import { inputError } from '../../errors';
 import type { ElementType } from './element-types';
 import { toFloat32 } from './element-types';
-import { inputError } from './input-error';
 import { checkDims, checkFinite, type InputLimits } from './input-limits';
 
 const SAFETENSORS_TYPES: Readonly<Record<string, ElementType>> = {

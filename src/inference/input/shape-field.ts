@@ -1,4 +1,4 @@
-import { inputError } from './input-error';
+import { inputError } from '../../errors';
 
 /**
  * Validates the request's optional `shape` field: a JSON list of positive integers, or (from a form) a string holding

@@ -93,19 +93,6 @@ export interface RemoveClientRequest {
   reason: string;
 }
 
-/** Error codes the workflow answers with (`ApplicationFailure.type`); the API maps them to HTTP. */
-export const TrainingErrorCode = {
-  WRONG_ROUND: 'wrong_round',
-  WRONG_PHASE: 'wrong_phase',
-  /** The run has not loaded its settings yet: the upload may come again in a moment. */
-  STARTING: 'starting',
-  NOT_PARTICIPANT: 'not_participant',
-  SLOT_FILLED: 'slot_filled',
-  INVALID_UPLOAD: 'invalid_upload',
-  BELOW_QUORUM: 'below_quorum',
-  NO_PARTICIPANTS: 'no_participants',
-} as const;
-
 /** Hands a stored upload to the workflow; the validator refuses a wrong round or phase, a stranger, a filled slot. */
 export const submitUploadUpdate = defineUpdate<UploadAccepted, [UploadSubmission]>('submitUploadUpdate');
 /** Removes a client from the training; the current round stops waiting for it at once. */

@@ -1,6 +1,6 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { TrainingErrorCode } from '../../error-reasons';
 import {
-  TrainingErrorCode,
   type TrainingStatus,
   type UploadSubmission,
   removeClientSignal,

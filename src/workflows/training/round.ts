@@ -1,9 +1,9 @@
 import { condition, log, workflowInfo } from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/common';
+import { TrainingErrorCode } from '../../error-reasons';
 import type { TrainingActivities, TrainingNotificationType } from '../../activities/training-activity-types';
 import { TrainingState } from '../../training-states';
 import { nextDaisyChainStep } from './daisy-chain';
-import { TrainingErrorCode } from './definitions';
 import type { TrainingRun } from './training-run';
 
 /** What one round needs from its workflow. */

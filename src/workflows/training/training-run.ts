@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { TrainingErrorCode } from '../../error-reasons';
 import {
   type TrainingPhase,
   type TrainingSettings,
   type TrainingStatus,
-  TrainingErrorCode,
   type UploadAccepted,
   type UploadPhase,
   type UploadSubmission,

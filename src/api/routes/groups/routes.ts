@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { deleteGroup, listGroups } from '../../../db/queries/groups';
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
-import { forbidden } from '../../use-cases/access-errors';
+import { forbidden } from '../../../errors';
 import { createGroup, memberGroup, renameGroupTo } from '../../use-cases/group-access';
 import { errorSchema } from '../common-schemas';
 import { presentGroup } from './presenters';
