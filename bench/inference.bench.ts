@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { collectBytes } from '../src/aggregation/model-source';
+import { collectBytes } from '../src/onnx/model-source';
 import { createApp } from '../src/api/app';
 import { DatabaseTrainingOrchestrator } from '../src/api/training-orchestrator';
 import { createKnex } from '../src/db/knex';

@@ -1,6 +1,6 @@
 import { heartbeat } from '@temporalio/activity';
 import type { Knex } from 'knex';
-import { collectBytes } from '../aggregation/model-source';
+import { collectBytes } from '../onnx/model-source';
 import { type Float32Tensor, readSafetensors, writeSafetensors } from '../aggregation/safetensors';
 import type { ManifestEntry } from '../db/models/model';
 import { findModelById } from '../db/queries/models';

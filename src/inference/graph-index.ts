@@ -1,6 +1,6 @@
 import { Reader } from 'protobufjs/minimal';
 import { malformed } from '../aggregation/errors';
-import { GraphField, ModelField, TensorField, WireType } from '../aggregation/onnx-schema';
+import { GraphField, ModelField, TensorField, WireType } from '../onnx/schema';
 
 /** A field's place in the model bytes: from its tag to its end, and where its value starts. */
 export interface FieldSpan {

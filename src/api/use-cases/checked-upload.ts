@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { checkModel, checkUpdate } from '../../aggregation/checks';
+import { checkModel, checkUpdate } from '../../onnx/checks';
 import type { AggregationError } from '../../aggregation/errors';
-import type { ModelSummary } from '../../aggregation/model-summary';
+import type { ModelSummary } from '../../onnx/summary';
 import type { ManifestEntry } from '../../db/models/model';
 import type { StoredWeights } from '../../db/queries/models';
 import { invalidInput, type AppError } from '../../errors';

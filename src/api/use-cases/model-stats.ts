@@ -1,9 +1,9 @@
-import { tensorInfo } from '../../aggregation/manifest';
-import { walkModel } from '../../aggregation/model-walker';
-import { dtypeBytes, GraphField } from '../../aggregation/onnx-schema';
-import { decodeTensorRecord } from '../../aggregation/tensor-record';
+import { tensorInfo } from '../../onnx/manifest';
+import { walkModel } from '../../onnx/reader';
+import { dtypeBytes, GraphField } from '../../onnx/schema';
+import { decodeTensorRecord } from '../../onnx/tensor-record';
 import type { ModelStats } from '../routes/models/schemas';
-import { decodeValueInfo, type ValueInfo } from './onnx-value-info';
+import { decodeValueInfo, type ValueInfo } from '../../onnx/value-info';
 
 /**
  * The ONNX counterpart of the reference's torchinfo summary: graph inputs and outputs with their shapes, and one

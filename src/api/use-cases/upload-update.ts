@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { scanModel } from '../../aggregation/model-scan';
+import { scanModel } from '../../onnx/scan';
 import { FlModel } from '../../db/models/model';
 import type { User } from '../../db/models/user';
 import { insertMetrics } from '../../db/queries/metrics';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { checkModel, checkUpdate } from '../../../src/aggregation/checks';
-import type { CheckResult } from '../../../src/aggregation/checks';
-import { bytesSource, fileSource } from '../../../src/aggregation/model-source';
-import type { ModelSummary } from '../../../src/aggregation/model-summary';
+import { checkModel, checkUpdate } from '../../../src/onnx/checks';
+import type { CheckResult } from '../../../src/onnx/checks';
+import { bytesSource, fileSource } from '../../../src/onnx/model-source';
+import type { ModelSummary } from '../../../src/onnx/summary';
 import { buildModel } from '../../fixtures/models/onnx-builder';
 import { DataType } from '../../fixtures/models/tensor-builder';
 import type { TensorSpec } from '../../fixtures/models/tensor-builder';

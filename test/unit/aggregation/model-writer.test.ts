@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isAggregationError } from '../../../src/aggregation/errors';
-import { readFloatInitializers } from '../../../src/aggregation/initializers';
-import { bytesSource, collectBytes, fileSource } from '../../../src/aggregation/model-source';
-import { writeModel } from '../../../src/aggregation/model-writer';
+import { readFloatInitializers } from '../../../src/onnx/initializers';
+import { bytesSource, collectBytes, fileSource } from '../../../src/onnx/model-source';
+import { writeModel } from '../../../src/onnx/writer';
 import { buildModel, unknownField } from '../../fixtures/models/onnx-builder';
 import { DataType, rawBytes } from '../../fixtures/models/tensor-builder';
 import { addModel, mixedDtypeSpec } from '../../fixtures/models/small-models';

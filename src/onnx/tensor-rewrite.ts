@@ -1,7 +1,7 @@
 import { Writer } from 'protobufjs/minimal';
-import type { InitializerLayout } from './model-summary';
-import type { FieldRecord } from './model-walker';
-import { TensorField, WireType } from './onnx-schema';
+import type { InitializerLayout } from './summary';
+import type { FieldRecord } from './reader';
+import { TensorField, WireType } from './schema';
 import type { TensorRecord } from './tensor-record';
 
 const RAW_DATA_TAG = (TensorField.RAW_DATA << 3) | WireType.LEN;

@@ -1,4 +1,4 @@
-import { AggregationError } from './errors';
+import { AggregationError } from '../aggregation/errors';
 import { tensorInfo } from './manifest';
 import type { TensorInfo } from './manifest';
 import {
@@ -7,10 +7,10 @@ import {
   describeInitializer,
   describeModelField,
   digestStructure,
-} from './model-structure';
-import type { InitializerLayout, ModelSummary } from './model-summary';
-import type { ModelEvent } from './model-walker';
-import { GraphField } from './onnx-schema';
+} from './structure';
+import type { InitializerLayout, ModelSummary } from './summary';
+import type { ModelEvent } from './reader';
+import { GraphField } from './schema';
 import { StructureMatcher } from './structure-matcher';
 import { decodeTensorRecord } from './tensor-record';
 import type { TensorRecord } from './tensor-record';

@@ -1,8 +1,8 @@
-import { AggregationError, malformed } from './errors';
-import type { FloatScratch } from './float-scratch';
-import { bfloat16ToNumber, float16ToNumber } from './half-precision';
-import { dtypeBytes, dtypeName, floatDType, TensorField, WireType } from './onnx-schema';
-import type { FloatDType } from './onnx-schema';
+import { AggregationError, malformed } from '../aggregation/errors';
+import type { FloatScratch } from '../aggregation/float-scratch';
+import { bfloat16ToNumber, float16ToNumber } from '../aggregation/half-precision';
+import { dtypeBytes, dtypeName, floatDType, TensorField, WireType } from './schema';
+import type { FloatDType } from './schema';
 import type { TensorRecord, ValueField } from './tensor-record';
 import { skipVarint } from './tensor-rewrite';
 

@@ -1,6 +1,6 @@
+import { malformed } from '../aggregation/errors';
 import { ByteSource } from './byte-source';
-import { malformed } from './errors';
-import { GraphField, ModelField, WireType } from './onnx-schema';
+import { GraphField, ModelField, WireType } from './schema';
 
 /** One protobuf field as found in the stream: `header` is its tag (and length prefix), `payload` its value bytes. */
 export interface FieldRecord {

@@ -1,7 +1,7 @@
 import type { TensorInfo } from './manifest';
-import { ModelScanner } from './model-scanner';
-import type { ModelSummary } from './model-summary';
-import { walkModel } from './model-walker';
+import { ModelScanner } from './scanner';
+import type { ModelSummary } from './summary';
+import { walkModel } from './reader';
 import type { TensorRecord } from './tensor-record';
 
 /** Options of `scanModel`. */

@@ -1,4 +1,4 @@
-import { AggregationError, malformed } from './errors';
+import { AggregationError, malformed } from '../aggregation/errors';
 import { prefetch } from './prefetch';
 
 /** Bytes read ahead of the walker: a fixed few MiB, small beside a model, that keep a stream busy during a fold. */

@@ -1,6 +1,6 @@
 import type { TensorInfo } from './manifest';
-import { ModelScanner } from './model-scanner';
-import { walkModel } from './model-walker';
+import { ModelScanner } from './scanner';
+import { walkModel } from './reader';
 import type { FloatValues } from './tensor-values';
 import { readFloatValues } from './tensor-values';
 
