@@ -1,5 +1,5 @@
 import type { TensorInfo } from './manifest';
-import { ModelScanner } from './scanner';
+import { ModelScanner } from './scan';
 import { walkModel } from './reader';
 import type { FloatValues } from './tensor-values';
 import { readFloatValues } from './tensor-values';

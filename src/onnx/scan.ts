@@ -1,8 +1,21 @@
+import { AggregationError } from '../aggregation/errors';
+import { tensorInfo } from './manifest';
 import type { TensorInfo } from './manifest';
-import { ModelScanner } from './scanner';
-import type { ModelSummary } from './summary';
+import {
+  describeGraphField,
+  describeGraphStart,
+  describeInitializer,
+  describeModelField,
+  digestStructure,
+} from './structure';
+import type { InitializerLayout, ModelSummary } from './summary';
 import { walkModel } from './reader';
+import type { ModelEvent } from './reader';
+import { GraphField } from './schema';
+import { StructureMatcher } from './structure-matcher';
+import { decodeTensorRecord } from './tensor-record';
 import type { TensorRecord } from './tensor-record';
+import { valueDigest } from './value-digest';
 
 /** Options of `scanModel`. */
 export interface ScanOptions {
@@ -23,4 +36,96 @@ export async function scanModel(chunks: AsyncIterable<Uint8Array>, options: Scan
     }
   }
   return scanner.finish();
+}
+
+/** An initializer as the scanner saw it. */
+export interface ScannedTensor {
+  readonly record: TensorRecord;
+  readonly info: TensorInfo;
+  readonly index: number;
+}
+
+/**
+ * Turns walker events into a summary, one event at a time; given the global model's summary it throws at the
+ * first structural, manifest or non-float value difference. Shared by scans, checks, folds and the writer.
+ */
+export class ModelScanner {
+  private readonly matcher: StructureMatcher;
+  private readonly manifest: TensorInfo[] = [];
+  private readonly layout: InitializerLayout[] = [];
+  private byteLength = 0;
+  private nodes = 0;
+
+  constructor(private readonly expected?: ModelSummary) {
+    this.matcher = new StructureMatcher(expected?.structure);
+  }
+
+  /** Records one event; returns the decoded tensor for an initializer. */
+  accept(event: ModelEvent): ScannedTensor | undefined {
+    if (event.kind === 'graph_end') {
+      return undefined;
+    }
+    if (event.kind === 'graph_begin') {
+      this.byteLength += event.tag.length + event.lengthBytes.length;
+      this.matcher.push(describeGraphStart());
+      return undefined;
+    }
+    const { record } = event;
+    this.byteLength += record.header.length + record.payload.length;
+    if (event.kind === 'model_field') {
+      this.pushIfDefined(describeModelField(record));
+      return undefined;
+    }
+    if (event.kind === 'graph_field') {
+      this.pushIfDefined(describeGraphField(record, record.field === GraphField.NODE ? this.nodes++ : this.nodes));
+      return undefined;
+    }
+    const tensor = decodeTensorRecord(record.payload, event.index);
+    const info = tensorInfo(tensor);
+    this.matcher.push(describeInitializer(info));
+    const layout = layoutOf(tensor, info);
+    compareValues(layout, this.expected?.layout[event.index], info);
+    this.manifest.push(info);
+    this.layout.push(layout);
+    return { record: tensor, info, index: event.index };
+  }
+
+  /** The summary, once every event was accepted; throws when an expected entry never came. */
+  finish(): ModelSummary {
+    this.matcher.finish();
+    const structure = this.matcher.entries;
+    return {
+      manifest: this.manifest,
+      graphDigest: digestStructure(structure),
+      structure,
+      layout: this.layout,
+      byteLength: this.byteLength,
+    };
+  }
+
+  private pushIfDefined(entry: ReturnType<typeof describeModelField>): void {
+    if (entry !== undefined) {
+      this.matcher.push(entry);
+    }
+  }
+}
+
+function layoutOf(tensor: TensorRecord, info: TensorInfo): InitializerLayout {
+  const valueFieldsLength = tensor.valueFields.reduce((sum, span) => sum + span.end - span.start, 0);
+  const base = { payloadLength: tensor.payload.length, valueFieldsLength, hasRawData: tensor.rawData !== undefined };
+  if (info.isFloat) {
+    return base;
+  }
+  return { ...base, valueDigest: valueDigest(tensor) };
+}
+
+function compareValues(actual: InitializerLayout, expected: InitializerLayout | undefined, info: TensorInfo): void {
+  if (expected === undefined || actual.valueDigest === expected.valueDigest) {
+    return;
+  }
+  throw new AggregationError(
+    'model_initializer_mismatch',
+    `initializer "${info.name}" (${info.dtype}) differs from the global model's; initializers that are not floats are copied, so every update must keep them unchanged`,
+    { tensor: info.name },
+  );
 }

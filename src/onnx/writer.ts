@@ -2,7 +2,7 @@ import { AggregationError } from '../aggregation/errors';
 import { encodeFloatValues } from '../aggregation/float-encoding';
 import type { TensorInfo } from './manifest';
 import { scanModel } from './scan';
-import { ModelScanner } from './scanner';
+import { ModelScanner } from './scan';
 import type { ModelSource } from './model-source';
 import { coalesceChunks, openSource } from './model-source';
 import type { ModelSummary } from './summary';
