@@ -6,12 +6,12 @@ import type { ModelSummary } from '../onnx/summary';
 import { scanModel } from '../onnx/scan';
 import { spliceModel } from '../onnx/writer';
 import { floatDType } from '../onnx/schema';
+import { findNonFinite, narrowInPlace } from '../onnx/float/encoding';
 import { AggregationError, isAggregationError } from './errors';
 import { parseParams } from './strategies/params';
 import type { StrategyParams } from './strategies/params';
 import { requireStrategy } from './strategies/registry';
 import type { AggregatedTensors, ClientUpdate, StrategyState } from './strategies/strategy';
-import { findNonFinite, narrowInPlace } from './float-encoding';
 import { orderUpdates } from './update-order';
 
 /** One aggregation: the method and its raw parameters, the round's global model and the clients' updates. */

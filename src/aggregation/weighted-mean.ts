@@ -2,8 +2,8 @@ import { scanModel } from '../onnx/scan';
 import { openSource } from '../onnx/model-source';
 import type { ModelSummary } from '../onnx/summary';
 import type { TensorRecord } from '../onnx/tensor-record';
-import { rawFloat32Bytes, readFloatValues } from '../onnx/tensor-values';
-import { FloatScratch } from './float-scratch';
+import { rawFloat32Bytes, readFloatValues } from '../onnx/float/tensor-values';
+import { FloatScratch } from '../onnx/float/scratch';
 import type { AggregatedTensors, ClientUpdate } from './strategies/strategy';
 import { isAggregationError } from './errors';
 

@@ -1,5 +1,5 @@
 import { isAggregationError } from '../aggregation/errors';
-import { encodeFloatValues, findNonFinite } from '../aggregation/float-encoding';
+import { encodeFloatValues, findNonFinite } from '../onnx/float/encoding';
 import type { TensorInfo } from '../onnx/manifest';
 import { formatTensorInfo } from '../onnx/manifest';
 import { scanModel } from '../onnx/scan';

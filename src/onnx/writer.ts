@@ -1,5 +1,5 @@
 import { AggregationError } from '../aggregation/errors';
-import { encodeFloatValues } from '../aggregation/float-encoding';
+import { encodeFloatValues } from './float/encoding';
 import type { TensorInfo } from './manifest';
 import { scanModel } from './scan';
 import { ModelScanner } from './scan';

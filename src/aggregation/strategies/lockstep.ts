@@ -1,5 +1,5 @@
 import { isAggregationError } from '../errors';
-import { FloatChunkReader } from '../float-chunks';
+import { FloatChunkReader } from '../../onnx/float/chunk-reader';
 import type { TensorInfo } from '../../onnx/manifest';
 import { scanModel } from '../../onnx/scan';
 import { openSource } from '../../onnx/model-source';

@@ -1,6 +1,6 @@
-import type { FloatDType } from '../onnx/schema';
-import type { TensorRecord } from '../onnx/tensor-record';
-import { checkTypedField, countMismatch, floatStorage, rawValueBytes, typedValueBytes } from '../onnx/tensor-values';
+import type { FloatDType } from '../schema';
+import type { TensorRecord } from '../tensor-record';
+import { checkTypedField, countMismatch, floatStorage, rawValueBytes, typedValueBytes } from './tensor-values';
 import { bfloat16ToNumber, float16ToNumber } from './half-precision';
 
 /** How one value sits in the bytes: fixed-width little-endian, or a varint whose low 16 bits are a half float. */

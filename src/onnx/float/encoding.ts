@@ -1,4 +1,4 @@
-import type { FloatDType } from '../onnx/schema';
+import type { FloatDType } from '../schema';
 import { numberToBfloat16, numberToFloat16 } from './half-precision';
 
 /**
