@@ -1,5 +1,5 @@
 import { Writer } from 'protobufjs/minimal';
-import { encodeVarint, skipVarint } from '../onnx/tensor-rewrite';
+import { encodeVarint, skipVarint } from '../onnx/wire';
 import { invalidInput } from '../errors';
 import type { BoolScalar, GraphIndex, GraphNode } from './graph-index';
 import { indexGraph, messageFields } from './graph-index';

@@ -1,33 +1,32 @@
-import { AggregationError, malformed } from '../aggregation/errors';
+import type { ByteCursor, VarintRead } from './byte-cursor';
+import { takeBytes, takeVarint } from './byte-cursor';
 import { prefetch } from './prefetch';
+import type { Need } from './walk';
+import { concatBytes, holdsVarint, MAX_VARINT_BYTES } from './wire';
 
 /** Bytes read ahead of the walker: a fixed few MiB, small beside a model, that keep a stream busy during a fold. */
 const READ_AHEAD_BYTES = 4 << 20;
 
-/** Protobuf caps a message at 2 GiB; a larger length prefix is corrupt, and refusing it avoids a huge allocation. */
-const MAX_FIELD_LENGTH = 2 ** 31;
-
-/** A varint as read: its value and its exact bytes (kept so a rewritten model reproduces the template's bytes). */
-export interface VarintRead {
-  readonly value: number;
-  readonly bytes: Uint8Array;
-}
-
 /**
- * Sequential reader over a chunked byte stream. It holds only the current chunk, plus the bytes of one field while
- * `read` gathers them, so a model is never held whole. Returned arrays may be views into a source chunk.
+ * The model walk's cursor over a chunked byte stream. Before each read the walk says what it needs; `fill` then
+ * makes those bytes one contiguous window: the current chunk when they sit in it, else the bytes of that one read
+ * gathered from the chunks they span (one copy). It holds only the window and the rest of the chunk the window
+ * ends in, so a model is never held whole. Returned arrays may be views into a source chunk.
  */
-export class ByteSource {
+export class ByteSource implements ByteCursor {
   private readonly iterator: AsyncIterator<Uint8Array>;
-  private chunk: Uint8Array = new Uint8Array(0);
+  /** The bytes being read; `before` is the stream offset of its first byte, `pos` the next byte's index in it. */
+  private window: Uint8Array = new Uint8Array(0);
   private pos = 0;
   private before = 0;
+  /** The part of a chunk that follows a gathered window, read before the next chunk. */
+  private rest: Uint8Array | undefined;
   private done = false;
   private scratch = new Uint8Array(0);
 
   /**
-   * @param reuse when true, `read` gathers fields that span chunks into one buffer reused from call to call, so a
-   *   scan over many large updates leaves no garbage per tensor; a result is then valid only until the next `read`.
+   * @param reuse when true, reads that span chunks are gathered into one buffer reused from read to read, so a scan
+   *   over many large updates leaves no garbage per tensor; a result is then valid only until the next such read.
    */
   constructor(
     chunks: AsyncIterable<Uint8Array>,
@@ -41,65 +40,66 @@ export class ByteSource {
     return this.before + this.pos;
   }
 
-  /** True once every byte has been consumed and the stream has ended. */
-  async atEnd(): Promise<boolean> {
-    return !(await this.ensureByte());
+  /** True when the window already holds what `need` asks for, so the walk can go on without waiting. */
+  holds(need: Need): boolean {
+    if (need.bytes === 'varint') {
+      return holdsVarint(this.window, this.pos, this.window.length);
+    }
+    return this.window.length - this.pos >= need.bytes;
   }
 
-  /** Reads a base-128 varint; values above 2^53 lose precision, which only matters for values we never interpret. */
-  async readVarint(context: string): Promise<VarintRead> {
-    const start = this.pos;
-    const fast = this.chunk.length - start >= 10;
-    const bytes: number[] = [];
-    let value = 0;
-    for (let i = 0; i < 10; i++) {
-      if (!fast && !(await this.ensureByte())) {
-        throw this.truncated(context);
+  /**
+   * Reads on until the window holds what `need` asks for. At the end of the stream the window is left empty at the
+   * stream's end, so the read that follows reports the model truncated there.
+   */
+  async fill(need: Need): Promise<void> {
+    if (this.holds(need)) {
+      return;
+    }
+    const tail = this.window.subarray(this.pos);
+    const parts = tail.length > 0 ? [tail] : [];
+    let have = tail.length;
+    const wanted = need.bytes === 'varint' ? MAX_VARINT_BYTES : need.bytes;
+    while (have < wanted) {
+      const next = await this.pull();
+      if (next === undefined) {
+        this.moveTo(new Uint8Array(0), have);
+        return;
       }
-      const byte = this.chunk[this.pos++] ?? 0;
-      bytes.push(byte);
-      value += (byte & 0x7f) * 2 ** (7 * i);
-      if (byte < 0x80) {
-        return { value, bytes: fast ? this.chunk.subarray(start, this.pos) : Uint8Array.from(bytes) };
+      if (have === 0 && (need.bytes === 'varint' ? holdsVarint(next, 0, next.length) : next.length >= wanted)) {
+        this.moveTo(next);
+        return;
+      }
+      // A varint takes its bytes up to its last one only: the bytes after it are the next read's, maybe a view.
+      const take = need.bytes === 'varint' ? varintBytesIn(next, wanted - have) : Math.min(wanted - have, next.length);
+      parts.push(next.subarray(0, take));
+      have += take;
+      this.rest = take < next.length ? next.subarray(take) : undefined;
+      if (need.bytes === 'varint' && (next[take - 1] ?? 0) < 0x80) {
+        break;
       }
     }
-    throw malformed(`invalid varint in ${context} at byte ${this.offset}`);
+    // A gathered varint is copied fresh: its bytes become a record's header and must outlive the next gathered read.
+    this.moveTo(need.bytes === 'varint' ? concatBytes(parts) : concatBytes(parts, this.target(have)));
   }
 
-  /** Reads a length prefix and checks it against the protobuf limit. */
-  async readLength(context: string): Promise<VarintRead> {
-    const length = await this.readVarint(context);
-    if (length.value >= MAX_FIELD_LENGTH) {
-      throw malformed(`${context} claims ${length.value} bytes, more than protobuf allows`);
-    }
-    return length;
+  /** True once every byte has been consumed (after a `fill` of one byte). */
+  atEnd(): boolean {
+    return this.pos >= this.window.length;
   }
 
-  /** Reads exactly `length` bytes: a view when they sit in one chunk, else one copy gathered chunk by chunk. */
-  async read(length: number, context: string): Promise<Uint8Array> {
-    if (this.chunk.length - this.pos >= length) {
-      this.pos += length;
-      return this.chunk.subarray(this.pos - length, this.pos);
-    }
-    const parts: Uint8Array[] = [];
-    let missing = length;
-    while (missing > 0) {
-      if (!(await this.ensureByte())) {
-        throw this.truncated(context, length);
-      }
-      const take = Math.min(missing, this.chunk.length - this.pos);
-      parts.push(this.chunk.subarray(this.pos, this.pos + take));
-      this.pos += take;
-      missing -= take;
-    }
-    // Gathered only after every part arrived, so a lying length prefix fails as truncated, not as a huge allocation.
-    const out = this.target(length);
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+  /** Reads the varint at the cursor (after a `fill` for it). */
+  readVarint(context: string): VarintRead {
+    const { read, end } = takeVarint(this.window, this.pos, this.window.length, this.before, context);
+    this.pos = end;
+    return read;
+  }
+
+  /** Reads `length` bytes (after a `fill` of them): a view into the window. */
+  read(length: number, context: string): Uint8Array {
+    const bytes = takeBytes(this.window, this.pos, this.window.length, this.before, length, context);
+    this.pos += length;
+    return bytes;
   }
 
   /** Stops reading and releases the source (a file stream closes its descriptor); for readers that stop early. */
@@ -108,6 +108,31 @@ export class ByteSource {
       this.done = true;
       await this.iterator.return?.();
     }
+  }
+
+  /** Makes `window` the bytes read next; it starts `skipped` bytes after the current position. */
+  private moveTo(window: Uint8Array, skipped = 0): void {
+    this.before += this.pos + skipped;
+    this.window = window;
+    this.pos = 0;
+  }
+
+  /** The next non-empty chunk (or the rest of the last one), or undefined at the end of the stream. */
+  private async pull(): Promise<Uint8Array | undefined> {
+    const rest = this.rest;
+    if (rest !== undefined) {
+      this.rest = undefined;
+      return rest;
+    }
+    while (!this.done) {
+      const next = await this.iterator.next();
+      if (next.done === true) {
+        this.done = true;
+      } else if (next.value.length > 0) {
+        return next.value;
+      }
+    }
+    return undefined;
   }
 
   private target(length: number): Uint8Array {
@@ -119,29 +144,15 @@ export class ByteSource {
     }
     return this.scratch.subarray(0, length);
   }
+}
 
-  private async ensureByte(): Promise<boolean> {
-    while (this.pos >= this.chunk.length) {
-      if (this.done) {
-        return false;
-      }
-      const next = await this.iterator.next();
-      if (next.done === true) {
-        this.done = true;
-        return false;
-      }
-      this.before += this.chunk.length;
-      this.chunk = next.value;
-      this.pos = 0;
+/** How many bytes of `chunk`, at most `limit`, a varint that continues into it takes: up to its last byte. */
+function varintBytesIn(chunk: Uint8Array, limit: number): number {
+  const last = Math.min(limit, chunk.length);
+  for (let i = 0; i < last; i++) {
+    if ((chunk[i] ?? 0) < 0x80) {
+      return i + 1;
     }
-    return true;
   }
-
-  private truncated(context: string, needed?: number): AggregationError {
-    const need = needed === undefined ? '' : ` (${needed} bytes needed)`;
-    return new AggregationError(
-      'model_truncated',
-      `the model is truncated: it ends at byte ${this.offset} inside ${context}${need}`,
-    );
-  }
+  return last;
 }

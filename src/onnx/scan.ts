@@ -10,7 +10,7 @@ import {
 } from './structure';
 import type { InitializerLayout, ModelSummary } from './summary';
 import { walkModel } from './reader';
-import type { ModelEvent } from './reader';
+import type { ModelEvent } from './walk';
 import { GraphField } from './schema';
 import { StructureMatcher } from './structure-matcher';
 import { decodeTensorRecord } from './tensor-record';

@@ -8,7 +8,8 @@ import { coalesceChunks, openSource } from './model-source';
 import type { ModelSummary } from './summary';
 import { walkModel } from './reader';
 import { dtypeBytes, floatDType } from './schema';
-import { canSplice, encodeVarint, recordGrowth, rewriteRecord, spliceRecord } from './tensor-rewrite';
+import { canSplice, recordGrowth, rewriteRecord, spliceRecord } from './tensor-rewrite';
+import { encodeVarint } from './wire';
 
 /** Pieces below this size are merged (and so copied) by `coalesceChunks`. */
 const COALESCE_BYTES = 1 << 16;

@@ -2,7 +2,7 @@ import { AggregationError, malformed } from '../../aggregation/errors';
 import { dtypeBytes, dtypeName, floatDType, TensorField, WireType } from '../schema';
 import type { FloatDType } from '../schema';
 import type { TensorRecord, ValueField } from '../tensor-record';
-import { skipVarint } from '../tensor-rewrite';
+import { skipVarint } from '../wire';
 import { bfloat16ToNumber, float16ToNumber } from './half-precision';
 import type { FloatScratch } from './scratch';
 
