@@ -11,8 +11,8 @@ export interface VarintRead {
 }
 
 /**
- * The reads the model walk makes, in order, synchronously: a stream (`ByteSource`) answers them once it has
- * buffered what the walk said it needs next. Returned arrays are views.
+ * The reads the model walk makes, in order, synchronously. A buffer held whole answers them at once; a stream
+ * (`ByteSource`) answers them once it has buffered what the walk said it needs next. Returned arrays are views.
  */
 export interface ByteCursor {
   /** Bytes consumed so far: the offset of the next byte in the model. */
@@ -23,6 +23,37 @@ export interface ByteCursor {
   readVarint(context: string): VarintRead;
   /** Reads exactly `length` bytes; throws `model_truncated` naming `context` when the model ends first. */
   read(length: number, context: string): Uint8Array;
+}
+
+/** A cursor over a model held whole in memory; offsets index `bytes`. */
+export class BufferCursor implements ByteCursor {
+  private pos = 0;
+
+  constructor(private readonly bytes: Uint8Array) {}
+
+  /** The offset of the next byte in `bytes`. */
+  get offset(): number {
+    return this.pos;
+  }
+
+  /** True once every byte has been read. */
+  atEnd(): boolean {
+    return this.pos >= this.bytes.length;
+  }
+
+  /** Reads the varint at the cursor. */
+  readVarint(context: string): VarintRead {
+    const { read, end } = takeVarint(this.bytes, this.pos, this.bytes.length, 0, context);
+    this.pos = end;
+    return read;
+  }
+
+  /** Reads `length` bytes as a view. */
+  read(length: number, context: string): Uint8Array {
+    const bytes = takeBytes(this.bytes, this.pos, this.bytes.length, 0, length, context);
+    this.pos += length;
+    return bytes;
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { BufferCursor } from './byte-cursor';
 import { ByteSource } from './byte-source';
 import type { ModelEvent } from './walk';
 import { walkSteps } from './walk';
@@ -21,5 +22,17 @@ export async function* walkModel(chunks: AsyncIterable<Uint8Array>, reuseBuffers
   } finally {
     // Also when the consumer stops at a refused update: the stream must not stay open.
     await source.close();
+  }
+}
+
+/**
+ * The same walk over a model held whole (inference holds it anyway), with the same checks and errors: events whose
+ * bytes are views into `model` and whose offsets index it.
+ */
+export function* walkModelBytes(model: Uint8Array): Generator<ModelEvent> {
+  for (const step of walkSteps(new BufferCursor(model))) {
+    if (step.kind !== 'need') {
+      yield step;
+    }
   }
 }

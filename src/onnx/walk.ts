@@ -52,9 +52,9 @@ interface FieldTag {
 
 /**
  * The one reader of ONNX's protobuf framing: ModelProto -> graph (7) -> initializer (5), one field at a time, as
- * the events it finds interleaved with what it needs buffered before each read, so the reads themselves are
- * synchronous and only the buffering waits: `walkModel` fills each need from a chunked stream, holding at most one
- * field (one TensorProto) at a time.
+ * the events it finds interleaved with what it needs buffered before each read. It is written once for both ways a
+ * model arrives: `walkModel` fills each need from a chunked stream (so at most one field, one TensorProto, is held),
+ * and `walkModelBytes` walks a model held whole, whose cursor already holds everything.
  */
 export function* walkSteps(source: ByteCursor): Generator<ModelEvent | Need, void, undefined> {
   let graphs = 0;
