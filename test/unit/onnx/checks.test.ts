@@ -7,7 +7,7 @@ import { buildModel } from '../../fixtures/models/onnx-builder';
 import { DataType } from '../../fixtures/models/tensor-builder';
 import type { TensorSpec } from '../../fixtures/models/tensor-builder';
 import { addModelSpec, mixedDtypeSpec } from '../../fixtures/models/small-models';
-import { fixture } from './helpers/fixtures';
+import { fixture } from '../aggregation/helpers/fixtures';
 
 const check = (bytes: Uint8Array): Promise<CheckResult> => checkModel(bytesSource(bytes, 4096)());
 
