@@ -56,31 +56,32 @@ export class ByteSource implements ByteCursor {
     if (this.holds(need)) {
       return;
     }
+    const varint = need.bytes === 'varint';
+    const wanted = need.bytes === 'varint' ? MAX_VARINT_BYTES : need.bytes;
     const tail = this.window.subarray(this.pos);
     const parts = tail.length > 0 ? [tail] : [];
     let have = tail.length;
-    const wanted = need.bytes === 'varint' ? MAX_VARINT_BYTES : need.bytes;
     while (have < wanted) {
       const next = await this.pull();
       if (next === undefined) {
         this.moveTo(new Uint8Array(0), have);
         return;
       }
-      if (have === 0 && (need.bytes === 'varint' ? holdsVarint(next, 0, next.length) : next.length >= wanted)) {
+      if (have === 0 && (varint ? holdsVarint(next, 0, next.length) : next.length >= wanted)) {
         this.moveTo(next);
         return;
       }
       // A varint takes its bytes up to its last one only: the bytes after it are the next read's, maybe a view.
-      const take = need.bytes === 'varint' ? varintBytesIn(next, wanted - have) : Math.min(wanted - have, next.length);
+      const take = varint ? varintBytesIn(next, wanted - have) : Math.min(wanted - have, next.length);
       parts.push(next.subarray(0, take));
       have += take;
       this.rest = take < next.length ? next.subarray(take) : undefined;
-      if (need.bytes === 'varint' && (next[take - 1] ?? 0) < 0x80) {
+      if (varint && (next[take - 1] ?? 0) < 0x80) {
         break;
       }
     }
     // A gathered varint is copied fresh: its bytes become a record's header and must outlive the next gathered read.
-    this.moveTo(need.bytes === 'varint' ? concatBytes(parts) : concatBytes(parts, this.target(have)));
+    this.moveTo(varint ? concatBytes(parts) : concatBytes(parts, this.target(have)));
   }
 
   /** True once every byte has been consumed (after a `fill` of one byte). */
