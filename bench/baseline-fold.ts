@@ -1,5 +1,5 @@
-import { openSource } from '../src/aggregation/model-source';
-import { prefetch } from '../src/aggregation/prefetch';
+import { openSource } from '../src/onnx/model-source';
+import { prefetch } from '../src/onnx/prefetch';
 import { syntheticValueOffset } from '../test/fixtures/models/synthetic-model';
 import type { SyntheticLayout } from '../test/fixtures/models/synthetic-model';
 import type { CaseSources } from './bench-data';

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModelSource } from '../src/aggregation/model-source';
-import { bytesSource, collectBytes, fileSource, writeChunksToFile } from '../src/aggregation/model-source';
+import type { ModelSource } from '../src/onnx/model-source';
+import { bytesSource, collectBytes, fileSource, writeChunksToFile } from '../src/onnx/model-source';
 import { syntheticModel, syntheticModelBytes } from '../test/fixtures/models/synthetic-model';
 import type { SyntheticLayout } from '../test/fixtures/models/synthetic-model';
 

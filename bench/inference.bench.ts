@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import * as ort from 'onnxruntime-node';
-import { collectBytes } from '../src/aggregation/model-source';
+import { collectBytes } from '../src/onnx/model-source';
 import { createApp } from '../src/api/app';
 import { TemporalTrainingOrchestrator } from '../src/api/temporal-training-orchestrator';
 import { createKnex } from '../src/db/knex';

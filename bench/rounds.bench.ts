@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
-import { collectBytes } from '../src/aggregation/model-source';
+import { collectBytes } from '../src/onnx/model-source';
 import { createApp } from '../src/api/app';
 import { TemporalTrainingOrchestrator } from '../src/api/temporal-training-orchestrator';
 import { createKnex } from '../src/db/knex';

@@ -33,7 +33,7 @@ import { parseArgs } from 'node:util';
 import { Client as PgClient } from 'pg';
 import YAML from 'yaml';
 import { aggregate } from '../../src/aggregation/aggregate';
-import { bytesSource, collectBytes } from '../../src/aggregation/model-source';
+import { bytesSource, collectBytes } from '../../src/onnx/model-source';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../src/dev/embedded-postgres';
 import { createLogger } from '../../src/logger';
 import { seededUniform } from '../../src/seeded-random';

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { aggregate } from '../aggregation/aggregate';
-import { collectBytes } from '../aggregation/model-source';
+import { collectBytes } from '../onnx/model-source';
 import { decodeStrategyState, encodeStrategyState } from '../aggregation/strategy-state';
 import { findVersion } from '../db/queries/models';
 import { deleteLocalModelsThrough, recordAggregate } from '../db/queries/training-runs';

@@ -1,7 +1,7 @@
 import { heartbeat } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { TrainingActivityErrorCode } from '../error-reasons';
-import { collectBytes } from '../aggregation/model-source';
+import { collectBytes } from '../onnx/model-source';
 import { type Float32Tensor, readSafetensors, writeSafetensors } from '../aggregation/safetensors';
 import type { ManifestEntry } from '../db/models/model';
 import { findModelById } from '../db/queries/models';

@@ -1,5 +1,5 @@
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
-import { type ModelSource, openSource } from '../aggregation/model-source';
+import { type ModelSource, openSource } from '../onnx/model-source';
 
 /**
  * A model source that heartbeats with every chunk read, so a long aggregation keeps its activity alive exactly as

@@ -1,17 +1,17 @@
-import { checkStorage } from './checks';
+import { checkStorage } from '../onnx/checks';
+import type { TensorInfo } from '../onnx/manifest';
+import { openSource } from '../onnx/model-source';
+import type { ModelSource } from '../onnx/model-source';
+import type { ModelSummary } from '../onnx/summary';
+import { scanModel } from '../onnx/scan';
+import { spliceModel } from '../onnx/writer';
+import { floatDType } from '../onnx/schema';
+import { findNonFinite, narrowInPlace } from '../onnx/float/encoding';
 import { AggregationError, isAggregationError } from './errors';
-import type { TensorInfo } from './manifest';
-import { openSource } from './model-source';
-import type { ModelSource } from './model-source';
-import type { ModelSummary } from './model-summary';
-import { scanModel } from './model-scan';
-import { spliceModel } from './model-writer';
-import { floatDType } from './onnx-schema';
 import { parseParams } from './strategies/params';
 import type { StrategyParams } from './strategies/params';
 import { requireStrategy } from './strategies/registry';
 import type { AggregatedTensors, ClientUpdate, StrategyState } from './strategies/strategy';
-import { findNonFinite, narrowInPlace } from './float-encoding';
 import { orderUpdates } from './update-order';
 
 /** One aggregation: the method and its raw parameters, the round's global model and the clients' updates. */

@@ -1,11 +1,11 @@
-import { isAggregationError } from './errors';
-import { scanModel } from './model-scan';
-import { openSource } from './model-source';
-import type { ModelSummary } from './model-summary';
+import { scanModel } from '../onnx/scan';
+import { openSource } from '../onnx/model-source';
+import type { ModelSummary } from '../onnx/summary';
+import type { TensorRecord } from '../onnx/tensor-record';
+import { rawFloat32Bytes, readFloatValues } from '../onnx/float/tensor-values';
+import { FloatScratch } from '../onnx/float/scratch';
 import type { AggregatedTensors, ClientUpdate } from './strategies/strategy';
-import { FloatScratch } from './float-scratch';
-import type { TensorRecord } from './tensor-record';
-import { rawFloat32Bytes, readFloatValues } from './tensor-values';
+import { isAggregationError } from './errors';
 
 /**
  * The sample-size-weighted mean of the updates' float initializers, folded in one update at a time and one tensor

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { aggregate } from '../aggregation/aggregate';
 import type { AggregateRequest } from '../aggregation/aggregate';
 import { isAggregationError } from '../aggregation/errors';
-import { fileSource, writeFileAtomically } from '../aggregation/model-source';
+import { fileSource, writeFileAtomically } from '../onnx/model-source';
 import { parseParams } from '../aggregation/strategies/params';
 import { decodeStrategyState, encodeStrategyState } from '../aggregation/strategy-state';
 import { aggregationMethods, findStrategy } from '../aggregation/strategies/registry';

@@ -10,7 +10,7 @@ import type { Config } from '../config';
 import { createKnex } from '../db/knex';
 import { embeddedDatabaseUrl } from '../dev/embedded-postgres';
 import type { Logger } from '../logger';
-import { collectBytes } from '../aggregation/model-source';
+import { collectBytes } from '../onnx/model-source';
 import { InferencePool } from '../inference/pool';
 import type { BlobStore } from '../storage/blob-store';
 import { FsBlobStore } from '../storage/fs-blob-store';

@@ -1,8 +1,9 @@
 import { Writer } from 'protobufjs/minimal';
-import { encodeVarint, skipVarint } from '../aggregation/tensor-rewrite';
+import { encodeVarint, skipVarint } from '../onnx/wire';
 import { invalidInput } from '../errors';
-import type { BoolScalar, GraphIndex, GraphNode } from './graph-index';
-import { indexGraph, messageFields } from './graph-index';
+import type { BoolScalar, GraphIndex, GraphNode } from '../onnx/graph-index';
+import { indexGraph } from '../onnx/graph-index';
+import { messageFields } from '../onnx/message-fields';
 
 /** A Dropout node of a model's graph and the training mode its graph gives it. */
 export interface DropoutNode {

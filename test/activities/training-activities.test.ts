@@ -7,7 +7,7 @@ import { FlModel } from '../../src/db/models/model';
 import { ModelVersion } from '../../src/db/models/model-version';
 import { Training } from '../../src/db/models/training';
 import { Upload } from '../../src/db/models/upload';
-import { collectBytes } from '../../src/aggregation/model-source';
+import { collectBytes } from '../../src/onnx/model-source';
 import { decodeStrategyState } from '../../src/aggregation/strategy-state';
 import { listReferencedDigests } from '../../src/db/queries/blobs';
 import { createLogger } from '../../src/logger';

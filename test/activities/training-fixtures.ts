@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { aggregate } from '../../src/aggregation/aggregate';
-import { collectBytes, fileSource } from '../../src/aggregation/model-source';
+import { collectBytes, fileSource } from '../../src/onnx/model-source';
 import { FlModel } from '../../src/db/models/model';
 import type { Training } from '../../src/db/models/training';
 import type { Upload } from '../../src/db/models/upload';

@@ -6,7 +6,7 @@ import request from 'supertest';
 import * as ort from 'onnxruntime-node';
 import { PNG } from 'pngjs';
 import { aggregate } from '../../src/aggregation/aggregate';
-import { bytesSource, collectBytes } from '../../src/aggregation/model-source';
+import { bytesSource, collectBytes } from '../../src/onnx/model-source';
 import { type Float32Tensor, readSafetensors, writeSafetensors } from '../../src/aggregation/safetensors';
 import { recordSwagMoments } from '../../src/db/queries/training-runs';
 import type { User } from '../../src/db/models/user';

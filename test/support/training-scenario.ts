@@ -4,7 +4,7 @@ import request from 'supertest';
 import { createActivities } from '../../src/activities';
 import type { TrainingActivities } from '../../src/activities/training-activity-types';
 import { aggregate } from '../../src/aggregation/aggregate';
-import { bytesSource, collectBytes } from '../../src/aggregation/model-source';
+import { bytesSource, collectBytes } from '../../src/onnx/model-source';
 import type { StrategyState } from '../../src/aggregation/strategies/strategy';
 import { createLogger } from '../../src/logger';
 import type { TrainingStatus } from '../../src/workflows/training/definitions';

@@ -1,9 +1,9 @@
 import { isAggregationError } from '../errors';
-import { FloatChunkReader } from '../float-chunks';
-import type { TensorInfo } from '../manifest';
-import { scanModel } from '../model-scan';
-import { openSource } from '../model-source';
-import type { ModelSummary } from '../model-summary';
+import { FloatChunkReader } from '../../onnx/float/chunk-reader';
+import type { TensorInfo } from '../../onnx/manifest';
+import { scanModel } from '../../onnx/scan';
+import { openSource } from '../../onnx/model-source';
+import type { ModelSummary } from '../../onnx/summary';
 import type { ClientUpdate } from './strategy';
 
 /**

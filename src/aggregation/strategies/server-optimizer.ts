@@ -1,8 +1,8 @@
 import { AggregationError, isAggregationError } from '../errors';
-import { FloatScratch } from '../float-scratch';
-import { scanModel } from '../model-scan';
-import { openSource } from '../model-source';
-import { readFloatValues } from '../tensor-values';
+import { FloatScratch } from '../../onnx/float/scratch';
+import { scanModel } from '../../onnx/scan';
+import { openSource } from '../../onnx/model-source';
+import { readFloatValues } from '../../onnx/float/tensor-values';
 import { foldWeightedMean } from '../weighted-mean';
 import { numberParam } from './params';
 import type { StrategyParams } from './params';

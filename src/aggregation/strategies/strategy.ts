@@ -1,5 +1,5 @@
-import type { ModelSource } from '../model-source';
-import type { ModelSummary } from '../model-summary';
+import type { ModelSource } from '../../onnx/model-source';
+import type { ModelSummary } from '../../onnx/summary';
 import type { ParamSpec, StrategyParams } from './params';
 
 /** One client's update: its bytes (re-openable) and its weight. */

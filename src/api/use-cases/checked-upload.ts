@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { checkModel, checkUpdate } from '../../aggregation/checks';
-import type { ModelSummary } from '../../aggregation/model-summary';
+import { checkModel, checkUpdate } from '../../onnx/checks';
+import type { ModelSummary } from '../../onnx/summary';
 import type { ManifestEntry } from '../../db/models/model';
 import type { StoredWeights } from '../../db/queries/models';
 import { engineRefusal, invalidInput } from '../../errors';

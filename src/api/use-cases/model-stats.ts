@@ -1,8 +1,8 @@
-import { tensorInfo } from '../../aggregation/manifest';
-import { walkModel } from '../../aggregation/model-walker';
-import { dtypeBytes, GraphField } from '../../aggregation/onnx-schema';
-import { decodeTensorRecord } from '../../aggregation/tensor-record';
-import { decodeValueInfo, type ValueInfo } from './onnx-value-info';
+import { tensorInfo } from '../../onnx/manifest';
+import { walkModel } from '../../onnx/reader';
+import { dtypeBytes, GraphField } from '../../onnx/schema';
+import { decodeTensorRecord } from '../../onnx/tensor-record';
+import { decodeValueInfo, type ValueInfo } from '../../onnx/value-info';
 
 /** ONNX statistics of a model: graph inputs and outputs, and per initializer its size (the metadata's `stats`). */
 export interface ModelStats {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { scanModel } from '../../aggregation/model-scan';
-import type { ModelSummary } from '../../aggregation/model-summary';
+import { scanModel } from '../../onnx/scan';
+import type { ModelSummary } from '../../onnx/summary';
 import type { FlModel } from '../../db/models/model';
 import type { User } from '../../db/models/user';
 import { findVersion } from '../../db/queries/models';

@@ -1,4 +1,4 @@
-import { bfloat16ToNumber, float16ToNumber } from '../../aggregation/half-precision';
+import { bfloat16ToNumber, float16ToNumber } from '../../onnx/float/half-precision';
 /** The element types npy and safetensors inputs may hold; every one is converted to float32. */
 export type ElementType = 'f2' | 'bf16' | 'f4' | 'f8' | 'b1' | 'i1' | 'u1' | 'i2' | 'u2' | 'i4' | 'u4' | 'i8' | 'u8';
 

@@ -1,4 +1,4 @@
-import { findNonFinite } from '../../aggregation/float-encoding';
+import { findNonFinite } from '../../onnx/float/encoding';
 import { inputError } from '../../errors';
 
 /** Bounds on what one inference request may decode to, so a small body cannot claim a huge allocation. */

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aggregate } from '../../../src/aggregation/aggregate';
-import { bytesSource, collectBytes } from '../../../src/aggregation/model-source';
+import { bytesSource, collectBytes } from '../../../src/onnx/model-source';
 import { runAggregateCommand } from '../../../src/cli/aggregate-command';
 import { aggregateFixtures } from './helpers/engine';
 import { CLIENTS, fixture } from './helpers/fixtures';

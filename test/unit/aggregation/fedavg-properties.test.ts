@@ -1,8 +1,8 @@
 import { aggregate } from '../../../src/aggregation/aggregate';
-import { checkModel } from '../../../src/aggregation/checks';
-import { readFloatInitializers } from '../../../src/aggregation/initializers';
-import { scanModel } from '../../../src/aggregation/model-scan';
-import { bytesSource, collectBytes } from '../../../src/aggregation/model-source';
+import { checkModel } from '../../../src/onnx/checks';
+import { readFloatInitializers } from '../../../src/onnx/initializers';
+import { scanModel } from '../../../src/onnx/scan';
+import { bytesSource, collectBytes } from '../../../src/onnx/model-source';
 import { buildModel } from '../../fixtures/models/onnx-builder';
 import { DataType } from '../../fixtures/models/tensor-builder';
 import { mixedDtypeSpec } from '../../fixtures/models/small-models';

@@ -1,4 +1,4 @@
-import { fileSource } from '../../../src/aggregation/model-source';
+import { fileSource } from '../../../src/onnx/model-source';
 import type { ClientUpdate } from '../../../src/aggregation/strategies/strategy';
 import { buildModel } from '../../fixtures/models/onnx-builder';
 import type { ModelSpec } from '../../fixtures/models/onnx-builder';

@@ -1,10 +1,10 @@
 import { aggregate } from '../../../src/aggregation/aggregate';
-import { FloatChunkReader } from '../../../src/aggregation/float-chunks';
-import { scanModel } from '../../../src/aggregation/model-scan';
-import { bytesSource, collectBytes, openSource } from '../../../src/aggregation/model-source';
-import type { ModelSummary } from '../../../src/aggregation/model-summary';
-import type { TensorRecord } from '../../../src/aggregation/tensor-record';
-import { readFloatValues } from '../../../src/aggregation/tensor-values';
+import { FloatChunkReader } from '../../../src/onnx/float/chunk-reader';
+import { scanModel } from '../../../src/onnx/scan';
+import { bytesSource, collectBytes, openSource } from '../../../src/onnx/model-source';
+import type { ModelSummary } from '../../../src/onnx/summary';
+import type { TensorRecord } from '../../../src/onnx/tensor-record';
+import { readFloatValues } from '../../../src/onnx/float/tensor-values';
 import { krumDistances } from '../../../src/aggregation/strategies/krum';
 import { forEachChunkInLockstep } from '../../../src/aggregation/strategies/lockstep';
 import type { AggregationContext } from '../../../src/aggregation/strategies/strategy';

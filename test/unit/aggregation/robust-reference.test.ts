@@ -1,5 +1,5 @@
 import { aggregate } from '../../../src/aggregation/aggregate';
-import { bytesSource, collectBytes } from '../../../src/aggregation/model-source';
+import { bytesSource, collectBytes } from '../../../src/onnx/model-source';
 import { sortAscending, stableOrder } from '../../../src/aggregation/strategies/small-sort';
 import { float64Model, weightsOf } from './helpers/float64-models';
 import {

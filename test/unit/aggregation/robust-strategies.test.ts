@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { aggregate } from '../../../src/aggregation/aggregate';
-import { bytesSource, collectBytes, openSource } from '../../../src/aggregation/model-source';
-import { scanModel } from '../../../src/aggregation/model-scan';
-import { readFloatValues } from '../../../src/aggregation/tensor-values';
+import { bytesSource, collectBytes, openSource } from '../../../src/onnx/model-source';
+import { scanModel } from '../../../src/onnx/scan';
+import { readFloatValues } from '../../../src/onnx/float/tensor-values';
 import { float64Model, weightsOf } from './helpers/float64-models';
 import { FIXTURE_FACTS, fixture } from './helpers/fixtures';
 

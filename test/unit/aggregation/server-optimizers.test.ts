@@ -1,5 +1,5 @@
 import { aggregate } from '../../../src/aggregation/aggregate';
-import { bytesSource, collectBytes } from '../../../src/aggregation/model-source';
+import { bytesSource, collectBytes } from '../../../src/onnx/model-source';
 import type { StrategyState } from '../../../src/aggregation/strategies/strategy';
 import { float64Model, weightsOf } from './helpers/float64-models';
 

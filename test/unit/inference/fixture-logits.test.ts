@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { aggregate } from '../../../src/aggregation/aggregate';
-import { readFloatInitializers } from '../../../src/aggregation/initializers';
-import { bytesSource, collectBytes, fileSource } from '../../../src/aggregation/model-source';
+import { readFloatInitializers } from '../../../src/onnx/initializers';
+import { bytesSource, collectBytes, fileSource } from '../../../src/onnx/model-source';
 import { CLIENTS, fixture, normalizedInput, referenceLogits } from '../aggregation/helpers/fixtures';
 import { maxAbsDiff, runDigits, runModelBytes, sessionOptions } from './helpers/ort-run';
 

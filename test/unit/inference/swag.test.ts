@@ -1,7 +1,7 @@
 /** @jest-environment ./test/support/onnx-runtime-environment.ts */
 import { readFileSync } from 'node:fs';
-import { readFloatInitializers } from '../../../src/aggregation/initializers';
-import { bytesSource } from '../../../src/aggregation/model-source';
+import { readFloatInitializers } from '../../../src/onnx/initializers';
+import { bytesSource } from '../../../src/onnx/model-source';
 import { writeSafetensors } from '../../../src/aggregation/safetensors';
 import { seededNormal } from '../../../src/seeded-random';
 import type { SwagSampling } from '../../../src/inference/swag';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { aggregate } from '../../../../src/aggregation/aggregate';
 import { isAggregationError } from '../../../../src/aggregation/errors';
-import { bytesSource, collectBytes } from '../../../../src/aggregation/model-source';
+import { bytesSource, collectBytes } from '../../../../src/onnx/model-source';
 import type { ClientUpdate } from '../../../../src/aggregation/strategies/strategy';
 import { CLIENTS, fixture } from './fixtures';
 

@@ -1,5 +1,5 @@
 import { aggregate } from '../../../../src/aggregation/aggregate';
-import { collectBytes, fileSource } from '../../../../src/aggregation/model-source';
+import { collectBytes, fileSource } from '../../../../src/onnx/model-source';
 import { CLIENTS, fixture } from './fixtures';
 
 /** The engine's aggregate of the three fixture clients of `model`, as bytes. */

@@ -1,6 +1,6 @@
-import { bytesSource, openSource } from '../../../../src/aggregation/model-source';
-import { scanModel } from '../../../../src/aggregation/model-scan';
-import { readFloatValues } from '../../../../src/aggregation/tensor-values';
+import { bytesSource, openSource } from '../../../../src/onnx/model-source';
+import { scanModel } from '../../../../src/onnx/scan';
+import { readFloatValues } from '../../../../src/onnx/float/tensor-values';
 import { tinyModel } from '../../../fixtures/onnx-edge-cases';
 
 /** A one-tensor float64 model (y = x + w) holding `values`: the golden vectors' precision, end to end. */

@@ -1,7 +1,7 @@
-import { bfloat16ToNumber, float16ToNumber } from './half-precision';
-import type { FloatDType } from './onnx-schema';
-import type { TensorRecord } from './tensor-record';
+import type { FloatDType } from '../schema';
+import type { TensorRecord } from '../tensor-record';
 import { checkTypedField, countMismatch, floatStorage, rawValueBytes, typedValueBytes } from './tensor-values';
+import { bfloat16ToNumber, float16ToNumber } from './half-precision';
 
 /** How one value sits in the bytes: fixed-width little-endian, or a varint whose low 16 bits are a half float. */
 type Encoding = 'float32' | 'float64' | 'half' | 'varint-half';

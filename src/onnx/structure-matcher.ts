@@ -1,6 +1,6 @@
-import { AggregationError } from './errors';
+import { AggregationError } from '../aggregation/errors';
 import { formatTensorInfo } from './manifest';
-import type { StructureEntry } from './model-structure';
+import type { StructureEntry } from './structure';
 
 /**
  * Collects a model's structure entries and, given the global model's, compares each one as it arrives, so an

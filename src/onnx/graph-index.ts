@@ -1,13 +1,9 @@
 import { Reader } from 'protobufjs/minimal';
 import { malformed } from '../aggregation/errors';
-import { GraphField, ModelField, TensorField, WireType } from '../aggregation/onnx-schema';
-
-/** A field's place in the model bytes: from its tag to its end, and where its value starts. */
-export interface FieldSpan {
-  readonly start: number;
-  readonly valueStart: number;
-  readonly end: number;
-}
+import type { Field, FieldSpan } from './message-fields';
+import { fieldSpan, messageFields } from './message-fields';
+import { walkModelBytes } from './reader';
+import { GraphField, ModelField, TensorField, WireType } from './schema';
 
 /** A one-element bool tensor's value, with the offset of the single byte that holds it (0 or 1). */
 export interface BoolScalar {
@@ -33,7 +29,7 @@ export interface GraphIndex {
   readonly graph: FieldSpan;
   readonly nodes: readonly GraphNode[];
   readonly boolInitializers: ReadonlyMap<string, BoolScalar>;
-  /** The ai.onnx opset the model imports (0 when it imports none). */
+  /** The ai.onnx opset the model imports (0 when it imports only other domains). */
   readonly opset: number;
 }
 
@@ -44,22 +40,11 @@ const BOOL = 9;
 /**
  * Indexes a whole model in memory (inference holds it whole anyway) down to the graph's nodes, keeping byte offsets
  * so callers can patch or re-encode single fields and keep every other byte. Subgraphs (If, Loop) are not entered.
+ * The model is read by the same walk as the upload checks, so every stored model reads as it did when it was checked.
  */
 export function indexGraph(model: Uint8Array): GraphIndex {
   try {
-    let graph: FieldSpan | undefined;
-    let opset = 0;
-    for (const field of messageFields(model, 0, model.length)) {
-      if (field.number === ModelField.GRAPH && field.wireType === WireType.LEN) {
-        graph = field.span;
-      } else if (field.number === ModelField.OPSET_IMPORT && field.wireType === WireType.LEN) {
-        opset = Math.max(opset, defaultOpset(model, field.span));
-      }
-    }
-    if (graph === undefined) {
-      throw malformed('the model has no graph: is this an ONNX file?');
-    }
-    return { graph, opset, ...indexNodes(model, graph) };
+    return indexEvents(model);
   } catch (error) {
     if (error instanceof RangeError) {
       throw malformed(`the model does not decode: ${error.message}`);
@@ -68,49 +53,30 @@ export function indexGraph(model: Uint8Array): GraphIndex {
   }
 }
 
-/** One protobuf field of a message: number, wire type and span. */
-export interface Field {
-  readonly number: number;
-  readonly wireType: number;
-  readonly span: FieldSpan;
-}
-
-/** The fields of the message in model[start, end), in order. */
-export function* messageFields(model: Uint8Array, start: number, end: number): Generator<Field> {
-  const reader = Reader.create(model.subarray(0, end));
-  reader.pos = start;
-  while (reader.pos < end) {
-    const fieldStart = reader.pos;
-    const tag = reader.uint32();
-    let valueStart = reader.pos;
-    if ((tag & 7) === WireType.LEN) {
-      const length = reader.uint32();
-      valueStart = reader.pos;
-      reader.skip(length);
-    } else {
-      reader.skipType(tag & 7);
-    }
-    yield { number: tag >>> 3, wireType: tag & 7, span: { start: fieldStart, valueStart, end: reader.pos } };
-  }
-}
-
-function indexNodes(model: Uint8Array, graph: FieldSpan): Omit<GraphIndex, 'graph' | 'opset'> {
+function indexEvents(model: Uint8Array): GraphIndex {
+  // The walk refuses a model without a graph, so this placeholder is always replaced.
+  let graph: FieldSpan = { start: 0, valueStart: 0, end: 0 };
+  let opset = 0;
   const nodes: GraphNode[] = [];
   const boolInitializers = new Map<string, BoolScalar>();
-  for (const field of messageFields(model, graph.valueStart, graph.end)) {
-    if (field.wireType !== WireType.LEN) {
+  for (const event of walkModelBytes(model)) {
+    if (event.kind === 'graph_begin') {
+      const valueStart = event.offset + event.tag.length + event.lengthBytes.length;
+      graph = { start: event.offset, valueStart, end: valueStart + event.length };
+    } else if (event.kind === 'graph_end' || event.record.wireType !== WireType.LEN) {
       continue;
-    }
-    if (field.number === GraphField.NODE) {
-      nodes.push(readNode(model, field.span, nodes.length));
-    } else if (field.number === GraphField.INITIALIZER) {
-      const tensor = readBoolScalar(model, field.span);
+    } else if (event.kind === 'model_field' && event.record.field === ModelField.OPSET_IMPORT) {
+      opset = Math.max(opset, defaultOpset(model, fieldSpan(event.record)));
+    } else if (event.kind === 'graph_field' && event.record.field === GraphField.NODE) {
+      nodes.push(readNode(model, fieldSpan(event.record), nodes.length));
+    } else if (event.kind === 'initializer') {
+      const tensor = readBoolScalar(model, fieldSpan(event.record));
       if (tensor !== undefined) {
         boolInitializers.set(tensor.name, tensor.scalar);
       }
     }
   }
-  return { nodes, boolInitializers };
+  return { graph, opset, nodes, boolInitializers };
 }
 
 function readNode(model: Uint8Array, span: FieldSpan, index: number): GraphNode {

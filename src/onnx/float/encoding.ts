@@ -1,5 +1,5 @@
+import type { FloatDType } from '../schema';
 import { numberToBfloat16, numberToFloat16 } from './half-precision';
-import type { FloatDType } from './onnx-schema';
 
 /**
  * Narrows float64 results to raw_data bytes of `dtype` in place, inside the float64 array's own buffer (each

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { checkModel, checkUpdate } from '../../../src/aggregation/checks';
-import type { CheckResult } from '../../../src/aggregation/checks';
-import { bytesSource, fileSource } from '../../../src/aggregation/model-source';
-import type { ModelSummary } from '../../../src/aggregation/model-summary';
+import { checkModel, checkUpdate } from '../../../src/onnx/checks';
+import type { CheckResult } from '../../../src/onnx/checks';
+import { bytesSource, fileSource } from '../../../src/onnx/model-source';
+import type { ModelSummary } from '../../../src/onnx/summary';
 import { buildModel } from '../../fixtures/models/onnx-builder';
 import { DataType } from '../../fixtures/models/tensor-builder';
 import type { TensorSpec } from '../../fixtures/models/tensor-builder';
 import { addModelSpec, mixedDtypeSpec } from '../../fixtures/models/small-models';
-import { fixture } from './helpers/fixtures';
+import { fixture } from '../aggregation/helpers/fixtures';
 
 const check = (bytes: Uint8Array): Promise<CheckResult> => checkModel(bytesSource(bytes, 4096)());
 

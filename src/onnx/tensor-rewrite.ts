@@ -1,24 +1,10 @@
-import { Writer } from 'protobufjs/minimal';
-import type { InitializerLayout } from './model-summary';
-import type { FieldRecord } from './model-walker';
-import { TensorField, WireType } from './onnx-schema';
+import type { InitializerLayout } from './summary';
+import type { FieldRecord } from './walk';
+import { encodeVarint, skipVarint } from './wire';
+import { TensorField, WireType } from './schema';
 import type { TensorRecord } from './tensor-record';
 
 const RAW_DATA_TAG = (TensorField.RAW_DATA << 3) | WireType.LEN;
-
-/** The protobuf varint encoding of a length. */
-export function encodeVarint(value: number): Uint8Array {
-  return Writer.create().uint32(value).finish();
-}
-
-/** The offset just past the varint that starts at `at` (a tag or a length prefix). */
-export function skipVarint(bytes: Uint8Array, at: number): number {
-  let end = at;
-  while ((bytes[end] ?? 0) >= 0x80) {
-    end++;
-  }
-  return end + 1;
-}
 
 /** True when new raw bytes of `byteLength` can overwrite the template's raw_data in place (same length, only form). */
 export function canSplice(layout: InitializerLayout, byteLength: number): boolean {
@@ -67,18 +53,10 @@ export function rewriteRecord(record: FieldRecord, tensor: TensorRecord, bytes: 
     pieces.push(...raw);
   }
   const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-  return [tagOf(record.header), encodeVarint(length), ...pieces];
+  // The header is the tag, then the length prefix this replaces.
+  return [record.header.subarray(0, skipVarint(record.header, 0)), encodeVarint(length), ...pieces];
 }
 
 function rawFieldLength(byteLength: number): number {
   return 1 + encodeVarint(byteLength).length + byteLength;
-}
-
-/** The tag bytes at the start of a record header (the length varint follows them). */
-function tagOf(header: Uint8Array): Uint8Array {
-  let end = 0;
-  while ((header[end] ?? 0) >= 0x80) {
-    end++;
-  }
-  return header.subarray(0, end + 1);
 }

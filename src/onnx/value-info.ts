@@ -1,5 +1,5 @@
 import { Reader } from 'protobufjs/minimal';
-import { dtypeName } from '../../aggregation/onnx-schema';
+import { dtypeName } from './schema';
 
 /** A graph input or output: its name, element type and shape (numbers, symbolic names, or null when unknown). */
 export interface ValueInfo {

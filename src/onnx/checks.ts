@@ -1,10 +1,10 @@
-import { AggregationError, isAggregationError } from './errors';
+import { AggregationError, isAggregationError } from '../aggregation/errors';
+import { findNonFinite } from './float/encoding';
 import type { TensorInfo } from './manifest';
-import { scanModel } from './model-scan';
-import type { ModelSummary } from './model-summary';
+import { scanModel } from './scan';
+import type { ModelSummary } from './summary';
 import type { TensorRecord } from './tensor-record';
-import { findNonFinite } from './float-encoding';
-import { readFloatValues } from './tensor-values';
+import { readFloatValues } from './float/tensor-values';
 
 /** The outcome of an upload check: the model's summary, or the first problem found. */
 export type CheckResult =

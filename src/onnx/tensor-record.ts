@@ -1,6 +1,6 @@
 import { Reader } from 'protobufjs/minimal';
-import { malformed } from './errors';
-import { TensorField, TYPED_VALUE_FIELDS, WireType } from './onnx-schema';
+import { malformed } from '../aggregation/errors';
+import { TensorField, TYPED_VALUE_FIELDS, WireType } from './schema';
 
 /** A byte range [start, end) inside a TensorProto payload. */
 export interface Span {

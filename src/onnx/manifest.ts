@@ -1,4 +1,4 @@
-import { dtypeName, floatDType } from './onnx-schema';
+import { dtypeName, floatDType } from './schema';
 import type { TensorRecord } from './tensor-record';
 
 /** One manifest entry: an initializer's name, element type and shape. */

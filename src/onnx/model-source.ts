@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { concatBytes } from './wire';
 
 /**
  * A model that can be read (again) as a stream of chunks: strategies read the global model twice (summary, then
@@ -35,12 +36,10 @@ export function fileSource(path: string, chunkSize = DEFAULT_CHUNK): () => Async
 /** Gathers a stream into one array (tests, small models). */
 export async function collectBytes(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let length = 0;
   for await (const chunk of chunks) {
     parts.push(chunk);
-    length += chunk.length;
   }
-  return concat(parts, length);
+  return concatBytes(parts);
 }
 
 /** Writes a stream to a file, with back-pressure. */
@@ -101,14 +100,4 @@ export async function* coalesceChunks(pieces: AsyncIterable<Uint8Array>, size = 
   if (length > 0) {
     yield pending.slice(0, length);
   }
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

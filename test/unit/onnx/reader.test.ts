@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { readFloatInitializers } from '../../../src/aggregation/initializers';
-import { scanModel } from '../../../src/aggregation/model-scan';
-import { bytesSource, fileSource } from '../../../src/aggregation/model-source';
+import { readFloatInitializers } from '../../../src/onnx/initializers';
+import { scanModel } from '../../../src/onnx/scan';
+import { bytesSource, fileSource } from '../../../src/onnx/model-source';
 import { buildModel } from '../../fixtures/models/onnx-builder';
 import { addModelSpec, mixedDtypeSpec } from '../../fixtures/models/small-models';
-import { fixture, FIXTURE_FACTS } from './helpers/fixtures';
-import { decodeReferenceFile } from './helpers/reference-onnx';
+import { fixture, FIXTURE_FACTS } from '../aggregation/helpers/fixtures';
+import { decodeReferenceFile } from '../aggregation/helpers/reference-onnx';
 
 describe('ONNX tensor reading', () => {
   it('when a fixture is scanned, its manifest lists every initializer with dtype and shape in graph order', async () => {

@@ -1,5 +1,5 @@
 import type { TensorInfo } from './manifest';
-import type { StructureEntry } from './model-structure';
+import type { StructureEntry } from './structure';
 
 /** How the template stores one initializer: what the writer needs to keep every length prefix right. */
 export interface InitializerLayout {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Reader } from 'protobufjs/minimal';
-import { dtypeBytes, TensorField, WireType } from './onnx-schema';
+import { dtypeBytes, TensorField, WireType } from './schema';
 import type { TensorRecord } from './tensor-record';
 
 /**

@@ -1,14 +1,15 @@
-import { AggregationError } from './errors';
+import { AggregationError } from '../aggregation/errors';
+import { encodeFloatValues } from './float/encoding';
 import type { TensorInfo } from './manifest';
-import { scanModel } from './model-scan';
-import { ModelScanner } from './model-scanner';
+import { scanModel } from './scan';
+import { ModelScanner } from './scan';
 import type { ModelSource } from './model-source';
 import { coalesceChunks, openSource } from './model-source';
-import type { ModelSummary } from './model-summary';
-import { walkModel } from './model-walker';
-import { dtypeBytes, floatDType } from './onnx-schema';
-import { canSplice, encodeVarint, recordGrowth, rewriteRecord, spliceRecord } from './tensor-rewrite';
-import { encodeFloatValues } from './float-encoding';
+import type { ModelSummary } from './summary';
+import { walkModel } from './reader';
+import { dtypeBytes, floatDType } from './schema';
+import { canSplice, recordGrowth, rewriteRecord, spliceRecord } from './tensor-rewrite';
+import { encodeVarint } from './wire';
 
 /** Pieces below this size are merged (and so copied) by `coalesceChunks`. */
 const COALESCE_BYTES = 1 << 16;

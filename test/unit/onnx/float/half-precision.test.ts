@@ -3,7 +3,7 @@ import {
   float16ToNumber,
   numberToBfloat16,
   numberToFloat16,
-} from '../../../src/aggregation/half-precision';
+} from '../../../../src/onnx/float/half-precision';
 
 /** The representable neighbours of a positive finite half value, found by brute force over all bit patterns. */
 const HALVES = Array.from({ length: 0x7c00 }, (_, bits) => ({ bits, value: float16ToNumber(bits) }));

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Reader } from 'protobufjs/minimal';
-import { malformed } from './errors';
+import { malformed } from '../aggregation/errors';
 import type { TensorInfo } from './manifest';
-import type { FieldRecord } from './model-walker';
-import { GraphField, ModelField } from './onnx-schema';
+import type { FieldRecord } from './walk';
+import { GraphField, ModelField } from './schema';
 
 /** One structural piece of a model (a node, an input, an opset import, an initializer's manifest entry). */
 export interface StructureEntry {

@@ -1,10 +1,10 @@
-import { AggregationError, malformed } from './errors';
-import type { FloatScratch } from './float-scratch';
+import { AggregationError, malformed } from '../../aggregation/errors';
+import { dtypeBytes, dtypeName, floatDType, TensorField, WireType } from '../schema';
+import type { FloatDType } from '../schema';
+import type { TensorRecord, ValueField } from '../tensor-record';
+import { skipVarint } from '../wire';
 import { bfloat16ToNumber, float16ToNumber } from './half-precision';
-import { dtypeBytes, dtypeName, floatDType, TensorField, WireType } from './onnx-schema';
-import type { FloatDType } from './onnx-schema';
-import type { TensorRecord, ValueField } from './tensor-record';
-import { skipVarint } from './tensor-rewrite';
+import type { FloatScratch } from './scratch';
 
 // Every typed-array view here reads ONNX's little-endian bytes in host order; Node runs on little-endian hosts only.
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {

@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { isAggregationError } from '../../../src/aggregation/errors';
-import { readFloatInitializers } from '../../../src/aggregation/initializers';
-import { bytesSource, collectBytes, fileSource } from '../../../src/aggregation/model-source';
-import { writeModel } from '../../../src/aggregation/model-writer';
+import { readFloatInitializers } from '../../../src/onnx/initializers';
+import { bytesSource, collectBytes, fileSource } from '../../../src/onnx/model-source';
+import { writeModel } from '../../../src/onnx/writer';
 import { buildModel, unknownField } from '../../fixtures/models/onnx-builder';
 import { DataType, rawBytes } from '../../fixtures/models/tensor-builder';
 import { addModel, mixedDtypeSpec } from '../../fixtures/models/small-models';
-import { fixture, normalizedInput, referenceLogits } from './helpers/fixtures';
-import { maxAbsDiff } from './helpers/engine';
-import { runLogits, runModel } from './helpers/onnx-runtime';
-import { mlpForward } from './helpers/reference-math';
-import { decodeReference, decodeReferenceFile } from './helpers/reference-onnx';
+import { fixture, normalizedInput, referenceLogits } from '../aggregation/helpers/fixtures';
+import { maxAbsDiff } from '../aggregation/helpers/engine';
+import { runLogits, runModel } from '../aggregation/helpers/onnx-runtime';
+import { mlpForward } from '../aggregation/helpers/reference-math';
+import { decodeReference, decodeReferenceFile } from '../aggregation/helpers/reference-onnx';
 
 const NEW_W = [10, 20, 30, 40];
 const NEW_B = [-0.5, 0.125, 7, 1e-3];

@@ -1,8 +1,8 @@
 import type { TensorInfo } from './manifest';
-import { ModelScanner } from './model-scanner';
-import { walkModel } from './model-walker';
-import type { FloatValues } from './tensor-values';
-import { readFloatValues } from './tensor-values';
+import { ModelScanner } from './scan';
+import { walkModel } from './reader';
+import type { FloatValues } from './float/tensor-values';
+import { readFloatValues } from './float/tensor-values';
 
 /** One initializer with its values (float types only; other types carry none). */
 export interface InitializerValues {
