@@ -142,7 +142,7 @@ export interface Config {
   };
   /** How long an upload waits for its training's workflow. */
   readonly uploadWaitMs: number;
-  /** The API's inference pool (README, "Inference"). */
+  /** The API's inference pool (docs/inference.md#the-session-pool). */
   readonly inference: {
     readonly threads: number;
     readonly intraOpNumThreads: number;

@@ -18,7 +18,7 @@ export const SWAG_MOMENT_FORMAT = 'roundhouse.swag-moment.v1';
 const FLOAT_DTYPES: ReadonlySet<string> = new Set(['float32', 'float16', 'float64', 'bfloat16']);
 
 /**
- * Stores the SWAG round's result (design.md, "SWAG"): the sample-size-weighted means Σ (nᵢ/Σn)·mᵢ of the accepted
+ * Stores the SWAG round's result (docs/training.md#the-swag-round): the sample-size-weighted means Σ (nᵢ/Σn)·mᵢ of the accepted
  * first and second moments, accumulated in float64 one client at a time (memory: two float64 copies of the model
  * plus one client's files), written as float32 safetensors keyed by initializer name in manifest order. The model
  * row then names both blobs and becomes a SWAG model. A retry computes the same bytes and writes the same row.

@@ -2,18 +2,18 @@ import { findStrategy } from '../aggregation/strategies/registry';
 import type { Training, TrainingSpec } from '../db/models/training';
 import type { TrainingSettings } from '../workflows/training/definitions';
 
-/** design.md's default of `options.round_timeout`, in seconds. */
+/** The default of `options.round_timeout`, in seconds (docs/training.md#training-options). */
 export const DEFAULT_ROUND_TIMEOUT_S = 3600;
-/** design.md's default of `options.test_timeout`, in seconds. */
+/** The default of `options.test_timeout`, in seconds. */
 export const DEFAULT_TEST_TIMEOUT_S = 900;
 
-/** design.md's FedDC defaults: daisy-chain after every round, aggregate after every fourth. */
+/** FedDC's defaults (docs/training.md#feddc): daisy-chain after every round, aggregate after every fourth. */
 export const DEFAULT_DAISY_CHAIN_PERIOD = 1;
 export const DEFAULT_AGGREGATION_PERIOD = 4;
 
 /**
  * Maps a stored training to the workflow's settings: participants in code-unit order (the order the engine folds
- * updates in), timeouts from the options' seconds to milliseconds with design.md's defaults, the quorum, and for
+ * updates in), timeouts from the options' seconds to milliseconds with their defaults, the quorum, and for
  * FedProx the μ sent to clients (the strategy's default when the options leave it out), for FedDC its periods.
  * @param modelRound the global model's current round, where the training starts.
  */

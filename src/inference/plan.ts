@@ -30,7 +30,7 @@ export interface UncertaintySettings {
 }
 
 /**
- * The pool task for one inference (README, "Inference"): NONE runs the model once with its Dropout off; MC_DROPOUT
+ * The pool task for one inference (docs/inference.md#the-session-pool): NONE runs the model once with its Dropout off; MC_DROPOUT
  * runs it N times with Dropout on; ENSEMBLE runs each member of a MEAN model once; SWAG runs N models sampled from
  * the moments (seeds 0..N−1, so repeated requests reuse the sampled sessions). A MEAN model under NONE runs its
  * members too (its output is their mean). The input is the caller's to add, once the method is known to fit.

@@ -2,7 +2,7 @@ import { sampleAxis } from './output-ops';
 import type { FloatTensor } from './tensor';
 
 /**
- * The reference's uncertainty figures (reference-server.md §8.1). Keys are the reference's JSON names, so the
+ * The reference's uncertainty figures (docs/inference.md#the-answer). Keys are the reference's JSON names, so the
  * route can present them as they are.
  */
 export interface UncertaintyFigures {

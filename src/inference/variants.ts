@@ -16,7 +16,7 @@ export class InferenceModelError extends Error {
   }
 }
 
-/** design.md's MC dropout contract, for a model that cannot do it. */
+/** The MC dropout contract (docs/inference.md#uncertainty-methods), for a model that cannot do it. */
 const HOW_TO_EXPORT_DROPOUT =
   'MC_DROPOUT needs Dropout nodes in the graph: export the initial model and every update in training mode, ' +
   'torch.onnx.export(model, args, f, training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False, ' +

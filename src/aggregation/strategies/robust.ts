@@ -8,7 +8,7 @@ import { sortAscending, stableOrder } from './small-sort';
 import type { AggregatedTensors, AggregationContext, AggregationStrategy, ClientUpdate } from './strategy';
 
 /**
- * The robust aggregators of strategies.md §4.5 with Flower's names and defaults. Coordinate-wise rules (median,
+ * The robust aggregators (docs/training.md#the-math) with Flower's names and defaults. Coordinate-wise rules (median,
  * trimmed mean, Bulyan's combine) see every client's values of a chunk of coordinates at once, one chunk at a time;
  * Krum's distances are summed tensor by tensor, chunk by chunk. Updates are in client-id order (the engine sorts them), and every tie is broken by that
  * order: a stable sort keeps the earlier client first.

@@ -3,7 +3,7 @@ import { alreadyExists, type AppError, conflict, invalidInput, notFound } from '
 
 /**
  * Objection's database-error recipe: constraint violations that reach the edge become 4xx answers. Matched on the
- * error's name (db-errors classes), not `instanceof`, as style.md asks.
+ * error's name (db-errors classes), not `instanceof` (docs/development.md#style).
  */
 export function translateDbError(err: unknown): AppError | undefined {
   const name = (err as { name?: unknown } | null)?.name;

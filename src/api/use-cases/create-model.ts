@@ -20,7 +20,7 @@ export interface NewModelInput {
 }
 
 /**
- * E17: a GLOBAL or SWAG model from an ONNX file (checked by the engine, then stored) with an optional ONNX
+ * `POST /api/models/`: a GLOBAL or SWAG model from an ONNX file (checked by the engine, then stored) with an optional ONNX
  * preprocessing graph, or a MEAN model of global models the caller owns. The row and its round's version are written
  * in one transaction after every check passed.
  */

@@ -19,7 +19,7 @@ export interface NewTrainingInput {
 }
 
 /**
- * E28: a training of a global model the caller owns, in state INITIAL. Every check runs before anything is written;
+ * `POST /api/trainings/`: a training of a global model the caller owns, in state INITIAL. Every check runs before anything is written;
  * a model that already has a training is copied (current round and weights) inside the same transaction, so a
  * refused request leaves no orphan copy.
  */

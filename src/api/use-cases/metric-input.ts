@@ -7,7 +7,7 @@ export type MetricValueInput = number | string | { base64: string; content_type:
 /**
  * Pairs `metric_names` with `metric_values`: numbers (and numeric strings) are floats, other strings are stored as
  * UTF-8 text, `{base64, content_type}` as bytes.
- * @param required whether at least one metric must be present (E23), or metrics are optional (E19).
+ * @param required whether at least one metric must be present (test metrics), or metrics are optional (those that come with an update).
  * @throws 400 with the reference's texts when one list is missing or their lengths differ.
  */
 export function pairMetrics(

@@ -39,7 +39,7 @@ export interface InferenceAnswer extends InferenceOutcome {
 }
 
 /**
- * E36 (reference-server.md §8.2, design.md): picks the uncertainty method (the training's, or the request's for a
+ * `POST /api/inference/` (docs/inference.md#uncertainty-methods): picks the uncertainty method (the training's, or the request's for a
  * model without one), checks the model can serve it, and runs the model in the inference pool, whose thread decodes
  * the input (never as a path, never a pickle) and checks it against the model's `input_shape`; the caller must be
  * allowed to read the model.

@@ -8,7 +8,7 @@ import type { UploadedFile } from '../routing/uploaded-files';
 const FLOAT_DTYPES: ReadonlySet<string> = new Set(['float32', 'float16', 'float64', 'bfloat16']);
 
 /**
- * Checks a SWAG moment file against the global model's manifest (design.md, "SWAG"): a safetensors file with one
+ * Checks a SWAG moment file against the global model's manifest (docs/training.md#the-swag-round): a safetensors file with one
  * float32 tensor per float initializer, named and shaped as the manifest says, nothing else, all values finite (and
  * not negative for the second moment).
  * @throws 400 naming the field and the first tensor that is wrong.

@@ -13,7 +13,7 @@ export interface TrainingDeps {
   readonly orchestrator: TrainingOrchestrator;
 }
 
-/** E35: the actor starts a training in state INITIAL with at least one participant. */
+/** `POST /api/trainings/{id}/start/`: the actor starts a training in state INITIAL with at least one participant. */
 export async function startTraining({ knex, orchestrator }: TrainingDeps, user: User, id: string): Promise<void> {
   const training = await actorTraining(knex, user, id);
   if ((training.participants ?? []).length === 0) {
@@ -25,7 +25,7 @@ export async function startTraining({ knex, orchestrator }: TrainingDeps, user: 
   await orchestrator.start(training);
 }
 
-/** E33: the actor registers participants (idempotent). */
+/** `PUT /api/trainings/{id}/clients/`: the actor registers participants (idempotent). */
 export async function registerClients(
   { knex }: TrainingDeps,
   user: User,
@@ -36,7 +36,7 @@ export async function registerClients(
   await addParticipants(knex, training.id, await existingUserIds(knex, clients));
 }
 
-/** E34: the actor removes participants; the training's run is told who left. */
+/** `DELETE /api/trainings/{id}/clients/`: the actor removes participants; the training's run is told who left. */
 export async function removeClients(
   { knex, orchestrator }: TrainingDeps,
   user: User,
@@ -50,7 +50,7 @@ export async function removeClients(
   }
 }
 
-/** E30: the actor deletes a training; its run is cancelled first, the model stays. */
+/** `DELETE /api/trainings/{id}/`: the actor deletes a training; its run is cancelled first, the model stays. */
 export async function removeTraining({ knex, orchestrator }: TrainingDeps, user: User, id: string): Promise<void> {
   const training = await actorTraining(knex, user, id, 'You are not the owner the training.');
   await orchestrator.cancel(training);

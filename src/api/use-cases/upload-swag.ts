@@ -18,7 +18,7 @@ export interface SwagInput {
 }
 
 /**
- * E26: a participant's SWAG moments for the SWAG round. Both files are checked against the global model's manifest
+ * `POST /api/models/{id}/swag/`: a participant's SWAG moments for the SWAG round. Both files are checked against the global model's manifest
  * before they are stored; the slot (phase `swag`) keeps both digests and the sample size, and goes to the run.
  */
 export async function uploadSwag(

@@ -25,7 +25,7 @@ export interface UpdateInput {
 }
 
 /**
- * E19: a participant's local update for the current round. Everything is checked before anything is written (the
+ * `POST /api/models/{id}/`: a participant's local update for the current round. Everything is checked before anything is written (the
  * reference kept the update when its metrics were refused); then the update's model row, its weights version, its
  * metrics and the filled slot are written in one transaction, and the slot is handed to the training's run.
  */

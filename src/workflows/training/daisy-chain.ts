@@ -1,7 +1,7 @@
 import { seededUniform } from '../../seeded-random';
 import type { UploadSubmission } from './definitions';
 
-/** FedDC's two periods (design.md, "FedDC"), in rounds. */
+/** FedDC's two periods (docs/training.md#feddc), in rounds. */
 export interface DaisyChainPeriods {
   daisyChainPeriod: number;
   aggregationPeriod: number;
@@ -14,7 +14,7 @@ export type DaisyChainStep =
   | { kind: 'chain' | 'keep'; assignments: Record<string, string> };
 
 /**
- * Decides what follows round `round` of a FedDC training (design.md, "FedDC"). Counting the training's rounds from
+ * Decides what follows round `round` of a FedDC training (docs/training.md#feddc). Counting the training's rounds from
  * 1, after a multiple of the aggregation period (and always after the last round) the updates are aggregated;
  * otherwise, after a multiple of the daisy-chain period, each participant that uploaded gets another one's update (a
  * permutation with no fixed point, drawn from `seed` and the round); otherwise each keeps its own update.

@@ -39,7 +39,7 @@ export interface TrainingSettings {
   /** `SWAG` adds the SWAG round after the last aggregation; absent in settings recorded before it existed. */
   uncertaintyMethod?: string;
   /**
-   * FedDC only (design.md, "FedDC"): aggregate after every `aggregationPeriod` rounds, daisy-chain the updates to
+   * FedDC only (docs/training.md#feddc): aggregate after every `aggregationPeriod` rounds, daisy-chain the updates to
    * other participants after every `daisyChainPeriod` rounds in between.
    */
   daisyChain?: { daisyChainPeriod: number; aggregationPeriod: number };

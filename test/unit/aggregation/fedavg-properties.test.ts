@@ -9,7 +9,7 @@ import { mixedDtypeSpec } from '../../fixtures/models/small-models';
 import { fixtureUpdates, mlp, run, update } from './helpers/aggregate-run';
 import { CLIENTS } from './helpers/fixtures';
 
-/** A one-tensor float64 model: the strategies.md golden vectors are float64 and checked to 1e-9. */
+/** A one-tensor float64 model: Flower's golden vectors are float64 and checked to 1e-9. */
 const vectorModel = (values: number[]): Uint8Array =>
   buildModel({ ...mixedDtypeSpec('raw'), initializers: [{ name: 'x', dataType: DataType.DOUBLE, dims: [3], values }] });
 
@@ -55,7 +55,7 @@ describe('FedAvg', () => {
     expect(Array.from(a).every((v, i) => Math.abs(v - (b[i] ?? NaN)) <= 1e-7)).toBe(true);
   });
 
-  it("when given the strategies.md golden vector, it returns Flower's FedAvg result", async () => {
+  it("when given Flower's golden vector, it returns Flower's FedAvg result", async () => {
     const x0 = [0.5, -1.0, 2.0];
     const deltas = [
       [0.1, 0.1, 0.1],

@@ -8,7 +8,7 @@ import { FIXTURE_FACTS, fixture } from './helpers/fixtures';
 
 const fixtureBytes = (name: string): Buffer => readFileSync(fixture(name));
 
-/** strategies.md §4.9: five replies (the fifth an attacker) with weights 10..50. */
+/** Flower's golden vectors: five replies (the fifth an attacker) with weights 10..50. */
 const FIVE = [
   [1, 2, 3],
   [1.1, 2.1, 2.9],
@@ -39,18 +39,18 @@ function expectClose(actual: number[], expected: number[]): void {
   actual.forEach((value, i) => expect(Math.abs(value - (expected[i] ?? NaN))).toBeLessThan(1e-9));
 }
 
-describe('robust aggregators (strategies.md golden vectors, float64 models)', () => {
+describe('robust aggregators (Flower golden vectors, float64 models)', () => {
   it.each([
     ['FedMedian', FIVE, {}, [1.05, 2.0, 3.0]],
     ['FedTrimmedAvg', FIVE, { beta: 0.2 }, [1.05, 1.9666666667, 3.0333333333]],
     ['Krum', FIVE, { num_malicious_nodes: 1 }, [1.05, 2.0, 3.0]],
     ['MultiKrum', FIVE, { num_malicious_nodes: 1, num_nodes_to_select: 3 }, [1.0571428571, 2.0285714286, 2.9714285714]],
-    // Ties by client order (strategies.md's note): Flower's score order would give 3.0166666667 last.
+    // Ties by client order (docs/training.md#common-rules): Flower's score order would give 3.0166666667 last.
     ['Bulyan', SEVEN, { num_malicious_nodes: 1 }, [1.0233333333, 1.9933333333, 2.9833333333]],
     // Iterative selection picks {0, 3, 5, 1, 2}, not one shot's {0, 1, 3, 4, 5}: in the pool {1, 2, 4, 6} (k = 1)
     // clients 1 and 4 are each other's nearest and tie, and so do 2 and 4 next; the earlier client wins both. Without
-    // 2.95 (client 4) the third coordinate has no tie, and the result is Flower's 3.0166666667, as strategies.md
-    // says the legacy selection gives here.
+    // 2.95 (client 4) the third coordinate has no tie, and the result is Flower's 3.0166666667, as
+    // Flower's legacy selection gives here.
     [
       'Bulyan',
       SEVEN,

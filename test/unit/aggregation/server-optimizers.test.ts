@@ -3,7 +3,7 @@ import { bytesSource, collectBytes } from '../../../src/onnx/model-source';
 import type { StrategyState } from '../../../src/aggregation/strategies/strategy';
 import { float64Model, weightsOf } from './helpers/float64-models';
 
-/** strategies.md §4.9: x_0, and three clients returning x_t + d_i every round with weights 10, 30, 20. */
+/** Flower's golden vectors: x_0, and three clients returning x_t + d_i every round with weights 10, 30, 20. */
 const X0 = [0.5, -1.0, 2.0];
 const CLIENTS = [
   { id: 'c1', n: 10, d: [0.1, 0.1, 0.1] },
@@ -43,7 +43,7 @@ function expectClose(actual: number[][], expected: number[][]): void {
   );
 }
 
-describe('server-optimizer strategies (strategies.md golden vectors, float64 models)', () => {
+describe('server-optimizer strategies (Flower golden vectors, float64 models)', () => {
   it.each([
     [
       'FedAvgM',

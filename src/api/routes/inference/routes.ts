@@ -62,7 +62,7 @@ const inferenceResponse = z.object({
   uncertainty: z.record(z.string(), z.unknown()),
 });
 
-/** E36: inference with uncertainty, run in the inference pool. */
+/** `POST /api/inference/`: inference with uncertainty, run in the inference pool. */
 export function inferenceRoutes(rc: RouteContext, services: ApiServices): void {
   authedRoute(
     rc,

@@ -11,7 +11,7 @@ import { MODEL_FORBIDDEN, MODEL_MISSING, MODELS_TAG } from './routes';
 import { modelCreatedResponse, modelParams } from './schemas';
 import { metricResponse, metricsBody, type MetricResponse } from './upload-schemas';
 
-/** E22 and E23: a model's metrics, for those who may read the model. */
+/** `GET`/`POST /api/models/{id}/metrics/`: a model's metrics, for those who may read the model. */
 export function modelMetricRoutes(rc: RouteContext, services: ApiServices): void {
   const { knex } = services;
   authedRoute(

@@ -32,7 +32,7 @@ export const MODEL_FORBIDDEN = {
   schema: errorSchema,
 };
 
-/** E16, E17, E18, E20: list, upload, download and delete models. */
+/** `GET`/`POST /api/models/`, `GET`/`DELETE /api/models/{id}/`: list, upload, download and delete models. */
 export function modelRoutes(rc: RouteContext, { knex, blobs, orchestrator }: ApiServices): void {
   authedRoute(
     rc,

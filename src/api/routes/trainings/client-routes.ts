@@ -14,7 +14,7 @@ import { clientsBody, trainingParams } from './schemas';
 const notActor = { status: 403, description: 'The caller is not the actor.', schema: errorSchema };
 const badClients = { status: 400, description: 'A malformed or unknown user id.', schema: errorSchema };
 
-/** E31 to E35: a training's models, participants and start. */
+/** `/api/trainings/{id}/models/`, `/clients/` and `/start/`: a training's models, participants and start. */
 export function trainingClientRoutes(rc: RouteContext, services: ApiServices): void {
   const { knex } = services;
   for (const latest of [false, true]) {

@@ -26,7 +26,7 @@ export const TRAINING_MISSING = {
   schema: errorSchema,
 };
 
-/** E27 to E30: list, create, read and delete trainings. */
+/** `/api/trainings/` and `/api/trainings/{id}/`: list, create, read and delete trainings. */
 export function trainingRoutes(rc: RouteContext, services: ApiServices): void {
   const { knex, orchestrator } = services;
   authedRoute(

@@ -58,7 +58,7 @@ const strategyOptions: Readonly<Record<string, z.ZodOptional>> = {
   selection_rule: z.enum(BULYAN_SELECTION_RULES).optional(),
 };
 
-/** `options` of a training: design.md's keys; any other key is an unknown field. */
+/** `options` of a training (docs/training.md#training-options); any other key is an unknown field. */
 export const trainingOptions = z.strictObject({ ...commonOptions, ...strategyOptions });
 
 /** The options `method` takes: the common ones and its own strategy parameters. */

@@ -16,7 +16,7 @@ import { createUserBody, userParams, userResponse } from './schemas';
 
 const TAG = 'users';
 
-/** E10 to E15: registration, the caller, their groups and trainings, and users they share something with. */
+/** `/api/users/`: registration, the caller, their groups and trainings, and users they share something with. */
 export function userRoutes(rc: RouteContext, services: ApiServices): void {
   const { knex } = services;
   authedRoute(
