@@ -785,16 +785,23 @@ async function main(): Promise<number> {
       logger: createLogger('warn', { role: 'crash-postgres' }),
     });
     say(`  Postgres back after ${((Date.now() - restartAt) / 1000).toFixed(1)} s`);
-    return {
-      ...plan,
-      at: elapsed(at),
-      observedRound: lastTraining?.run?.round ?? -1,
-      observed,
-      downMs,
-      restartMs: Date.now() - restartAt,
-      orphans: 0,
-    };
+    return killRecord(plan, observed, { at, downMs, restartAt, orphans: 0 });
   };
+
+  /** What one kill did, for the summary: when, what was seen, how long the victim was down and took to come back. */
+  const killRecord = (
+    plan: KillPlan,
+    observed: string,
+    times: { at: number; downMs: number; restartAt: number; orphans: number },
+  ): KillRecord => ({
+    ...plan,
+    at: elapsed(times.at),
+    observedRound: lastTraining?.run?.round ?? -1,
+    observed,
+    downMs: times.downMs,
+    restartMs: Date.now() - times.restartAt,
+    orphans: times.orphans,
+  });
 
   const work = async (): Promise<number> => {
     say(`mode ${MODE}, ${ROUNDS} rounds, ${KILLS} kills, seed ${SEED}, timeout ${TIMEOUT_MS / 1000} s, state ${tmp}`);
@@ -937,15 +944,7 @@ async function main(): Promise<number> {
       }
       const restartAt = Date.now();
       await startRole(victim);
-      kills.push({
-        ...plan,
-        at: elapsed(at),
-        observedRound: lastTraining?.run?.round ?? -1,
-        observed,
-        downMs,
-        restartMs: Date.now() - restartAt,
-        orphans: orphans.length,
-      });
+      kills.push(killRecord(plan, observed, { at, downMs, restartAt, orphans: orphans.length }));
       say(`  ${victim.name} back after ${((Date.now() - restartAt) / 1000).toFixed(1)} s`);
     }
     await finished;
