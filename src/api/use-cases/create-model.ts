@@ -20,9 +20,9 @@ export interface NewModelInput {
 }
 
 /**
- * `POST /api/models/`: a GLOBAL or SWAG model from an ONNX file (checked by the engine, then stored) with an optional ONNX
- * preprocessing graph, or a MEAN model of global models the caller owns. The row and its round's version are written
- * in one transaction after every check passed.
+ * `POST /api/models/`: a GLOBAL or SWAG model from an ONNX file (checked by the engine, then stored) with an optional
+ * ONNX preprocessing graph, or a MEAN model of global models the caller owns. The row and its round's version are
+ * written in one transaction after every check passed.
  */
 export async function createModel(
   knex: Knex,

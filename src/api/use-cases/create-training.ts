@@ -19,9 +19,9 @@ export interface NewTrainingInput {
 }
 
 /**
- * `POST /api/trainings/`: a training of a global model the caller owns, in state INITIAL. Every check runs before anything is written;
- * a model that already has a training is copied (current round and weights) inside the same transaction, so a
- * refused request leaves no orphan copy.
+ * `POST /api/trainings/`: a training of a global model the caller owns, in state INITIAL. Every check runs before
+ * anything is written; a model that already has a training is copied (current round and weights) inside the same
+ * transaction, so a refused request leaves no orphan copy.
  */
 export async function createTraining(knex: Knex, user: User, request: NewTrainingInput): Promise<Training> {
   const model = await findModelById(knex, request.model_id);

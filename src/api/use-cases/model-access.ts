@@ -9,10 +9,10 @@ import { notFound } from '../../errors';
 import { forbidden } from '../../errors';
 
 /**
- * How a user stands to a model (docs/api.md#who-may-read-a-model): its owner, its training's actor, a participant of its
- * training (of a global model), or a participant of the training another participant's update belongs to (`fellow`:
- * related, but may not read it). A user may hold several at once: the reference's MNIST example makes its first
- * client the model's owner, the training's actor and a participant.
+ * How a user stands to a model (docs/api.md#who-may-read-a-model): its owner, its training's actor, a participant of
+ * its training (of a global model), or a participant of the training another participant's update belongs to (`fellow`:
+ * related, but may not read it). A user may hold several at once: the reference's MNIST example makes its first client
+ * the model's owner, the training's actor and a participant.
  */
 export type ModelRelation = 'owner' | 'actor' | 'participant' | 'fellow';
 

@@ -10,8 +10,8 @@ import { checkAndStoreModel, requireFile } from './checked-upload';
 import { accessModel } from './model-access';
 
 /**
- * `DELETE /api/models/{id}/`: the model's owner or its training's actor deletes it. A global model takes its training along (its run is
- * cancelled first); an update leaves the global model and the training alone.
+ * `DELETE /api/models/{id}/`: the model's owner or its training's actor deletes it. A global model takes its training
+ * along (its run is cancelled first); an update leaves the global model and the training alone.
  */
 export async function removeModel(
   knex: Knex,
@@ -33,7 +33,10 @@ export async function removeModel(
   await deleteModel(knex, model.id);
 }
 
-/** `POST /api/models/{id}/preprocessing/`: the owner of a global model sets its ONNX preprocessing graph (checked like a model, then stored). */
+/**
+ * `POST /api/models/{id}/preprocessing/`: the owner of a global model sets its ONNX preprocessing graph (checked like a
+ * model, then stored).
+ */
 export async function replacePreprocessing(
   knex: Knex,
   blobs: BlobStore,

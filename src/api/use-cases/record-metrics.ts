@@ -20,10 +20,10 @@ export interface MetricDeps {
 }
 
 /**
- * `POST /api/models/{id}/metrics/`: metrics on a model from someone who may read it (owner, actor, participant), at step = the model's round,
- * with the caller as reporter; one insert, no table lock. A participant's metrics on the global model of an ONGOING
- * training are its model-test results: they fill the `test` slot of the round (an exact retry answers as the first
- * time, other metrics for a filled slot 409) and go to the training's run.
+ * `POST /api/models/{id}/metrics/`: metrics on a model from someone who may read it (owner, actor, participant), at
+ * step = the model's round, with the caller as reporter; one insert, no table lock. A participant's metrics on the
+ * global model of an ONGOING training are its model-test results: they fill the `test` slot of the round (an exact
+ * retry answers as the first time, other metrics for a filled slot 409) and go to the training's run.
  */
 export async function recordMetrics(
   deps: MetricDeps,

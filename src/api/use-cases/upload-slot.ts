@@ -20,8 +20,9 @@ export interface UploadTarget {
 }
 
 /**
- * The reference's checks of `POST /api/models/{id}/` and `POST /api/models/{id}/swag/`, in its order: the model is a global model with a training, the caller is a
- * participant, the training is in `state`, and `round` is the model's current round.
+ * The reference's checks of `POST /api/models/{id}/` and `POST /api/models/{id}/swag/`, in its order: the model is a
+ * global model with a training, the caller is a participant, the training is in `state`, and `round` is the model's
+ * current round.
  */
 export async function uploadTarget(
   knex: Knex,

@@ -18,8 +18,9 @@ export interface SwagInput {
 }
 
 /**
- * `POST /api/models/{id}/swag/`: a participant's SWAG moments for the SWAG round. Both files are checked against the global model's manifest
- * before they are stored; the slot (phase `swag`) keeps both digests and the sample size, and goes to the run.
+ * `POST /api/models/{id}/swag/`: a participant's SWAG moments for the SWAG round. Both files are checked against the
+ * global model's manifest before they are stored; the slot (phase `swag`) keeps both digests and the sample size, and
+ * goes to the run.
  */
 export async function uploadSwag(
   deps: { knex: Knex; blobs: BlobStore; orchestrator: TrainingOrchestrator; logger: Logger },

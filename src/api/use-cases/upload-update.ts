@@ -25,9 +25,10 @@ export interface UpdateInput {
 }
 
 /**
- * `POST /api/models/{id}/`: a participant's local update for the current round. Everything is checked before anything is written (the
- * reference kept the update when its metrics were refused); then the update's model row, its weights version, its
- * metrics and the filled slot are written in one transaction, and the slot is handed to the training's run.
+ * `POST /api/models/{id}/`: a participant's local update for the current round. Everything is checked before anything
+ * is written (the reference kept the update when its metrics were refused); then the update's model row, its weights
+ * version, its metrics and the filled slot are written in one transaction, and the slot is handed to the training's
+ * run.
  */
 export async function uploadUpdate(
   deps: { knex: Knex; blobs: BlobStore; orchestrator: TrainingOrchestrator; logger: Logger },

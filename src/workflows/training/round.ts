@@ -208,9 +208,9 @@ export async function runRound(ctx: RoundContext): Promise<void> {
 }
 
 /**
- * The SWAG round after the last aggregation (docs/training.md#the-swag-round): the training is recorded in state S so the API takes
- * moments, participants get SWAG_ROUND_START, and the sample-size-weighted means of the moments that met the
- * deadline become the model's SWAG moments.
+ * The SWAG round after the last aggregation (docs/training.md#the-swag-round): the training is recorded in state S so
+ * the API takes moments, participants get SWAG_ROUND_START, and the sample-size-weighted means of the moments that met
+ * the deadline become the model's SWAG moments.
  */
 export async function runSwagRound(ctx: RoundContext): Promise<void> {
   const { state } = ctx;

@@ -12,7 +12,10 @@ const TAG = 'groups';
 const denied = { status: 403, description: 'Not a member (or, for the list, not a superuser).', schema: errorSchema };
 const missing = { status: 404, description: 'No such group.', schema: errorSchema };
 
-/** `/api/groups/` and `/api/groups/{id}/`: groups; only superusers list them all, only members read, change or delete one. */
+/**
+ * `/api/groups/` and `/api/groups/{id}/`: groups; only superusers list them all, only members read, change or delete
+ * one.
+ */
 export function groupRoutes(rc: RouteContext, { knex }: ApiServices): void {
   authedRoute(
     rc,

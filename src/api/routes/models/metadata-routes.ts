@@ -11,7 +11,10 @@ import { presentModel, presentVersion } from './presenters';
 import { MODEL_FORBIDDEN, MODEL_MISSING, MODELS_TAG } from './routes';
 import { modelMetadataResponse, modelParams, modelRoundsResponse } from './schemas';
 
-/** `/api/models/{id}/metadata/`, `/preprocessing/` and `/rounds/`: what a model is, its versions and its preprocessing graph. */
+/**
+ * `/api/models/{id}/metadata/`, `/preprocessing/` and `/rounds/`: what a model is, its versions and its preprocessing
+ * graph.
+ */
 export function modelMetadataRoutes(rc: RouteContext, { knex, blobs, logger }: ApiServices): void {
   authedRoute(
     rc,

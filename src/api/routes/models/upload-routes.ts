@@ -22,7 +22,10 @@ const uploadErrors = [
   { status: 413, description: 'A file beyond the upload limit.', schema: errorSchema },
 ];
 
-/** `POST /api/models/{id}/` and `/swag/`: a participant's upload for the current round fills its slot; an exact retry answers the same. */
+/**
+ * `POST /api/models/{id}/` and `/swag/`: a participant's upload for the current round fills its slot; an exact retry
+ * answers the same.
+ */
 export function modelUploadRoutes(rc: RouteContext, services: ApiServices): void {
   authedRoute(
     rc,

@@ -24,7 +24,10 @@ const SWAGGER_FILES: Readonly<Record<string, string>> = {
   'favicon-32x32.png': 'image/png',
 };
 
-/** `GET /api/schema/`, `/swagger-ui/` and `/redoc/`: the OpenAPI document (YAML or JSON by Accept or `?format=`), Swagger UI and ReDoc; no authentication. */
+/**
+ * `GET /api/schema/`, `/swagger-ui/` and `/redoc/`: the OpenAPI document (YAML or JSON by Accept or `?format=`),
+ * Swagger UI and ReDoc; no authentication.
+ */
 export function schemaRoutes(rc: RouteContext): void {
   let document: Record<string, unknown> | undefined;
   anonymousRoute(
