@@ -45,7 +45,7 @@ export class ByteSource implements ByteCursor {
     if (need.bytes === 'varint') {
       return holdsVarint(this.window, this.pos, this.window.length);
     }
-    return this.window.length - this.pos >= need.bytes;
+    return this.window.length - this.pos >= (need.bytes === 'byte' ? 1 : need.bytes);
   }
 
   /**
@@ -57,17 +57,22 @@ export class ByteSource implements ByteCursor {
       return;
     }
     const varint = need.bytes === 'varint';
-    const wanted = need.bytes === 'varint' ? MAX_VARINT_BYTES : need.bytes;
+    const value = typeof need.bytes === 'number';
+    const wanted = need.bytes === 'varint' ? MAX_VARINT_BYTES : need.bytes === 'byte' ? 1 : need.bytes;
     const tail = this.window.subarray(this.pos);
     const parts = tail.length > 0 ? [tail] : [];
     let have = tail.length;
     while (have < wanted) {
+      // The rest of a chunk is read in place, like the chunk itself. A field value that starts in a new chunk is
+      // gathered even when it fits there, as it always was, so which values are copies (plain arrays rather than a
+      // stream's Buffers) does not change.
+      const inPlace = !value || this.rest !== undefined;
       const next = await this.pull();
       if (next === undefined) {
         this.moveTo(new Uint8Array(0), have);
         return;
       }
-      if (have === 0 && (varint ? holdsVarint(next, 0, next.length) : next.length >= wanted)) {
+      if (have === 0 && inPlace && (varint ? holdsVarint(next, 0, next.length) : next.length >= wanted)) {
         this.moveTo(next);
         return;
       }

@@ -24,8 +24,8 @@ export function fieldSpan(record: FieldRecord): FieldSpan {
 
 /**
  * The fields of the message in model[start, end), in order: a message inside one field the walk has read (a node,
- * an attribute, a tensor), decoded with protobufjs' reader like every such message. Throws its RangeError when the
- * bytes do not decode.
+ * an attribute, a tensor), decoded with protobufjs' reader like every such message. Throws protobufjs' error (a
+ * RangeError when a field runs past the end) when the bytes do not decode.
  */
 export function* messageFields(model: Uint8Array, start: number, end: number): Generator<Field> {
   const reader = Reader.create(model.subarray(0, end));

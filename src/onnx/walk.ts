@@ -30,13 +30,16 @@ export type ModelEvent =
   | { readonly kind: 'initializer'; readonly record: FieldRecord; readonly index: number }
   | { readonly kind: 'graph_end' };
 
-/** What the walk needs buffered before its next read: that many bytes, or one varint (at most ten bytes). */
+/**
+ * What the walk needs buffered before its next read: a byte, if the model has one left (is it at its end?), one
+ * varint (at most ten bytes), or a field value of that many bytes.
+ */
 export interface Need {
   readonly kind: 'need';
-  readonly bytes: number | 'varint';
+  readonly bytes: number | 'varint' | 'byte';
 }
 
-const NEED_BYTE: Need = { kind: 'need', bytes: 1 };
+const NEED_BYTE: Need = { kind: 'need', bytes: 'byte' };
 const NEED_VARINT: Need = { kind: 'need', bytes: 'varint' };
 const NEED_FIXED32: Need = { kind: 'need', bytes: 4 };
 const NEED_FIXED64: Need = { kind: 'need', bytes: 8 };
