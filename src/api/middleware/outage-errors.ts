@@ -9,6 +9,13 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTU
 /** Postgres SQLSTATEs of a server that is shutting down, starting, full, or whose connection failed. */
 const POSTGRES_UNAVAILABLE = /^(08\d{3}|57P0[1-3]|53300)$/;
 
+/**
+ * node-postgres's words for a connection that died under a query (the server was killed or restarted). Knex prefixes
+ * the statement it ran, e.g. `ROLLBACK - Client has encountered a connection error and is not queryable`.
+ */
+const PG_CONNECTION_LOST =
+  /Connection terminated|Client has encountered a connection error and is not queryable|Client was closed and is not queryable/;
+
 /** gRPC status codes of a Temporal frontend that cannot answer now: UNAVAILABLE, DEADLINE_EXCEEDED. */
 const GRPC_UNAVAILABLE = new Set([14, 4]);
 
@@ -39,7 +46,7 @@ function downService(err: unknown, depth = 0): 'database' | 'training service' |
   if (typeof code === 'string' && SOCKET_CODES.has(code)) {
     return 'database';
   }
-  if (typeof message === 'string' && /^Connection terminated/.test(message)) {
+  if (typeof message === 'string' && PG_CONNECTION_LOST.test(message)) {
     return 'database';
   }
   // Temporal's ServiceError keeps the gRPC error as `cause`; Objection's DBError keeps pg's as `nativeError`.
