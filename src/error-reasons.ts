@@ -15,6 +15,8 @@ export const TrainingErrorCode = {
   STARTING: 'starting',
   NOT_PARTICIPANT: 'not_participant',
   SLOT_FILLED: 'slot_filled',
+  /** The client declined the wait this upload is for: it sends nothing more for it. */
+  DECLINED: 'declined',
   INVALID_UPLOAD: 'invalid_upload',
   BELOW_QUORUM: 'below_quorum',
   NO_PARTICIPANTS: 'no_participants',

@@ -81,6 +81,11 @@ export function conflict(message: string, cause?: unknown): AppError {
   return new AppError({ code: 'conflict', status: 409, message, cause });
 }
 
+/** Thrown when one conflict has several causes: a 409 whose `details.reason` names the cause. */
+export function conflictBecause(reason: ErrorReason, message: string): AppError {
+  return new AppError({ code: 'conflict', status: 409, message, details: { reason } });
+}
+
 /** Thrown when what the request would create exists already (a unique constraint said so). */
 export function alreadyExists(message: string, cause?: unknown): AppError {
   return new AppError({ code: 'already_exists', status: 409, message, cause });

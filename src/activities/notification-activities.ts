@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import { Context, heartbeat, sleep } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import pLimit from 'p-limit';
-import { findReceivers, type Receiver, recordDelivery, storeNotificationsOnce } from '../db/queries/notifications';
+import {
+  findReceivers,
+  type NotificationRow,
+  type Receiver,
+  recordDelivery,
+  storeNotificationsOnce,
+} from '../db/queries/notifications';
+import { openRound } from '../db/queries/rounds';
+import { phaseOfTask } from '../db/queries/tasks';
+import { listUploadsOfWait } from '../db/queries/uploads';
 import type { Logger } from '../logger';
 import { deliverNotification } from '../notifications/deliver';
 import type { SendNotificationsInput, SendNotificationsResult } from './training-activity-types';
@@ -27,6 +36,14 @@ export function notificationId(trainingId: string, key: string, receiverId: stri
   const hex = createHash('sha256').update(`${trainingId}\n${key}\n${receiverId}`).digest('hex');
   // Formatted as an RFC 9562 version 8 (custom) UUID.
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * A task's round: the input's, or, in an input scheduled before inputs named it (an activity retried across the
+ * upgrade), the body's, which every task carries.
+ */
+function roundOf(input: SendNotificationsInput): number {
+  return input.round ?? Number(input.body.round);
 }
 
 /** The notification activity group. */
@@ -102,11 +119,37 @@ export function createNotificationActivities(deps: {
     sendNotifications: (input) => withHeartbeats(heartbeatEveryMs, () => send(input)),
   };
 
+  /**
+   * What makes a notification a task (docs/api.md#tasks): its deadline and state. A round start also records the
+   * round. A client whose upload for the wait came first (an early update) gets its task done already.
+   */
+  async function taskFields(
+    input: SendNotificationsInput,
+  ): Promise<(receiverId: string) => Pick<NotificationRow, 'deadline' | 'taskState' | 'doneReason'>> {
+    const phase = phaseOfTask(input.type);
+    if (phase === undefined) {
+      return () => ({ deadline: null, taskState: null, doneReason: null });
+    }
+    const deadline = input.deadline === undefined ? null : new Date(input.deadline);
+    const round = roundOf(input);
+    if (input.type === 'UPDATE_ROUND_START') {
+      await openRound(knex, input.trainingId, round, deadline);
+    }
+    const uploaded = new Set(
+      (await listUploadsOfWait(knex, input.trainingId, round, phase)).map((upload) => upload.clientId),
+    );
+    return (receiverId) =>
+      uploaded.has(receiverId)
+        ? { deadline, taskState: 'DONE', doneReason: 'uploaded' }
+        : { deadline, taskState: 'PENDING', doneReason: null };
+  }
+
   async function send(input: SendNotificationsInput): Promise<SendNotificationsResult> {
     const log = logger.child({ trainingId: input.trainingId });
     const receivers = await findReceivers(knex, input.receivers);
     const bodies = receivers.map((receiver) => ({ ...input.body, ...input.perReceiver?.[receiver.id] }));
     const ids = receivers.map((receiver) => notificationId(input.trainingId, input.key, receiver.id));
+    const task = await taskFields(input);
     const states = await storeNotificationsOnce(
       knex,
       receivers.map((receiver, i) => ({
@@ -116,6 +159,8 @@ export function createNotificationActivities(deps: {
         type: input.type,
         body: bodies[i] ?? input.body,
         deliveryState: receiver.messageEndpoint ? 'PENDING' : 'PULL',
+        round: phaseOfTask(input.type) === undefined ? (input.round ?? null) : roundOf(input),
+        ...task(receiver.id),
       })),
     );
     const limit = pLimit(delivery.concurrency);

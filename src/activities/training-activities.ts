@@ -4,6 +4,8 @@ import { recordState } from '../db/queries/training-runs';
 import { removeParticipants } from '../db/queries/trainings';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
+import { closeWaitTasks, endPendingTasks } from '../db/queries/tasks';
+import { TrainingState } from '../training-states';
 import { trainingNotFound } from './activity-failures';
 import { advanceRound, aggregateRound } from './aggregate-round';
 import { aggregateSwag } from './aggregate-swag';
@@ -41,7 +43,12 @@ export function createTrainingActivities(deps: {
       if (!(await recordState(knex, trainingId, state, error ?? null))) {
         throw trainingNotFound(trainingId);
       }
+      if (state === TrainingState.COMPLETED || state === TrainingState.ERROR) {
+        await endPendingTasks(knex, trainingId);
+      }
     },
+
+    closeRoundTasks: (input) => closeWaitTasks(knex, input),
 
     async removeParticipant({ trainingId, clientId, reason }) {
       const removed = await removeParticipants(knex, trainingId, [clientId]);

@@ -20,6 +20,29 @@ export interface SendNotificationsInput {
   body: Record<string, unknown>;
   /** Fields added to `body` for one receiver (FedDC's `model_uuid`), by receiver id. */
   perReceiver?: Record<string, Record<string, unknown>>;
+  /** The round the training is in (absent in inputs recorded before tasks existed). */
+  round?: number;
+  /** ISO time the wait a task asks for ends; tasks only. */
+  deadline?: string;
+}
+
+/** The notification types that are tasks: each asks its receiver for one upload in one wait. */
+export type TaskNotificationType = Extract<
+  TrainingNotificationType,
+  'UPDATE_ROUND_START' | 'MODEL_TEST_ROUND' | 'SWAG_ROUND_START'
+>;
+
+/** How one wait ended, for its tasks: every task of `type` in `round` is done, and why. */
+export interface CloseRoundTasksInput {
+  trainingId: string;
+  round: number;
+  type: TaskNotificationType;
+  /** Clients whose upload the wait took. */
+  received: string[];
+  /** Clients that declined, with their messages. */
+  declined: Record<string, string>;
+  /** Who still takes part; a receiver no longer among them was removed. */
+  participants: string[];
 }
 
 /** Receivers whose endpoint still failed after every retry (clients without an endpoint pull and never fail). */
@@ -89,6 +112,8 @@ export interface TrainingActivities {
    * (a global model becomes a SWAG model).
    */
   aggregateSwag(input: AggregateSwagInput): Promise<AggregateSwagResult>;
+  /** Marks every task of a wait done once the wait ends: uploaded, declined, removed, or left out at the deadline. */
+  closeRoundTasks(input: CloseRoundTasksInput): Promise<void>;
   /** Removes a client from the training's participants in the database. */
   removeParticipant(input: { trainingId: string; clientId: string; reason: string }): Promise<void>;
 }

@@ -13,7 +13,10 @@ import {
   TRAINING_ACTOR,
   TRAINING_ROUND,
   TRAINING_STATE,
+  type DeclineRequest,
   type TrainingStatus,
+  declineUpdate,
+  declineUpdateId,
   removeClientSignal,
   submitUploadUpdate,
   trainingStatusQuery,
@@ -99,7 +102,7 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
       const refusal = httpErrorOfWorkflowFailure(err, training.id);
       if (refusal) {
         // A filled slot means the workflow holds an upload for it: the row may be that upload's, so it stays.
-        if (refusal.code !== 'conflict') {
+        if (refusalReasonOf(err) !== TrainingErrorCode.SLOT_FILLED) {
           await deleteUpload(this.knex, upload);
         }
         throw refusal;
@@ -109,6 +112,24 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
       throw unavailable('The training cannot take this upload right now; retry the same request.', RETRY_AFTER_SECONDS);
     } finally {
       release();
+    }
+  }
+
+  async decline(training: Training, request: DeclineRequest): Promise<void> {
+    const deadline = Date.now() + this.settings.updateWaitMs;
+    const handle = this.client.workflow.getHandle<typeof trainingWorkflow>(trainingWorkflowId(training.id));
+    const updateId = declineUpdateId(training.id, request.round, request.clientId, request.phase);
+    try {
+      await this.retryWhileStarting(deadline, () =>
+        this.client.connection.withDeadline(deadline, () =>
+          handle.executeUpdate(declineUpdate, { args: [request], updateId }),
+        ),
+      );
+    } catch (err) {
+      throw (
+        httpErrorOfWorkflowFailure(err, training.id) ??
+        unavailable('The training cannot take this decline right now; retry the same request.', RETRY_AFTER_SECONDS)
+      );
     }
   }
 
@@ -151,11 +172,16 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
       ...(upload.phase === 'update' && upload.modelId ? { modelId: upload.modelId } : {}),
     };
     const updateId = uploadUpdateId(training.id, upload.round, upload.clientId, upload.phase);
-    const submit = () =>
+    await this.retryWhileStarting(deadline, () =>
       this.client.connection.withDeadline(deadline, () =>
         handle.executeUpdate(submitUploadUpdate, { args: [submission], updateId }),
-      );
-    await pRetry(submit, {
+      ),
+    );
+  }
+
+  /** Runs `send` (an Update) again while the run refuses it only because it is still starting. */
+  private async retryWhileStarting(deadline: number, send: () => Promise<unknown>): Promise<void> {
+    await pRetry(send, {
       forever: true,
       factor: 1,
       minTimeout: STARTING_RETRY_MS,

@@ -1,6 +1,6 @@
 import type { Training } from '../db/models/training';
 import type { Upload } from '../db/models/upload';
-import type { TrainingStatus } from '../workflows/training/definitions';
+import type { DeclineRequest, TrainingStatus } from '../workflows/training/definitions';
 
 /** What the API tells a training's run about; the only way routes reach the workflow. */
 export interface TrainingOrchestrator {
@@ -12,6 +12,11 @@ export interface TrainingOrchestrator {
    * an AppError the route answers with (503 with Retry-After when the run cannot take it now).
    */
   submitUpload(training: Training, upload: Upload): Promise<void>;
+  /**
+   * Tells the run that a participant sends nothing for its pending task (the decline's Update id is derived from the
+   * task, so a retry is the same Update). A refusal throws the AppError the route answers with.
+   */
+  decline(training: Training, request: DeclineRequest): Promise<void>;
   /** Tells the run that these participants left (removed by the actor). */
   removeClients(training: Training, clientIds: readonly string[]): Promise<void>;
   /** Stops the run of a training that is being deleted; a training that never started is ignored. */

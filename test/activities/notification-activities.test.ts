@@ -4,6 +4,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Knex } from 'knex';
 import { createNotificationActivities, notificationId } from '../../src/activities/notification-activities';
 import { Notification } from '../../src/db/models/notification';
+import { Round } from '../../src/db/models/round';
+import { closeWaitTasks } from '../../src/db/queries/tasks';
+import { insertUpload } from '../../src/db/queries/uploads';
 import { createLogger } from '../../src/logger';
 import { buildGlobalModel, buildTraining, buildUser } from '../fixtures/factories';
 import { createTestKnex } from '../support/db';
@@ -88,6 +91,14 @@ describe('sendNotifications activity', () => {
       lastError: 'The endpoint answered HTTP 500',
     });
     expect(byReceiver[puller.id]).toMatchObject({ deliveryState: 'PULL', attempts: 0 });
+    // A round start is a task: an input from before inputs named the round takes it from the body; the round is made.
+    for (const row of rows) {
+      expect(row).toMatchObject({ round: 0, taskState: 'PENDING', doneReason: null, deadline: null });
+    }
+    expect(new Set(rows.map((r) => r.taskId)).size).toBe(3);
+    expect(await Round.query(knex).where({ trainingId: training.id })).toEqual([
+      expect.objectContaining({ number: 0 }),
+    ]);
     expect(byReceiver[reachable.id]?.id).toBe(notificationId(training.id, input.key, reachable.id));
 
     // A retried activity (same key) finds its rows: nothing is pushed again and the answer is the same.
@@ -95,6 +106,66 @@ describe('sendNotifications activity', () => {
     expect(ok.hits).toHaveLength(1);
     expect(failing.hits).toHaveLength(2);
     expect(await Notification.query(knex).where({ trainingId: training.id })).toHaveLength(3);
+  });
+
+  it("when a wait ends, closes its tasks with the run's reasons; a client whose upload came first gets its task done", async () => {
+    const actor = await buildUser(knex);
+    const [uploaded, declined, removed, late, early] = await Promise.all(
+      Array.from({ length: 5 }, () => buildUser(knex)),
+    );
+    const training = await buildTraining(knex, actor.id, (await buildGlobalModel(knex, actor.id)).id);
+    // The early client's update is stored before the round start (as while the previous version is tested).
+    await insertUpload(
+      knex,
+      { trainingId: training.id, round: 2, clientId: early!.id, phase: 'update' },
+      {
+        contentDigest: 'e'.repeat(64),
+        modelId: null,
+        blobDigest: 'f'.repeat(64),
+        secondBlobDigest: null,
+        sampleSize: 10,
+      },
+    );
+    const { sendNotifications } = createNotificationActivities({
+      knex,
+      logger: createLogger('error'),
+      delivery: { timeoutMs: 2_000, attempts: 1, backoffMs: 10, concurrency: 4, allowPrivateAddresses: true },
+    });
+    const ids = [uploaded, declined, removed, late, early].map((u) => u!.id);
+    const deadline = '2030-01-01T00:00:00.000Z';
+    await new MockActivityEnvironment().run(sendNotifications, {
+      trainingId: training.id,
+      key: 'UPDATE_ROUND_START:2',
+      type: 'UPDATE_ROUND_START' as const,
+      receivers: ids,
+      body: { round: 2, global_model_uuid: training.modelId },
+      round: 2,
+      deadline,
+    });
+    const state = async () =>
+      Object.fromEntries(
+        (await Notification.query(knex).where({ trainingId: training.id })).map((r) => [
+          r.receiverId,
+          [r.taskState, r.doneReason, r.doneMessage, r.deadline?.toISOString()],
+        ]),
+      );
+    expect((await state())[early!.id]).toEqual(['DONE', 'uploaded', null, deadline]);
+    expect((await state())[late!.id]).toEqual(['PENDING', null, null, deadline]);
+    await closeWaitTasks(knex, {
+      trainingId: training.id,
+      round: 2,
+      type: 'UPDATE_ROUND_START',
+      received: [uploaded!.id, early!.id],
+      declined: { [declined!.id]: 'no data' },
+      participants: [uploaded!.id, declined!.id, late!.id, early!.id],
+    });
+    expect(await state()).toEqual({
+      [uploaded!.id]: ['DONE', 'uploaded', null, deadline],
+      [declined!.id]: ['DONE', 'declined', 'no data', deadline],
+      [removed!.id]: ['DONE', 'removed', null, deadline],
+      [late!.id]: ['DONE', 'deadline', null, deadline],
+      [early!.id]: ['DONE', 'uploaded', null, deadline],
+    });
   });
 
   it('when private addresses are not allowed, a loopback endpoint is unreachable without any request made', async () => {

@@ -27,6 +27,7 @@ describe('POST /api/models/{id}/ and /swag/', () => {
           submitted.push(upload);
           return Promise.resolve();
         },
+        decline: () => Promise.resolve(),
         removeClients: () => Promise.resolve(),
         status: () => Promise.resolve(null),
         cancel: () => Promise.resolve(),

@@ -39,6 +39,7 @@ describe('multipart uploads as Python requests sends them (file parts without Co
       orchestrator: () => ({
         start: () => Promise.resolve(),
         submitUpload: () => Promise.resolve(),
+        decline: () => Promise.resolve(),
         removeClients: () => Promise.resolve(),
         status: () => Promise.resolve(null),
         cancel: () => Promise.resolve(),

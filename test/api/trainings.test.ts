@@ -30,6 +30,7 @@ describe('/api/trainings/', () => {
             await inner.start(training);
           },
           submitUpload: (training, upload) => inner.submitUpload(training, upload),
+          decline: (training, request) => inner.decline(training, request),
           removeClients: (training, ids) => inner.removeClients(training, ids),
           cancel: (training) => inner.cancel(training),
           status: (training) => inner.status(training),

@@ -3,7 +3,7 @@ import { migrateDownAll, migrateLatest } from '../../src/db/migrate';
 import { createScratchDatabase } from '../support/db';
 
 /** Migrations in src/db/migrations/index.ts. */
-const MIGRATION_COUNT = 7;
+const MIGRATION_COUNT = 8;
 
 const TABLES = [
   'users',
@@ -17,6 +17,7 @@ const TABLES = [
   'uploads',
   'metrics',
   'notifications',
+  'rounds',
 ];
 
 async function existingTables(knex: Knex): Promise<string[]> {

@@ -25,6 +25,9 @@ describe('recorded workflow histories', () => {
           'removed-client',
           'undeliverable',
           'continue-as-new',
+          'decline',
+          'decline-refusals',
+          'decline-below-quorum',
         ].map((scenario) => `trainingWorkflow-${scenario}-v1.json`),
       ]),
     );

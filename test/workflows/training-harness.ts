@@ -1,9 +1,16 @@
-import type { WorkflowHandle } from '@temporalio/client';
-import type { SendNotificationsInput, TrainingActivities } from '../../src/activities/training-activity-types';
+import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import type {
+  CloseRoundTasksInput,
+  SendNotificationsInput,
+  TrainingActivities,
+} from '../../src/activities/training-activity-types';
 import {
   type TrainingSettings,
   type TrainingStatus,
   type UploadPhase,
+  type DeclineAccepted,
+  declineUpdate,
+  declineUpdateId,
   submitUploadUpdate,
   trainingStatusQuery,
   uploadUpdateId,
@@ -38,6 +45,8 @@ export interface ActivityCalls {
   swag: Array<{ round: number; clients: string[]; sampleSizes: number[] }>;
   /** Rounds a FedDC training finished without aggregating. */
   advanced: number[];
+  /** How each wait's tasks were closed. */
+  closed: CloseRoundTasksInput[];
 }
 
 /** In-memory activities: the workflow's logic is tested here; the real activities have their own tests. */
@@ -45,7 +54,15 @@ export function fakeActivities(
   settings: TrainingSettings,
   undeliverable: ReadonlySet<string> = new Set(),
 ): { calls: ActivityCalls; activities: TrainingActivities } {
-  const calls: ActivityCalls = { states: [], notifications: [], aggregations: [], removed: [], swag: [], advanced: [] };
+  const calls: ActivityCalls = {
+    states: [],
+    notifications: [],
+    aggregations: [],
+    removed: [],
+    swag: [],
+    advanced: [],
+    closed: [],
+  };
   const activities: TrainingActivities = {
     loadTrainingSettings: () => Promise.resolve(settings),
     recordTrainingState: ({ state, error }) => {
@@ -76,6 +93,10 @@ export function fakeActivities(
         sampleSizes: uploads.map((u) => u.sampleSize ?? 0),
       });
       return Promise.resolve({ firstMomentDigest: 'b'.repeat(64), secondMomentDigest: 'c'.repeat(64) });
+    },
+    closeRoundTasks: (input) => {
+      calls.closed.push(input);
+      return Promise.resolve();
     },
     removeParticipant: ({ clientId, reason }) => {
       calls.removed.push({ clientId, reason });
@@ -129,4 +150,26 @@ export async function upload(
       updateId: uploadUpdateId(settings.trainingId, round, clientId, phase),
     });
   }
+}
+
+/** Declines `phase` of `round` for `client` as the API would, once the workflow waits for it. */
+export async function decline(
+  handle: WorkflowHandle,
+  settings: TrainingSettings,
+  round: number,
+  phase: UploadPhase,
+  clientId: string,
+  message: string,
+): Promise<DeclineAccepted> {
+  const wanted = ({ update: 'UPDATE', test: 'TEST', swag: 'SWAG' } as const)[phase];
+  await waitForStatus(handle, (s) => s.phase === wanted && s.round === round);
+  return await handle.executeUpdate(declineUpdate, {
+    args: [{ clientId, round, phase, message }],
+    updateId: declineUpdateId(settings.trainingId, round, clientId, phase),
+  });
+}
+
+/** The failure type of a refused Update, or `other`. */
+export function refusalType(err: unknown): string {
+  return err instanceof WorkflowUpdateFailedError ? String((err.cause as { type?: string }).type) : 'other';
 }

@@ -6,6 +6,7 @@ import {
 import { Worker } from '@temporalio/worker';
 import {
   removeClientSignal,
+  declineUpdate,
   submitUploadUpdate,
   trainingStatusQuery,
   trainingWorkflowId,
@@ -15,7 +16,15 @@ import {
 import { trainingWorkflow } from '../../src/workflows/training/training-workflow';
 import { maybeRecordHistory } from '../support/histories';
 import { connectTestTemporal, uniqueTaskQueue, workflowBundle } from '../support/temporal';
-import { type ActivityCalls, fakeActivities, testSettings, upload, waitForStatus } from './training-harness';
+import {
+  type ActivityCalls,
+  decline,
+  fakeActivities,
+  refusalType,
+  testSettings,
+  upload,
+  waitForStatus,
+} from './training-harness';
 
 describe('trainingWorkflow', () => {
   let temporal: Awaited<ReturnType<typeof connectTestTemporal>>;
@@ -323,6 +332,97 @@ describe('trainingWorkflow', () => {
     expect(calls.states.at(-1)).toEqual({
       state: 'E',
       error: 'Round 0 ended below quorum: 1 of 2 required updates arrived before the extended deadline.',
+    });
+  });
+
+  it('when a client declines, the update round and the test round end at once without it, and each wait closes its tasks with who declined why', async () => {
+    // Deadlines of ten minutes: the training can only finish within the test's time if the declines end the waits.
+    const settings = testSettings({ targetNumUpdates: 1, roundTimeoutMs: 600_000, testTimeoutMs: 600_000 });
+    const { calls, result } = await run('decline', settings, async (handle) => {
+      await upload(handle, settings, 0, 'update', ['client-a', 'client-b']);
+      const declined = await decline(handle, settings, 0, 'update', 'client-c', 'no new data today');
+      await upload(handle, settings, 1, 'test', ['client-a']);
+      const status = await waitForStatus(handle, (s) => s.phase === 'TEST' && s.received.length === 1);
+      await decline(handle, settings, 1, 'test', 'client-b', 'busy');
+      await decline(handle, settings, 1, 'test', 'client-c', '');
+      await handle.result();
+      return { declined, status };
+    });
+    expect(result.declined).toEqual({ declined: true, round: 0, phase: 'update' });
+    expect(result.status.missing).toEqual(['client-b', 'client-c']);
+    expect(calls.aggregations).toEqual([{ round: 0, clients: ['client-a', 'client-b'], sampleSizes: [1000, 1000] }]);
+    expect(calls.closed).toEqual([
+      {
+        trainingId: settings.trainingId,
+        round: 0,
+        type: 'UPDATE_ROUND_START',
+        received: ['client-a', 'client-b'],
+        declined: { 'client-c': 'no new data today' },
+        participants: ['client-a', 'client-b', 'client-c'],
+      },
+      {
+        trainingId: settings.trainingId,
+        round: 1,
+        type: 'MODEL_TEST_ROUND',
+        received: ['client-a'],
+        declined: { 'client-b': 'busy', 'client-c': '' },
+        participants: ['client-a', 'client-b', 'client-c'],
+      },
+    ]);
+    expect(calls.states.at(-1)).toEqual({ state: 'C' });
+    // Every notification that is a task names its round and deadline.
+    const roundStart = calls.notifications.find((n) => n.type === 'UPDATE_ROUND_START');
+    expect(roundStart?.round).toBe(0);
+    expect(roundStart?.deadline).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('when a decline names another round or phase, comes after the upload or from a stranger, refuses it; a repeated decline answers as the first, and an upload after a decline is refused', async () => {
+    const settings = testSettings({ targetNumUpdates: 1, skipModelTests: true, roundTimeoutMs: 600_000 });
+    const { result } = await run('decline-refusals', settings, async (handle) => {
+      await upload(handle, settings, 0, 'update', ['client-a']);
+      const failures: string[] = [];
+      const attempt = (clientId: string, round: number, phase: 'update' | 'test', id: string) =>
+        handle
+          .executeUpdate(declineUpdate, { args: [{ clientId, round, phase, message: '' }], updateId: id })
+          .catch((err: unknown) => void failures.push(refusalType(err)));
+      await attempt('client-b', 1, 'update', 'd1');
+      await attempt('client-b', 0, 'test', 'd2');
+      await attempt('client-a', 0, 'update', 'd3');
+      await attempt('stranger', 0, 'update', 'd4');
+      const first = await decline(handle, settings, 0, 'update', 'client-b', 'first');
+      // Another Update id: the run itself answers a repeated decline as the first (the message stays the first's).
+      const again = await handle.executeUpdate(declineUpdate, {
+        args: [{ clientId: 'client-b', round: 0, phase: 'update', message: 'second' }],
+        updateId: 'd5',
+      });
+      await handle
+        .executeUpdate(submitUploadUpdate, {
+          args: [{ clientId: 'client-b', round: 0, phase: 'update', uploadId: 'late', sampleSize: 5 }],
+          updateId: 'late',
+        })
+        .catch((err: unknown) => void failures.push(refusalType(err)));
+      const status = await waitForStatus(handle, (s) => s.declined?.['client-b'] !== undefined);
+      await upload(handle, settings, 0, 'update', ['client-c']);
+      await handle.result();
+      return { failures, first, again, status };
+    });
+    expect(result.failures).toEqual(['wrong_phase', 'wrong_phase', 'slot_filled', 'not_participant', 'declined']);
+    expect(result.again).toEqual(result.first);
+    expect(result.status.declined).toEqual({ 'client-b': 'first' });
+  });
+
+  it('when declines leave a round below its quorum with nobody else to wait for, fails at once with the reason', async () => {
+    const settings = testSettings({ targetNumUpdates: 1, roundTimeoutMs: 600_000, minClients: 2 });
+    const { calls } = await run('decline-below-quorum', settings, async (handle) => {
+      await upload(handle, settings, 0, 'update', ['client-a']);
+      await decline(handle, settings, 0, 'update', 'client-b', '');
+      await decline(handle, settings, 0, 'update', 'client-c', '');
+      return handle.result().catch((err: unknown) => err);
+    });
+    expect(calls.aggregations).toEqual([]);
+    expect(calls.states.at(-1)).toEqual({
+      state: 'E',
+      error: 'Round 0 ended below quorum: 1 of 2 required updates arrived, and the other participants declined (2).',
     });
   });
 

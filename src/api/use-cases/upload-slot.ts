@@ -5,6 +5,7 @@ import type { Upload } from '../../db/models/upload';
 import type { User } from '../../db/models/user';
 import { findModelById } from '../../db/queries/models';
 import { findTrainingOfModel } from '../../db/queries/trainings';
+import { completeTask } from '../../db/queries/tasks';
 import { findUpload, type Slot } from '../../db/queries/uploads';
 import { conflict, invalidInput, notFound } from '../../errors';
 import type { FlModel } from '../../db/models/model';
@@ -100,15 +101,21 @@ export async function fillSlot(knex: Knex, slot: Slot, digest: string, insert: (
 }
 
 /**
- * Hands a filled slot to the training's run and logs it under the training and the client it came from (a retry of a
- * stored upload is handed over, and logged, again: the run answers it as the first time).
+ * Hands a filled slot to the training's run, marks the task that asked for it done (so a pulling client no longer
+ * sees it), and logs it under the training and the client it came from (a retry of a stored upload is handed over,
+ * and logged, again: the run answers it as the first time).
  */
 export async function submitToRun(
-  deps: { orchestrator: TrainingOrchestrator; logger: Logger },
+  deps: { knex: Knex; orchestrator: TrainingOrchestrator; logger: Logger },
   training: Training,
   upload: Upload,
 ): Promise<void> {
   await deps.orchestrator.submitUpload(training, upload);
+  await completeTask(
+    deps.knex,
+    { trainingId: training.id, receiverId: upload.clientId, round: upload.round, phase: upload.phase },
+    'uploaded',
+  );
   deps.logger
     .child({ trainingId: training.id, clientId: upload.clientId })
     .info('upload submitted', { round: upload.round, phase: upload.phase });

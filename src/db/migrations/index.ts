@@ -6,6 +6,7 @@ import * as m004 from './20261123100300_uploads_metrics_notifications';
 import * as m005 from './20261123110000_upload_sample_size';
 import * as m006 from './20261123150000_strategy_state';
 import * as m007 from './20261202100000_metrics_upload';
+import * as m008 from './20261202130000_tasks_and_rounds';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -21,6 +22,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['20261123110000_upload_sample_size', m005],
   ['20261123150000_strategy_state', m006],
   ['20261202100000_metrics_upload', m007],
+  ['20261202130000_tasks_and_rounds', m008],
 ];
 
 /** A knex migration source over the static list above. */

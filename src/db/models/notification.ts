@@ -15,7 +15,22 @@ export type NotificationType = (typeof NotificationType)[keyof typeof Notificati
 export const DeliveryState = { PENDING: 'PENDING', DELIVERED: 'DELIVERED', FAILED: 'FAILED', PULL: 'PULL' } as const;
 export type DeliveryState = (typeof DeliveryState)[keyof typeof DeliveryState];
 
-/** A message to one user about one training, stored with its delivery state. */
+/** The notification types that ask their receiver to act: tasks, pending until done. */
+export const TASK_TYPES: readonly NotificationType[] = ['UPDATE_ROUND_START', 'MODEL_TEST_ROUND', 'SWAG_ROUND_START'];
+
+/** A task is pending until it is done; messages (start, finish, client removed) have no task state. */
+export type TaskState = 'PENDING' | 'DONE';
+
+/**
+ * Why a task is done: its upload arrived, its receiver declined it, its wait ended without it, its receiver was
+ * removed, or the training ended (finished, failed) while it was pending.
+ */
+export type DoneReason = 'uploaded' | 'declined' | 'deadline' | 'removed' | 'ended';
+
+/**
+ * A message to one user about one training, stored with its delivery state; a task when it asks its receiver to act
+ * (docs/api.md#tasks).
+ */
 export class Notification extends Model {
   static override tableName = 'notifications';
   static override jsonAttributes = ['body'];
@@ -32,4 +47,11 @@ export class Notification extends Model {
   createdAt!: Date;
   deliveredAt!: Date | null;
   acknowledgedAt!: Date | null;
+  /** The integer id clients see (a sequence): tasks and messages alike. */
+  taskId!: string;
+  round!: number | null;
+  deadline!: Date | null;
+  taskState!: TaskState | null;
+  doneReason!: DoneReason | null;
+  doneMessage!: string | null;
 }

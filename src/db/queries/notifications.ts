@@ -1,5 +1,11 @@
 import type { Knex } from 'knex';
-import { type DeliveryState, Notification, type NotificationType } from '../models/notification';
+import {
+  type DeliveryState,
+  type DoneReason,
+  Notification,
+  type NotificationType,
+  type TaskState,
+} from '../models/notification';
 import { User } from '../models/user';
 
 /** Where and how to reach a receiver. */
@@ -23,6 +29,11 @@ export interface NotificationRow {
   type: NotificationType;
   body: Record<string, unknown>;
   deliveryState: DeliveryState;
+  round: number | null;
+  /** Tasks only: when their wait ends, PENDING (or DONE as uploaded when the upload came first), and why. */
+  deadline: Date | null;
+  taskState: TaskState | null;
+  doneReason: DoneReason | null;
 }
 
 /**

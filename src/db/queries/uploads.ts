@@ -50,6 +50,21 @@ export async function countUploads(db: Knex, trainingId: string, round: number, 
 }
 
 /** A participant's local model: what the update's model row and its version are made of. */
+/** The uploads of a training's round and phase (the rounds view and the tasks of a round start read them). */
+export async function listUploadsOfWait(
+  db: Knex,
+  trainingId: string,
+  round: number,
+  phase: UploadPhase,
+): Promise<Upload[]> {
+  return await Upload.query(db).where({ trainingId, round, phase }).orderBy('createdAt');
+}
+
+/** The uploads of a training, every round and phase. */
+export async function listUploadsOfTraining(db: Knex, trainingId: string): Promise<Upload[]> {
+  return await Upload.query(db).where({ trainingId }).orderBy('createdAt');
+}
+
 export interface LocalUpdate {
   baseModelId: string;
   ownerId: string;

@@ -82,6 +82,8 @@ export interface TrainingStatus {
   deadline: string | null;
   extended: boolean;
   leftOut: Record<string, string[]>;
+  /** Who declined the current wait, with their message (absent in statuses from before declines existed). */
+  declined?: Record<string, string>;
 }
 
 /** What the workflow is doing. */
@@ -93,12 +95,38 @@ export interface RemoveClientRequest {
   reason: string;
 }
 
+/** A participant's word that it will send nothing for the current wait of `round` (its pending task of `phase`). */
+export interface DeclineRequest {
+  clientId: string;
+  round: number;
+  phase: UploadPhase;
+  /** Why, in the client's words (at most DECLINE_MESSAGE_MAX characters); empty when it gave none. */
+  message: string;
+}
+
+/** The longest decline message kept. */
+export const DECLINE_MESSAGE_MAX = 1000;
+
+/** The workflow's answer to an accepted decline: the wait no longer counts on the client. */
+export interface DeclineAccepted {
+  declined: true;
+  round: number;
+  phase: UploadPhase;
+}
+
 /** Hands a stored upload to the workflow; the validator refuses a wrong round or phase, a stranger, a filled slot. */
 export const submitUploadUpdate = defineUpdate<UploadAccepted, [UploadSubmission]>('submitUploadUpdate');
+/** Leaves a participant out of the current wait at once; the validator refuses a wrong round or phase, a filled slot. */
+export const declineUpdate = defineUpdate<DeclineAccepted, [DeclineRequest]>('declineUpdate');
 /** Removes a client from the training; the current round stops waiting for it at once. */
 export const removeClientSignal = defineSignal<[RemoveClientRequest]>('removeClientSignal');
 /** The training's round, phase, who has and has not uploaded, and the deadline. */
 export const trainingStatusQuery = defineQuery<TrainingStatus>('trainingStatusQuery');
+
+/** The Update id of a decline: derived from the task it declines, so a retried decline is the same Update. */
+export function declineUpdateId(trainingId: string, round: number, clientId: string, phase: UploadPhase): string {
+  return `decline:${trainingId}:${round}:${clientId}:${phase}`;
+}
 
 /** The Update id of an upload: derived from its slot, so a retried upload is the same Update. */
 export function uploadUpdateId(trainingId: string, round: number, clientId: string, phase: UploadPhase): string {

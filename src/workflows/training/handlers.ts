@@ -1,8 +1,10 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import { TrainingErrorCode } from '../../error-reasons';
 import {
+  type DeclineRequest,
   type TrainingStatus,
   type UploadSubmission,
+  declineUpdate,
   removeClientSignal,
   submitUploadUpdate,
   trainingStatusQuery,
@@ -25,6 +27,9 @@ export function installHandlers(trainingId: string, initial?: TrainingRun): Stat
   const pendingRemovals: string[] = [];
   setHandler(submitUploadUpdate, (upload) => ready(state).accept(upload), {
     validator: (upload: UploadSubmission) => ready(state).validate(upload),
+  });
+  setHandler(declineUpdate, (request) => ready(state).acceptDecline(request), {
+    validator: (request: DeclineRequest) => ready(state).validateDecline(request),
   });
   setHandler(removeClientSignal, ({ clientId }) => {
     if (state) {

@@ -1,7 +1,11 @@
-import { condition, log, workflowInfo } from '@temporalio/workflow';
+import { condition, log, patched, workflowInfo } from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/common';
 import { TrainingErrorCode } from '../../error-reasons';
-import type { TrainingActivities, TrainingNotificationType } from '../../activities/training-activity-types';
+import type {
+  TaskNotificationType,
+  TrainingActivities,
+  TrainingNotificationType,
+} from '../../activities/training-activity-types';
 import { TrainingState } from '../../training-states';
 import { nextDaisyChainStep } from './daisy-chain';
 import type { TrainingRun } from './training-run';
@@ -33,6 +37,8 @@ export async function notify(
     receivers,
     body,
     ...(perReceiver ? { perReceiver } : {}),
+    round: ctx.state.round,
+    ...(ctx.state.deadlineMs === null ? {} : { deadline: new Date(ctx.state.deadlineMs).toISOString() }),
   });
   for (const clientId of undeliverable) {
     if (!ctx.state.remove(clientId)) {
@@ -49,6 +55,22 @@ export async function notify(
     });
   }
   ctx.publish();
+}
+
+/** Histories recorded before tasks were closed at the end of each wait replay without that activity. */
+const ROUND_TASKS_PATCH = 'close-round-tasks';
+
+/** Marks the tasks of the wait that just ended done (docs/api.md#tasks): after `endWait`, before the next wait. */
+async function closeTasks(ctx: RoundContext, type: TaskNotificationType): Promise<void> {
+  if (patched(ROUND_TASKS_PATCH)) {
+    const { state } = ctx;
+    await ctx.acts.closeRoundTasks({
+      trainingId: state.settings.trainingId,
+      round: state.round,
+      type,
+      ...state.waitOutcome(),
+    });
+  }
 }
 
 /** Waits until every participant has uploaded or the deadline passes; returns whether all arrived. */
@@ -73,7 +95,10 @@ interface Collection {
   perReceiver?: Record<string, Record<string, unknown>>;
 }
 
-/** Collects uploads: a deadline, then whoever met it if the quorum did, one extension otherwise. */
+/**
+ * Collects uploads: a deadline, then whoever met it if the quorum did, one extension otherwise. When every participant
+ * has answered but declines leave the uploads below the quorum, nobody is left to wait for: the training fails at once.
+ */
 async function collect(ctx: RoundContext, collection: Collection): Promise<void> {
   const { state } = ctx;
   const { settings } = state;
@@ -88,14 +113,18 @@ async function collect(ctx: RoundContext, collection: Collection): Promise<void>
         nonRetryable: true,
       });
     }
-    if ((await waitForUploads(ctx, collection.what)) || state.receivedCount() >= state.quorum()) {
+    const complete = await waitForUploads(ctx, collection.what);
+    if (state.receivedCount() >= state.quorum() || (complete && state.declinedCount() === 0)) {
       return;
     }
-    if (state.extended) {
+    if (state.extended || complete) {
       const round = collection.phase === 'SWAG' ? `The SWAG round of round ${state.round}` : `Round ${state.round}`;
+      const when = complete
+        ? `, and the other participants declined (${state.declinedCount()})`
+        : ' before the extended deadline';
       throw ApplicationFailure.create({
         type: TrainingErrorCode.BELOW_QUORUM,
-        message: `${round} ended below quorum: ${state.receivedCount()} of ${state.quorum()} required ${collection.counted} arrived before the extended deadline.`,
+        message: `${round} ended below quorum: ${state.receivedCount()} of ${state.quorum()} required ${collection.counted} arrived${when}.`,
         nonRetryable: true,
       });
     }
@@ -152,6 +181,7 @@ export async function runRound(ctx: RoundContext): Promise<void> {
   const leftOut = state.recordLeftOut();
   const updates = state.endWait('AGGREGATING');
   ctx.publish();
+  await closeTasks(ctx, 'UPDATE_ROUND_START');
   if (settings.daisyChain && state.daisyChain) {
     const step = nextDaisyChainStep({
       periods: settings.daisyChain,
@@ -205,6 +235,7 @@ export async function runRound(ctx: RoundContext): Promise<void> {
   });
   await waitForUploads(ctx, 'test metrics');
   state.endWait('AGGREGATING');
+  await closeTasks(ctx, 'MODEL_TEST_ROUND');
 }
 
 /**
@@ -226,5 +257,6 @@ export async function runSwagRound(ctx: RoundContext): Promise<void> {
   state.recordLeftOut('swag');
   const uploads = state.endWait('AGGREGATING');
   ctx.publish();
+  await closeTasks(ctx, 'SWAG_ROUND_START');
   await ctx.acts.aggregateSwag({ trainingId: settings.trainingId, round: state.round, uploads });
 }

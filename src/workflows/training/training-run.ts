@@ -1,6 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { TrainingErrorCode } from '../../error-reasons';
 import {
+  type DeclineAccepted,
+  type DeclineRequest,
   type TrainingPhase,
   type TrainingSettings,
   type TrainingStatus,
@@ -53,6 +55,8 @@ export class TrainingRun {
   daisyChain: { seed: number; assignments: Record<string, string> } | undefined;
   readonly leftOut: Record<string, string[]>;
   private received = new Map<string, UploadSubmission>();
+  /** Who declined the current wait, with their message: the wait does not count on them. */
+  private declined = new Map<string, string>();
   private waitingFor: UploadSubmission['phase'] | null = null;
   /**
    * Updates for the current round that came before its update wait (the reference accepts a round's update as soon
@@ -81,6 +85,7 @@ export class TrainingRun {
     this.phase = phase;
     this.waitingFor = UPLOAD_PHASES[phase];
     this.received = new Map();
+    this.declined = new Map();
     if (phase === 'UPDATE') {
       this.updatesOpenedFor = this.round;
       for (const [clientId, upload] of this.early) {
@@ -123,6 +128,12 @@ export class TrainingRun {
         `Wrong round: the training is in round ${this.round}, not ${upload.round}.`,
       );
     }
+    if (this.declined.has(upload.clientId) && !this.isEarly(upload)) {
+      throw failure(
+        TrainingErrorCode.DECLINED,
+        `This client declined its ${UPLOAD_NAMES[upload.phase]} task of round ${this.round}; it sends nothing more for it.`,
+      );
+    }
     if (this.received.has(upload.clientId) || (this.isEarly(upload) && this.early.has(upload.clientId))) {
       throw failure(
         TrainingErrorCode.SLOT_FILLED,
@@ -148,6 +159,53 @@ export class TrainingRun {
     };
   }
 
+  /**
+   * The decline Update's validator: the client is a participant, the training waits for `phase` in `round`, and the
+   * client has not uploaded for it. A repeated decline passes (and is answered as the first).
+   */
+  validateDecline(request: DeclineRequest): void {
+    if (!this.participants.includes(request.clientId)) {
+      throw failure(
+        TrainingErrorCode.NOT_PARTICIPANT,
+        `User ${request.clientId} is not a participant of this training.`,
+      );
+    }
+    if (this.waitingFor !== request.phase || request.round !== this.round) {
+      throw failure(
+        TrainingErrorCode.WRONG_PHASE,
+        `The training is not waiting for ${UPLOAD_NAMES[request.phase]} of round ${request.round} now (round ${this.round}, phase ${this.phase}).`,
+      );
+    }
+    if (this.received.has(request.clientId)) {
+      throw failure(
+        TrainingErrorCode.SLOT_FILLED,
+        `This client's ${UPLOAD_NAMES[request.phase]} for round ${this.round} arrived already; it cannot be declined.`,
+      );
+    }
+  }
+
+  /** Records a validated decline: the current wait stops counting on the client at once. */
+  acceptDecline(request: DeclineRequest): DeclineAccepted {
+    if (!this.declined.has(request.clientId)) {
+      this.declined.set(request.clientId, request.message);
+    }
+    return { declined: true, round: request.round, phase: request.phase };
+  }
+
+  /** Declines in the current wait. */
+  declinedCount(): number {
+    return this.declined.size;
+  }
+
+  /** What the current wait's tasks came to: who uploaded, who declined (with the message), who still takes part. */
+  waitOutcome(): { received: string[]; declined: Record<string, string>; participants: string[] } {
+    return {
+      received: [...this.received.keys()].sort(),
+      declined: Object.fromEntries(this.declined),
+      participants: [...this.participants],
+    };
+  }
+
   /** An update for the current round before its update wait began (while its model is tested, or between runs). */
   private isEarly(upload: UploadSubmission): boolean {
     return (
@@ -165,13 +223,14 @@ export class TrainingRun {
     }
     this.participants = this.participants.filter((id) => id !== clientId);
     this.received.delete(clientId);
+    this.declined.delete(clientId);
     this.early.delete(clientId);
     return true;
   }
 
-  /** True once every current participant has uploaded for the current wait. */
+  /** True once every current participant has uploaded for the current wait or declined it. */
   allArrived(): boolean {
-    return this.participants.every((id) => this.received.has(id));
+    return this.participants.every((id) => this.received.has(id) || this.declined.has(id));
   }
 
   /**
@@ -182,12 +241,15 @@ export class TrainingRun {
     return this.settings.targetNumUpdates * (this.settings.daisyChain?.aggregationPeriod ?? 1);
   }
 
-  /** How many updates a round needs to aggregate at its deadline. */
+  /**
+   * How many updates a round needs to aggregate at its deadline: `min_clients`, or `min_fraction` of the
+   * participants, or by default every participant that did not decline.
+   */
   quorum(): number {
     const { minClients, minFraction } = this.settings;
+    const everyone = this.participants.length - this.declined.size;
     const wanted =
-      minClients ??
-      (minFraction === undefined ? this.participants.length : Math.ceil(minFraction * this.participants.length));
+      minClients ?? (minFraction === undefined ? everyone : Math.ceil(minFraction * this.participants.length));
     return Math.max(1, wanted);
   }
 
@@ -213,10 +275,13 @@ export class TrainingRun {
       round: this.round,
       participants: [...this.participants],
       received: [...this.received.keys()].sort(),
-      missing: this.waitingFor ? this.participants.filter((id) => !this.received.has(id)) : [],
+      missing: this.waitingFor
+        ? this.participants.filter((id) => !this.received.has(id) && !this.declined.has(id))
+        : [],
       deadline: this.deadlineMs === null ? null : new Date(this.deadlineMs).toISOString(),
       extended: this.extended,
       leftOut: { ...this.leftOut },
+      declined: Object.fromEntries(this.declined),
     };
   }
 

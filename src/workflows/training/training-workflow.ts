@@ -46,6 +46,10 @@ const acts: TrainingActivities = {
       { summary: `${input.type} to ${input.receivers.length} receiver(s)` },
       [input],
     ),
+  closeRoundTasks: (input) =>
+    quick.closeRoundTasks.executeWithOptions({ summary: `close the ${input.type} tasks of round ${input.round}` }, [
+      input,
+    ]),
   removeParticipant: (input) =>
     quick.removeParticipant.executeWithOptions({ summary: `remove client ${input.clientId}` }, [input]),
   aggregateRound: (input) =>
