@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import * as ort from 'onnxruntime-node';
 import { collectBytes } from '../src/onnx/model-source';
 import { createApp } from '../src/api/app';
+import { TaskWaker } from '../src/api/task-waker';
 import { TemporalTrainingOrchestrator } from '../src/api/temporal-training-orchestrator';
 import { createKnex } from '../src/db/knex';
 import { InferencePool } from '../src/inference/pool';
@@ -65,6 +66,8 @@ async function main(): Promise<void> {
     limits: { uploadBytes: 64 << 20, bodyBytes: 16 << 20 },
     orchestrator: new TemporalTrainingOrchestrator(temporal, knex, { taskQueue: 'bench-unused', updateWaitMs: 1_000 }),
     inference,
+    // No client long-polls here: wake-ups that never connect are enough.
+    tasks: new TaskWaker(services.pg.urlFor('roundhouse_bench'), logger),
   });
   const handle = app.callback();
   const server = http.createServer((req, res) => void handle(req, res));

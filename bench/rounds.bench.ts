@@ -9,6 +9,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } 
 import { createActivities } from '../src/activities';
 import { collectBytes } from '../src/onnx/model-source';
 import { createApp } from '../src/api/app';
+import { TaskWaker } from '../src/api/task-waker';
 import { TemporalTrainingOrchestrator } from '../src/api/temporal-training-orchestrator';
 import { createKnex } from '../src/db/knex';
 import { InferencePool } from '../src/inference/pool';
@@ -269,6 +270,8 @@ async function measureAll(services: EphemeralServices, rounds: number): Promise<
       maxQueued: 8,
       loadBlob: async (digest) => collectBytes(await blobs.read(digest)),
     }),
+    // The bench's clients take pushes; none long-polls.
+    tasks: new TaskWaker(services.databaseUrl, logger),
   });
   const handle = app.callback();
   const server = http.createServer((req, res) => void handle(req, res));

@@ -13,6 +13,7 @@ import { healthRoutes } from './routes/health/routes';
 import type { BodyLimits } from './routing/body';
 import { createRouter } from './routing/router';
 import { RouteRegistry } from './routing/route-spec';
+import type { TaskWakeups } from './task-waker';
 import type { TrainingOrchestrator } from './training-orchestrator';
 
 /** Everything the API needs, built by the entry point (or a test) and passed in. */
@@ -25,6 +26,8 @@ export interface AppDeps {
   orchestrator: TrainingOrchestrator;
   /** Runs inference off the event loop. */
   inference: InferencePool;
+  /** Wakes long-polling clients (`TaskWaker`). */
+  tasks: TaskWakeups;
 }
 
 /** Builds the Koa app without listening, so tests can drive `app.callback()` directly. */
@@ -49,7 +52,14 @@ export function createApp(deps: AppDeps): Koa {
         findByUsername: (username) => findUserByUsername(knex, username),
       },
     },
-    { knex, blobs: deps.blobs, logger: deps.logger, orchestrator: deps.orchestrator, inference: deps.inference },
+    {
+      knex,
+      blobs: deps.blobs,
+      logger: deps.logger,
+      orchestrator: deps.orchestrator,
+      inference: deps.inference,
+      tasks: deps.tasks,
+    },
   );
   api.use(resources.routes(), resources.allowedMethods());
   app.use(api.routes());

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { InferencePool } from '../inference/pool';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
+import type { TaskWakeups } from './task-waker';
 import type { TrainingOrchestrator } from './training-orchestrator';
 
 /** What the resource routes and their use cases work with. */
@@ -11,4 +12,6 @@ export interface ApiServices {
   readonly logger: Logger;
   readonly orchestrator: TrainingOrchestrator;
   readonly inference: InferencePool;
+  /** Wakes long-polling clients when a task or message arrives for them. */
+  readonly tasks: TaskWakeups;
 }

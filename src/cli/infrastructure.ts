@@ -8,6 +8,7 @@ import { TemporalTrainingOrchestrator } from '../api/temporal-training-orchestra
 import type { DeliverySettings } from '../activities/notification-activities';
 import type { Config } from '../config';
 import { createKnex } from '../db/knex';
+import { TaskWaker } from '../api/task-waker';
 import { embeddedDatabaseUrl } from '../dev/embedded-postgres';
 import type { Logger } from '../logger';
 import { collectBytes } from '../onnx/model-source';
@@ -21,6 +22,13 @@ export const EMBEDDED_DATABASE = 'roundhouse';
 /** The database URL: DATABASE_URL, or the embedded database's. */
 export function databaseUrl(config: Config): string {
   return config.db.url ?? embeddedDatabaseUrl(config.db.embedded?.port ?? 0, EMBEDDED_DATABASE);
+}
+
+/** Starts the long-poll wake-ups of an API process: one Postgres connection that LISTENs for new tasks. */
+export async function startTaskWaker(config: Config, logger: Logger): Promise<TaskWaker> {
+  const waker = new TaskWaker(databaseUrl(config), logger);
+  await waker.start();
+  return waker;
 }
 
 /** Creates the knex instance and binds Objection to it (entry points only). */

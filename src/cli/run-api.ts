@@ -7,6 +7,7 @@ import {
   inferencePool,
   openBlobStore,
   readinessChecks,
+  startTaskWaker,
   trainingOrchestrator,
 } from './infrastructure';
 import { stopAll, waitForShutdownSignal } from './shutdown';
@@ -17,6 +18,7 @@ export async function runApiRole(config: Config, logger: Logger): Promise<void> 
   const connection = connectClientToTemporal(config);
   const blobs = openBlobStore(config);
   const inference = inferencePool(config, blobs);
+  const tasks = await startTaskWaker(config, logger);
   const api = await startApiServer(
     {
       logger,
@@ -26,6 +28,7 @@ export async function runApiRole(config: Config, logger: Logger): Promise<void> 
       limits: config.limits,
       orchestrator: trainingOrchestrator(config, knex, connection),
       inference,
+      tasks,
     },
     config.http.host,
     config.http.port,
@@ -35,6 +38,7 @@ export async function runApiRole(config: Config, logger: Logger): Promise<void> 
   await stopAll(logger, [
     ['api', () => api.close()],
     ['inference', () => inference.close()],
+    ['task wake-ups', () => tasks.close()],
     ['temporal client', () => connection.close()],
     ['database', () => knex.destroy()],
   ]);

@@ -18,6 +18,7 @@ import {
   inferencePool,
   openBlobStore,
   readinessChecks,
+  startTaskWaker,
   trainingOrchestrator,
   deliverySettings,
 } from './infrastructure';
@@ -109,6 +110,8 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
     const blobs = openBlobStore(config);
     const inference = inferencePool(config, blobs);
     stops.unshift(['inference', () => inference.close()]);
+    const tasks = await startTaskWaker(config, logger);
+    stops.unshift(['task wake-ups', () => tasks.close()]);
     const api = await startApiServer(
       {
         logger,
@@ -118,6 +121,7 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
         limits: config.limits,
         orchestrator: trainingOrchestrator(config, knex, client),
         inference,
+        tasks,
       },
       config.http.host,
       config.http.port,

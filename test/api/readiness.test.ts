@@ -7,6 +7,7 @@ import request from 'supertest';
 import type { Knex } from 'knex';
 import { createApp, type AppDeps } from '../../src/api/app';
 import { postgresCheck, temporalCheck } from '../../src/api/readiness';
+import { TaskWaker } from '../../src/api/task-waker';
 import { TemporalTrainingOrchestrator } from '../../src/api/temporal-training-orchestrator';
 import { createKnex } from '../../src/db/knex';
 import { InferencePool } from '../../src/inference/pool';
@@ -37,6 +38,8 @@ function appDeps(knex: Knex, temporal: TestTemporal): Omit<AppDeps, 'readinessCh
       maxQueued: 1,
       loadBlob: () => Promise.reject(new Error('no blobs here')),
     }),
+    // Never started: these tests never long-poll.
+    tasks: new TaskWaker('postgres://unused', createLogger('error')),
   };
 }
 

@@ -4,8 +4,8 @@ import { createKnex } from '../../src/db/knex';
 import { testEnv } from './test-env';
 
 /** A knex instance on the migrated test database; destroy it in afterAll. */
-export function createTestKnex(): Knex {
-  return createKnex({ url: testEnv('databaseUrl'), poolMax: 5 });
+export function createTestKnex(poolMax = 5): Knex {
+  return createKnex({ url: testEnv('databaseUrl'), poolMax });
 }
 
 /** Creates an empty database of its own on the test server, for tests that migrate or break it. */

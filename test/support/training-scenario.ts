@@ -56,6 +56,8 @@ export interface ClientBehaviour {
   pullOnly?: readonly string[];
   /** Awaited before uploading SWAG moments (a test looks at the SWAG round meanwhile). */
   swagGate?: Promise<void>;
+  /** The accuracy each client reports in a test round, by name (default 0.5). */
+  accuracy?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -79,8 +81,11 @@ export async function untilNot503(
   throw new Error('still 503 after two minutes');
 }
 
-/** Reacts to a notification as the reference's MNIST client does: upload an update, or test metrics. */
-async function react(
+/**
+ * Reacts to a notification as the reference's MNIST client does: upload an update, or test metrics. A pulled task
+ * carries the same fields as a push, so a pulling client reacts to it the same way.
+ */
+export async function react(
   server: Handler,
   me: SimulatedClient,
   n: PushedNotification,
@@ -115,7 +120,7 @@ async function react(
         request(server)
           .post(`/api/models/${modelId}/metrics/`)
           .set('Authorization', `Token ${me.token}`)
-          .send({ metric_names: ['accuracy'], metric_values: [0.5] }),
+          .send({ metric_names: ['accuracy'], metric_values: [behaviour.accuracy?.[me.name] ?? 0.5] }),
       behaviour,
     );
   }

@@ -8,13 +8,16 @@ import { modelMetricRoutes } from './models/metric-routes';
 import { modelUploadRoutes } from './models/upload-routes';
 import { modelRoutes } from './models/routes';
 import { schemaRoutes } from './schema/routes';
+import { taskRoutes } from './tasks/routes';
 import { trainingClientRoutes } from './trainings/client-routes';
+import { trainingRoundRoutes } from './trainings/round-routes';
 import { trainingRoutes } from './trainings/routes';
 import { userRoutes } from './users/routes';
 
 /** Mounts every resource's routes on `rc.router` and returns it. */
 export function apiRoutes(rc: RouteContext, services: ApiServices): Router {
   userRoutes(rc, services);
+  taskRoutes(rc, services);
   groupRoutes(rc, services);
   modelRoutes(rc, services);
   modelMetadataRoutes(rc, services);
@@ -22,6 +25,7 @@ export function apiRoutes(rc: RouteContext, services: ApiServices): Router {
   modelUploadRoutes(rc, services);
   trainingRoutes(rc, services);
   trainingClientRoutes(rc, services);
+  trainingRoundRoutes(rc, services);
   inferenceRoutes(rc, services);
   schemaRoutes(rc);
   return rc.router;

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { DECLINE_MESSAGE_MAX } from '../../../workflows/training/definitions';
+import { INT32_MAX } from '../common-schemas';
+import { taskResponse } from '../tasks/schemas';
+
+/** `/api/trainings/{id}/rounds/{n}/`: the training and the round's number. */
+export const roundParams = z.object({
+  id: z.guid({ error: (issue) => `Training ${String(issue.input)} not found.` }),
+  n: z
+    .string()
+    .regex(/^\d{1,10}$/, 'Rounds are numbered from 0.')
+    .transform(Number)
+    .refine((n) => n <= INT32_MAX, 'Rounds are numbered from 0.'),
+});
+
+/** `POST .../decline/`: why, optionally. */
+export const declineBody = z.object({ message: z.string().max(DECLINE_MESSAGE_MAX).optional() }).strict();
+
+const uploadPhase = z.enum(['update', 'test', 'swag']);
+
+/** A metric name's figures over the clients that reported it: the mean weighted by their updates' sample sizes. */
+const metricAggregate = z.object({
+  mean: z.number(),
+  min: z.number(),
+  max: z.number(),
+  count: z.number().int(),
+  /** False when some reporter had no update with a sample size in the round: the mean is then unweighted. */
+  weighted: z.boolean(),
+});
+
+/** A wait after the aggregation (the test of the produced version, or the SWAG round). */
+const followingWait = z
+  .object({ round: z.number().int(), deadline: z.string().nullable(), reported: z.number().int() })
+  .nullable();
+
+/** What happened in one round (docs/api.md#rounds). */
+export const roundResponse = z.object({
+  round_id: z.number().int(),
+  training: z.uuid(),
+  round: z.number().int(),
+  state: z.enum(['UPDATE', 'AGGREGATING', 'TEST', 'SWAG', 'DONE', 'FAILED']),
+  started_at: z.string(),
+  deadline: z.string().nullable(),
+  /** The global model's round the clients trained from, and the one the round produced (null until it exists). */
+  started_from: z.number().int(),
+  produced: z.number().int().nullable(),
+  /** Clients asked for an update. */
+  asked: z.number().int(),
+  update_count: z.number().int(),
+  sample_size_total: z.number().int(),
+  /** The actor: every upload; a participant: its own only. */
+  updates: z.array(z.object({ client: z.uuid(), sample_size: z.number().int().nullable(), received_at: z.string() })),
+  /** The actor: everyone left out; a participant: itself only. */
+  left_out: z.array(
+    z.object({
+      client: z.uuid(),
+      phase: uploadPhase,
+      reason: z.enum(['deadline', 'declined', 'removed', 'ended']),
+      message: z.string().nullable(),
+    }),
+  ),
+  test: followingWait,
+  swag: followingWait,
+  /** Test metrics on the produced version, and the metrics that came with the updates, per name. */
+  metrics: z.record(z.string(), metricAggregate),
+  update_metrics: z.record(z.string(), metricAggregate),
+  /** The actor: every client's numbers; a participant: its own. */
+  client_metrics: z.array(
+    z.object({ client: z.uuid(), phase: z.enum(['update', 'test']), name: z.string(), value: z.number() }),
+  ),
+  /** Numbers the server recorded on the produced version (its own evaluation), by name. */
+  server_metrics: z.record(z.string(), z.number()),
+});
+export type RoundView = z.infer<typeof roundResponse>;
+export type MetricAggregate = z.infer<typeof metricAggregate>;
+export type RoundUpload = RoundView['updates'][number];
+export type LeftOut = RoundView['left_out'][number];
+export type ClientMetric = RoundView['client_metrics'][number];
+export type FollowingWait = z.infer<typeof followingWait>;
+
+/** A declined task. */
+export const declineResponse = taskResponse;

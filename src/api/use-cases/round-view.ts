@@ -1,0 +1,185 @@
+import type { Knex } from 'knex';
+import { Metric } from '../../db/models/metric';
+import type { Notification } from '../../db/models/notification';
+import type { Round } from '../../db/models/round';
+import type { Training } from '../../db/models/training';
+import type { Upload, UploadPhase } from '../../db/models/upload';
+import type { User } from '../../db/models/user';
+import { findModelById, listVersions } from '../../db/queries/models';
+import { listRounds } from '../../db/queries/rounds';
+import { listTasksOfTraining, phaseOfTask } from '../../db/queries/tasks';
+import { listUploadsOfTraining } from '../../db/queries/uploads';
+import { notFound } from '../../errors';
+import { TrainingState } from '../../training-states';
+import type {
+  ClientMetric,
+  FollowingWait,
+  LeftOut,
+  MetricAggregate,
+  RoundView,
+} from '../routes/trainings/round-schemas';
+import { readableTraining } from './training-access';
+
+/** Everything a training's rounds are read from. */
+export interface RoundSources {
+  training: Training;
+  rounds: readonly Round[];
+  tasks: readonly Notification[];
+  uploads: readonly Upload[];
+  /** Float metrics of the training's uploads, and the server's (no reporter) on its global model. */
+  metrics: readonly Metric[];
+  /** Rounds of the global model that have a version. */
+  versions: ReadonlySet<number>;
+}
+
+/**
+ * The rounds of a training as `viewer` may see them: the actor and the model's owner see every client; a
+ * participant sees the aggregates and its own entries, not other clients' identities or values.
+ */
+export function buildRoundViews(sources: RoundSources, viewer: { id: string; seesEveryone: boolean }): RoundView[] {
+  const mine = (client: string): boolean => viewer.seesEveryone || client === viewer.id;
+  return sources.rounds.map((round) => {
+    const n = round.number;
+    const tasksOf = (type: string, r: number) => sources.tasks.filter((t) => t.type === type && t.round === r);
+    const uploadsOf = (phase: UploadPhase, r: number) =>
+      sources.uploads.filter((u) => u.phase === phase && u.round === r);
+    const updateTasks = tasksOf('UPDATE_ROUND_START', n);
+    const testTasks = tasksOf('MODEL_TEST_ROUND', n + 1);
+    const swagTasks = tasksOf('SWAG_ROUND_START', n + 1);
+    const updates = uploadsOf('update', n);
+    const tests = uploadsOf('test', n + 1);
+    const produced = sources.versions.has(n + 1) ? n + 1 : null;
+    const weights = new Map(updates.map((u) => [u.clientId, u.sampleSize]));
+    const metricsOf = (uploads: readonly Upload[]) => {
+      const byUpload = new Map(uploads.map((u) => [u.id, u]));
+      return sources.metrics.filter((m) => m.uploadId !== null && byUpload.has(m.uploadId) && m.valueFloat !== null);
+    };
+    const testMetrics = metricsOf(tests);
+    const updateMetrics = metricsOf(updates);
+    const clientMetrics: ClientMetric[] = [
+      ...updateMetrics.map((m) => ({ m, phase: 'update' as const })),
+      ...testMetrics.map((m) => ({ m, phase: 'test' as const })),
+    ]
+      .filter(({ m }) => mine(m.reporterId ?? ''))
+      .map(({ m, phase }) => ({ client: m.reporterId ?? '', phase, name: m.key, value: m.valueFloat ?? 0 }));
+    const server = sources.metrics.filter((m) => m.reporterId === null && m.step === produced && produced !== null);
+    return {
+      round_id: Number(round.id),
+      training: sources.training.id,
+      round: n,
+      state: roundState(sources.training, updateTasks, [...testTasks, ...swagTasks], produced),
+      started_at: round.startedAt.toISOString(),
+      deadline: round.deadline ? round.deadline.toISOString() : null,
+      started_from: n,
+      produced,
+      asked: updateTasks.length,
+      update_count: updates.length,
+      sample_size_total: updates.reduce((sum, u) => sum + (u.sampleSize ?? 0), 0),
+      updates: updates
+        .filter((u) => mine(u.clientId))
+        .map((u) => ({ client: u.clientId, sample_size: u.sampleSize, received_at: u.createdAt.toISOString() })),
+      left_out: [...updateTasks, ...testTasks, ...swagTasks].flatMap((task) => leftOut(task, mine)),
+      test: followingWait(testTasks, tests.length, n + 1),
+      swag: followingWait(swagTasks, uploadsOf('swag', n + 1).length, n + 1),
+      metrics: aggregate(testMetrics, weights),
+      update_metrics: aggregate(updateMetrics, weights),
+      client_metrics: clientMetrics,
+      server_metrics: Object.fromEntries(server.map((m) => [m.key, m.valueFloat ?? 0])),
+    };
+  });
+}
+
+function roundState(
+  training: Training,
+  updateTasks: readonly Notification[],
+  laterTasks: readonly Notification[],
+  produced: number | null,
+): RoundView['state'] {
+  if (updateTasks.some((t) => t.taskState === 'PENDING')) {
+    return 'UPDATE';
+  }
+  if (produced === null) {
+    return training.state === TrainingState.ERROR ? 'FAILED' : 'AGGREGATING';
+  }
+  const pending = laterTasks.find((t) => t.taskState === 'PENDING');
+  if (pending) {
+    return pending.type === 'SWAG_ROUND_START' ? 'SWAG' : 'TEST';
+  }
+  return 'DONE';
+}
+
+function leftOut(task: Notification, mine: (client: string) => boolean): LeftOut[] {
+  const phase = phaseOfTask(task.type);
+  const reason = task.doneReason;
+  if (!phase || !mine(task.receiverId) || reason === null || reason === 'uploaded') {
+    return [];
+  }
+  return [{ client: task.receiverId, phase, reason, message: task.doneMessage }];
+}
+
+function followingWait(tasks: readonly Notification[], reported: number, round: number): FollowingWait | null {
+  if (tasks.length === 0) {
+    return null;
+  }
+  const deadline = tasks.find((t) => t.deadline)?.deadline;
+  return { round, deadline: deadline ? deadline.toISOString() : null, reported };
+}
+
+/** Per metric name: the mean weighted by each reporter's update sample size (unweighted when one has none). */
+export function aggregate(
+  metrics: readonly Metric[],
+  weights: ReadonlyMap<string, number | null>,
+): Record<string, MetricAggregate> {
+  const byName = new Map<string, Metric[]>();
+  for (const metric of metrics) {
+    byName.set(metric.key, [...(byName.get(metric.key) ?? []), metric]);
+  }
+  return Object.fromEntries(
+    [...byName].map(([name, list]) => {
+      const values = list.map((m) => m.valueFloat ?? 0);
+      const sizes = list.map((m) => weights.get(m.reporterId ?? '') ?? null);
+      const weighted = sizes.every((size) => size !== null && size > 0);
+      const w = weighted ? (sizes as number[]) : values.map(() => 1);
+      const total = w.reduce((sum, x) => sum + x, 0);
+      const mean = values.reduce((sum, v, i) => sum + v * (w[i] ?? 0), 0) / total;
+      return [name, { mean, min: Math.min(...values), max: Math.max(...values), count: values.length, weighted }];
+    }),
+  );
+}
+
+/** A training's rounds for `user` (its actor, the model's owner, or a participant). @throws 404 for anyone else. */
+export async function listRoundViews(knex: Knex, user: User, trainingId: string): Promise<RoundView[]> {
+  const training = await readableTraining(knex, user, trainingId);
+  const model = await findModelById(knex, training.modelId);
+  const [rounds, tasks, uploads, versions, metrics] = await Promise.all([
+    listRounds(knex, training.id),
+    listTasksOfTraining(knex, training.id),
+    listUploadsOfTraining(knex, training.id),
+    listVersions(knex, training.modelId),
+    Metric.query(knex)
+      .whereNotNull('valueFloat')
+      .where((q) => {
+        void q
+          .where((own) => {
+            void own.where({ trainingId: training.id }).whereNotNull('uploadId');
+          })
+          .orWhere((server) => {
+            void server.where({ modelId: training.modelId }).whereNull('reporterId');
+          });
+      }),
+  ]);
+  const seesEveryone = training.actorId === user.id || model?.ownerId === user.id || user.isSuperuser;
+  return buildRoundViews(
+    { training, rounds, tasks, uploads, metrics, versions: new Set(versions.map((v) => v.round)) },
+    { id: user.id, seesEveryone },
+  );
+}
+
+/** One round of a training by its number. @throws 404 when the training has no such round. */
+export async function findRoundView(knex: Knex, user: User, trainingId: string, round: number): Promise<RoundView> {
+  const found = (await listRoundViews(knex, user, trainingId)).find((view) => view.round === round);
+  if (!found) {
+    throw notFound(`Training ${trainingId} has no round ${round}.`);
+  }
+  return found;
+}
