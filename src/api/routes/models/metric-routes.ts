@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { Metric } from '../../../db/models/metric';
-import { listMetricsOfModel } from '../../../db/queries/metrics';
 import { requestLogger } from '../../middleware/access-log';
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
-import { readableModel } from '../../use-cases/model-access';
+import { listVisibleMetrics } from '../../use-cases/read-metrics';
 import { recordMetrics } from '../../use-cases/record-metrics';
 import { errorSchema } from '../common-schemas';
 import { MODEL_FORBIDDEN, MODEL_MISSING, MODELS_TAG } from './routes';
@@ -21,6 +20,7 @@ export function modelMetricRoutes(rc: RouteContext, services: ApiServices): void
       path: '/models/:id/metrics',
       tag: MODELS_TAG,
       summary: "A model's metrics, in arrival order.",
+      description: "A participant sees its own metrics and the server's; the owner and the actor see everyone's.",
       params: modelParams,
       responses: [
         { status: 200, description: 'The metrics.', schema: z.array(metricResponse) },
@@ -29,8 +29,7 @@ export function modelMetricRoutes(rc: RouteContext, services: ApiServices): void
       ],
     },
     async (ctx, { user, params }) => {
-      const { model } = await readableModel(knex, user, params.id);
-      ctx.body = (await listMetricsOfModel(knex, model.id)).map(presentMetric);
+      ctx.body = (await listVisibleMetrics(knex, user, params.id)).map(presentMetric);
     },
   );
   authedRoute(
