@@ -77,6 +77,15 @@ const envSchema = z.object({
     .int()
     .min(1)
     .default(1024 * 1024),
+  /**
+   * Largest accepted metric value stored as bytes (a picture, or text), in bytes; beyond it 413. The metrics route's
+   * body limit grows to fit four such values in base64.
+   */
+  ROUNDHOUSE_MAX_METRIC_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(4 * 1024 * 1024),
   /** How long an upload waits for its training's workflow to take it before the API answers 503 with Retry-After. */
   ROUNDHOUSE_UPLOAD_WAIT_SECONDS: z.coerce.number().positive().default(10),
   /** Time limit of one notification push. */
@@ -131,7 +140,7 @@ export interface Config {
   readonly blobs: { readonly dir: string; readonly sweepMinAgeMs: number };
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
   /** Request size limits of the API. */
-  readonly limits: { readonly uploadBytes: number; readonly bodyBytes: number };
+  readonly limits: { readonly uploadBytes: number; readonly bodyBytes: number; readonly metricBytes: number };
   /** Notification pushes; `allowPrivateAddresses` undefined means the role decides (see the variable). */
   readonly notifications: {
     readonly timeoutMs: number;
@@ -233,7 +242,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sweepMinAgeMs: e.ROUNDHOUSE_BLOB_SWEEP_MIN_AGE_SECONDS * 1000,
     },
     log: { level: e.LOG_LEVEL },
-    limits: { uploadBytes: e.ROUNDHOUSE_MAX_UPLOAD_BYTES, bodyBytes: e.ROUNDHOUSE_MAX_BODY_BYTES },
+    limits: {
+      uploadBytes: e.ROUNDHOUSE_MAX_UPLOAD_BYTES,
+      bodyBytes: e.ROUNDHOUSE_MAX_BODY_BYTES,
+      metricBytes: e.ROUNDHOUSE_MAX_METRIC_BYTES,
+    },
     notifications: {
       timeoutMs: e.ROUNDHOUSE_NOTIFY_TIMEOUT_SECONDS * 1000,
       attempts: e.ROUNDHOUSE_NOTIFY_ATTEMPTS,

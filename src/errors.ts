@@ -101,12 +101,12 @@ export function notAuthenticated(message: string): AppError {
   });
 }
 
-/** Thrown when a body exceeds its limit; the message names the limit. */
-export function payloadTooLarge(limit: number): AppError {
+/** Thrown when a body (or a part of it, the `subject`) exceeds its limit; the message names the limit. */
+export function payloadTooLarge(limit: number, subject = 'Request body'): AppError {
   return new AppError({
     code: 'payload_too_large',
     status: 413,
-    message: `Request body too large: the limit is ${limit} bytes.`,
+    message: `${subject} too large: the limit is ${limit} bytes.`,
   });
 }
 

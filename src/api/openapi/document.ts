@@ -51,11 +51,7 @@ function operation(route: RouteSpec): JsonSchema {
     responses[String(response.status)] = {
       description: response.description,
       ...(response.headers ? { headers: response.headers } : {}),
-      ...(response.binary
-        ? { content: { 'application/octet-stream': { schema: BINARY } } }
-        : response.schema
-          ? { content: { 'application/json': { schema: jsonSchemaOf(response.schema, 'output') } } }
-          : {}),
+      ...content(response),
     };
   }
   return {
@@ -68,6 +64,18 @@ function operation(route: RouteSpec): JsonSchema {
     ...(route.bodyKind ? { requestBody: requestBody(route) } : {}),
     responses: sortedByStatus(responses),
   };
+}
+
+/** A response's bodies by media type: its bytes, its JSON, or either; none for a bodiless answer. */
+function content(response: ResponseSpec): JsonSchema {
+  const types = response.binary ? (response.binaryTypes ?? ['application/octet-stream']) : [];
+  const bodies: JsonSchema = Object.fromEntries(
+    types.map((type) => [type, { schema: { ...BINARY, contentMediaType: type } }]),
+  );
+  if (response.schema) {
+    bodies['application/json'] = { schema: jsonSchemaOf(response.schema, 'output') };
+  }
+  return Object.keys(bodies).length > 0 ? { content: bodies } : {};
 }
 
 /** The error answers every route of its kind gives, whatever its handler does (the middleware's answers). */

@@ -21,6 +21,8 @@ export interface BodyLimits {
   readonly uploadBytes: number;
   /** A JSON or form body, and the fields of a multipart body. */
   readonly bodyBytes: number;
+  /** One metric value stored as bytes (a picture); a route that takes them raises its body limit to fit a few. */
+  readonly metricBytes: number;
 }
 
 /** Formidable's internal codes for a limit that was exceeded. */

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { BodyKind } from './body';
+import type { BodyKind, BodyLimits } from './body';
 
 /** HTTP methods the API routes. */
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -10,8 +10,10 @@ export interface ResponseSpec {
   readonly description: string;
   /** The JSON body's schema; omitted for bodiless answers. */
   readonly schema?: z.ZodType;
-  /** The body is raw bytes (`application/octet-stream`). */
+  /** The body is raw bytes (`application/octet-stream`); with `schema` too, the answer is one or the other. */
   readonly binary?: boolean;
+  /** The media types of a binary body, when not `application/octet-stream`. */
+  readonly binaryTypes?: readonly string[];
   /** Response headers, as OpenAPI header objects by name. */
   readonly headers?: Record<string, unknown>;
 }
@@ -50,6 +52,8 @@ export interface RouteSpec<
   readonly query?: Q;
   readonly body?: B;
   readonly bodyKind?: BodyKind;
+  /** The body limit of this route, when it takes more than the configured one (metrics carry pictures as base64). */
+  readonly bodyBytes?: (limits: BodyLimits) => number;
   /** The only body media types taken; any other (none included) is 415 before the body is read. */
   readonly accepts?: readonly AcceptedMediaType[];
   readonly files?: readonly FileSpec[];

@@ -92,7 +92,8 @@ function register<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>
     chain.push(acceptOnly(spec.accepts));
   }
   if (spec.bodyKind) {
-    chain.push(parseBody(spec.bodyKind, rc.limits));
+    const limits = spec.bodyBytes ? { ...rc.limits, bodyBytes: spec.bodyBytes(rc.limits) } : rc.limits;
+    chain.push(parseBody(spec.bodyKind, limits));
   }
   chain.push(endpoint);
   rc.router.register(spec.path, [spec.method.toUpperCase()], chain);

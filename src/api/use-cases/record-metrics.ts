@@ -17,6 +17,8 @@ export interface MetricDeps {
   readonly knex: Knex;
   readonly logger: Logger;
   readonly orchestrator: TrainingOrchestrator;
+  /** The largest metric value stored as bytes. */
+  readonly maxMetricBytes: number;
 }
 
 /**
@@ -34,7 +36,7 @@ export async function recordMetrics(
 ): Promise<FlModel> {
   const access = await readableModel(deps.knex, user, modelId);
   const { model, training } = access;
-  const metrics = pairMetrics(names, values, true);
+  const metrics = pairMetrics(names, values, { required: true, maxValueBytes: deps.maxMetricBytes });
   if (!training && model.type !== 'LOCAL') {
     deps.logger.warn(`Global model ${model.id} is not connected to any training.`);
   }

@@ -13,7 +13,7 @@ import type { UploadedFile, UploadedFiles } from '../routing/uploaded-files';
 import type { TrainingOrchestrator } from '../training-orchestrator';
 import { checkAndStoreModel, manifestOf, requireFile } from './checked-upload';
 import { isLateExactRetry } from './late-retry';
-import { type MetricValueInput, pairMetrics } from './metric-input';
+import { type MetricValueInput, pairMetrics, refuseMetricFiles } from './metric-input';
 import { claimSlot, contentDigest, submitToRun, type UploadTarget, uploadTarget } from './upload-slot';
 
 /** A local update as a participant sends it: the round it was trained in, its sample size, optional metrics. */
@@ -31,14 +31,18 @@ export interface UpdateInput {
  * run.
  */
 export async function uploadUpdate(
-  deps: { knex: Knex; blobs: BlobStore; orchestrator: TrainingOrchestrator; logger: Logger },
+  deps: { knex: Knex; blobs: BlobStore; orchestrator: TrainingOrchestrator; logger: Logger; maxMetricBytes: number },
   user: User,
   modelId: string,
   request: UpdateInput,
   files: UploadedFiles,
 ): Promise<void> {
   const { knex, blobs } = deps;
-  const metrics = pairMetrics(request.metric_names, request.metric_values, false);
+  refuseMetricFiles(files);
+  const metrics = pairMetrics(request.metric_names, request.metric_values, {
+    required: false,
+    maxValueBytes: deps.maxMetricBytes,
+  });
   const file = requireFile(files, 'model_file');
   const target = await updateTarget(knex, user, modelId, request, file);
   if (!target) {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { QueryBuilder } from 'objection';
 import { Metric } from '../models/metric';
 
 /** A metric value: a number, or bytes with their content type. */
@@ -36,7 +37,33 @@ export async function insertMetrics(db: Knex, target: MetricTarget, metrics: rea
   );
 }
 
-/** The metrics of a model, in the order they arrived. */
-export async function listMetricsOfModel(db: Knex, modelId: string): Promise<Metric[]> {
-  return await Metric.query(db).where({ modelId }).orderBy('id');
+/** Whose metrics a read returns: everyone's, or (with `reporterId`) that reporter's and the server's (no reporter). */
+export interface MetricScope {
+  readonly reporterId?: string;
+}
+
+/** The metrics of a model in `scope`, in the order they arrived. */
+export async function listMetricsOfModel(db: Knex, modelId: string, scope: MetricScope = {}): Promise<Metric[]> {
+  return await metricsOfModel(db, modelId, scope).orderBy('id');
+}
+
+/** The metric `id` of a model, if it is in `scope`. */
+export async function findMetricOfModel(
+  db: Knex,
+  modelId: string,
+  id: string,
+  scope: MetricScope = {},
+): Promise<Metric | undefined> {
+  return await metricsOfModel(db, modelId, scope).findById(id);
+}
+
+/** The scope is a condition of the query, so that rows a reader may not see are never loaded. */
+function metricsOfModel(db: Knex, modelId: string, { reporterId }: MetricScope): QueryBuilder<Metric> {
+  const all = Metric.query(db).where({ modelId });
+  if (reporterId === undefined) {
+    return all;
+  }
+  return all.where((own) => {
+    own.where({ reporterId }).orWhereNull('reporterId');
+  });
 }

@@ -1,6 +1,9 @@
+import type { Metric } from '../../../db/models/metric';
 import type { FlModel } from '../../../db/models/model';
 import type { ModelVersion } from '../../../db/models/model-version';
+import { servedMetricType } from '../../use-cases/metric-media';
 import type { ModelResponse } from './schemas';
+import type { MetricResponse } from './upload-schemas';
 
 /**
  * A model in the reference's fields for its kind. `preprocessing` and a SWAG model's `swag_first_moment` and
@@ -53,5 +56,25 @@ export function presentVersion(version: ModelVersion): {
     digest: version.weightsDigest,
     size: Number(version.weightsSize),
     created_at: version.createdAt.toISOString(),
+  };
+}
+
+/**
+ * A metric in the reference's fields (a binary value in base64), with the type a binary value is served as and `url`,
+ * the path that serves it byte for byte (null for a float).
+ */
+export function presentMetric(metric: Metric): MetricResponse {
+  const bytes = metric.valueBinary;
+  return {
+    id: Number(metric.id),
+    identifier: metric.identifier,
+    key: metric.key,
+    value_float: metric.valueFloat,
+    value_binary: bytes ? bytes.toString('base64') : null,
+    content_type: bytes ? servedMetricType(metric.contentType, bytes) : null,
+    url: bytes && metric.modelId ? `/api/models/${metric.modelId}/metrics/${metric.id}/` : null,
+    step: metric.step,
+    model: metric.modelId,
+    reporter: metric.reporterId,
   };
 }

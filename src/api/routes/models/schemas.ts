@@ -82,6 +82,11 @@ export const meanModelBody = z.strictObject({
 /** Model path ids. */
 export const modelParams = uuidParams('Model');
 
+/** A metric's path: its model's id and its own (an integer); a malformed one is a 400 in the reference's words. */
+export const metricParams = modelParams.extend({
+  metric_id: z.string().regex(/^\d{1,18}$/, { error: (issue) => `Metric ${String(issue.input)} not found.` }),
+});
+
 /** `GET /api/models/{id}/?round=N`. */
 export const downloadQuery = z.object({
   round: z

@@ -42,7 +42,8 @@ export function modelUploadRoutes(rc: RouteContext, services: ApiServices): void
       responses: [{ status: 201, description: 'Accepted.', schema: detailSchema }, ...uploadErrors],
     },
     async (ctx, { user, params, body, files }) => {
-      await uploadUpdate({ ...services, logger: requestLogger(ctx, services.logger) }, user, params.id, body, files);
+      const deps = { ...services, logger: requestLogger(ctx, services.logger), maxMetricBytes: rc.limits.metricBytes };
+      await uploadUpdate(deps, user, params.id, body, files);
       ctx.status = 201;
       ctx.body = { detail: 'Model Update Accepted' };
     },

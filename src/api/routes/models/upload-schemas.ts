@@ -28,13 +28,15 @@ const sampleSize = documentAs(
   { type: 'integer', minimum: 1, maximum: INT32_MAX, description: 'How many samples the update was trained on.' },
 );
 
-/** A metric value: a number (or a numeric string), any other string (stored as text), or base64 bytes. */
+/**
+ * A metric value: a number (or a numeric string), any other string (stored as text), or base64 bytes. A binary
+ * value's type is sniffed from its bytes; `content_type` is taken for the reference's clients and otherwise ignored.
+ */
 const metricValue = z.union([
   z.number(),
   z.string(),
-  z.strictObject({ base64: z.base64(), content_type: z.string().min(1).max(255).default('application/octet-stream') }),
+  z.strictObject({ base64: z.base64(), content_type: z.string().min(1).max(255).optional() }),
 ]);
-export type MetricValueInput = z.output<typeof metricValue>;
 
 /** `metric_names` / `metric_values`: repeated form fields or JSON arrays. */
 export const metricFields = {
@@ -61,7 +63,10 @@ export type UpdateRequest = z.output<typeof updateBody>;
 export const swagBody = z.strictObject({ round, sample_size: sampleSize, owner: z.string().optional() });
 export type SwagRequest = z.output<typeof swagBody>;
 
-/** A metric as the reference's serializer writes it (binary values base64). */
+/**
+ * A metric as the reference's serializer writes it (binary values base64), with the type a binary value is served as
+ * and the path that serves it.
+ */
 export const metricResponse = z.object({
   id: z.number().int(),
   identifier: z.string().nullable(),
@@ -69,6 +74,7 @@ export const metricResponse = z.object({
   value_float: z.number().nullable(),
   value_binary: z.string().nullable(),
   content_type: z.string().nullable(),
+  url: z.string().nullable(),
   step: z.number().int().nullable(),
   model: z.uuid().nullable(),
   reporter: z.uuid().nullable(),
