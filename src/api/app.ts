@@ -25,6 +25,8 @@ export interface AppDeps {
   orchestrator: TrainingOrchestrator;
   /** Runs inference off the event loop. */
   inference: InferencePool;
+  /** Serves `GET /api/dummy/` (ROUNDHOUSE_DEMO_DATA); off when absent. */
+  demoData?: boolean;
 }
 
 /** Builds the Koa app without listening, so tests can drive `app.callback()` directly. */
@@ -39,6 +41,9 @@ export function createApp(deps: AppDeps): Koa {
   const health = healthRoutes(deps.readinessChecks);
   api.use(health.routes(), health.allowedMethods());
   const knex = deps.knex;
+  if (deps.demoData) {
+    deps.logger.warn('GET /api/dummy/ is on (ROUNDHOUSE_DEMO_DATA): anyone may create demo data and get its token');
+  }
   const resources = apiRoutes(
     {
       router: createRouter(),
@@ -50,6 +55,7 @@ export function createApp(deps: AppDeps): Koa {
       },
     },
     { knex, blobs: deps.blobs, logger: deps.logger, orchestrator: deps.orchestrator, inference: deps.inference },
+    { demoData: deps.demoData ?? false },
   );
   api.use(resources.routes(), resources.allowedMethods());
   app.use(api.routes());

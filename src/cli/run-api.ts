@@ -26,6 +26,7 @@ export async function runApiRole(config: Config, logger: Logger): Promise<void> 
       limits: config.limits,
       orchestrator: trainingOrchestrator(config, knex, connection),
       inference,
+      demoData: config.demoData,
     },
     config.http.host,
     config.http.port,

@@ -118,6 +118,7 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
         limits: config.limits,
         orchestrator: trainingOrchestrator(config, knex, client),
         inference,
+        demoData: config.demoData,
       },
       config.http.host,
       config.http.port,

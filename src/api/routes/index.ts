@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { RouteContext } from '../routing/route';
 import type { ApiServices } from '../services';
+import { dummyRoutes } from './dummy/routes';
 import { groupRoutes } from './groups/routes';
 import { inferenceRoutes } from './inference/routes';
 import { modelMetadataRoutes } from './models/metadata-routes';
@@ -12,8 +13,14 @@ import { trainingClientRoutes } from './trainings/client-routes';
 import { trainingRoutes } from './trainings/routes';
 import { userRoutes } from './users/routes';
 
-/** Mounts every resource's routes on `rc.router` and returns it. */
-export function apiRoutes(rc: RouteContext, services: ApiServices): Router {
+/** Routes a deployment switches on. */
+export interface OptionalRoutes {
+  /** `GET /api/dummy/`: absent (404, and not in the OpenAPI document) unless true. */
+  readonly demoData: boolean;
+}
+
+/** Mounts every resource's routes, and the optional ones enabled, on `rc.router` and returns it. */
+export function apiRoutes(rc: RouteContext, services: ApiServices, optional: OptionalRoutes): Router {
   userRoutes(rc, services);
   groupRoutes(rc, services);
   modelRoutes(rc, services);
@@ -23,6 +30,9 @@ export function apiRoutes(rc: RouteContext, services: ApiServices): Router {
   trainingRoutes(rc, services);
   trainingClientRoutes(rc, services);
   inferenceRoutes(rc, services);
+  if (optional.demoData) {
+    dummyRoutes(rc, services);
+  }
   schemaRoutes(rc);
   return rc.router;
 }
