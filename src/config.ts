@@ -113,6 +113,11 @@ const envSchema = z.object({
     .default(512 * 1024 * 1024),
   /** Inference requests waiting for a thread beyond which a new one answers 503 with Retry-After. */
   ROUNDHOUSE_INFERENCE_MAX_QUEUED: z.coerce.number().int().min(1).default(64),
+  /**
+   * Whether `GET /api/dummy/` serves: anyone may then create demo data and get the token of its `dummy-user`. For
+   * demos and development only; unset or `false`, the path does not exist.
+   */
+  ROUNDHOUSE_DEMO_DATA: z.enum(['true', 'false']).default('false'),
   /** Searched for the `temporal` CLI. */
   PATH: z.string().default(''),
 });
@@ -158,6 +163,8 @@ export interface Config {
     readonly cacheBytesPerThread: number;
     readonly maxQueued: number;
   };
+  /** Whether the API serves `GET /api/dummy/`, which creates demo data for anyone (docs/api.md#demo-data). */
+  readonly demoData: boolean;
   /** The PATH, searched for the `temporal` CLI. */
   readonly systemPath: string;
 }
@@ -264,6 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cacheBytesPerThread: e.ROUNDHOUSE_INFERENCE_CACHE_BYTES,
       maxQueued: e.ROUNDHOUSE_INFERENCE_MAX_QUEUED,
     },
+    demoData: e.ROUNDHOUSE_DEMO_DATA === 'true',
     systemPath: e.PATH,
   });
 }

@@ -28,6 +28,8 @@ export interface AppDeps {
   inference: InferencePool;
   /** Wakes long-polling clients (`TaskWaker`). */
   tasks: TaskWakeups;
+  /** Serves `GET /api/dummy/` (ROUNDHOUSE_DEMO_DATA); off when absent. */
+  demoData?: boolean;
 }
 
 /** Builds the Koa app without listening, so tests can drive `app.callback()` directly. */
@@ -42,6 +44,9 @@ export function createApp(deps: AppDeps): Koa {
   const health = healthRoutes(deps.readinessChecks);
   api.use(health.routes(), health.allowedMethods());
   const knex = deps.knex;
+  if (deps.demoData) {
+    deps.logger.warn('GET /api/dummy/ is on (ROUNDHOUSE_DEMO_DATA): anyone may create demo data and get its token');
+  }
   const resources = apiRoutes(
     {
       router: createRouter(),
@@ -60,6 +65,7 @@ export function createApp(deps: AppDeps): Koa {
       inference: deps.inference,
       tasks: deps.tasks,
     },
+    { demoData: deps.demoData ?? false },
   );
   api.use(resources.routes(), resources.allowedMethods());
   app.use(api.routes());

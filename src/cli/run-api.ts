@@ -29,6 +29,7 @@ export async function runApiRole(config: Config, logger: Logger): Promise<void> 
       orchestrator: trainingOrchestrator(config, knex, connection),
       inference,
       tasks,
+      demoData: config.demoData,
     },
     config.http.host,
     config.http.port,

@@ -122,6 +122,7 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
         orchestrator: trainingOrchestrator(config, knex, client),
         inference,
         tasks,
+        demoData: config.demoData,
       },
       config.http.host,
       config.http.port,

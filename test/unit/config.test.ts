@@ -56,6 +56,13 @@ describe('loadConfig', () => {
     });
   });
 
+  it('when ROUNDHOUSE_DEMO_DATA is unset, the demo data route is off; true turns it on; anything else is refused', () => {
+    expect(loadConfig({}).demoData).toBe(false);
+    expect(loadConfig({ ROUNDHOUSE_DEMO_DATA: 'false' }).demoData).toBe(false);
+    expect(loadConfig({ ROUNDHOUSE_DEMO_DATA: 'true' }).demoData).toBe(true);
+    expect(problemsOf({ ROUNDHOUSE_DEMO_DATA: 'yes' })).toEqual([expect.stringContaining('env ROUNDHOUSE_DEMO_DATA')]);
+  });
+
   it('when several variables are wrong, reports every problem at once', () => {
     const problems = problemsOf({
       PORT: 'eighty',

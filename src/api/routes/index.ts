@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { RouteContext } from '../routing/route';
 import type { ApiServices } from '../services';
+import { dummyRoutes } from './dummy/routes';
 import { groupRoutes } from './groups/routes';
 import { inferenceRoutes } from './inference/routes';
 import { modelMetadataRoutes } from './models/metadata-routes';
@@ -14,8 +15,14 @@ import { trainingRoundRoutes } from './trainings/round-routes';
 import { trainingRoutes } from './trainings/routes';
 import { userRoutes } from './users/routes';
 
-/** Mounts every resource's routes on `rc.router` and returns it. */
-export function apiRoutes(rc: RouteContext, services: ApiServices): Router {
+/** Routes a deployment switches on. */
+export interface OptionalRoutes {
+  /** `GET /api/dummy/`: absent (404, and not in the OpenAPI document) unless true. */
+  readonly demoData: boolean;
+}
+
+/** Mounts every resource's routes, and the optional ones enabled, on `rc.router` and returns it. */
+export function apiRoutes(rc: RouteContext, services: ApiServices, optional: OptionalRoutes): Router {
   userRoutes(rc, services);
   taskRoutes(rc, services);
   groupRoutes(rc, services);
@@ -27,6 +34,9 @@ export function apiRoutes(rc: RouteContext, services: ApiServices): Router {
   trainingClientRoutes(rc, services);
   trainingRoundRoutes(rc, services);
   inferenceRoutes(rc, services);
+  if (optional.demoData) {
+    dummyRoutes(rc, services);
+  }
   schemaRoutes(rc);
   return rc.router;
 }

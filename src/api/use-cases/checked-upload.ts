@@ -39,11 +39,21 @@ export async function checkAndStoreModel(
   what: string,
   global?: ModelSummary,
 ): Promise<CheckedModel> {
-  const result = global ? await checkUpdate(readFile(file), global) : await checkModel(readFile(file));
+  return await checkAndStore(blobs, () => readFile(file), what, global);
+}
+
+/** `checkAndStoreModel` of a model read from `source` (read twice: once checked, once stored). */
+export async function checkAndStore(
+  blobs: BlobStore,
+  source: () => AsyncIterable<Uint8Array>,
+  what: string,
+  global?: ModelSummary,
+): Promise<CheckedModel> {
+  const result = global ? await checkUpdate(source(), global) : await checkModel(source());
   if (!result.ok) {
     throw engineRefusal(what, result.error);
   }
-  const weights = await blobs.put(readFile(file));
+  const weights = await blobs.put(source());
   return { summary: result.summary, weights };
 }
 

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { hashPassword } from '../../auth/passwords';
 import { generateToken } from '../../auth/tokens';
 import type { User } from '../../db/models/user';
-import { findUserByUsername, insertUser } from '../../db/queries/users';
+import { findUserByUsername, insertUser, type NewUser } from '../../db/queries/users';
 import { invalidInput } from '../../errors';
 import { isUniqueViolation } from '../../db/constraint-errors';
 
@@ -27,17 +27,7 @@ export async function registerUser(knex: Knex, request: NewUserInput): Promise<U
     throw invalidInput(USERNAME_TAKEN, { username: [USERNAME_TAKEN] });
   }
   try {
-    return await insertUser(knex, {
-      username: request.username,
-      passwordHash: await hashPassword(request.password),
-      token: generateToken(),
-      firstName: request.first_name,
-      lastName: request.last_name,
-      email: request.email,
-      actor: request.actor,
-      client: request.client,
-      messageEndpoint: request.message_endpoint,
-    });
+    return await insertUser(knex, newUserRow(request, await hashPassword(request.password)));
   } catch (err) {
     // Two registrations of one name at once: the unique index decides, the loser gets the same answer.
     if (isUniqueViolation(err)) {
@@ -45,4 +35,19 @@ export async function registerUser(knex: Knex, request: NewUserInput): Promise<U
     }
     throw err;
   }
+}
+
+/** The row of a new user: the whitelisted fields, the given password hash and a fresh token. */
+export function newUserRow(request: Omit<NewUserInput, 'password'>, passwordHash: string): NewUser {
+  return {
+    username: request.username,
+    passwordHash,
+    token: generateToken(),
+    firstName: request.first_name,
+    lastName: request.last_name,
+    email: request.email,
+    actor: request.actor,
+    client: request.client,
+    messageEndpoint: request.message_endpoint,
+  };
 }

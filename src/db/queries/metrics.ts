@@ -9,6 +9,8 @@ export type MetricValue = { kind: 'float'; value: number } | { kind: 'binary'; v
 export interface NewMetric {
   key: string;
   value: MetricValue;
+  /** A short tag the reference's dummy data sets; null otherwise. */
+  identifier?: string;
 }
 
 /** Where metrics are recorded: the model, its training, the round (step) and the reporter. */
@@ -23,18 +25,31 @@ export interface MetricTarget {
 
 /** Inserts metrics in one statement (no table lock: rows are independent). `db` may be a transaction. */
 export async function insertMetrics(db: Knex, target: MetricTarget, metrics: readonly NewMetric[]): Promise<void> {
-  if (metrics.length === 0) {
-    return;
-  }
-  await Metric.query(db).insert(
+  await insertMetricBatches(db, [{ target, metrics }]);
+}
+
+/** The metrics of one target, for `insertMetricBatches`. */
+export interface MetricBatch {
+  target: MetricTarget;
+  metrics: readonly NewMetric[];
+}
+
+/** Inserts the metrics of several targets in one statement. */
+export async function insertMetricBatches(db: Knex, batches: readonly MetricBatch[]): Promise<void> {
+  const rows = batches.flatMap(({ target, metrics }) =>
     metrics.map((metric) => ({
       ...target,
       key: metric.key,
       valueFloat: metric.value.kind === 'float' ? metric.value.value : null,
       valueBinary: metric.value.kind === 'binary' ? metric.value.value : null,
       contentType: metric.value.kind === 'binary' ? metric.value.contentType : null,
+      identifier: metric.identifier ?? null,
     })),
   );
+  if (rows.length === 0) {
+    return;
+  }
+  await Metric.query(db).insert(rows);
 }
 
 /** Whose metrics a read returns: everyone's, or (with `reporterId`) that reporter's and the server's (no reporter). */
