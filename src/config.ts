@@ -86,6 +86,11 @@ const envSchema = z.object({
     .int()
     .min(1)
     .default(4 * 1024 * 1024),
+  /**
+   * The longest a task long-poll (`GET /api/users/myself/tasks/?wait=S`) holds its request: a larger `wait` (up to
+   * the API's limit of 60) is shortened to it. Lower it behind a proxy that cuts idle requests sooner.
+   */
+  ROUNDHOUSE_MAX_POLL_WAIT_SECONDS: z.coerce.number().int().min(0).max(60).default(60),
   /** How long an upload waits for its training's workflow to take it before the API answers 503 with Retry-After. */
   ROUNDHOUSE_UPLOAD_WAIT_SECONDS: z.coerce.number().positive().default(10),
   /** Time limit of one notification push. */
@@ -156,6 +161,8 @@ export interface Config {
   };
   /** How long an upload waits for its training's workflow. */
   readonly uploadWaitMs: number;
+  /** The longest a task long-poll holds its request. */
+  readonly maxPollWaitMs: number;
   /** The API's inference pool (docs/inference.md#the-session-pool). */
   readonly inference: {
     readonly threads: number;
@@ -265,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           : e.ROUNDHOUSE_ALLOW_PRIVATE_ENDPOINTS === 'true',
     },
     uploadWaitMs: e.ROUNDHOUSE_UPLOAD_WAIT_SECONDS * 1000,
+    maxPollWaitMs: e.ROUNDHOUSE_MAX_POLL_WAIT_SECONDS * 1000,
     inference: {
       threads: e.ROUNDHOUSE_INFERENCE_THREADS,
       intraOpNumThreads: e.ROUNDHOUSE_INFERENCE_INTRA_OP_THREADS,

@@ -134,12 +134,14 @@ node -e '
 BASE_URL="http://127.0.0.1:$API_PORT"
 say "starting Roundhouse on $BASE_URL (state $STATE, Postgres $PG_PORT, Temporal $TEMPORAL_PORT)"
 # Only what this run must change is set; TEMPORAL_ADDRESS and DATABASE_URL are cleared so the embedded ones are used.
+# Task long-polls are held at most 1 s, so a generated `wait` of up to 60 s never runs into the request timeout.
 env -u TEMPORAL_ADDRESS -u DATABASE_URL -u ROUNDHOUSE_BLOB_DIR \
   ROUNDHOUSE_STATE_DIR="$STATE/state" \
   ROUNDHOUSE_HOST=127.0.0.1 \
   PORT="$API_PORT" \
   ROUNDHOUSE_EMBEDDED_PG_PORT="$PG_PORT" \
   ROUNDHOUSE_TEMPORAL_CONFIG="$STATE/temporal.yaml" \
+  ROUNDHOUSE_MAX_POLL_WAIT_SECONDS=1 \
   LOG_LEVEL="${FUZZ_LOG_LEVEL:-warn}" \
   setsid node dist/cli/main.js dev >"$SERVER_LOG" 2>&1 </dev/null &
 SERVER_PID=$!

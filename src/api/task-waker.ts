@@ -36,12 +36,21 @@ export class TaskWaker implements TaskWakeups {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private failures = 0;
 
-  /** `applicationName` names its connection in `pg_stat_activity`. */
+  private readonly applicationName: string;
+  private readonly maxWaitMs: number;
+
+  /**
+   * `applicationName` names its connection in `pg_stat_activity`; `maxWaitMs` caps every wait (an operator may hold
+   * polls for less than the API's 60 seconds).
+   */
   constructor(
     private readonly databaseUrl: string,
     private readonly logger: Logger,
-    private readonly applicationName = 'roundhouse-task-waker',
-  ) {}
+    options: { applicationName?: string; maxWaitMs?: number } = {},
+  ) {
+    this.applicationName = options.applicationName ?? 'roundhouse-task-waker';
+    this.maxWaitMs = options.maxWaitMs ?? 60_000;
+  }
 
   /** Connects and listens; resolves once listening, or after the first failure (it goes on trying in the background). */
   async start(): Promise<void> {
@@ -77,7 +86,7 @@ export class TaskWaker implements TaskWakeups {
                 resolve(woke);
               };
               const onAbort = (): void => finish(false);
-              const timer = setTimeout(() => finish(false), ms);
+              const timer = setTimeout(() => finish(false), Math.min(ms, this.maxWaitMs));
               abort?.addEventListener('abort', onAbort, { once: true });
               resolveWait = finish;
             }),

@@ -26,7 +26,7 @@ export function databaseUrl(config: Config): string {
 
 /** Starts the long-poll wake-ups of an API process: one Postgres connection that LISTENs for new tasks. */
 export async function startTaskWaker(config: Config, logger: Logger): Promise<TaskWaker> {
-  const waker = new TaskWaker(databaseUrl(config), logger);
+  const waker = new TaskWaker(databaseUrl(config), logger, { maxWaitMs: config.maxPollWaitMs });
   await waker.start();
   return waker;
 }

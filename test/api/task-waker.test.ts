@@ -13,7 +13,7 @@ describe('TaskWaker', () => {
 
   beforeAll(async () => {
     knex = createTestKnex();
-    waker = new TaskWaker(testEnv('databaseUrl'), createLogger('error'), APPLICATION_NAME);
+    waker = new TaskWaker(testEnv('databaseUrl'), createLogger('error'), { applicationName: APPLICATION_NAME });
     await waker.start();
   });
 
@@ -40,6 +40,15 @@ describe('TaskWaker', () => {
       subscription.close();
     }
     expect(waker.waitingReceivers()).toBe(0);
+  });
+
+  it('when the operator caps the wait, a longer one ends at the cap', async () => {
+    const capped = new TaskWaker(testEnv('databaseUrl'), createLogger('error'), { maxWaitMs: 50 });
+    const subscription = capped.subscribe('receiver-f');
+    // A wait that ignored the cap would hold this test for a minute, past jest's timeout.
+    await expect(subscription.wait(120_000)).resolves.toBe(false);
+    subscription.close();
+    await capped.close();
   });
 
   it('when the wait is aborted (the client went away), answers false at once', async () => {

@@ -28,6 +28,7 @@ describe('recorded workflow histories', () => {
           'decline',
           'decline-refusals',
           'decline-below-quorum',
+          'decline-swag',
         ].map((scenario) => `trainingWorkflow-${scenario}-v1.json`),
       ]),
     );

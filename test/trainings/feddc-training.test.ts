@@ -62,6 +62,7 @@ describe('a FedDC training through the HTTP API', () => {
     const starts = await api
       .knex('notifications')
       .where({ trainingId, type: 'UPDATE_ROUND_START' })
+      .orderBy('taskId')
       .select<StoredRoundStart[]>('receiverId', 'body');
     expect(starts).toHaveLength(12);
     for (const round of [0, 1, 2, 3]) {

@@ -426,6 +426,28 @@ describe('trainingWorkflow', () => {
     });
   });
 
+  it('when a client declines its SWAG task, the SWAG round ends at once without it', async () => {
+    const settings = testSettings({
+      targetNumUpdates: 1,
+      skipModelTests: true,
+      uncertaintyMethod: 'SWAG',
+      roundTimeoutMs: 600_000,
+    });
+    const { calls } = await run('decline-swag', settings, async (handle) => {
+      await upload(handle, settings, 0, 'update', settings.participants);
+      await upload(handle, settings, 1, 'swag', ['client-a', 'client-b']);
+      await decline(handle, settings, 1, 'swag', 'client-c', 'no moments kept');
+      return handle.result();
+    });
+    expect(calls.swag).toEqual([{ round: 1, clients: ['client-a', 'client-b'], sampleSizes: [1000, 1000] }]);
+    expect(calls.closed.at(-1)).toMatchObject({
+      round: 1,
+      type: 'SWAG_ROUND_START',
+      declined: { 'client-c': 'no moments kept' },
+    });
+    expect(calls.states.at(-1)).toEqual({ state: 'C' });
+  });
+
   it('when a client is removed mid-round, the round stops waiting for it at once', async () => {
     const settings = testSettings({ targetNumUpdates: 1, skipModelTests: true });
     const { calls } = await run('removed-client', settings, async (handle) => {
