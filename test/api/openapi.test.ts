@@ -86,6 +86,12 @@ describe('GET /api/schema/', () => {
         '/api/trainings/{id}/models/latest/',
         '/api/trainings/{id}/clients/',
         '/api/trainings/{id}/start/',
+        '/api/trainings/{id}/rounds/',
+        '/api/trainings/{id}/rounds/{n}/',
+        '/api/trainings/{id}/rounds/{n}/decline/',
+        '/api/users/myself/tasks/',
+        '/api/users/myself/tasks/{id}/ack/',
+        '/api/models/{id}/metrics/{metric_id}/',
       ]),
     );
     const body = ['paths', '/api/trainings/', 'post', 'requestBody', 'content', 'application/json', 'schema'];

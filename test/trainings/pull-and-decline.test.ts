@@ -91,6 +91,21 @@ describe('clients that pull and decline, and the rounds view', () => {
     await temporal.close();
   });
 
+  /** Clients a test registered: their receivers are closed after it, and their reactions must not have failed. */
+  const registered: SimulatedClient[] = [];
+  function track(clients: SimulatedClient[]): SimulatedClient[] {
+    registered.push(...clients);
+    return clients;
+  }
+
+  afterEach(async () => {
+    const clients = registered.splice(0);
+    await Promise.all(clients.map((client) => client.receiver.close()));
+    for (const client of clients) {
+      expect(client.receiver.errors).toEqual([]);
+    }
+  });
+
   /** Runs `body` with an API and a worker on a task queue of their own. */
   async function withTraining<T>(body: (api: TestApi, server: Handler) => Promise<T>, poolMax?: number): Promise<T> {
     const taskQueue = uniqueTaskQueue('pull');
@@ -106,7 +121,7 @@ describe('clients that pull and decline, and the rounds view', () => {
   it('when a client has no endpoint, it completes a training through long-polling alone, and the versions equal FedAvg offline', async () => {
     await withTraining(async (api, server) => {
       const behaviour: ClientBehaviour = { pullOnly: ['b', 'c'] };
-      const clients = await registerClients(server, 'pull', behaviour);
+      const clients = track(await registerClients(server, 'pull', behaviour));
       const { actorAuth, modelId, trainingId } = await createTraining(server, 'pull', clients, 2);
       await startTraining(server, actorAuth, trainingId);
       const [b, c] = [clients[1]!, clients[2]!];
@@ -137,7 +152,7 @@ describe('clients that pull and decline, and the rounds view', () => {
   it('when a pushed client lost a round start (it acknowledged the push, then went down), it catches up by pulling', async () => {
     await withTraining(async (_api, server) => {
       const behaviour: ClientBehaviour = { silent: ['a'] };
-      const clients = await registerClients(server, 'catchup', behaviour);
+      const clients = track(await registerClients(server, 'catchup', behaviour));
       const { actorAuth, trainingId } = await createTraining(server, 'catchup', clients, 1, {
         options: { skip_model_tests: true },
       });
@@ -228,7 +243,7 @@ describe('clients that pull and decline, and the rounds view', () => {
   it('when clients decline, the update round and the test round end before their ten-minute deadlines; an ack ends nothing', async () => {
     await withTraining(async (_api, server) => {
       const behaviour: ClientBehaviour = { silent: ['b', 'c'], accuracy: { a: 0.9, b: 0.6 } };
-      const clients = await registerClients(server, 'decline', behaviour);
+      const clients = track(await registerClients(server, 'decline', behaviour));
       const [a, b, c] = [clients[0]!, clients[1]!, clients[2]!];
       const { actorAuth, trainingId } = await createTraining(server, 'decline', clients, 1, {
         options: { round_timeout: 600, test_timeout: 600 },
@@ -285,7 +300,7 @@ describe('clients that pull and decline, and the rounds view', () => {
         { name: 'c', model: fixture('mlp-client-c.onnx'), samples: 1000 },
         { name: 'd', model: fixture('mlp-client-c.onnx'), samples: 1000 },
       ];
-      const clients = await registerClients(server, 'view', behaviour, specs);
+      const clients = track(await registerClients(server, 'view', behaviour, specs));
       const [a, b, c, d] = clients as [SimulatedClient, SimulatedClient, SimulatedClient, SimulatedClient];
       const { actorAuth, trainingId, modelId } = await createTraining(server, 'view', clients, 1, {
         options: { round_timeout: 4, test_timeout: 4, min_clients: 2 },

@@ -59,9 +59,12 @@ export function buildRoundViews(sources: RoundSources, viewer: { id: string; see
     const clientMetrics: ClientMetric[] = [
       ...updateMetrics.map((m) => ({ m, phase: 'update' as const })),
       ...testMetrics.map((m) => ({ m, phase: 'test' as const })),
-    ]
-      .filter(({ m }) => mine(m.reporterId ?? ''))
-      .map(({ m, phase }) => ({ client: m.reporterId ?? '', phase, name: m.key, value: m.valueFloat ?? 0 }));
+    ].flatMap(({ m, phase }) =>
+      // A reporter deleted since (SET NULL) keeps counting in the aggregates, but has no entry of its own.
+      m.reporterId !== null && mine(m.reporterId)
+        ? [{ client: m.reporterId, phase, name: m.key, value: m.valueFloat ?? 0 }]
+        : [],
+    );
     const server = sources.metrics.filter((m) => m.reporterId === null && m.step === produced && produced !== null);
     return {
       round_id: Number(round.id),
