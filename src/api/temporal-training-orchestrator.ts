@@ -15,6 +15,7 @@ import {
   TRAINING_STATE,
   type DeclineRequest,
   type TrainingStatus,
+  addClientSignal,
   declineUpdate,
   declineUpdateId,
   removeClientSignal,
@@ -129,6 +130,21 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
       throw (
         httpErrorOfWorkflowFailure(err, training.id) ??
         unavailable('The training cannot take this decline right now; retry the same request.', RETRY_AFTER_SECONDS)
+      );
+    }
+  }
+
+  async addClients(training: Training, clientIds: readonly string[]): Promise<void> {
+    const handle = this.client.workflow.getHandle(trainingWorkflowId(training.id));
+    try {
+      for (const clientId of clientIds) {
+        await handle.signal(addClientSignal, { clientId }).catch(ignoreNotFound);
+      }
+    } catch {
+      // The participants are stored; the same request again tells the run (a join it knows changes nothing).
+      throw unavailable(
+        'The training cannot take new participants right now; retry the same request.',
+        RETRY_AFTER_SECONDS,
       );
     }
   }

@@ -17,6 +17,8 @@ export interface TrainingOrchestrator {
    * task, so a retry is the same Update). A refusal throws the AppError the route answers with.
    */
   decline(training: Training, request: DeclineRequest): Promise<void>;
+  /** Tells the run that these participants joined: they take part from its next round start. */
+  addClients(training: Training, clientIds: readonly string[]): Promise<void>;
   /** Tells the run that these participants left (removed by the actor). */
   removeClients(training: Training, clientIds: readonly string[]): Promise<void>;
   /** Stops the run of a training that is being deleted; a training that never started is ignored. */

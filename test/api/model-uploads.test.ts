@@ -28,6 +28,7 @@ describe('POST /api/models/{id}/ and /swag/', () => {
           return Promise.resolve();
         },
         decline: () => Promise.resolve(),
+        addClients: () => Promise.resolve(),
         removeClients: () => Promise.resolve(),
         status: () => Promise.resolve(null),
         cancel: () => Promise.resolve(),

@@ -40,6 +40,7 @@ describe('multipart uploads as Python requests sends them (file parts without Co
         start: () => Promise.resolve(),
         submitUpload: () => Promise.resolve(),
         decline: () => Promise.resolve(),
+        addClients: () => Promise.resolve(),
         removeClients: () => Promise.resolve(),
         status: () => Promise.resolve(null),
         cancel: () => Promise.resolve(),

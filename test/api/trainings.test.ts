@@ -31,6 +31,7 @@ describe('/api/trainings/', () => {
           },
           submitUpload: (training, upload) => inner.submitUpload(training, upload),
           decline: (training, request) => inner.decline(training, request),
+          addClients: (training, ids) => inner.addClients(training, ids),
           removeClients: (training, ids) => inner.removeClients(training, ids),
           cancel: (training) => inner.cancel(training),
           status: (training) => inner.status(training),

@@ -29,6 +29,7 @@ describe('recorded workflow histories', () => {
           'decline-refusals',
           'decline-below-quorum',
           'decline-swag',
+          'join',
         ].map((scenario) => `trainingWorkflow-${scenario}-v1.json`),
       ]),
     );

@@ -202,6 +202,8 @@ export interface TrainingSpec {
   uncertainty?: string;
   /** A registered user who owns the model and acts (default: a new actor); it may be one of the clients. */
   actor?: { id: string; token: string };
+  /** A group of the actor whose members may join the training. */
+  group?: number;
 }
 
 /** An actor uploads a global model and creates a FedAvg training of it with the clients. */
@@ -237,6 +239,7 @@ export async function createTraining(
       uncertainty_method: spec.uncertainty ?? 'NONE',
       options: { round_timeout: 120, test_timeout: 120, ...spec.options },
       clients: clients.map((c) => c.id),
+      ...(spec.group === undefined ? {} : { group: spec.group }),
     });
   if (created.status !== 201) {
     throw new Error(`training creation failed: ${created.status} ${JSON.stringify(created.body)}`);

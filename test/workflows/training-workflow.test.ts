@@ -5,6 +5,7 @@ import {
 } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import {
+  addClientSignal,
   removeClientSignal,
   declineUpdate,
   submitUploadUpdate,
@@ -446,6 +447,27 @@ describe('trainingWorkflow', () => {
       declined: { 'client-c': 'no moments kept' },
     });
     expect(calls.states.at(-1)).toEqual({ state: 'C' });
+  });
+
+  it('when a client joins mid-round, the round goes on without it and it takes part from the next round start', async () => {
+    const settings = testSettings({ targetNumUpdates: 2, skipModelTests: true });
+    const { calls, result } = await run('join', settings, async (handle) => {
+      await waitForStatus(handle, (s) => s.phase === 'UPDATE' && s.round === 0);
+      await handle.signal(addClientSignal, { clientId: 'client-d' });
+      // Twice, as a retried request would: it joins once.
+      await handle.signal(addClientSignal, { clientId: 'client-d' });
+      await upload(handle, settings, 0, 'update', settings.participants);
+      await upload(handle, settings, 1, 'update', [...settings.participants, 'client-d']);
+      await handle.result();
+      return { status: await handle.query(trainingStatusQuery) };
+    });
+    expect(calls.aggregations).toEqual([
+      { round: 0, clients: ['client-a', 'client-b', 'client-c'], sampleSizes: [1000, 1000, 1000] },
+      { round: 1, clients: ['client-a', 'client-b', 'client-c', 'client-d'], sampleSizes: [1000, 1000, 1000, 1000] },
+    ]);
+    const starts = calls.notifications.filter((n) => n.type === 'UPDATE_ROUND_START').map((n) => n.receivers);
+    expect(starts).toEqual([settings.participants, [...settings.participants, 'client-d']]);
+    expect(result.status.participants).toContain('client-d');
   });
 
   it('when a client is removed mid-round, the round stops waiting for it at once', async () => {

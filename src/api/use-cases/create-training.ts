@@ -5,7 +5,8 @@ import type { User } from '../../db/models/user';
 import { cloneModel, findModelById } from '../../db/queries/models';
 import { findTrainingOfModel, insertTraining } from '../../db/queries/trainings';
 import { countExistingUsers } from '../../db/queries/users';
-import { invalidInput, notFound } from '../../errors';
+import { fieldInvalid, invalidInput, notFound } from '../../errors';
+import { isGroupMember } from '../../db/queries/groups';
 import { forbidden, NO_PERMISSION } from '../../errors';
 
 /** A new training as the actor asks for it. */
@@ -16,6 +17,8 @@ export interface NewTrainingInput {
   readonly uncertainty_method: string;
   readonly options: Record<string, unknown>;
   readonly clients: readonly string[];
+  /** A group the actor belongs to, whose members may join; null for none. */
+  readonly group: number | null;
 }
 
 /**
@@ -34,6 +37,10 @@ export async function createTraining(knex: Knex, user: User, request: NewTrainin
   if (model.type === 'LOCAL' || model.type === 'MEAN') {
     throw invalidInput(`Model ${model.id} is a ${model.type} model; only global and SWAG models can be trained.`);
   }
+  if (request.group !== null && !user.isSuperuser && !(await isGroupMember(knex, request.group, user.id))) {
+    // A group the actor is not in is one it cannot open a training to: answered as if it did not exist.
+    throw fieldInvalid('group', `Group ${request.group} not found.`);
+  }
   const clients = [...new Set(request.clients.map((id) => id.toLowerCase()))];
   if ((await countExistingUsers(knex, clients)) !== clients.length) {
     throw invalidInput('Not all provided users were found!');
@@ -49,6 +56,7 @@ export async function createTraining(knex: Knex, user: User, request: NewTrainin
         aggregationMethod: request.aggregation_method,
         uncertaintyMethod: request.uncertainty_method,
         options: request.options,
+        groupId: request.group,
       },
       clients,
     );

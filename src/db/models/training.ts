@@ -11,7 +11,7 @@ import { User } from './user';
 export type TrainingSpec = Pick<
   Training,
   'modelId' | 'actorId' | 'targetNumUpdates' | 'aggregationMethod' | 'uncertaintyMethod' | 'options'
->;
+> & { groupId?: number | null };
 
 /** A federated training of one global model by its participants, run by one workflow. */
 export class Training extends Model {
@@ -26,6 +26,8 @@ export class Training extends Model {
   options!: Record<string, unknown>;
   actorId!: string;
   modelId!: string;
+  /** The group whose members may join the training themselves (`POST /api/trainings/{id}/join/`), if any. */
+  groupId!: number | null;
   workflowId!: string | null;
   error!: string | null;
   createdAt!: Date;

@@ -89,6 +89,11 @@ export interface TrainingStatus {
 /** What the workflow is doing. */
 export type TrainingPhase = 'STARTING' | 'UPDATE' | 'AGGREGATING' | 'TEST' | 'SWAG' | 'FINISHED' | 'FAILED';
 
+/** A client that joins a running training; it takes part from the next round start. */
+export interface AddClientRequest {
+  clientId: string;
+}
+
 /** Why a client leaves a training. */
 export interface RemoveClientRequest {
   clientId: string;
@@ -118,6 +123,8 @@ export interface DeclineAccepted {
 export const submitUploadUpdate = defineUpdate<UploadAccepted, [UploadSubmission]>('submitUploadUpdate');
 /** Leaves a participant out of the current wait at once; the validator refuses a wrong round or phase, a filled slot. */
 export const declineUpdate = defineUpdate<DeclineAccepted, [DeclineRequest]>('declineUpdate');
+/** Adds a client to a running training (a group member that joined, or one the actor added) from the next round. */
+export const addClientSignal = defineSignal<[AddClientRequest]>('addClientSignal');
 /** Removes a client from the training; the current round stops waiting for it at once. */
 export const removeClientSignal = defineSignal<[RemoveClientRequest]>('removeClientSignal');
 /** The training's round, phase, who has and has not uploaded, and the deadline. */

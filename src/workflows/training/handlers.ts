@@ -4,6 +4,7 @@ import {
   type DeclineRequest,
   type TrainingStatus,
   type UploadSubmission,
+  addClientSignal,
   declineUpdate,
   removeClientSignal,
   submitUploadUpdate,
@@ -13,23 +14,31 @@ import type { TrainingRun } from './training-run';
 
 /** Where the handlers find the state once the workflow has loaded its settings. */
 export interface StateSlot {
-  /** Gives the handlers the state; removals signalled before it existed are applied now. */
+  /** Gives the handlers the state; joins and removals signalled before it existed are applied now. */
   attach(state: TrainingRun): TrainingRun;
 }
 
 /**
  * Installs the Update, Signal and Query handlers, on `initial` when the state already exists (a continued run).
  * Called before the workflow's first await, so no message finds it without them: until the state is attached the
- * status says STARTING, uploads are refused as `starting` and removals are kept to be applied on attach.
+ * status says STARTING, uploads are refused as `starting`, and joins and removals are kept to be applied on attach.
  */
 export function installHandlers(trainingId: string, initial?: TrainingRun): StateSlot {
   let state: TrainingRun | undefined = initial;
   const pendingRemovals: string[] = [];
+  const pendingJoins: string[] = [];
   setHandler(submitUploadUpdate, (upload) => ready(state).accept(upload), {
     validator: (upload: UploadSubmission) => ready(state).validate(upload),
   });
   setHandler(declineUpdate, (request) => ready(state).acceptDecline(request), {
     validator: (request: DeclineRequest) => ready(state).validateDecline(request),
+  });
+  setHandler(addClientSignal, ({ clientId }) => {
+    if (state) {
+      state.join(clientId);
+    } else {
+      pendingJoins.push(clientId);
+    }
   });
   setHandler(removeClientSignal, ({ clientId }) => {
     if (state) {
@@ -42,6 +51,7 @@ export function installHandlers(trainingId: string, initial?: TrainingRun): Stat
   return {
     attach: (attached) => {
       state = attached;
+      pendingJoins.forEach((clientId) => attached.join(clientId));
       pendingRemovals.forEach((clientId) => attached.remove(clientId));
       return attached;
     },

@@ -146,6 +146,10 @@ async function collect(ctx: RoundContext, collection: Collection): Promise<void>
 async function collectUpdates(ctx: RoundContext): Promise<void> {
   const { state } = ctx;
   const { settings } = state;
+  const joined = state.admitJoiners();
+  if (joined.length > 0) {
+    log.info('clients joined', { trainingId: settings.trainingId, round: state.round, joined });
+  }
   const body: Record<string, unknown> = { round: state.round, global_model_uuid: settings.modelId };
   if (settings.proximalMu !== undefined) {
     body.proximal_mu = settings.proximalMu;

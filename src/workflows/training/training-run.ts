@@ -32,6 +32,8 @@ export interface CarriedTrainingState {
   strategyStateDigest?: string;
   /** FedDC: the seed its daisy-chain permutations are drawn from, and who trains which local model this round. */
   daisyChain?: { seed: number; assignments: Record<string, string> };
+  /** Clients that joined and take part from the next round start (absent in older histories). */
+  joining?: string[];
 }
 
 /**
@@ -65,6 +67,8 @@ export class TrainingRun {
   private early = new Map<string, UploadSubmission>();
   /** The round whose update wait has begun; an update for it outside that wait is late, not early. */
   private updatesOpenedFor: number | null = null;
+  /** Clients that joined since the last round start: they become participants at the next one. */
+  private joining: string[];
 
   constructor(
     readonly settings: TrainingSettings,
@@ -75,6 +79,7 @@ export class TrainingRun {
     this.leftOut = { ...(carried?.leftOut ?? {}) };
     this.strategyStateDigest = carried?.strategyStateDigest;
     this.daisyChain = carried?.daisyChain;
+    this.joining = [...(carried?.joining ?? [])];
     for (const upload of carried?.early ?? []) {
       this.early.set(upload.clientId, upload);
     }
@@ -216,8 +221,29 @@ export class TrainingRun {
     );
   }
 
+  /**
+   * Notes a client that joined; it takes part from the next round start (`admitJoiners`), so no wait under way
+   * changes its count. Returns whether it was new.
+   */
+  join(clientId: string): boolean {
+    if (this.participants.includes(clientId) || this.joining.includes(clientId)) {
+      return false;
+    }
+    this.joining.push(clientId);
+    return true;
+  }
+
+  /** Makes the clients that joined participants; called as a round starts, before it asks for updates. */
+  admitJoiners(): string[] {
+    const admitted = this.joining;
+    this.joining = [];
+    this.participants = [...this.participants, ...admitted];
+    return admitted;
+  }
+
   /** Removes a client; returns whether it was a participant. Its upload in the current wait no longer counts. */
   remove(clientId: string): boolean {
+    this.joining = this.joining.filter((id) => id !== clientId);
     if (!this.participants.includes(clientId)) {
       return false;
     }
@@ -295,6 +321,7 @@ export class TrainingRun {
       early: [...this.early.values()],
       ...(this.strategyStateDigest === undefined ? {} : { strategyStateDigest: this.strategyStateDigest }),
       ...(this.daisyChain === undefined ? {} : { daisyChain: this.daisyChain }),
+      ...(this.joining.length === 0 ? {} : { joining: [...this.joining] }),
     };
   }
 }

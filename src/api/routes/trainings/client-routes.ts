@@ -3,7 +3,8 @@ import type { FlModel } from '../../../db/models/model';
 import { listModelsOfTraining } from '../../../db/queries/models';
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
-import { registerClients, removeClients, startTraining } from '../../use-cases/training-commands';
+import { joinTraining, registerClients, removeClients, startTraining } from '../../use-cases/training-commands';
+import { TrainingState } from '../../../training-states';
 import { readableTraining } from '../../use-cases/training-access';
 import { detailSchema, errorSchema } from '../common-schemas';
 import { presentModel } from '../models/presenters';
@@ -88,6 +89,31 @@ export function trainingClientRoutes(rc: RouteContext, services: ApiServices): v
       await startTraining(services, user, params.id);
       ctx.status = 202;
       ctx.body = { detail: 'Training started!' };
+    },
+  );
+  authedRoute(
+    rc,
+    {
+      method: 'post',
+      path: '/trainings/:id/join',
+      tag: TRAININGS_TAG,
+      summary: "Joins a training open to the caller's group; a running one takes the caller from its next round start.",
+      params: trainingParams,
+      responses: [
+        { status: 200, description: 'The caller is a participant.', schema: detailSchema },
+        { status: 400, description: 'The training is over.', schema: errorSchema },
+        { status: 403, description: "The caller is not a member of the training's group.", schema: errorSchema },
+        TRAINING_MISSING,
+      ],
+    },
+    async (ctx, { user, params }) => {
+      const training = await joinTraining(services, user, params.id);
+      ctx.body = {
+        detail:
+          training.state === TrainingState.INITIAL
+            ? `Joined training ${training.id}.`
+            : `Joined training ${training.id}; you take part from its next round start.`,
+      };
     },
   );
 }

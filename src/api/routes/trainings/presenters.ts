@@ -15,5 +15,6 @@ export function presentTraining(training: Training): TrainingResponse {
     model: training.modelId,
     actor: training.actorId,
     participants: (training.participants ?? []).map((user) => user.id),
+    group: training.groupId,
   };
 }

@@ -94,6 +94,7 @@ export function trainingRoutes(rc: RouteContext, services: ApiServices): void {
           deadline: run.deadline,
           extended: run.extended,
           left_out: run.leftOut,
+          declined: run.declined ?? {},
         },
       };
     },

@@ -75,6 +75,8 @@ const trainingFields = {
   metric_names: z.array(z.string()).default([]),
   uncertainty_method: z.enum(UNCERTAINTY_METHODS).default('NONE'),
   clients: clientList.default([]),
+  /** A group of the actor whose members may join the training themselves (beyond the reference). */
+  group: z.number().int().min(1).max(INT32_MAX).nullable().default(null),
 };
 
 /** `POST /api/trainings/`: the JSON body (read whatever the Content-Type says, as the reference). */
@@ -130,6 +132,8 @@ export const trainingResponse = z.object({
   model: z.uuid(),
   actor: z.uuid(),
   participants: z.array(z.uuid()),
+  /** The group whose members may join (beyond the reference); null when none. */
+  group: z.number().int().nullable(),
 });
 export type TrainingResponse = z.infer<typeof trainingResponse>;
 
@@ -149,6 +153,7 @@ export const trainingWithRoundsResponse = trainingResponse.extend({
       deadline: z.string().nullable(),
       extended: z.boolean(),
       left_out: z.record(z.string(), z.array(z.string())),
+      declined: z.record(z.string(), z.string()),
     })
     .nullable(),
 });
