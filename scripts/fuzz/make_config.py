@@ -77,6 +77,13 @@ def main(seed_file, out_file, cache_dir=None):
     operations["GET /api/users/{id}/"] = {"path.id": bind("users")}
     for method in ["GET", "PUT", "PATCH"]:
         operations[f"{method} /api/groups/{{id}}/"] = {"path.id": bind("groups")}
+    for method in ["POST", "DELETE"]:
+        operations[f"{method} /api/groups/{{id}}/members/"] = {
+            "path.id": bind("groups"),
+            "body.user_ids[*]": bind("users"),
+        }
+    for action in ["join", "leave"]:
+        operations[f"POST /api/groups/{{id}}/{action}/"] = {"path.id": bind("groups")}
     # Group ids are small serial numbers that schemathesis also generates ("1"), so this one is fixed: otherwise an
     # early DELETE removes the seeded group and every later group operation only sees 404.
     operations["DELETE /api/groups/{id}/"] = {"path.id": str(seed["group_victim_id"])}

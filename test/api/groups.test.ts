@@ -4,6 +4,7 @@ import { groupResponse } from '../../src/api/routes/groups/schemas';
 import { Group } from '../../src/db/models/group';
 import type { User } from '../../src/db/models/user';
 import { basicAuth, buildApiUser, createTestApi, idsOf, parseBody, tokenAuth, type TestApi } from '../fixtures/api-app';
+import { buildGroup } from '../fixtures/factories';
 
 describe('/api/groups/', () => {
   let api: TestApi;
@@ -16,44 +17,70 @@ describe('/api/groups/', () => {
     await api.close();
   });
 
-  async function groupOf(member: User): Promise<Group> {
-    const group = await Group.query(api.knex).insert({ name: `group-${member.id}-${Math.random()}` });
-    await api.knex('group_memberships').insert({ group_id: group.id, user_id: member.id });
-    return group;
-  }
+  const get = (path: string, caller: User) =>
+    request(api.app.callback()).get(path).set('Authorization', tokenAuth(caller));
 
-  it('when a non-superuser lists all groups, answers 403 with the reference text', async () => {
+  it('when a non-superuser lists groups, answers its own and the public ones, not the private ones of others', async () => {
     const user = await buildApiUser(api.knex);
+    const other = await buildApiUser(api.knex);
+    const mine = await buildGroup(api.knex, user);
+    const joined = await buildGroup(api.knex, other, { members: [user] });
+    const open = await buildGroup(api.knex, other, { public: true });
+    const closed = await buildGroup(api.knex, other);
     const res = await request(api.app.callback()).get('/api/groups/').set('Authorization', basicAuth(user));
-    expect(res.status).toBe(403);
-    expect(res.headers['content-type']).toMatch(/json/);
-    expect(res.body).toEqual({ detail: 'You are not allowed to access all groups.', code: 'permission_denied' });
+    expect(res.status).toBe(200);
+    const listed = parseBody(z.array(groupResponse), res.body);
+    expect(listed.map((g) => g.id)).toEqual(expect.arrayContaining([mine.id, joined.id, open.id]));
+    expect(listed.map((g) => g.id)).not.toContain(closed.id);
+    expect(listed.every((g) => g.public || g.members.includes(user.id))).toBe(true);
+    expect(listed.find((g) => g.id === joined.id)).toEqual({
+      id: joined.id,
+      name: joined.name,
+      owner: other.id,
+      public: false,
+      members: [other.id, user.id],
+    });
   });
 
-  it('when a superuser lists all groups, answers 200 with every group', async () => {
+  it('when a superuser lists groups, answers every group, private ones of others included', async () => {
     const admin = await buildApiUser(api.knex, { isSuperuser: true });
-    const mine = await groupOf(admin);
-    const res = await request(api.app.callback()).get('/api/groups/').set('Authorization', tokenAuth(admin));
+    const closed = await buildGroup(api.knex, await buildApiUser(api.knex));
+    const res = await get('/api/groups/', admin);
     expect(res.status).toBe(200);
-    expect(idsOf(res.body)).toContain(String(mine.id));
+    expect(idsOf(res.body)).toContain(String(closed.id));
     expect(idsOf(res.body)).toHaveLength(await Group.query(api.knex).resultSize());
   });
 
-  it('when a member reads the group, answers 200; a non-member 403 with the reference text', async () => {
+  it('when a member reads a private group, answers 200 with owner and members; a non-member 403 with the reference text', async () => {
+    const owner = await buildApiUser(api.knex);
     const member = await buildApiUser(api.knex);
-    const group = await groupOf(member);
-    const own = await request(api.app.callback())
-      .get(`/api/groups/${group.id}/`)
-      .set('Authorization', tokenAuth(member));
-    expect(own.body).toEqual({ id: group.id, name: group.name });
-    const other = await request(api.app.callback())
-      .get(`/api/groups/${group.id}/`)
-      .set('Authorization', tokenAuth(await buildApiUser(api.knex)));
+    const group = await buildGroup(api.knex, owner, { members: [member] });
+    const own = await get(`/api/groups/${group.id}/`, member);
+    expect(own.status).toBe(200);
+    expect(own.body).toEqual({
+      id: group.id,
+      name: group.name,
+      owner: owner.id,
+      public: false,
+      members: [owner.id, member.id],
+    });
+    const other = await get(`/api/groups/${group.id}/`, await buildApiUser(api.knex));
     expect(other.status).toBe(403);
     expect(other.body).toMatchObject({ detail: 'You are not allowed to access this group.' });
   });
 
-  it('when a group is created, answers 201 with it and the creator is a member', async () => {
+  it('when anyone reads a public group, answers 200; a superuser reads a private one', async () => {
+    const owner = await buildApiUser(api.knex);
+    const open = await buildGroup(api.knex, owner, { public: true });
+    const res = await get(`/api/groups/${open.id}/`, await buildApiUser(api.knex));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: open.id, public: true, members: [owner.id] });
+    const closed = await buildGroup(api.knex, owner);
+    const admin = await get(`/api/groups/${closed.id}/`, await buildApiUser(api.knex, { isSuperuser: true }));
+    expect(admin.status).toBe(200);
+  });
+
+  it('when a group is created, answers 201 with it, private, owned by its creator and first member', async () => {
     const user = await buildApiUser(api.knex);
     const name = `created-${user.id}`;
     const res = await request(api.app.callback())
@@ -62,11 +89,23 @@ describe('/api/groups/', () => {
       .send({ name });
     expect(res.status).toBe(201);
     const created = parseBody(groupResponse, res.body);
-    expect(created.name).toBe(name);
-    const read = await request(api.app.callback())
-      .get(`/api/groups/${created.id}/`)
-      .set('Authorization', tokenAuth(user));
+    expect(created).toEqual({ id: created.id, name, owner: user.id, public: false, members: [user.id] });
+    const read = await get(`/api/groups/${created.id}/`, user);
     expect(read.status).toBe(200);
+  });
+
+  it('when a group is created public, by JSON or by form, answers it public; a JSON string "true" is 400', async () => {
+    const user = await buildApiUser(api.knex);
+    const post = () => request(api.app.callback()).post('/api/groups/').set('Authorization', tokenAuth(user));
+    const json = await post().send({ name: `json-${user.id}`, public: true });
+    expect(json.status).toBe(201);
+    expect(json.body).toMatchObject({ public: true });
+    const form = await post().type('form').send(`name=form-${user.id}&public=True`);
+    expect(form.status).toBe(201);
+    expect(form.body).toMatchObject({ public: true });
+    const text = await post().send({ name: `text-${user.id}`, public: 'true' });
+    expect(text.status).toBe(400);
+    expect(text.body).toMatchObject({ code: 'invalid_input', detail: expect.stringContaining('public') as unknown });
   });
 
   it('when the name is missing or taken, answers 400 with the reference texts', async () => {
@@ -77,7 +116,7 @@ describe('/api/groups/', () => {
       .send({});
     expect(missing.status).toBe(400);
     expect(missing.body).toMatchObject({ details: { name: ['This field is required.'] } });
-    const group = await groupOf(user);
+    const group = await buildGroup(api.knex, user);
     const taken = await request(api.app.callback())
       .post('/api/groups/')
       .set('Authorization', tokenAuth(user))
@@ -103,14 +142,14 @@ describe('/api/groups/', () => {
   });
 
   it.each(['put', 'patch'] as const)(
-    'when a member renames with %s to a taken name, answers 400 with the words creation uses',
+    'when the owner renames with %s to a taken name, answers 400 with the words creation uses',
     async (method) => {
-      const member = await buildApiUser(api.knex);
-      const group = await groupOf(member);
-      const other = await groupOf(member);
+      const owner = await buildApiUser(api.knex);
+      const group = await buildGroup(api.knex, owner);
+      const other = await buildGroup(api.knex, owner);
       const res = await request(api.app.callback())
         [method](`/api/groups/${group.id}/`)
-        .set('Authorization', tokenAuth(member))
+        .set('Authorization', tokenAuth(owner))
         .send({ name: other.name });
       expect(res.status).toBe(400);
       expect(res.body).toEqual({
@@ -123,14 +162,14 @@ describe('/api/groups/', () => {
   );
 
   it('when a PATCH body is JSON null or a list, answers 400 as for any body that is not an object', async () => {
-    const member = await buildApiUser(api.knex);
-    const group = await groupOf(member);
+    const owner = await buildApiUser(api.knex);
+    const group = await buildGroup(api.knex, owner);
     const answers = [];
     for (const body of ['null', '[1,2]']) {
       answers.push(
         await request(api.app.callback())
           .patch(`/api/groups/${group.id}/`)
-          .set('Authorization', tokenAuth(member))
+          .set('Authorization', tokenAuth(owner))
           .set('Content-Type', 'application/json')
           .send(body),
       );
@@ -142,24 +181,84 @@ describe('/api/groups/', () => {
     expect(answers[0]?.body).toEqual(answers[1]?.body);
   });
 
-  it.each(['put', 'patch'] as const)('when a member renames with %s, answers 200 with the new name', async (method) => {
+  it.each(['put', 'patch'] as const)(
+    'when the owner renames with %s, answers 200 with the new name',
+    async (method) => {
+      const owner = await buildApiUser(api.knex);
+      const group = await buildGroup(api.knex, owner);
+      const name = `renamed-${method}-${owner.id}`;
+      const res = await request(api.app.callback())
+        [method](`/api/groups/${group.id}/`)
+        .set('Authorization', tokenAuth(owner))
+        .send({ name });
+      expect(res.status).toBe(200);
+      expect(parseBody(groupResponse, res.body)).toMatchObject({ name, owner: owner.id, public: false });
+      expect((await Group.query(api.knex).findById(group.id))?.name).toBe(name);
+    },
+  );
+
+  it('when a member who is not the owner renames or deletes the group, answers 403 and changes nothing', async () => {
+    const owner = await buildApiUser(api.knex);
     const member = await buildApiUser(api.knex);
-    const group = await groupOf(member);
-    const name = `renamed-${method}-${member.id}`;
-    const res = await request(api.app.callback())
-      [method](`/api/groups/${group.id}/`)
-      .set('Authorization', tokenAuth(member))
-      .send({ name });
-    expect(res.status).toBe(200);
-    expect(parseBody(groupResponse, res.body).name).toBe(name);
+    const group = await buildGroup(api.knex, owner, { members: [member] });
+    const as = (req: request.Test) => req.set('Authorization', tokenAuth(member));
+    const answers = [
+      await as(request(api.app.callback()).put(`/api/groups/${group.id}/`)).send({ name: `put-${member.id}` }),
+      await as(request(api.app.callback()).patch(`/api/groups/${group.id}/`)).send({ public: true }),
+      await as(request(api.app.callback()).delete(`/api/groups/${group.id}/`)),
+    ];
+    for (const res of answers) {
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({
+        detail: `Only the owner of group ${group.id} may change it or its members.`,
+        code: 'permission_denied',
+      });
+    }
+    expect(await Group.query(api.knex).findById(group.id)).toMatchObject({ name: group.name, public: false });
   });
 
-  it('when a member deletes the group, answers 204 with an empty body', async () => {
+  it('when a superuser who is not a member renames and deletes a group, answers 200 and 204', async () => {
+    const owner = await buildApiUser(api.knex);
+    const admin = await buildApiUser(api.knex, { isSuperuser: true });
+    const group = await buildGroup(api.knex, owner);
+    const renamed = await request(api.app.callback())
+      .patch(`/api/groups/${group.id}/`)
+      .set('Authorization', tokenAuth(admin))
+      .send({ name: `admin-${group.id}` });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ name: `admin-${group.id}`, owner: owner.id, members: [owner.id] });
+    const deleted = await request(api.app.callback())
+      .delete(`/api/groups/${group.id}/`)
+      .set('Authorization', tokenAuth(admin));
+    expect(deleted.status).toBe(204);
+    expect(await Group.query(api.knex).findById(group.id)).toBeUndefined();
+  });
+
+  it('when the owner makes the group public and hands it to a member, answers 200 with both; a non-member as owner is 400', async () => {
+    const owner = await buildApiUser(api.knex);
     const member = await buildApiUser(api.knex);
-    const group = await groupOf(member);
+    const stranger = await buildApiUser(api.knex);
+    const group = await buildGroup(api.knex, owner, { members: [member] });
+    const patch = (caller: User, body: object) =>
+      request(api.app.callback()).patch(`/api/groups/${group.id}/`).set('Authorization', tokenAuth(caller)).send(body);
+    const refused = await patch(owner, { owner: stranger.id });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({
+      detail: `owner: User ${stranger.id} is not a member of group ${group.id}: add them first.`,
+    });
+    const res = await patch(owner, { public: true, owner: member.id.toUpperCase() });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ public: true, owner: member.id, members: [owner.id, member.id] });
+    const former = await patch(owner, { public: false });
+    expect(former.status).toBe(403);
+  });
+
+  it('when the owner deletes the group, answers 204 with an empty body', async () => {
+    const owner = await buildApiUser(api.knex);
+    const group = await buildGroup(api.knex, owner);
     const res = await request(api.app.callback())
       .delete(`/api/groups/${group.id}/`)
-      .set('Authorization', tokenAuth(member));
+      .set('Authorization', tokenAuth(owner));
     expect(res.status).toBe(204);
     expect(res.text).toBe('');
     expect(await Group.query(api.knex).findById(group.id)).toBeUndefined();
@@ -167,10 +266,10 @@ describe('/api/groups/', () => {
 
   it('when the id is missing or malformed, answers 404 or 400 with the reference text', async () => {
     const user = await buildApiUser(api.knex);
-    const missing = await request(api.app.callback()).get('/api/groups/999999/').set('Authorization', tokenAuth(user));
+    const missing = await get('/api/groups/999999/', user);
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ detail: 'Group 999999 not found.' });
-    const malformed = await request(api.app.callback()).get('/api/groups/abc/').set('Authorization', tokenAuth(user));
+    const malformed = await get('/api/groups/abc/', user);
     expect(malformed.status).toBe(400);
     expect(z.object({ detail: z.string() }).parse(malformed.body).detail).toBe('Group abc not found.');
   });

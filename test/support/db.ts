@@ -26,3 +26,14 @@ export async function createScratchDatabase(): Promise<{ knex: Knex; drop(): Pro
     },
   };
 }
+
+/** Applies the pending migrations up to and including `name`, one at a time (knex only migrates to the latest). */
+export async function migrateUpTo(knex: Knex, name: string): Promise<void> {
+  const [, pending] = (await knex.migrate.list()) as [unknown, string[]];
+  if (!pending.includes(name)) {
+    throw new Error(`Migration ${name} is not pending.`);
+  }
+  for (const next of pending.slice(0, pending.indexOf(name) + 1)) {
+    await knex.migrate.up({ name: next });
+  }
+}

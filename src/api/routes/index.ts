@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { RouteContext } from '../routing/route';
 import type { ApiServices } from '../services';
 import { dummyRoutes } from './dummy/routes';
+import { groupMemberRoutes } from './groups/member-routes';
 import { groupRoutes } from './groups/routes';
 import { inferenceRoutes } from './inference/routes';
 import { modelMetadataRoutes } from './models/metadata-routes';
@@ -26,6 +27,7 @@ export function apiRoutes(rc: RouteContext, services: ApiServices, optional: Opt
   userRoutes(rc, services);
   taskRoutes(rc, services);
   groupRoutes(rc, services);
+  groupMemberRoutes(rc, services);
   modelRoutes(rc, services);
   modelMetadataRoutes(rc, services);
   modelMetricRoutes(rc, services);

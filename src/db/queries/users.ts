@@ -44,6 +44,18 @@ export async function countExistingUsers(db: Knex, ids: readonly string[]): Prom
     .resultSize();
 }
 
+/** The ids in `ids` that name no user, in the order given. */
+export async function findUnknownUserIds(db: Knex, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  const found = await User.query(db)
+    .whereIn('id', [...new Set(ids)])
+    .select('id');
+  const known = new Set(found.map((user) => user.id));
+  return ids.filter((id) => !known.has(id));
+}
+
 /**
  * The users `viewer` may see: everyone for a superuser; otherwise the viewer and the users sharing a training
  * (actor or participant) or a group with them.

@@ -1,20 +1,28 @@
 import { z } from 'zod';
-import { deleteGroup, listGroups } from '../../../db/queries/groups';
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
-import { forbidden } from '../../../errors';
-import { createGroup, memberGroup, renameGroupTo } from '../../use-cases/group-access';
+import { visibleGroup, visibleGroups } from '../../use-cases/group-access';
+import { changeGroup, createGroup, removeGroup } from '../../use-cases/group-commands';
 import { errorSchema } from '../common-schemas';
 import { presentGroup } from './presenters';
-import { groupBody, groupParams, groupPatchBody, groupResponse } from './schemas';
+import { createGroupBody, groupParams, groupResponse, patchGroupBody, updateGroupBody } from './schemas';
 
-const TAG = 'groups';
-const denied = { status: 403, description: 'Not a member (or, for the list, not a superuser).', schema: errorSchema };
-const missing = { status: 404, description: 'No such group.', schema: errorSchema };
+/** The tag of every group route. */
+export const GROUPS_TAG = 'groups';
+
+/** The 403 and 404 answers of routes on one group. */
+export const GROUP_REFUSALS = [
+  {
+    status: 403,
+    description: 'A private group the caller is not in, or (for changes) a group the caller does not own.',
+    schema: errorSchema,
+  },
+  { status: 404, description: 'No such group.', schema: errorSchema },
+] as const;
 
 /**
- * `/api/groups/` and `/api/groups/{id}/`: groups; only superusers list them all, only members read, change or delete
- * one.
+ * `/api/groups/` and `/api/groups/{id}/`: anyone creates a group and owns it; everyone sees the public groups and
+ * their own (superusers all); only the owner or a superuser changes or deletes one.
  */
 export function groupRoutes(rc: RouteContext, { knex }: ApiServices): void {
   authedRoute(
@@ -22,15 +30,12 @@ export function groupRoutes(rc: RouteContext, { knex }: ApiServices): void {
     {
       method: 'get',
       path: '/groups',
-      tag: TAG,
-      summary: 'Every group (superusers only).',
-      responses: [{ status: 200, description: 'The groups.', schema: z.array(groupResponse) }, denied],
+      tag: GROUPS_TAG,
+      summary: "The public groups and the caller's own (every group for a superuser).",
+      responses: [{ status: 200, description: 'The groups.', schema: z.array(groupResponse) }],
     },
     async (ctx, { user }) => {
-      if (!user.isSuperuser) {
-        throw forbidden('You are not allowed to access all groups.');
-      }
-      ctx.body = (await listGroups(knex)).map(presentGroup);
+      ctx.body = (await visibleGroups(knex, user)).map(presentGroup);
     },
   );
   authedRoute(
@@ -38,9 +43,9 @@ export function groupRoutes(rc: RouteContext, { knex }: ApiServices): void {
     {
       method: 'post',
       path: '/groups',
-      tag: TAG,
-      summary: 'Creates a group; the caller becomes its first member.',
-      body: groupBody,
+      tag: GROUPS_TAG,
+      summary: 'Creates a group, private unless `public`; the caller becomes its owner and first member.',
+      body: createGroupBody,
       bodyKind: 'data',
       responses: [
         { status: 201, description: 'The group.', schema: groupResponse },
@@ -49,7 +54,7 @@ export function groupRoutes(rc: RouteContext, { knex }: ApiServices): void {
     },
     async (ctx, { user, body }) => {
       ctx.status = 201;
-      ctx.body = presentGroup(await createGroup(knex, user, body.name));
+      ctx.body = presentGroup(await createGroup(knex, user, body));
     },
   );
   authedRoute(
@@ -57,13 +62,13 @@ export function groupRoutes(rc: RouteContext, { knex }: ApiServices): void {
     {
       method: 'get',
       path: '/groups/:id',
-      tag: TAG,
-      summary: 'A group the caller belongs to.',
+      tag: GROUPS_TAG,
+      summary: 'A public group, or one the caller belongs to (any group for a superuser).',
       params: groupParams,
-      responses: [{ status: 200, description: 'The group.', schema: groupResponse }, denied, missing],
+      responses: [{ status: 200, description: 'The group.', schema: groupResponse }, ...GROUP_REFUSALS],
     },
     async (ctx, { user, params }) => {
-      ctx.body = presentGroup(await memberGroup(knex, user, params.id));
+      ctx.body = presentGroup(await visibleGroup(knex, user, params.id));
     },
   );
   for (const method of ['put', 'patch'] as const) {
@@ -72,16 +77,22 @@ export function groupRoutes(rc: RouteContext, { knex }: ApiServices): void {
       {
         method,
         path: '/groups/:id',
-        tag: TAG,
-        summary: method === 'put' ? 'Renames a group.' : 'Changes a group partially.',
+        tag: GROUPS_TAG,
+        summary:
+          method === 'put'
+            ? 'Renames a group, and may set `public` or hand it to another member (`owner`); owner or superuser.'
+            : 'Changes any of `name`, `public` and `owner` of a group; owner or superuser.',
         params: groupParams,
-        body: method === 'put' ? groupBody : groupPatchBody,
+        body: method === 'put' ? updateGroupBody : patchGroupBody,
         bodyKind: 'data',
-        responses: [{ status: 200, description: 'The group.', schema: groupResponse }, denied, missing],
+        responses: [
+          { status: 200, description: 'The group.', schema: groupResponse },
+          { status: 400, description: 'A taken name, or a new owner who is not a member.', schema: errorSchema },
+          ...GROUP_REFUSALS,
+        ],
       },
       async (ctx, { user, params, body }) => {
-        const group = await memberGroup(knex, user, params.id);
-        ctx.body = presentGroup(body.name === undefined ? group : await renameGroupTo(knex, group, body.name));
+        ctx.body = presentGroup(await changeGroup(knex, user, params.id, body));
       },
     );
   }
@@ -90,13 +101,13 @@ export function groupRoutes(rc: RouteContext, { knex }: ApiServices): void {
     {
       method: 'delete',
       path: '/groups/:id',
-      tag: TAG,
-      summary: 'Deletes a group.',
+      tag: GROUPS_TAG,
+      summary: 'Deletes a group; owner or superuser.',
       params: groupParams,
-      responses: [{ status: 204, description: 'Deleted; empty body.' }, denied, missing],
+      responses: [{ status: 204, description: 'Deleted; empty body.' }, ...GROUP_REFUSALS],
     },
     async (ctx, { user, params }) => {
-      await deleteGroup(knex, (await memberGroup(knex, user, params.id)).id);
+      await removeGroup(knex, user, params.id);
       ctx.status = 204;
     },
   );

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { findUserById, listVisibleUsers, canSeeUser } from '../../../db/queries/users';
 import { listTrainingsOfUser } from '../../../db/queries/trainings';
-import { listGroupsOfUser } from '../../../db/queries/groups';
 import { notFound } from '../../../errors';
 import { anonymousRoute, authedRoute, type RouteContext } from '../../routing/route';
+import { ownGroups } from '../../use-cases/group-access';
 import { registerUser } from '../../use-cases/register-user';
 import type { ApiServices } from '../../services';
 import { errorSchema } from '../common-schemas';
@@ -75,7 +75,7 @@ export function userRoutes(rc: RouteContext, services: ApiServices): void {
       responses: [{ status: 200, description: 'The groups.', schema: z.array(groupResponse) }],
     },
     async (ctx, { user }) => {
-      ctx.body = (await listGroupsOfUser(knex, user.id)).map(presentGroup);
+      ctx.body = (await ownGroups(knex, user)).map(presentGroup);
     },
   );
   authedRoute(
