@@ -83,26 +83,59 @@ export function readSafetensorsRaw(bytes: Uint8Array): {
   tensors: Map<string, RawSafetensor>;
   metadata: Record<string, string>;
 } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 8) {
+  const headerLength = safetensorsHeaderLength(bytes.subarray(0, 8), bytes.length);
+  const data = bytes.subarray(8 + headerLength);
+  const { entries, metadata } = parseSafetensorsHeader(bytes.subarray(8, 8 + headerLength), data.length);
+  const tensors = new Map<string, RawSafetensor>();
+  for (const [name, entry] of entries) {
+    tensors.set(name, { ...entry, bytes: data.subarray(entry.begin, entry.end) });
+  }
+  return { tensors, metadata };
+}
+
+/** Where a tensor's bytes lie in the data section (after the header), with its dtype, shape and element count. */
+export interface SafetensorEntry {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly elements: number;
+  readonly begin: number;
+  readonly end: number;
+}
+
+/**
+ * The header length a safetensors file's first 8 bytes give, checked against the file's length.
+ * @throws AggregationError `safetensors_malformed` for a file too short or a header that cannot fit.
+ */
+export function safetensorsHeaderLength(prefix: Uint8Array, fileLength: number): number {
+  if (prefix.length < 8 || fileLength < 8) {
     throw invalid('the file is shorter than its 8-byte header length');
   }
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > MAX_HEADER || 8 + headerLength > bytes.length) {
-    throw invalid(`the header claims ${headerLength} bytes, but the file has ${bytes.length - 8} after the length`);
+  const headerLength = Number(new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true));
+  if (headerLength > MAX_HEADER || 8 + headerLength > fileLength) {
+    throw invalid(`the header claims ${headerLength} bytes, but the file has ${fileLength - 8} after the length`);
   }
-  const header = parseHeader(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLength).toString('utf8'));
-  const data = bytes.subarray(8 + headerLength);
-  const tensors = new Map<string, RawSafetensor>();
+  return headerLength;
+}
+
+/**
+ * Parses a safetensors header (the JSON after the length) for a data section of `dataLength` bytes: every tensor's
+ * entry, in header order, bounds and sizes checked as `readSafetensorsRaw` says, and the string metadata.
+ */
+export function parseSafetensorsHeader(
+  header: Uint8Array,
+  dataLength: number,
+): { entries: Map<string, SafetensorEntry>; metadata: Record<string, string> } {
+  const parsed = parseHeader(Buffer.from(header.buffer, header.byteOffset, header.byteLength).toString('utf8'));
+  const entries = new Map<string, SafetensorEntry>();
   let metadata: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(header)) {
+  for (const [name, entry] of Object.entries(parsed)) {
     if (name === '__metadata__') {
       metadata = readMetadata(entry);
       continue;
     }
-    tensors.set(name, readTensor(name, entry, data));
+    entries.set(name, readEntry(name, entry, dataLength));
   }
-  return { tensors, metadata };
+  return { entries, metadata };
 }
 
 /** A named float64 tensor (strategy state keeps full precision between rounds). */
@@ -119,28 +152,57 @@ export function writeSafetensors(
   tensors: ReadonlyMap<string, Float32Tensor | Float64Tensor>,
   metadata: Record<string, string> = {},
 ): Uint8Array {
+  const raw = new Map<string, SafetensorToWrite>();
+  for (const [name, tensor] of tensors) {
+    const bytes = new Uint8Array(tensor.values.buffer, tensor.values.byteOffset, tensor.values.byteLength);
+    raw.set(name, { dtype: tensor.values instanceof Float64Array ? 'F64' : 'F32', shape: tensor.shape, bytes });
+  }
+  const parts = safetensorsParts(raw, metadata);
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** A tensor to write as safetensors stores it: dtype name, shape and little-endian, row-major bytes. */
+export interface SafetensorToWrite {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * A safetensors file of `tensors` (in the given order) as its parts: the length and the header (padded to 8 bytes as
+ * the reference does), then each tensor's bytes as given, not copied, so a large file streams without being joined.
+ * @throws AggregationError `safetensors_malformed` when a tensor's bytes do not fit its dtype and shape.
+ */
+export function safetensorsParts(
+  tensors: ReadonlyMap<string, SafetensorToWrite>,
+  metadata: Record<string, string> = {},
+): Uint8Array[] {
   const header: Record<string, unknown> = Object.keys(metadata).length > 0 ? { __metadata__: metadata } : {};
   let offset = 0;
   for (const [name, tensor] of tensors) {
-    if (tensor.values.length !== tensor.shape.reduce((a, b) => a * b, 1)) {
-      throw invalid(`tensor "${name}" has ${tensor.values.length} values for shape [${tensor.shape.join(', ')}]`);
+    const width = SAFETENSORS_DTYPE_BYTES[tensor.dtype] ?? 1;
+    const count = tensor.shape.reduce((a, b) => a * b, 1);
+    if (tensor.bytes.length !== width * count) {
+      throw invalid(
+        `tensor "${name}" has ${tensor.bytes.length / width} values for shape [${tensor.shape.join(', ')}]`,
+      );
     }
-    const dtype = tensor.values instanceof Float64Array ? 'F64' : 'F32';
-    header[name] = { dtype, shape: tensor.shape, data_offsets: [offset, offset + tensor.values.byteLength] };
-    offset += tensor.values.byteLength;
+    header[name] = { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, offset + tensor.bytes.length] };
+    offset += tensor.bytes.length;
   }
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const padded = Math.ceil(json.length / 8) * 8;
-  const out = new Uint8Array(8 + padded + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
-  out.fill(0x20, 8, 8 + padded);
-  out.set(json, 8);
-  let at = 8 + padded;
-  for (const tensor of tensors.values()) {
-    out.set(new Uint8Array(tensor.values.buffer, tensor.values.byteOffset, tensor.values.byteLength), at);
-    at += tensor.values.byteLength;
-  }
-  return out;
+  const head = new Uint8Array(8 + padded);
+  new DataView(head.buffer).setBigUint64(0, BigInt(padded), true);
+  head.fill(0x20, 8);
+  head.set(json, 8);
+  return [head, ...[...tensors.values()].map((tensor) => tensor.bytes)];
 }
 
 function parseHeader(text: string): Record<string, unknown> {
@@ -156,7 +218,7 @@ function parseHeader(text: string): Record<string, unknown> {
   return Object.fromEntries(Object.entries(parsed));
 }
 
-function readTensor(name: string, entry: unknown, data: Uint8Array): RawSafetensor {
+function readEntry(name: string, entry: unknown, dataLength: number): SafetensorEntry {
   if (!isRecord(entry) || !Array.isArray(entry.shape) || !Array.isArray(entry.data_offsets)) {
     throw invalid(`tensor "${name}" has no shape or data_offsets`);
   }
@@ -171,7 +233,7 @@ function readTensor(name: string, entry: unknown, data: Uint8Array): RawSafetens
     end === undefined ||
     !Number.isSafeInteger(count) ||
     !Number.isSafeInteger(begin) ||
-    end > data.length ||
+    end > dataLength ||
     begin < 0 ||
     end < begin ||
     (width !== undefined && end - begin !== width * count)
@@ -180,7 +242,7 @@ function readTensor(name: string, entry: unknown, data: Uint8Array): RawSafetens
       `tensor "${name}" has shape [${shape.join(', ')}] and offsets [${begin}, ${end}], which do not fit the data`,
     );
   }
-  return { dtype, shape, elements: count, bytes: data.subarray(begin, end) };
+  return { dtype, shape, elements: count, begin, end };
 }
 
 function readMetadata(entry: unknown): Record<string, string> {

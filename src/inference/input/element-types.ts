@@ -1,5 +1,5 @@
 import { bfloat16ToNumber, float16ToNumber } from '../../onnx/float/half-precision';
-/** The element types npy and safetensors inputs may hold; every one is converted to float32. */
+/** The element types npy and safetensors files may hold; model inputs are converted to float32, datasets to float64. */
 export type ElementType = 'f2' | 'bf16' | 'f4' | 'f8' | 'b1' | 'i1' | 'u1' | 'i2' | 'u2' | 'i4' | 'u4' | 'i8' | 'u8';
 
 /** Bytes per element of each type. */
@@ -43,11 +43,27 @@ const READERS: Readonly<Record<ElementType, Reader>> = {
  * lose precision, as any cast to float32 does). The caller has checked that `bytes` is long enough.
  */
 export function toFloat32(bytes: Uint8Array, type: ElementType, littleEndian: boolean, elements: number): Float32Array {
+  return convert(new Float32Array(elements), bytes, type, littleEndian);
+}
+
+/**
+ * Converts `elements` values of `type` at the start of `bytes` to float64: exact for every type except 64-bit
+ * integers beyond 2^53. The caller has checked that `bytes` is long enough.
+ */
+export function toFloat64(bytes: Uint8Array, type: ElementType, littleEndian: boolean, elements: number): Float64Array {
+  return convert(new Float64Array(elements), bytes, type, littleEndian);
+}
+
+function convert<T extends Float32Array | Float64Array>(
+  out: T,
+  bytes: Uint8Array,
+  type: ElementType,
+  littleEndian: boolean,
+): T {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const read = READERS[type];
   const width = ELEMENT_BYTES[type];
-  const out = new Float32Array(elements);
-  for (let i = 0; i < elements; i++) {
+  for (let i = 0; i < out.length; i++) {
     out[i] = read(view, i * width, littleEndian);
   }
   return out;

@@ -21,7 +21,8 @@ const NPY_KINDS: Readonly<Record<string, ElementType>> = {
   u8: 'u8',
 };
 
-interface NpyHeader {
+/** A .npy header: the element type, byte order, memory order, shape and the `descr` as written. */
+export interface NpyHeader {
   readonly type: ElementType;
   readonly littleEndian: boolean;
   readonly fortranOrder: boolean;
@@ -29,42 +30,85 @@ interface NpyHeader {
   readonly descr: string;
 }
 
+/** How messages about a .npy file name it and the dtypes its reader accepts. */
+export interface NpySubject {
+  /** Starts every message: `Model input`, `Dataset file 'x'`. */
+  readonly name: string;
+  /** The accepted dtypes, in words, for the message about an unknown one. */
+  readonly supported: string;
+}
+
+const MODEL_INPUT: NpySubject = { name: 'Model input', supported: 'float16/32/64, (u)int8/16/32/64 and bool' };
+
 /**
  * Reads a NumPy .npy file (format 1.0, 2.0 or 3.0) of a numeric or boolean dtype, either byte order, into a
  * row-major float32 tensor; Fortran-ordered data is transposed. Object arrays are refused without being unpickled.
  * @throws 400 for a malformed header, an unsupported dtype, or data that does not match the shape.
  */
 export function decodeNpy(bytes: Uint8Array, limits: InputLimits): FloatTensor {
-  const { header, dataStart } = splitNpy(bytes);
-  const parsed = parseNpyHeader(header);
-  const elements = checkDims(parsed.dims, limits);
-  const needed = elements * ELEMENT_BYTES[parsed.type];
+  const { header, dataStart } = readNpyHeader(bytes, MODEL_INPUT);
+  const elements = checkDims(header.dims, limits);
+  const raw = npyData(bytes, dataStart, header, elements, MODEL_INPUT);
+  const values = toFloat32(raw, header.type, header.littleEndian, elements);
+  const data = header.fortranOrder ? fortranToRowMajor(values, header.dims) : values;
+  checkFinite(data);
+  return { dims: header.dims, data };
+}
+
+/**
+ * Reads the header of a .npy file (format 1.0, 2.0 or 3.0) of a numeric or boolean dtype; object arrays are refused
+ * without being unpickled.
+ * @returns the header and the offset where the data starts.
+ * @throws 400 (`npy_malformed`, `npy_dtype`) naming the file as `subject` says.
+ */
+export function readNpyHeader(bytes: Uint8Array, subject: NpySubject): { header: NpyHeader; dataStart: number } {
+  const { header, dataStart } = splitNpy(bytes, subject);
+  return { header: parseNpyHeader(header, subject), dataStart };
+}
+
+/**
+ * The data bytes of a .npy file, as written (byte order and memory order as the header says).
+ * @throws 400 `npy_malformed` when their count is not what `elements` values of the header's type need.
+ */
+export function npyData(
+  bytes: Uint8Array,
+  dataStart: number,
+  header: NpyHeader,
+  elements: number,
+  subject: NpySubject,
+): Uint8Array {
+  const needed = elements * ELEMENT_BYTES[header.type];
   const available = bytes.length - dataStart;
   if (available !== needed) {
     throw npyError(
-      `it has ${available} data bytes, but shape (${parsed.dims.join(', ')}) of ${parsed.descr} needs ${needed}`,
+      subject,
+      `it has ${available} data bytes, but shape (${header.dims.join(', ')}) of ${header.descr} needs ${needed}`,
     );
   }
-  const values = toFloat32(bytes.subarray(dataStart), parsed.type, parsed.littleEndian, elements);
-  const data = parsed.fortranOrder ? fortranToRowMajor(values, parsed.dims) : values;
-  checkFinite(data);
-  return { dims: parsed.dims, data };
+  return bytes.subarray(dataStart);
 }
 
-function splitNpy(bytes: Uint8Array): { header: string; dataStart: number } {
+function splitNpy(bytes: Uint8Array, subject: NpySubject): { header: string; dataStart: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const major = bytes[6];
-  if (bytes.length < 10 || (major !== 1 && major !== 2 && major !== 3)) {
-    throw npyError(`format version ${major ?? '?'}.${bytes[7] ?? '?'} is not supported (1.0, 2.0 and 3.0 are)`);
+  const magic = NPY_MAGIC.every((byte, i) => bytes[i] === byte);
+  if (!magic || bytes.length < 10 || (major !== 1 && major !== 2 && major !== 3)) {
+    const problem = magic
+      ? `format version ${major ?? '?'}.${bytes[7] ?? '?'} is not supported (1.0, 2.0 and 3.0 are)`
+      : 'it does not start with the .npy magic bytes';
+    throw npyError(subject, problem);
   }
   const lengthBytes = major === 1 ? 2 : 4;
   if (bytes.length < 8 + lengthBytes) {
-    throw npyError('the file ends inside its header length');
+    throw npyError(subject, 'the file ends inside its header length');
   }
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const headerStart = 8 + lengthBytes;
   if (headerStart + headerLength > bytes.length) {
-    throw npyError(`the header claims ${headerLength} bytes, but the file has ${bytes.length - headerStart} after it`);
+    throw npyError(
+      subject,
+      `the header claims ${headerLength} bytes, but the file has ${bytes.length - headerStart} after it`,
+    );
   }
   const encoding = major === 3 ? 'utf8' : 'latin1';
   const header = Buffer.from(bytes.buffer, bytes.byteOffset + headerStart, headerLength).toString(encoding);
@@ -72,52 +116,96 @@ function splitNpy(bytes: Uint8Array): { header: string; dataStart: number } {
 }
 
 /** Reads the header's Python dict literal, e.g. `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`. */
-function parseNpyHeader(header: string): NpyHeader {
+function parseNpyHeader(header: string, subject: NpySubject): NpyHeader {
   const text = header.trim();
   const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(text)?.[1];
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)\b/.exec(text)?.[1];
   const shape = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   if (!text.startsWith('{') || !text.endsWith('}') || fortran === undefined || shape === undefined) {
     throw npyError(
+      subject,
       `the header is not a dict with 'descr', 'fortran_order' and 'shape': ${JSON.stringify(text.slice(0, 80))}`,
     );
   }
   if (descr === undefined) {
-    throw npyError("the header's 'descr' is not a string (structured dtypes are not supported)");
+    throw npyError(subject, "the header's 'descr' is not a string (structured dtypes are not supported)");
   }
-  return { ...parseDescr(descr), descr, fortranOrder: fortran === 'True', dims: parseShape(shape) };
+  return {
+    ...parseDescr(descr, subject),
+    descr,
+    fortranOrder: fortran === 'True',
+    dims: parseShape(shape, subject),
+  };
 }
 
-function parseDescr(descr: string): { type: ElementType; littleEndian: boolean } {
+function parseDescr(descr: string, subject: NpySubject): { type: ElementType; littleEndian: boolean } {
   const match = /^([<>|=])([a-zA-Z])(\d*)$/.exec(descr);
   if (match?.[2] === 'O') {
-    throw inputError('npy_dtype', 'Model input .npy holds an object array: pickled object arrays are not accepted.');
+    throw inputError(
+      'npy_dtype',
+      `${subject.name} .npy holds an object array: pickled object arrays are not accepted.`,
+    );
   }
   const type = match ? NPY_KINDS[`${match[2]}${match[3]}`] : undefined;
   if (!match || type === undefined) {
     throw inputError(
       'npy_dtype',
-      `Model input .npy has dtype ${JSON.stringify(descr)}; supported are float16/32/64, (u)int8/16/32/64 and bool.`,
+      `${subject.name} .npy has dtype ${JSON.stringify(descr)}; supported are ${subject.supported}.`,
     );
   }
   return { type, littleEndian: match[1] !== '>' };
 }
 
-function parseShape(inner: string): number[] {
+function parseShape(inner: string, subject: NpySubject): number[] {
   const parts = inner
     .split(',')
     .map((part) => part.trim())
     .filter((part) => part !== '');
   return parts.map((part) => {
     if (!/^\d+L?$/.test(part)) {
-      throw npyError(`its shape (${inner}) is not a tuple of non-negative integers`);
+      throw npyError(subject, `its shape (${inner}) is not a tuple of non-negative integers`);
     }
     return Number.parseInt(part, 10);
   });
 }
 
+/**
+ * The data of a .npy file (`npyData`) as little-endian, row-major bytes, the layout safetensors stores: a copy when
+ * the file is big-endian or Fortran-ordered, else `data` itself.
+ */
+export function npyLittleEndianRowMajor(data: Uint8Array, header: NpyHeader): Uint8Array {
+  const width = ELEMENT_BYTES[header.type];
+  const swap = !header.littleEndian && width > 1;
+  if (!swap && !header.fortranOrder) {
+    return data;
+  }
+  const out = new Uint8Array(data.length);
+  const place = (target: number, source: number): void => {
+    for (let b = 0; b < width; b++) {
+      out[target * width + b] = data[source * width + (swap ? width - 1 - b : b)] ?? 0;
+    }
+  };
+  if (header.fortranOrder) {
+    forEachFortranSource(header.dims, place);
+  } else {
+    for (let i = 0; i < data.length / width; i++) {
+      place(i, i);
+    }
+  }
+  return out;
+}
+
 /** Reorders column-major values (first index fastest) into row-major (last index fastest). */
 function fortranToRowMajor(values: Float32Array, dims: readonly number[]): Float32Array {
+  const out = new Float32Array(values.length);
+  forEachFortranSource(dims, (target, source) => {
+    out[target] = values[source] ?? 0;
+  });
+  return out;
+}
+
+/** Calls `visit` with each row-major index of an array of shape `dims` and the column-major index of that element. */
+function forEachFortranSource(dims: readonly number[], visit: (target: number, source: number) => void): void {
   const rank = dims.length;
   const strides: number[] = [];
   let stride = 1;
@@ -126,10 +214,9 @@ function fortranToRowMajor(values: Float32Array, dims: readonly number[]): Float
     stride *= dim;
   }
   const counter = new Array<number>(rank).fill(0);
-  const out = new Float32Array(values.length);
   let source = 0;
-  for (let target = 0; target < values.length; target++) {
-    out[target] = values[source] ?? 0;
+  for (let target = 0; target < stride; target++) {
+    visit(target, source);
     // Advance the row-major counter like an odometer, keeping the column-major offset in step.
     for (let k = rank - 1; k >= 0; k--) {
       counter[k] = (counter[k] ?? 0) + 1;
@@ -141,9 +228,8 @@ function fortranToRowMajor(values: Float32Array, dims: readonly number[]): Float
       source -= (strides[k] ?? 0) * (dims[k] ?? 0);
     }
   }
-  return out;
 }
 
-function npyError(problem: string): ReturnType<typeof inputError> {
-  return inputError('npy_malformed', `Model input is not a valid .npy file: ${problem}.`);
+function npyError(subject: NpySubject, problem: string): ReturnType<typeof inputError> {
+  return inputError('npy_malformed', `${subject.name} is not a valid .npy file: ${problem}.`);
 }

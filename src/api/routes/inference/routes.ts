@@ -8,6 +8,7 @@ import { type InferenceAnswer, runInference } from '../../use-cases/run-inferenc
 import { MAX_SAMPLES, UNCERTAINTY_METHODS } from '../../../inference/plan';
 import { documentAs, jsonSchemaOf } from '../../openapi/documented';
 import { errorSchema } from '../common-schemas';
+import { nestedList } from '../nested-list';
 
 /**
  * What the request's fields mean, for the document: the use case checks them itself, with the reference's messages
@@ -116,18 +117,9 @@ export function inferenceRoutes(rc: RouteContext, services: ApiServices): void {
   );
 }
 
-/** A tensor as nested lists; values JSON cannot hold (NaN, ±Infinity) become null. */
+/** A tensor as nested lists (values JSON cannot hold become null). */
 function nested(tensor: FloatTensor): unknown {
-  const build = (depth: number, offset: number): unknown => {
-    const dims = tensor.dims;
-    if (depth === dims.length) {
-      const value = tensor.data[offset] ?? NaN;
-      return Number.isFinite(value) ? value : null;
-    }
-    const stride = dims.slice(depth + 1).reduce((a, b) => a * b, 1);
-    return Array.from({ length: dims[depth] ?? 0 }, (_, i) => build(depth + 1, offset + i * stride));
-  };
-  return build(0, 0);
+  return nestedList(tensor.dims, tensor.data);
 }
 
 function binaryAnswer(answer: InferenceAnswer): Uint8Array {
