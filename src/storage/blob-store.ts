@@ -20,6 +20,11 @@ export interface BlobStore {
   put(source: Uint8Array | AsyncIterable<Uint8Array>): Promise<BlobRef>;
   /** Streams a blob. @throws AppError not_found when absent. */
   read(digest: string): Promise<Readable>;
+  /**
+   * Reads `length` bytes of a blob from byte `start` (fewer where the blob ends first), without reading the rest: a
+   * positional read of a file, a ranged GET of a bucket. @throws AppError not_found when absent.
+   */
+  readRange(digest: string, start: number, length: number): Promise<Buffer>;
   /** Reads a whole blob into memory (for small blobs). */
   readAll(digest: string): Promise<Buffer>;
   /** The blob's size, or undefined when it is absent. */

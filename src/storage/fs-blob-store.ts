@@ -55,6 +55,24 @@ export class FsBlobStore implements BlobStore {
     return handle.createReadStream();
   }
 
+  async readRange(digest: string, start: number, length: number): Promise<Buffer> {
+    const handle = await this.open(digest);
+    try {
+      const buffer = Buffer.alloc(length);
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await handle.read(buffer, filled, length - filled, start + filled);
+        if (bytesRead === 0) {
+          break;
+        }
+        filled += bytesRead;
+      }
+      return buffer.subarray(0, filled);
+    } finally {
+      await handle.close();
+    }
+  }
+
   async readAll(digest: string): Promise<Buffer> {
     const handle = await this.open(digest);
     try {

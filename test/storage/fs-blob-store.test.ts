@@ -46,6 +46,16 @@ describe('FsBlobStore', () => {
     expect(await fs.readdir(path.join(root, 'tmp'))).toEqual([]);
   });
 
+  it('when a range is read, answers exactly those bytes, fewer past the end, and 404 for a missing blob', async () => {
+    const bytes = randomBytes(50_000);
+    const { digest } = await store.put(bytes);
+    expect((await store.readRange(digest, 0, 8)).equals(bytes.subarray(0, 8))).toBe(true);
+    expect((await store.readRange(digest, 12_345, 20_000)).equals(bytes.subarray(12_345, 32_345))).toBe(true);
+    expect((await store.readRange(digest, 49_990, 100)).equals(bytes.subarray(49_990))).toBe(true);
+    expect(await store.readRange(digest, 60_000, 10)).toHaveLength(0);
+    await expect(store.readRange(sha256(Buffer.from('absent')), 0, 1)).rejects.toMatchObject({ code: 'not_found' });
+  });
+
   it('when many writers store the same and different bytes at once, every blob is whole under its digest', async () => {
     const shared = randomBytes(300_000);
     const others = Array.from({ length: 5 }, () => randomBytes(200_000));
