@@ -69,6 +69,18 @@ export type InputErrorReason =
   | 'image_corrupt'
   | 'shape_mismatch';
 
+/** Why a dataset upload was refused; sent as `details.reason` beside the message. */
+export type DatasetErrorReason =
+  /** Not the one safetensors file or the two .npy files, or an unknown file field. */
+  | 'dataset_files'
+  /** A file that does not parse, or a safetensors file without `x` and `y` or with other tensors. */
+  | 'dataset_malformed'
+  | 'dataset_dtype'
+  | 'dataset_shape'
+  /** `x` and `y` with different numbers of rows, or none. */
+  | 'dataset_rows'
+  | 'dataset_not_finite';
+
 /** Error codes a pool worker answers with; each is the caller's mistake, so the API answers 400. */
 export const InferenceErrorCode = {
   /** The input does not fit the model (rank, shape, type), as onnxruntime reports it. */
@@ -88,4 +100,5 @@ export type ErrorReason =
   | ValueOf<typeof TrainingActivityErrorCode>
   | AggregationErrorCode
   | InputErrorReason
+  | DatasetErrorReason
   | InferenceErrorCode;

@@ -1,5 +1,5 @@
 import type { AggregationError } from './aggregation/errors';
-import type { ErrorReason, InputErrorReason } from './error-reasons';
+import type { DatasetErrorReason, ErrorReason, InputErrorReason } from './error-reasons';
 
 /*
  * The error model has two levels. `code` (an ErrorCode below) says what kind of failure an answer is and goes with
@@ -143,6 +143,11 @@ export function refusedBecause(reason: ErrorReason, message: string, details: Re
 /** Thrown for a model input the client must fix; `message` says what is wrong. */
 export function inputError(reason: InputErrorReason, message: string, details: Record<string, unknown> = {}): AppError {
   return refusedBecause(reason, message, details);
+}
+
+/** Thrown for a dataset upload the client must fix; `message` says what is wrong, `reason` names the kind. */
+export function datasetRefusal(reason: DatasetErrorReason, message: string): AppError {
+  return refusedBecause(reason, message);
 }
 
 /** Thrown when the aggregation engine refuses an uploaded file: its code as the reason, and the tensor or node. */
