@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     readinessChecks: {},
     knex,
     blobs,
-    limits: { uploadBytes: 64 << 20, bodyBytes: 16 << 20, metricBytes: 4 << 20 },
+    limits: { uploadBytes: 64 << 20, bodyBytes: 16 << 20, metricBytes: 4 << 20, datasetBytes: 1 << 20 },
     orchestrator: new TemporalTrainingOrchestrator(temporal, knex, { taskQueue: 'bench-unused', updateWaitMs: 1_000 }),
     inference,
     // No client long-polls here: wake-ups that never connect are enough.

@@ -261,7 +261,7 @@ async function measureAll(services: EphemeralServices, rounds: number): Promise<
     readinessChecks: {},
     knex,
     blobs,
-    limits: { uploadBytes: 1 << 20, bodyBytes: 1 << 20, metricBytes: 4 << 20 },
+    limits: { uploadBytes: 1 << 20, bodyBytes: 1 << 20, metricBytes: 4 << 20, datasetBytes: 1 << 20 },
     orchestrator: new TemporalTrainingOrchestrator(client, knex, { taskQueue, updateWaitMs: 10_000 }),
     inference: new InferencePool({
       threads: 1,

@@ -78,6 +78,15 @@ const envSchema = z.object({
     .min(1)
     .default(1024 * 1024),
   /**
+   * Largest accepted dataset upload (its file, or its two .npy files together), in bytes; beyond it 413. Dataset
+   * uploads take this limit instead of ROUNDHOUSE_MAX_UPLOAD_BYTES.
+   */
+  ROUNDHOUSE_MAX_DATASET_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(256 * 1024 * 1024),
+  /**
    * Largest accepted metric value stored as bytes (a picture, or text), in bytes; beyond it 413. The metrics route's
    * body limit grows to fit four such values in base64.
    */
@@ -150,7 +159,12 @@ export interface Config {
   readonly blobs: { readonly dir: string; readonly sweepMinAgeMs: number };
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
   /** Request size limits of the API. */
-  readonly limits: { readonly uploadBytes: number; readonly bodyBytes: number; readonly metricBytes: number };
+  readonly limits: {
+    readonly uploadBytes: number;
+    readonly bodyBytes: number;
+    readonly metricBytes: number;
+    readonly datasetBytes: number;
+  };
   /** Notification pushes; `allowPrivateAddresses` undefined means the role decides (see the variable). */
   readonly notifications: {
     readonly timeoutMs: number;
@@ -260,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uploadBytes: e.ROUNDHOUSE_MAX_UPLOAD_BYTES,
       bodyBytes: e.ROUNDHOUSE_MAX_BODY_BYTES,
       metricBytes: e.ROUNDHOUSE_MAX_METRIC_BYTES,
+      datasetBytes: e.ROUNDHOUSE_MAX_DATASET_BYTES,
     },
     notifications: {
       timeoutMs: e.ROUNDHOUSE_NOTIFY_TIMEOUT_SECONDS * 1000,

@@ -95,6 +95,9 @@ describe('GET /api/schema/', () => {
         '/api/users/myself/tasks/',
         '/api/users/myself/tasks/{id}/ack/',
         '/api/models/{id}/metrics/{metric_id}/',
+        '/api/datasets/',
+        '/api/datasets/{id}/',
+        '/api/datasets/{id}/points/',
       ]),
     );
     const body = ['paths', '/api/trainings/', 'post', 'requestBody', 'content', 'application/json', 'schema'];

@@ -1,6 +1,8 @@
 import type Router from '@koa/router';
 import type { RouteContext } from '../routing/route';
 import type { ApiServices } from '../services';
+import { datasetPointRoutes } from './datasets/point-routes';
+import { datasetRoutes } from './datasets/routes';
 import { dummyRoutes } from './dummy/routes';
 import { groupMemberRoutes } from './groups/member-routes';
 import { groupRoutes } from './groups/routes';
@@ -36,6 +38,8 @@ export function apiRoutes(rc: RouteContext, services: ApiServices, optional: Opt
   trainingClientRoutes(rc, services);
   trainingRoundRoutes(rc, services);
   inferenceRoutes(rc, services);
+  datasetRoutes(rc, services);
+  datasetPointRoutes(rc, services);
   if (optional.demoData) {
     dummyRoutes(rc, services);
   }

@@ -23,6 +23,8 @@ export interface BodyLimits {
   readonly bodyBytes: number;
   /** One metric value stored as bytes (a picture); a route that takes them raises its body limit to fit a few. */
   readonly metricBytes: number;
+  /** One dataset upload: its file, or its two .npy files together. */
+  readonly datasetBytes: number;
 }
 
 /** Formidable's internal codes for a limit that was exceeded. */

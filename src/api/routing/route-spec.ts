@@ -54,6 +54,8 @@ export interface RouteSpec<
   readonly bodyKind?: BodyKind;
   /** The body limit of this route, when it takes more than the configured one (metrics carry pictures as base64). */
   readonly bodyBytes?: (limits: BodyLimits) => number;
+  /** The file limit of this route, when it is not the configured upload limit (datasets have their own). */
+  readonly uploadBytes?: (limits: BodyLimits) => number;
   /** The only body media types taken; any other (none included) is 415 before the body is read. */
   readonly accepts?: readonly AcceptedMediaType[];
   readonly files?: readonly FileSpec[];

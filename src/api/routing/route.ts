@@ -92,7 +92,11 @@ function register<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>
     chain.push(acceptOnly(spec.accepts));
   }
   if (spec.bodyKind) {
-    const limits = spec.bodyBytes ? { ...rc.limits, bodyBytes: spec.bodyBytes(rc.limits) } : rc.limits;
+    const limits = {
+      ...rc.limits,
+      ...(spec.bodyBytes ? { bodyBytes: spec.bodyBytes(rc.limits) } : {}),
+      ...(spec.uploadBytes ? { uploadBytes: spec.uploadBytes(rc.limits) } : {}),
+    };
     chain.push(parseBody(spec.bodyKind, limits));
   }
   chain.push(endpoint);

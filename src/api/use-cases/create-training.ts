@@ -6,6 +6,7 @@ import { cloneModel, findModelById } from '../../db/queries/models';
 import { findTrainingOfModel, insertTraining } from '../../db/queries/trainings';
 import { countExistingUsers } from '../../db/queries/users';
 import { fieldInvalid, invalidInput, notFound } from '../../errors';
+import { lockOwnedDataset } from '../../db/queries/datasets';
 import { isGroupMember } from '../../db/queries/groups';
 import { forbidden, NO_PERMISSION } from '../../errors';
 
@@ -22,9 +23,10 @@ export interface NewTrainingInput {
 }
 
 /**
- * `POST /api/trainings/`: a training of a global model the caller owns, in state INITIAL. Every check runs before
- * anything is written; a model that already has a training is copied (current round and weights) inside the same
- * transaction, so a refused request leaves no orphan copy.
+ * `POST /api/trainings/`: a training of a global model the caller owns, in state INITIAL; `options.evaluation_dataset`
+ * must name a dataset the caller owns. Every check runs before anything is written; a model that already has a
+ * training is copied (current round and weights) inside the same transaction, so a refused request leaves no orphan
+ * copy.
  */
 export async function createTraining(knex: Knex, user: User, request: NewTrainingInput): Promise<Training> {
   const model = await findModelById(knex, request.model_id);
@@ -45,7 +47,12 @@ export async function createTraining(knex: Knex, user: User, request: NewTrainin
   if ((await countExistingUsers(knex, clients)) !== clients.length) {
     throw invalidInput('Not all provided users were found!');
   }
+  const datasetId = request.options.evaluation_dataset;
   return await knex.transaction(async (trx) => {
+    // Locked until the training is in, so the dataset cannot be deleted between this check and the insert.
+    if (typeof datasetId === 'number' && !(await lockOwnedDataset(trx, datasetId, user.id))) {
+      throw fieldInvalid('options.evaluation_dataset', `Dataset ${datasetId} not found.`);
+    }
     const trained = (await findTrainingOfModel(trx, model.id)) ? await cloneModel(trx, model) : model;
     return await insertTraining(
       trx,

@@ -9,6 +9,7 @@ import * as m007 from './20261202100000_metrics_upload';
 import * as m008 from './20261202130000_tasks_and_rounds';
 import * as m009 from './20261202150000_group_owners';
 import * as m010 from './20261202160000_training_group';
+import * as m011 from './20261202170000_datasets';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -27,6 +28,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['20261202130000_tasks_and_rounds', m008],
   ['20261202150000_group_owners', m009],
   ['20261202160000_training_group', m010],
+  ['20261202170000_datasets', m011],
 ];
 
 /** A knex migration source over the static list above. */

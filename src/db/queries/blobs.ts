@@ -10,6 +10,7 @@ export async function listReferencedDigests(knex: Knex): Promise<Set<string>> {
     UNION SELECT swag_second_moment_digest FROM models WHERE swag_second_moment_digest IS NOT NULL
     UNION SELECT blob_digest FROM uploads WHERE blob_digest IS NOT NULL
     UNION SELECT second_blob_digest FROM uploads WHERE second_blob_digest IS NOT NULL
+    UNION SELECT blob_digest FROM datasets
   `);
   return new Set(result.rows.map((row) => row.digest));
 }

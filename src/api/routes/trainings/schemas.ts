@@ -37,7 +37,8 @@ const commonOptions = {
   min_clients: positiveInt.optional(),
   min_fraction: z.number().gt(0).max(1).optional(),
   uncertainty: z.strictObject({ N: positiveInt.optional(), softmax: z.boolean().optional() }).optional(),
-  evaluation_dataset: z.string().min(1).optional(),
+  /** The id of a dataset the actor owns (a JSON number, as dataset ids are integers). */
+  evaluation_dataset: z.number().int().min(1).max(INT32_MAX).optional(),
 };
 
 /** Strategy parameters, each taken only by the methods `STRATEGY_PARAMETERS` names. */
