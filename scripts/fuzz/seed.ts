@@ -36,6 +36,10 @@ interface Seed {
   group_id: number;
   /** Given to DELETE /api/groups/{id}/ only. */
   group_victim_id: number;
+  /** The user's dataset (x float32 [3, 4], y int64 [3]): metadata and points. */
+  dataset_id: number;
+  /** Given to DELETE /api/datasets/{id}/ only. */
+  dataset_victim_id: number;
 }
 
 const FLOAT = 1;
@@ -197,6 +201,27 @@ async function uploadModel(
   return stringField(await client.request('POST', '/models/', form), 'model_id');
 }
 
+/** A safetensors dataset file: `x` float32 [3, 4] (the tiny model's input) and `y` int64 labels [3]. */
+function tinyDataset(): Uint8Array {
+  const x = new Uint8Array(Float32Array.from({ length: 12 }, (_, i) => i / 4).buffer);
+  const y = new Uint8Array(BigInt64Array.from([0n, 1n, 2n]).buffer);
+  const header = JSON.stringify({
+    x: { dtype: 'F32', shape: [3, 4], data_offsets: [0, x.length] },
+    y: { dtype: 'I64', shape: [3], data_offsets: [x.length, x.length + y.length] },
+  });
+  const length = new Uint8Array(8);
+  new DataView(length.buffer).setBigUint64(0, BigInt(header.length), true);
+  return Buffer.concat([length, Buffer.from(header), x, y]);
+}
+
+async function uploadDataset(client: SeedClient, name: string): Promise<number> {
+  const form = new FormData();
+  form.append('name', name);
+  form.append('description', `Seeded by scripts/fuzz/seed.ts (${name})`);
+  form.append('file', new Blob([tinyDataset()], { type: 'application/octet-stream' }), 'dataset.safetensors');
+  return numberField(await client.request('POST', '/datasets/', form), 'id');
+}
+
 async function createTraining(client: SeedClient, modelId: string, clients: readonly string[]): Promise<string> {
   const created = await client.request('POST', '/trainings/', {
     model_id: modelId,
@@ -247,6 +272,8 @@ async function seed(baseUrl: string): Promise<Seed> {
 
   const group = await user.request('POST', '/groups/', { name: `fuzz-group-${suffix}` });
   const groupVictim = await user.request('POST', '/groups/', { name: `fuzz-group-victim-${suffix}` });
+  const datasetId = await uploadDataset(user, 'fuzz-dataset');
+  const datasetVictimId = await uploadDataset(user, 'fuzz-dataset-victim');
   return {
     base_url: baseUrl,
     username,
@@ -262,6 +289,8 @@ async function seed(baseUrl: string): Promise<Seed> {
     training_victim_id: trainingVictimId,
     group_id: numberField(group, 'id'),
     group_victim_id: numberField(groupVictim, 'id'),
+    dataset_id: datasetId,
+    dataset_victim_id: datasetVictimId,
   };
 }
 
