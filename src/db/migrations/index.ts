@@ -7,6 +7,7 @@ import * as m005 from './20261123110000_upload_sample_size';
 import * as m006 from './20261123150000_strategy_state';
 import * as m007 from './20261202100000_metrics_upload';
 import * as m008 from './20261202130000_tasks_and_rounds';
+import * as m009 from './20261202140000_notification_secret';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -23,6 +24,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['20261123150000_strategy_state', m006],
   ['20261202100000_metrics_upload', m007],
   ['20261202130000_tasks_and_rounds', m008],
+  ['20261202140000_notification_secret', m009],
 ];
 
 /** A knex migration source over the static list above. */
