@@ -3,7 +3,7 @@ import { migrateDownAll, migrateLatest } from '../../src/db/migrate';
 import { createScratchDatabase } from '../support/db';
 
 /** Migrations in src/db/migrations/index.ts. */
-const MIGRATION_COUNT = 9;
+const MIGRATION_COUNT = 10;
 
 const TABLES = [
   'users',
@@ -18,6 +18,8 @@ const TABLES = [
   'metrics',
   'notifications',
   'rounds',
+  'sessions',
+  'login_failures',
 ];
 
 async function existingTables(knex: Knex): Promise<string[]> {

@@ -8,6 +8,7 @@ import * as m006 from './20261123150000_strategy_state';
 import * as m007 from './20261202100000_metrics_upload';
 import * as m008 from './20261202130000_tasks_and_rounds';
 import * as m009 from './20261202140000_notification_secret';
+import * as m010 from './20261202140100_sessions_and_login_failures';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -25,6 +26,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['20261202100000_metrics_upload', m007],
   ['20261202130000_tasks_and_rounds', m008],
   ['20261202140000_notification_secret', m009],
+  ['20261202140100_sessions_and_login_failures', m010],
 ];
 
 /** A knex migration source over the static list above. */
