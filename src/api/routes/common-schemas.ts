@@ -19,6 +19,11 @@ export const errorSchema = z.object({
   details: z.unknown().optional(),
 });
 
+/** A text field that must be present: a missing one is Django's `Missing required field: <field>`. */
+export function requiredString(field: string): z.ZodString {
+  return z.string({ error: (issue) => (issue.input === undefined ? `Missing required field: ${field}` : undefined) });
+}
+
 /** A boolean from JSON or from a form field (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`); documented as a boolean. */
 export const formBoolean = documentAs(
   z.union([
