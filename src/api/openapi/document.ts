@@ -168,20 +168,21 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Jso
 
 function requestBody(route: RouteSpec): JsonSchema {
   const fields = route.body ? jsonSchemaOf(route.body, 'input') : { type: 'object', properties: {} };
+  const formFields = route.body ? jsonSchemaOf(route.body, 'input', 'form') : fields;
   if (route.bodyKind === 'raw-json') {
     return { required: true, content: { 'application/json': { schema: fields } } };
   }
   const files = route.files ?? [];
   const multipart = {
-    ...fields,
+    ...formFields,
     properties: {
-      ...(isRecord(fields.properties) ? fields.properties : {}),
+      ...(isRecord(formFields.properties) ? formFields.properties : {}),
       ...Object.fromEntries(files.map((file) => [file.name, { ...BINARY, description: file.description }])),
     },
     // A field that may also come as a file part (inference's model_input) is named once.
     required: [
       ...new Set([
-        ...(Array.isArray(fields.required) ? fields.required.filter((name) => typeof name === 'string') : []),
+        ...(Array.isArray(formFields.required) ? formFields.required.filter((name) => typeof name === 'string') : []),
         ...files.filter((file) => file.required).map((file) => file.name),
       ]),
     ],
@@ -193,7 +194,7 @@ function requestBody(route: RouteSpec): JsonSchema {
     content: {
       'multipart/form-data': { schema: multipart },
       ...(json ? { 'application/json': { schema: json } } : {}),
-      ...(route.bodyKind === 'data' ? { 'application/x-www-form-urlencoded': { schema: fields } } : {}),
+      ...(route.bodyKind === 'data' ? { 'application/x-www-form-urlencoded': { schema: formFields } } : {}),
     },
   };
 }
