@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import * as ort from 'onnxruntime-node';
+import { DEFAULT_AUTH_SETTINGS } from '../src/auth/auth-settings';
 import { collectBytes } from '../src/onnx/model-source';
 import { createApp } from '../src/api/app';
 import { TaskWaker } from '../src/api/task-waker';
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
     inference,
     // No client long-polls here: wake-ups that never connect are enough.
     tasks: new TaskWaker(services.pg.urlFor('roundhouse_bench'), logger),
+    auth: DEFAULT_AUTH_SETTINGS,
   });
   const handle = app.callback();
   const server = http.createServer((req, res) => void handle(req, res));

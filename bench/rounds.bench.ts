@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DEFAULT_AUTH_SETTINGS } from '../src/auth/auth-settings';
 import { createActivities } from '../src/activities';
 import { collectBytes } from '../src/onnx/model-source';
 import { createApp } from '../src/api/app';
@@ -272,6 +273,7 @@ async function measureAll(services: EphemeralServices, rounds: number): Promise<
     }),
     // The bench's clients take pushes; none long-polls.
     tasks: new TaskWaker(services.databaseUrl, logger),
+    auth: DEFAULT_AUTH_SETTINGS,
   });
   const handle = app.callback();
   const server = http.createServer((req, res) => void handle(req, res));

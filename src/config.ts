@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { type AuthSettings, DEFAULT_AUTH_SETTINGS } from './auth/auth-settings';
 import { DEFAULT_POSTGRES_HOME } from './dev/postgres-placement';
 
 /** The package root: `src/` and `dist/` both sit one level below it. */
@@ -132,6 +133,32 @@ const envSchema = z.object({
    * demos and development only; unset or `false`, the path does not exist.
    */
   ROUNDHOUSE_DEMO_DATA: z.enum(['true', 'false']).default('false'),
+  /** A session unused for this long ends (docs/api.md#sessions). */
+  ROUNDHOUSE_SESSION_IDLE_SECONDS: z.coerce.number().int().min(1).default(DEFAULT_AUTH_SETTINGS.sessionIdleSeconds),
+  /** A session ends this long after its login, however much it is used. */
+  ROUNDHOUSE_SESSION_MAX_AGE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_AUTH_SETTINGS.sessionMaxAgeSeconds),
+  /** Failed logins per user name within the window beyond which the next answers 429. */
+  ROUNDHOUSE_LOGIN_FAILURES_PER_USERNAME: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_AUTH_SETTINGS.failuresPerUsername),
+  /** Failed logins per client address within the window beyond which the next answers 429. */
+  ROUNDHOUSE_LOGIN_FAILURES_PER_ADDRESS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_AUTH_SETTINGS.failuresPerAddress),
+  /** The window failed logins are counted over. */
+  ROUNDHOUSE_LOGIN_FAILURE_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_AUTH_SETTINGS.failureWindowSeconds),
   /** Searched for the `temporal` CLI. */
   PATH: z.string().default(''),
 });
@@ -186,6 +213,8 @@ export interface Config {
   };
   /** Whether the API serves `GET /api/dummy/`, which creates demo data for anyone (docs/api.md#demo-data). */
   readonly demoData: boolean;
+  /** Session lifetimes and failed-login limits of the API. */
+  readonly auth: AuthSettings;
   /** The PATH, searched for the `temporal` CLI. */
   readonly systemPath: string;
 }
@@ -295,6 +324,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxQueued: e.ROUNDHOUSE_INFERENCE_MAX_QUEUED,
     },
     demoData: e.ROUNDHOUSE_DEMO_DATA === 'true',
+    auth: {
+      sessionIdleSeconds: e.ROUNDHOUSE_SESSION_IDLE_SECONDS,
+      sessionMaxAgeSeconds: e.ROUNDHOUSE_SESSION_MAX_AGE_SECONDS,
+      failuresPerUsername: e.ROUNDHOUSE_LOGIN_FAILURES_PER_USERNAME,
+      failuresPerAddress: e.ROUNDHOUSE_LOGIN_FAILURES_PER_ADDRESS,
+      failureWindowSeconds: e.ROUNDHOUSE_LOGIN_FAILURE_WINDOW_SECONDS,
+    },
     systemPath: e.PATH,
   });
 }

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'unsupported_media_type'
   | 'payload_too_large'
+  | 'too_many_requests'
   | 'not_ready'
   | 'unavailable'
   | 'internal_error';
@@ -127,12 +128,30 @@ export function unavailable(message: string, retryAfterSeconds: number, details?
   });
 }
 
+/** Thrown when a client has tried too often (failed logins); it may try again after `retryAfterSeconds`. */
+export function tooManyRequests(message: string, retryAfterSeconds: number): AppError {
+  return new AppError({
+    code: 'too_many_requests',
+    status: 429,
+    message,
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+  });
+}
+
 /** The reference's generic 403 text (DRF's). */
 export const NO_PERMISSION = 'You do not have permission to perform this action.';
 
 /** Thrown when the caller is related to the resource but may not do this; the reference's words by default. */
 export function forbidden(message: string = NO_PERMISSION): AppError {
   return new AppError({ code: 'permission_denied', status: 403, message });
+}
+
+/**
+ * Thrown when a request authenticated by a session cookie fails the CSRF check (a foreign `Origin`, a missing or
+ * wrong token); `message` starts with Django's `CSRF Failed:`.
+ */
+export function csrfFailed(message: string): AppError {
+  return forbidden(`CSRF Failed: ${message}`);
 }
 
 /** Thrown when one code covers several causes: a 400 whose `details.reason` names the cause. */

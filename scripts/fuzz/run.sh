@@ -167,16 +167,18 @@ node_modules/.bin/tsx scripts/fuzz/seed.ts "$BASE_URL" "$STATE/seed.json" >/dev/
 "$VENV/bin/python" scripts/fuzz/make_config.py "$STATE/seed.json" "$STATE/schemathesis.toml" "$REPORT_DIR/cache"
 cp "$STATE/schemathesis.toml" "$REPORT_DIR/schemathesis.toml"
 # The ids (not the token or password) go next to the reports, to read the findings against.
-"$VENV/bin/python" -c 'import json,sys; s=json.load(open(sys.argv[1])); [s.pop(k) for k in ("token","password")]; json.dump(s, open(sys.argv[2],"w"), indent=2)' \
+"$VENV/bin/python" -c 'import json,sys; s=json.load(open(sys.argv[1])); [s.pop(k) for k in ("token","rotation_token","password")]; json.dump(s, open(sys.argv[2],"w"), indent=2)' \
   "$STATE/seed.json" "$REPORT_DIR/seed.json"
-TOKEN="$("$VENV/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$STATE/seed.json")"
+# The configuration reads the tokens from the environment; it names none itself.
+FUZZ_TOKEN="$("$VENV/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$STATE/seed.json")"
+FUZZ_ROTATION_TOKEN="$("$VENV/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["rotation_token"])' "$STATE/seed.json")"
+export FUZZ_TOKEN FUZZ_ROTATION_TOKEN
 
 # --- schemathesis ----------------------------------------------------------------------------------------------------
 say "schemathesis $SCHEMATHESIS_VERSION: phases $PHASES, at most ${MAX_TIME} s, seed $SEED, reports in $REPORT_DIR"
 # In the background, so that a SIGTERM to this script is handled at once (bash runs traps only between commands).
 "$VENV/bin/schemathesis" --config-file "$STATE/schemathesis.toml" run "$BASE_URL/api/schema/?format=json" \
   --url "$BASE_URL" \
-  --header "Authorization: Token $TOKEN" \
   --checks "$CHECKS" \
   --phases "$PHASES" \
   --max-time "$MAX_TIME" \

@@ -19,6 +19,8 @@ interface Seed {
   username: string;
   password: string;
   token: string;
+  /** A user of its own for the operations that replace the caller's credentials (its token stops working). */
+  rotation_token: string;
   user_id: string;
   peer_user_id: string;
   /** Global model of `training_ongoing`, owned by the peer: downloads, metadata, metrics, uploads, inference. */
@@ -245,6 +247,7 @@ async function seed(baseUrl: string): Promise<Seed> {
   const userId = stringField(registered, 'id');
   const peer = await register(anonymous, `fuzz-peer-${suffix}`, password);
   const peerId = stringField(peer, 'id');
+  const rotation = await register(anonymous, `fuzz-rotation-${suffix}`, password);
 
   // The ongoing training and its global model belong to the peer, with the fuzzing user a participant: the user can
   // read them, upload updates and run inference, but no DELETE (or client removal) of the fuzzer can take them away,
@@ -279,6 +282,7 @@ async function seed(baseUrl: string): Promise<Seed> {
     username,
     password,
     token: stringField(registered, 'token'),
+    rotation_token: stringField(rotation, 'token'),
     user_id: userId,
     peer_user_id: peerId,
     model_id: modelId,

@@ -95,7 +95,7 @@ export function createNotificationActivities(deps: {
         await deliverNotification({
           endpoint: receiver.messageEndpoint,
           notificationId: id,
-          token: receiver.token,
+          secret: receiver.notificationSecret,
           payload,
           timeoutMs: delivery.timeoutMs,
           allowPrivateAddresses: delivery.allowPrivateAddresses,

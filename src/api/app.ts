@@ -1,9 +1,10 @@
 import Koa from 'koa';
 import type { Knex } from 'knex';
-import { findUserByToken, findUserByUsername } from '../db/queries/users';
+import type { AuthSettings } from '../auth/auth-settings';
 import type { InferencePool } from '../inference/pool';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
+import { createAuthenticator } from './auth/authenticator';
 import { accessLog } from './middleware/access-log';
 import { errorHandler } from './middleware/error-handler';
 import { requestId } from './middleware/request-id';
@@ -28,6 +29,8 @@ export interface AppDeps {
   inference: InferencePool;
   /** Wakes long-polling clients (`TaskWaker`). */
   tasks: TaskWakeups;
+  /** Session lifetimes and failed-login limits. */
+  auth: AuthSettings;
   /** Serves `GET /api/dummy/` (ROUNDHOUSE_DEMO_DATA); off when absent. */
   demoData?: boolean;
 }
@@ -36,6 +39,9 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.proxy = true;
+  // The client address is the last X-Forwarded-For entry, the one the nearest proxy added: the entries before it are
+  // whatever the client sent, and the failed-login limit per address must not be escaped by forging them.
+  app.maxIpsCount = 1;
   app.silent = true;
   app.use(requestId());
   app.use(accessLog(deps.logger));
@@ -52,10 +58,7 @@ export function createApp(deps: AppDeps): Koa {
       router: createRouter(),
       registry: new RouteRegistry(),
       limits: deps.limits,
-      authenticator: {
-        findByToken: (token) => findUserByToken(knex, token),
-        findByUsername: (username) => findUserByUsername(knex, username),
-      },
+      authenticator: createAuthenticator(knex, deps.auth),
     },
     {
       knex,

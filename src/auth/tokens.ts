@@ -8,6 +8,11 @@ export function generateToken(): string {
   return randomBytes(20).toString('hex');
 }
 
+/** A fresh notification secret, the key of the pushes' HMAC: 32 random bytes as 64 lowercase hex characters. */
+export function generateNotificationSecret(): string {
+  return randomBytes(32).toString('hex');
+}
+
 /** Compares a presented token with a stored one in time independent of where they differ. */
 export function tokensEqual(presented: string, stored: string): boolean {
   const a = Buffer.from(presented, 'utf8');

@@ -30,6 +30,7 @@ export async function runApiRole(config: Config, logger: Logger): Promise<void> 
       inference,
       tasks,
       demoData: config.demoData,
+      auth: config.auth,
     },
     config.http.host,
     config.http.port,

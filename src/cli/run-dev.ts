@@ -123,6 +123,7 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
         inference,
         tasks,
         demoData: config.demoData,
+        auth: config.auth,
       },
       config.http.host,
       config.http.port,

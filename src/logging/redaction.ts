@@ -6,7 +6,7 @@ export const REDACTED = '[redacted]';
 
 /**
  * Keys whose values are secrets wherever they appear: passwords (and their hashes), API tokens, the Authorization
- * header, cookies, session ids, and the HMAC signature of pushed notifications (keyed with the receiver's token).
+ * header, cookies, session ids, CSRF tokens, the notification secret and the HMAC signature it keys.
  * Header names are listed in both spellings: Node lowercases incoming headers, outgoing ones keep their case.
  */
 const SECRET_KEYS = [
@@ -27,6 +27,14 @@ const SECRET_KEYS = [
   'sessionId',
   'session_id',
   'sessionid',
+  'csrfToken',
+  'csrf_token',
+  'csrftoken',
+  'csrfmiddlewaretoken',
+  'x-csrftoken',
+  'X-CSRFToken',
+  'notificationSecret',
+  'notification_secret',
   'signature',
   'x-roundhouse-signature',
   'X-Roundhouse-Signature',

@@ -9,8 +9,8 @@ import { NOTIFICATION_HEADERS, signNotification } from './signature';
 export interface DeliveryRequest {
   endpoint: string;
   notificationId: string;
-  /** The receiver's API token, the HMAC key. */
-  token: string;
+  /** The receiver's notification secret, the HMAC key. */
+  secret: string;
   /** The reference's JSON: notification_type, body, training_uuid. */
   payload: Record<string, unknown>;
   timeoutMs: number;
@@ -53,7 +53,7 @@ export function deliverNotification(request: DeliveryRequest): Promise<void> {
           'Content-Length': Buffer.byteLength(body),
           [NOTIFICATION_HEADERS.id]: request.notificationId,
           [NOTIFICATION_HEADERS.timestamp]: timestamp,
-          [NOTIFICATION_HEADERS.signature]: signNotification(request.token, timestamp, body),
+          [NOTIFICATION_HEADERS.signature]: signNotification(request.secret, timestamp, body),
         },
       },
       (res) => {

@@ -95,6 +95,10 @@ describe('GET /api/schema/', () => {
         '/api/users/myself/tasks/',
         '/api/users/myself/tasks/{id}/ack/',
         '/api/models/{id}/metrics/{metric_id}/',
+        '/api/auth/login/',
+        '/api/auth/logout/',
+        '/api/auth/token/',
+        '/api/auth/notification-secret/',
         '/api/datasets/',
         '/api/datasets/{id}/',
         '/api/datasets/{id}/points/',
@@ -131,6 +135,16 @@ describe('GET /api/schema/', () => {
     expect(at(doc, ...upload, 'properties', 'model_file')).toMatchObject({ type: 'string', format: 'binary' });
     expect(at(doc, ...upload, 'required')).toEqual(expect.arrayContaining(['round', 'sample_size', 'model_file']));
     expect(at(doc, 'paths', '/api/users/', 'post', 'security')).toEqual([]);
+    // Sessions: login is anonymous and may answer 429; every authenticated route takes the session cookie too.
+    expect(at(doc, 'paths', '/api/auth/login/', 'post', 'security')).toEqual([]);
+    expect(at(doc, 'paths', '/api/auth/login/', 'post', 'responses', '429', 'headers', 'Retry-After')).toBeDefined();
+    expect(at(doc, 'components', 'securitySchemes', 'sessionAuth')).toMatchObject({
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'sessionid',
+    });
+    expect(at(doc, 'paths', '/api/models/', 'get', 'security')).toContainEqual({ sessionAuth: [] });
+    expect(at(doc, 'paths', '/api/auth/token/', 'post', 'responses', '403')).toBeDefined();
     expect(at(doc, 'paths', '/api/models/', 'get', 'responses', '401')).toBeDefined();
     expect(at(doc, 'paths', '/api/trainings/{id}/models/latest/', 'get', 'operationId')).toBe(
       'getTrainingsIdModelsLatest',

@@ -12,6 +12,7 @@ import { TemporalTrainingOrchestrator } from '../../src/api/temporal-training-or
 import { createKnex } from '../../src/db/knex';
 import { InferencePool } from '../../src/inference/pool';
 import { embeddedDatabaseUrl } from '../../src/dev/embedded-postgres';
+import { DEFAULT_AUTH_SETTINGS } from '../../src/auth/auth-settings';
 import { createLogger } from '../../src/logger';
 import { FsBlobStore } from '../../src/storage/fs-blob-store';
 import { TEST_LIMITS } from '../fixtures/api-app';
@@ -23,6 +24,7 @@ import { connectTestTemporal, type TestTemporal } from '../support/temporal';
 function appDeps(knex: Knex, temporal: TestTemporal): Omit<AppDeps, 'readinessChecks'> {
   return {
     logger: createLogger('error'),
+    auth: DEFAULT_AUTH_SETTINGS,
     knex,
     blobs: new FsBlobStore(path.join(os.tmpdir(), 'roundhouse-ready-unused')),
     limits: TEST_LIMITS,

@@ -114,12 +114,16 @@ describe('/api/users/', () => {
       });
       const created = parseBody(userResponse, res.body);
       expect(created.token).toMatch(/^[0-9a-f]{40}$/);
+      // The key of the pushes' signatures, shown here once.
+      expect(created.notification_secret).toMatch(/^[0-9a-f]{64}$/);
       const row = await User.query(api.knex).findById(created.id);
       expect(row?.passwordHash).toMatch(/^\$argon2id\$/);
+      expect(row?.notificationSecret).toBe(created.notification_secret);
       const me = await request(api.app.callback())
         .get(`/api/users/${created.id}/`)
         .set('Authorization', `Token ${String(created.token)}`);
       expect(me.body).toMatchObject({ token: created.token });
+      expect(me.body).not.toHaveProperty('notification_secret');
     });
 
     it('when anonymous with a form body and an empty message endpoint, creates a pulling client', async () => {

@@ -3,7 +3,7 @@ import { migrateLatest } from '../../src/db/migrate';
 import { createScratchDatabase, migrateUpTo } from '../support/db';
 
 /** The migration before 20261202150000_group_owners, which gives groups their owners. */
-const BEFORE_OWNERS = '20261202130000_tasks_and_rounds';
+const BEFORE_OWNERS = '20261202140100_sessions_and_login_failures';
 
 describe('migration 20261202150000_group_owners', () => {
   let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;

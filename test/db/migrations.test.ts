@@ -3,7 +3,7 @@ import { migrateDownAll, migrateLatest } from '../../src/db/migrate';
 import { createScratchDatabase } from '../support/db';
 
 /** Migrations in src/db/migrations/index.ts. */
-const MIGRATION_COUNT = 11;
+const MIGRATION_COUNT = 13;
 
 const TABLES = [
   'users',
@@ -18,6 +18,8 @@ const TABLES = [
   'metrics',
   'notifications',
   'rounds',
+  'sessions',
+  'login_failures',
   'datasets',
 ];
 
@@ -52,5 +54,26 @@ describe('database migrations', () => {
     expect(await migrateLatest(scratch.knex)).toHaveLength(MIGRATION_COUNT);
     expect(await existingTables(scratch.knex)).toEqual([...TABLES].sort());
     expect(await migrateLatest(scratch.knex)).toEqual([]);
+  });
+
+  it('when users exist before the notification secret, each gets a random one of its own', async () => {
+    await migrateDownAll(scratch.knex);
+    // Up to the migration before the secret, one at a time.
+    let applied: string[] = [];
+    while (!applied.includes('20261202130000_tasks_and_rounds')) {
+      [, applied] = (await scratch.knex.migrate.up()) as [number, string[]];
+      expect(applied).toHaveLength(1);
+    }
+    await scratch.knex('users').insert([
+      { username: 'before-1', token: 'a'.repeat(40) },
+      { username: 'before-2', token: 'b'.repeat(40) },
+    ]);
+    await migrateLatest(scratch.knex);
+    const secrets = (await scratch.knex('users').select('notificationSecret')).map(
+      (row: { notificationSecret: string }) => row.notificationSecret,
+    );
+    expect(secrets).toHaveLength(2);
+    expect(secrets.every((secret) => /^[0-9a-f]{64}$/.test(secret))).toBe(true);
+    expect(new Set(secrets).size).toBe(2);
   });
 });

@@ -35,7 +35,7 @@ async function receiver(
   };
 }
 
-const token = '0123456789abcdef0123456789abcdef01234567';
+const secret = '0123456789abcdef'.repeat(4);
 const payload = {
   notification_type: 'UPDATE_ROUND_START',
   body: { round: 0, global_model_uuid: 'm' },
@@ -48,7 +48,7 @@ describe('deliverNotification', () => {
     await deliverNotification({
       endpoint: server.url,
       notificationId: 'n-1',
-      token,
+      secret,
       payload,
       timeoutMs: 2_000,
       allowPrivateAddresses: true,
@@ -60,7 +60,7 @@ describe('deliverNotification', () => {
     expect(got?.headers[NOTIFICATION_HEADERS.id.toLowerCase()]).toBe('n-1');
     const timestamp = String(got?.headers[NOTIFICATION_HEADERS.timestamp.toLowerCase()]);
     const signature = String(got?.headers[NOTIFICATION_HEADERS.signature.toLowerCase()]);
-    expect(verifyNotification(token, timestamp, got?.body ?? '', signature)).toBe(true);
+    expect(verifyNotification(secret, timestamp, got?.body ?? '', signature)).toBe(true);
   });
 
   it('when the endpoint answers an error status, rejects with that status', async () => {
@@ -68,7 +68,7 @@ describe('deliverNotification', () => {
     const request = {
       endpoint: server.url,
       notificationId: 'n',
-      token,
+      secret,
       payload,
       timeoutMs: 2_000,
       allowPrivateAddresses: true,
@@ -82,7 +82,7 @@ describe('deliverNotification', () => {
     const request = {
       endpoint: server.url,
       notificationId: 'n',
-      token,
+      secret,
       payload,
       timeoutMs: 200,
       allowPrivateAddresses: true,
@@ -98,7 +98,7 @@ describe('deliverNotification', () => {
         deliverNotification({
           endpoint,
           notificationId: 'n',
-          token,
+          secret,
           payload,
           timeoutMs: 2_000,
           allowPrivateAddresses: false,

@@ -8,6 +8,12 @@ export interface PushedNotification {
   body: Record<string, unknown>;
 }
 
+/** A push as it arrived: its headers (the signature among them) and its raw body. */
+export interface ReceivedPush {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
 /**
  * A simulated FL client's notification receiver: a real HTTP server on loopback that answers 200 at once and hands
  * each notification to `react` afterwards (a real client trains after acknowledging, not inside the request). Every
@@ -15,6 +21,8 @@ export interface PushedNotification {
  */
 export class ClientReceiver {
   readonly received: PushedNotification[] = [];
+  /** Every push as it arrived, in the same order, to check signatures with. */
+  readonly raw: ReceivedPush[] = [];
   private server: http.Server | undefined;
 
   /** `status` is what the receiver answers: a failing endpoint answers 500 and never reacts. */
@@ -30,6 +38,7 @@ export class ClientReceiver {
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
         res.writeHead(this.status).end();
+        this.raw.push({ headers: req.headers, body });
         const notification = JSON.parse(body) as PushedNotification;
         this.received.push(notification);
         if (this.status !== 200) {

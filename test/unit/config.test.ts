@@ -63,6 +63,35 @@ describe('loadConfig', () => {
     expect(problemsOf({ ROUNDHOUSE_DEMO_DATA: 'yes' })).toEqual([expect.stringContaining('env ROUNDHOUSE_DEMO_DATA')]);
   });
 
+  it('when the session and login variables are unset, uses the defaults; set, uses them; zero is refused', () => {
+    expect(loadConfig({}).auth).toEqual({
+      sessionIdleSeconds: 28_800,
+      sessionMaxAgeSeconds: 604_800,
+      failuresPerUsername: 5,
+      failuresPerAddress: 20,
+      failureWindowSeconds: 900,
+    });
+    expect(
+      loadConfig({
+        ROUNDHOUSE_SESSION_IDLE_SECONDS: '600',
+        ROUNDHOUSE_SESSION_MAX_AGE_SECONDS: '3600',
+        ROUNDHOUSE_LOGIN_FAILURES_PER_USERNAME: '3',
+        ROUNDHOUSE_LOGIN_FAILURES_PER_ADDRESS: '10',
+        ROUNDHOUSE_LOGIN_FAILURE_WINDOW_SECONDS: '300',
+      }).auth,
+    ).toEqual({
+      sessionIdleSeconds: 600,
+      sessionMaxAgeSeconds: 3600,
+      failuresPerUsername: 3,
+      failuresPerAddress: 10,
+      failureWindowSeconds: 300,
+    });
+    expect(problemsOf({ ROUNDHOUSE_SESSION_IDLE_SECONDS: '0', ROUNDHOUSE_LOGIN_FAILURES_PER_USERNAME: '0' })).toEqual([
+      expect.stringContaining('env ROUNDHOUSE_SESSION_IDLE_SECONDS'),
+      expect.stringContaining('env ROUNDHOUSE_LOGIN_FAILURES_PER_USERNAME'),
+    ]);
+  });
+
   it('when several variables are wrong, reports every problem at once', () => {
     const problems = problemsOf({
       PORT: 'eighty',

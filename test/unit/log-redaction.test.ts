@@ -9,6 +9,8 @@ const SECRETS = {
   session: 'session-0123456789',
   signature: 'sha256=0123456789abcdef',
   cookie: 'sid=cookie-0123456789',
+  csrf: 'csrf-0123456789',
+  notificationSecret: 'feedc0de'.repeat(8),
 };
 
 function expectNoSecret(text: string): void {
@@ -22,7 +24,14 @@ describe('log redaction', () => {
     const log = captureLog();
     const logger = createLogger('info', {}, log.destination);
     logger.info('login', { username: 'ada', password: SECRETS.password, token: SECRETS.token });
-    logger.info('user', { user: { id: 'u1', token: SECRETS.token, passwordHash: SECRETS.password } });
+    logger.info('user', {
+      user: {
+        id: 'u1',
+        token: SECRETS.token,
+        passwordHash: SECRETS.password,
+        notificationSecret: SECRETS.notificationSecret,
+      },
+    });
     logger.info('push', {
       request: {
         headers: { 'X-Roundhouse-Signature': SECRETS.signature, Authorization: `Token ${SECRETS.token}` },
@@ -33,12 +42,16 @@ describe('log redaction', () => {
       sessionId: SECRETS.session,
       session_id: SECRETS.session,
       signature: SECRETS.signature,
+      headers: { 'x-csrftoken': SECRETS.csrf },
+      body: { csrfmiddlewaretoken: SECRETS.csrf, notification_secret: SECRETS.notificationSecret },
     });
     logger.child({ token: SECRETS.token, requestId: 'r-1' }).info('child');
     expectNoSecret(log.text());
     const lines = log.lines();
     expect(lines[0]).toMatchObject({ username: 'ada', password: '[redacted]', token: '[redacted]' });
-    expect(lines[1]).toMatchObject({ user: { id: 'u1', token: '[redacted]', passwordHash: '[redacted]' } });
+    expect(lines[1]).toMatchObject({
+      user: { id: 'u1', token: '[redacted]', passwordHash: '[redacted]', notificationSecret: '[redacted]' },
+    });
     expect(lines[2]).toMatchObject({
       request: { headers: { 'X-Roundhouse-Signature': '[redacted]', Authorization: '[redacted]' } },
     });
@@ -47,6 +60,8 @@ describe('log redaction', () => {
       sessionId: '[redacted]',
       session_id: '[redacted]',
       signature: '[redacted]',
+      headers: { 'x-csrftoken': '[redacted]' },
+      body: { csrfmiddlewaretoken: '[redacted]', notification_secret: '[redacted]' },
     });
     expect(lines[4]).toMatchObject({ token: '[redacted]', requestId: 'r-1' });
   });

@@ -1,9 +1,13 @@
 import type { z } from 'zod';
+import { CSRF_HEADER } from '../auth/csrf-guard';
+import { CSRF_COOKIE, SESSION_COOKIE } from '../auth/session-cookies';
+import { CSRF_FIELD } from '../routing/body';
 import type { ResponseSpec, RouteSpec } from '../routing/route-spec';
 import { errorSchema } from '../routes/common-schemas';
 import { jsonSchemaOf, type JsonSchema } from './documented';
 
-const AUTHENTICATED = [{ tokenAuth: [] }, { bearerAuth: [] }, { basicAuth: [] }];
+const AUTHENTICATED = [{ tokenAuth: [] }, { bearerAuth: [] }, { basicAuth: [] }, { sessionAuth: [] }];
+const UNSAFE_METHODS: ReadonlySet<string> = new Set(['post', 'put', 'patch', 'delete']);
 const BINARY: JsonSchema = { type: 'string', format: 'binary', contentMediaType: 'application/octet-stream' };
 
 /**
@@ -32,7 +36,17 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
         basicAuth: {
           type: 'http',
           scheme: 'basic',
-          description: 'User name and password, or the token and no password.',
+          description:
+            'User name and password (counted against the failed-login limits, like a login), or the token and no password.',
+        },
+        sessionAuth: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: SESSION_COOKIE,
+          description:
+            `The session cookie \`POST /api/auth/login/\` sets; used only without an \`Authorization\` header. POST, ` +
+            `PUT, PATCH and DELETE also need the \`${CSRF_COOKIE}\` cookie's value in the \`${CSRF_HEADER}\` header or ` +
+            `the \`${CSRF_FIELD}\` form field, and refuse an \`Origin\` of another site.`,
         },
       },
     },
@@ -96,6 +110,13 @@ function standardResponses(route: RouteSpec): ResponseSpec[] {
       headers: { 'WWW-Authenticate': { required: true, schema: { type: 'string', const: 'Token' } } },
     });
   }
+  if (!route.anonymous && UNSAFE_METHODS.has(route.method)) {
+    out.push({
+      status: 403,
+      description: 'With a session: a missing or wrong CSRF token, or an `Origin` of another site.',
+      schema: errorSchema,
+    });
+  }
   if (route.params) {
     out.push({ status: 404, description: 'No such resource, or the caller may not see it.', schema: errorSchema });
   }
@@ -147,20 +168,21 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Jso
 
 function requestBody(route: RouteSpec): JsonSchema {
   const fields = route.body ? jsonSchemaOf(route.body, 'input') : { type: 'object', properties: {} };
+  const formFields = route.body ? jsonSchemaOf(route.body, 'input', 'form') : fields;
   if (route.bodyKind === 'raw-json') {
     return { required: true, content: { 'application/json': { schema: fields } } };
   }
   const files = route.files ?? [];
   const multipart = {
-    ...fields,
+    ...formFields,
     properties: {
-      ...(isRecord(fields.properties) ? fields.properties : {}),
+      ...(isRecord(formFields.properties) ? formFields.properties : {}),
       ...Object.fromEntries(files.map((file) => [file.name, { ...BINARY, description: file.description }])),
     },
     // A field that may also come as a file part (inference's model_input) is named once.
     required: [
       ...new Set([
-        ...(Array.isArray(fields.required) ? fields.required.filter((name) => typeof name === 'string') : []),
+        ...(Array.isArray(formFields.required) ? formFields.required.filter((name) => typeof name === 'string') : []),
         ...files.filter((file) => file.required).map((file) => file.name),
       ]),
     ],
@@ -172,7 +194,7 @@ function requestBody(route: RouteSpec): JsonSchema {
     content: {
       'multipart/form-data': { schema: multipart },
       ...(json ? { 'application/json': { schema: json } } : {}),
-      ...(route.bodyKind === 'data' ? { 'application/x-www-form-urlencoded': { schema: fields } } : {}),
+      ...(route.bodyKind === 'data' ? { 'application/x-www-form-urlencoded': { schema: formFields } } : {}),
     },
   };
 }

@@ -8,6 +8,11 @@ const ANNOTATIONS = new Set(['default', 'description', 'title', 'examples', 'dep
 
 /** What the document says of a schema whose parsing is looser or other than its meaning (see `documentAs`). */
 const documented = new WeakMap<z.core.$ZodType, () => JsonSchema>();
+/** What it says of the same schema in a form body, where every value is text (see `documentAs`). */
+const documentedInForms = new WeakMap<z.core.$ZodType, () => JsonSchema>();
+
+/** The body encodings a schema is documented for: JSON, or a form (urlencoded or multipart), where values are text. */
+export type BodyEncoding = 'json' | 'form';
 
 /**
  * Registers what the OpenAPI document says of `schema` instead of what zod would derive: form fields arrive as text
@@ -15,18 +20,33 @@ const documented = new WeakMap<z.core.$ZodType, () => JsonSchema>();
  * encoding turns them into text again); a body documented per variant gives its variants. Returns `schema`.
  * `describe` runs when the document is built, not at start.
  */
-export function documentAs<T extends z.ZodType>(schema: T, describe: JsonSchema | (() => JsonSchema)): T {
+export function documentAs<T extends z.ZodType>(
+  schema: T,
+  describe: JsonSchema | (() => JsonSchema),
+  inForms?: JsonSchema,
+): T {
   documented.set(schema, typeof describe === 'function' ? describe : () => describe);
+  if (inForms) {
+    documentedInForms.set(schema, () => inForms);
+  }
   return schema;
 }
 
-/** The JSON Schema of what `schema` takes in (or, for `output`, gives out), with the `documentAs` overrides. */
-export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonSchema {
+/**
+ * The JSON Schema of what `schema` takes in (or, for `output`, gives out), with the `documentAs` overrides; in a
+ * form body, a field's form description where it has one (a boolean written `0` or `off` is text like any other).
+ */
+export function jsonSchemaOf(
+  schema: z.ZodType,
+  io: 'input' | 'output' = 'input',
+  encoding: BodyEncoding = 'json',
+): JsonSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
     io,
     unrepresentable: 'any',
     override: (ctx) => {
-      const describe = documented.get(ctx.zodSchema);
+      const describe =
+        (encoding === 'form' ? documentedInForms.get(ctx.zodSchema) : undefined) ?? documented.get(ctx.zodSchema);
       if (describe) {
         // The type is replaced; annotations a wrapper added (a default, a description) stay.
         for (const key of Object.keys(ctx.jsonSchema)) {

@@ -19,17 +19,34 @@ export const errorSchema = z.object({
   details: z.unknown().optional(),
 });
 
-/** A boolean from JSON or from a form field (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`); documented as a boolean. */
+/** A text field that must be present: a missing one is Django's `Missing required field: <field>`. */
+export function requiredString(field: string): z.ZodString {
+  return z.string({ error: (issue) => (issue.input === undefined ? `Missing required field: ${field}` : undefined) });
+}
+
+/** The words a form field may give a boolean as, in any case (Django REST framework's). */
+const BOOLEAN_WORDS = ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', 't', 'f', 'y', 'n'] as const;
+
+/** A pattern matching `BOOLEAN_WORDS` in any case (JSON Schema patterns have no case-insensitive flag). */
+const BOOLEAN_WORD_PATTERN = `^(${BOOLEAN_WORDS.map((word) =>
+  [...word].map((c) => (/[a-z]/.test(c) ? `[${c}${c.toUpperCase()}]` : c)).join(''),
+).join('|')})$`;
+
+/**
+ * A boolean from JSON or from a form field (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, in any case);
+ * documented as a boolean in JSON and, in forms, as those words too.
+ */
 export const formBoolean = documentAs(
   z.union([
     z.boolean(),
     z
       .string()
       .toLowerCase()
-      .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', 't', 'f', 'y', 'n']))
+      .pipe(z.enum(BOOLEAN_WORDS))
       .transform((value) => ['true', '1', 'yes', 'on', 't', 'y'].includes(value)),
   ]),
   { type: 'boolean' },
+  { anyOf: [{ type: 'boolean' }, { enum: [0, 1] }, { type: 'string', pattern: BOOLEAN_WORD_PATTERN }] },
 );
 
 /** An integer from JSON or from a form field; documented as an integer. */
@@ -42,6 +59,7 @@ export const formInteger = documentAs(
       .transform(Number),
   ]),
   { type: 'integer' },
+  { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^\\s*-?\\d+\\s*$' }] },
 );
 
 /**

@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { RouteContext } from '../routing/route';
 import type { ApiServices } from '../services';
+import { authRoutes } from './auth/routes';
 import { datasetPointRoutes } from './datasets/point-routes';
 import { datasetRoutes } from './datasets/routes';
 import { dummyRoutes } from './dummy/routes';
@@ -26,6 +27,7 @@ export interface OptionalRoutes {
 
 /** Mounts every resource's routes, and the optional ones enabled, on `rc.router` and returns it. */
 export function apiRoutes(rc: RouteContext, services: ApiServices, optional: OptionalRoutes): Router {
+  authRoutes(rc, services);
   userRoutes(rc, services);
   taskRoutes(rc, services);
   groupRoutes(rc, services);

@@ -27,6 +27,12 @@ export interface BodyLimits {
   readonly datasetBytes: number;
 }
 
+/** The form field a CSRF token may come in (Django's name); the parser takes it out of the body. */
+export const CSRF_FIELD = 'csrfmiddlewaretoken';
+
+/** The `csrfmiddlewaretoken` field each parsed form or multipart body carried. */
+const csrfFields = new WeakMap<Context, unknown>();
+
 /** Formidable's internal codes for a limit that was exceeded. */
 const FORMIDABLE_TOO_LARGE = new Set([1006, 1007, 1009, 1015, 1016]);
 
@@ -72,6 +78,7 @@ export function parseBody(kind: BodyKind, limits: BodyLimits): Middleware {
     }
     if (ctx.is('urlencoded')) {
       ctx.request.body = formFields(await readBody(ctx, limits.bodyBytes));
+      takeCsrfField(ctx);
       await next();
       return;
     }
@@ -81,11 +88,31 @@ export function parseBody(kind: BodyKind, limits: BodyLimits): Middleware {
     }
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'roundhouse-upload-'));
     try {
-      await parser(dir)(ctx, next);
+      await parser(dir)(ctx, async () => {
+        takeCsrfField(ctx);
+        await next();
+      });
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
   };
+}
+
+/** The `csrfmiddlewaretoken` field of the request's form or multipart body, if it had one (as text or a list). */
+export function csrfFieldOf(ctx: Context): unknown {
+  return csrfFields.get(ctx);
+}
+
+/**
+ * Moves the CSRF field out of a parsed form body: it belongs to the session check (src/api/auth/csrf-guard.ts), and a
+ * route's schema would refuse it as an unknown field.
+ */
+function takeCsrfField(ctx: Context): void {
+  const body: unknown = ctx.request.body;
+  if (typeof body === 'object' && body !== null && Object.hasOwn(body, CSRF_FIELD)) {
+    csrfFields.set(ctx, Reflect.get(body, CSRF_FIELD));
+    Reflect.deleteProperty(body, CSRF_FIELD);
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type { z } from 'zod';
 import type { User } from '../../db/models/user';
 import { authenticate, callerOf, type Authenticator } from '../auth/authenticate';
+import { checkCsrfField, csrfFormBody } from '../auth/csrf-guard';
 import { unsupportedMediaType } from '../../errors';
 import { jsonSchemaOf } from '../openapi/documented';
 import { parseBody, type BodyLimits } from './body';
@@ -38,7 +39,10 @@ export interface RouteContext {
   readonly authenticator: Authenticator;
 }
 
-/** Adds an authenticated route: 401 without valid credentials, then body parsing, validation and the handler. */
+/**
+ * Adds an authenticated route: 401 without valid credentials, then body parsing, the CSRF check of a session request,
+ * validation and the handler.
+ */
 export function authedRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
   rc: RouteContext,
   spec: RouteSpec<P, Q, B>,
@@ -98,6 +102,12 @@ function register<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>
       ...(spec.uploadBytes ? { uploadBytes: spec.uploadBytes(rc.limits) } : {}),
     };
     chain.push(parseBody(spec.bodyKind, limits));
+  } else if (auth) {
+    chain.push(csrfFormBody(rc.limits));
+  }
+  if (auth) {
+    // A session request's CSRF token may be a field of the body, so it is checked once the body is parsed.
+    chain.push(checkCsrfField);
   }
   chain.push(endpoint);
   rc.router.register(spec.path, [spec.method.toUpperCase()], chain);

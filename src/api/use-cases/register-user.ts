@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { hashPassword } from '../../auth/passwords';
-import { generateToken } from '../../auth/tokens';
+import { generateNotificationSecret, generateToken } from '../../auth/tokens';
 import type { User } from '../../db/models/user';
 import { findUserByUsername, insertUser, type NewUser } from '../../db/queries/users';
 import { invalidInput } from '../../errors';
@@ -21,7 +21,7 @@ export interface NewUserInput {
 /** The reference's (Django's) wording for a taken user name. */
 const USERNAME_TAKEN = 'A user with that username already exists.';
 
-/** Registers a user from the whitelisted fields, with an argon2 password hash and a fresh token. */
+/** Registers a user from the whitelisted fields, with an argon2 password hash, a fresh token and notification secret. */
 export async function registerUser(knex: Knex, request: NewUserInput): Promise<User> {
   if (await findUserByUsername(knex, request.username)) {
     throw invalidInput(USERNAME_TAKEN, { username: [USERNAME_TAKEN] });
@@ -37,12 +37,13 @@ export async function registerUser(knex: Knex, request: NewUserInput): Promise<U
   }
 }
 
-/** The row of a new user: the whitelisted fields, the given password hash and a fresh token. */
+/** The row of a new user: the whitelisted fields, the given password hash, a fresh token and notification secret. */
 export function newUserRow(request: Omit<NewUserInput, 'password'>, passwordHash: string): NewUser {
   return {
     username: request.username,
     passwordHash,
     token: generateToken(),
+    notificationSecret: generateNotificationSecret(),
     firstName: request.first_name,
     lastName: request.last_name,
     email: request.email,

@@ -7,9 +7,11 @@ import * as m005 from './20261123110000_upload_sample_size';
 import * as m006 from './20261123150000_strategy_state';
 import * as m007 from './20261202100000_metrics_upload';
 import * as m008 from './20261202130000_tasks_and_rounds';
-import * as m009 from './20261202150000_group_owners';
-import * as m010 from './20261202160000_training_group';
-import * as m011 from './20261202170000_datasets';
+import * as m009 from './20261202140000_notification_secret';
+import * as m010 from './20261202140100_sessions_and_login_failures';
+import * as m011 from './20261202150000_group_owners';
+import * as m012 from './20261202160000_training_group';
+import * as m013 from './20261202170000_datasets';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -26,9 +28,11 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['20261123150000_strategy_state', m006],
   ['20261202100000_metrics_upload', m007],
   ['20261202130000_tasks_and_rounds', m008],
-  ['20261202150000_group_owners', m009],
-  ['20261202160000_training_group', m010],
-  ['20261202170000_datasets', m011],
+  ['20261202140000_notification_secret', m009],
+  ['20261202140100_sessions_and_login_failures', m010],
+  ['20261202150000_group_owners', m011],
+  ['20261202160000_training_group', m012],
+  ['20261202170000_datasets', m013],
 ];
 
 /** A knex migration source over the static list above. */

@@ -8,6 +8,8 @@ export class User extends Model {
   username!: string;
   passwordHash!: string;
   token!: string;
+  /** Keys the HMAC of the notifications pushed to the user; never shown except when (re)generated. */
+  notificationSecret!: string;
   actor!: boolean;
   client!: boolean;
   messageEndpoint!: string;

@@ -8,17 +8,17 @@ import {
 } from '../models/notification';
 import { User } from '../models/user';
 
-/** Where and how to reach a receiver. */
+/** Where and how to reach a receiver: its endpoint, and the secret its pushes are signed with. */
 export interface Receiver {
   id: string;
-  token: string;
+  notificationSecret: string;
   messageEndpoint: string;
 }
 
-/** The receivers of a notification with their endpoints and tokens (unknown ids are left out). */
+/** The receivers of a notification with their endpoints and notification secrets (unknown ids are left out). */
 export async function findReceivers(knex: Knex, ids: string[]): Promise<Receiver[]> {
-  const users = await User.query(knex).whereIn('id', ids).select('id', 'token', 'messageEndpoint');
-  return users.map((u) => ({ id: u.id, token: u.token, messageEndpoint: u.messageEndpoint }));
+  const users = await User.query(knex).whereIn('id', ids).select('id', 'notificationSecret', 'messageEndpoint');
+  return users.map((u) => ({ id: u.id, notificationSecret: u.notificationSecret, messageEndpoint: u.messageEndpoint }));
 }
 
 /** A notification to store. */

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { raw } from 'objection';
 import { User } from '../models/user';
 
 /** The fields registration may set (a whitelist: never `is_superuser`, `is_active` or `id`). */
@@ -6,6 +7,7 @@ export interface NewUser {
   username: string;
   passwordHash: string;
   token: string;
+  notificationSecret: string;
   firstName: string;
   lastName: string;
   email: string;
@@ -32,6 +34,27 @@ export async function findUserById(db: Knex, id: string): Promise<User | undefin
 /** Inserts a user; a taken user name surfaces as a unique violation. */
 export async function insertUser(db: Knex, user: NewUser): Promise<User> {
   return await User.query(db).insert(user);
+}
+
+/** Gives the user a new API token; the old one stops working with this statement. */
+export async function replaceToken(db: Knex, id: string, token: string): Promise<void> {
+  await User.query(db)
+    .findById(id)
+    .patch({ token, updatedAt: raw('now()') });
+}
+
+/** Gives the user a new notification secret: the pushes after this statement are signed with it. */
+export async function replaceNotificationSecret(db: Knex, id: string, notificationSecret: string): Promise<void> {
+  await User.query(db)
+    .findById(id)
+    .patch({ notificationSecret, updatedAt: raw('now()') });
+}
+
+/** Records that the user logged in now. */
+export async function recordLogin(db: Knex, id: string): Promise<void> {
+  await User.query(db)
+    .findById(id)
+    .patch({ lastLogin: raw('now()') });
 }
 
 /** How many of `ids` exist (duplicates in `ids` counted once). */

@@ -1,8 +1,14 @@
 import type { User } from '../../../db/models/user';
 import type { UserResponse } from './schemas';
 
-/** A user in the reference's field order; the token is shown only when `withToken` (the caller themself). */
-export function presentUser(user: User, withToken = false): UserResponse {
+/** Which secrets a presentation shows: the token to the caller themself, the notification secret once, at registration. */
+export interface ShownSecrets {
+  readonly token?: boolean;
+  readonly notificationSecret?: boolean;
+}
+
+/** A user in the reference's field order, with the secrets `shown` names. */
+export function presentUser(user: User, shown: ShownSecrets = {}): UserResponse {
   return {
     username: user.username,
     first_name: user.firstName,
@@ -12,6 +18,7 @@ export function presentUser(user: User, withToken = false): UserResponse {
     actor: user.actor,
     client: user.client,
     message_endpoint: user.messageEndpoint,
-    ...(withToken ? { token: user.token } : {}),
+    ...(shown.token ? { token: user.token } : {}),
+    ...(shown.notificationSecret ? { notification_secret: user.notificationSecret } : {}),
   };
 }

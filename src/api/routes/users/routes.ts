@@ -29,7 +29,7 @@ export function userRoutes(rc: RouteContext, services: ApiServices): void {
       responses: [{ status: 200, description: 'The users.', schema: z.array(userResponse) }],
     },
     async (ctx, { user }) => {
-      ctx.body = (await listVisibleUsers(knex, user)).map((u) => presentUser(u, u.id === user.id));
+      ctx.body = (await listVisibleUsers(knex, user)).map((u) => presentUser(u, { token: u.id === user.id }));
     },
   );
   anonymousRoute(
@@ -38,17 +38,22 @@ export function userRoutes(rc: RouteContext, services: ApiServices): void {
       method: 'post',
       path: '/users',
       tag: TAG,
-      summary: 'Registers a user; the answer carries the API token. Only the listed fields are accepted.',
+      summary:
+        'Registers a user; the answer carries the API token and the notification secret. Only the listed fields are accepted.',
       body: createUserBody,
       bodyKind: 'data',
       responses: [
-        { status: 201, description: 'The new user with its token.', schema: userResponse },
+        {
+          status: 201,
+          description: 'The new user with its token and notification secret (shown only here).',
+          schema: userResponse,
+        },
         { status: 400, description: 'Invalid or unknown field, or the user name is taken.', schema: errorSchema },
       ],
     },
     async (ctx, { body }) => {
       ctx.status = 201;
-      ctx.body = presentUser(await registerUser(knex, body), true);
+      ctx.body = presentUser(await registerUser(knex, body), { token: true, notificationSecret: true });
     },
   );
   authedRoute(
@@ -109,7 +114,7 @@ export function userRoutes(rc: RouteContext, services: ApiServices): void {
       if (!found) {
         throw notFound(`User ${params.id} not found.`);
       }
-      ctx.body = presentUser(found, found.id === user.id);
+      ctx.body = presentUser(found, { token: found.id === user.id });
     },
   );
 }

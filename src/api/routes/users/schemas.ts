@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formBoolean, uuidParams } from '../common-schemas';
+import { formBoolean, requiredString, uuidParams } from '../common-schemas';
 
 /**
  * An e-mail address within RFC 5321's limits, which zod's pattern does not check: at most 254 characters in all (the
@@ -21,18 +21,14 @@ const emailAddress = z
 
 /** `POST /api/users/`: registration takes exactly these fields; anything else is refused as unknown. */
 export const createUserBody = z.strictObject({
-  username: z
-    .string({ error: (issue) => (issue.input === undefined ? 'Missing required field: username' : undefined) })
+  username: requiredString('username')
     .min(1)
     .max(150)
     .regex(
       /^[\w.@+-]+$/,
       'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.',
     ),
-  password: z
-    .string({ error: (issue) => (issue.input === undefined ? 'Missing required field: password' : undefined) })
-    .min(1)
-    .max(1024),
+  password: requiredString('password').min(1).max(1024),
   first_name: z.string().max(150).default(''),
   last_name: z.string().max(150).default(''),
   email: z.union([z.literal(''), emailAddress]).default(''),
@@ -47,7 +43,10 @@ export type CreateUserRequest = z.output<typeof createUserBody>;
 /** `GET /api/users/{id}/`. */
 export const userParams = uuidParams('User');
 
-/** A user as the reference's `UserSerializer` writes it; `token` only for the caller themself. */
+/**
+ * A user as the reference's `UserSerializer` writes it; `token` only for the caller themself, `notification_secret`
+ * (the key of the pushes' signatures) only in the registration answer.
+ */
 export const userResponse = z.object({
   username: z.string(),
   first_name: z.string(),
@@ -58,5 +57,6 @@ export const userResponse = z.object({
   client: z.boolean(),
   message_endpoint: z.string(),
   token: z.string().optional(),
+  notification_secret: z.string().optional(),
 });
 export type UserResponse = z.infer<typeof userResponse>;
