@@ -9,6 +9,7 @@ import { TrainingState } from '../training-states';
 import { trainingNotFound } from './activity-failures';
 import { advanceRound, aggregateRound } from './aggregate-round';
 import { aggregateSwag } from './aggregate-swag';
+import { evaluateVersion } from './evaluate-version';
 import { requireTraining } from './stored-training';
 import type { TrainingActivities } from './training-activity-types';
 import { settingsOf } from './training-settings';
@@ -62,5 +63,7 @@ export function createTrainingActivities(deps: {
     advanceRound: (input) => advanceRound(deps, input),
 
     aggregateSwag: (input) => aggregateSwag(forTraining(input.trainingId), input),
+
+    evaluateVersion: (input) => evaluateVersion(forTraining(input.trainingId), input),
   };
 }

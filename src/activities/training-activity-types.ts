@@ -89,6 +89,17 @@ export interface AggregateSwagResult {
   secondMomentDigest: string;
 }
 
+/** Which version of a training's global model to evaluate on its evaluation dataset. */
+export interface EvaluateVersionInput {
+  trainingId: string;
+  /** The version's round: the initial model's, or the one an aggregation produced. */
+  round: number;
+}
+
+/** The server's figures on one version, or why it has none (an evaluation that fails never fails the training). */
+export type EvaluationOutcome =
+  { round: number; figures: Record<string, number>; rows: number } | { round: number; error: string };
+
 /** The activities the training workflow calls; `createActivities` implements them over the database, blobs and HTTP. */
 export interface TrainingActivities {
   /** Reads the training and its options; the history keeps what it returns. */
@@ -112,6 +123,12 @@ export interface TrainingActivities {
    * (a global model becomes a SWAG model).
    */
   aggregateSwag(input: AggregateSwagInput): Promise<AggregateSwagResult>;
+  /**
+   * Evaluates a version of the global model on the training's evaluation dataset with onnxruntime, in batches, and
+   * stores the figures as the server's metrics of that round; a dataset or model it cannot evaluate is recorded as
+   * the reason the round has no figures, not thrown.
+   */
+  evaluateVersion(input: EvaluateVersionInput): Promise<EvaluationOutcome>;
   /** Marks every task of a wait done once the wait ends: uploaded, declined, removed, or left out at the deadline. */
   closeRoundTasks(input: CloseRoundTasksInput): Promise<void>;
   /** Removes a client from the training's participants in the database. */

@@ -47,6 +47,7 @@ export function settingsOf(
           },
         }
       : {}),
+    ...(typeof options.evaluation_dataset === 'number' ? { evaluationDatasetId: options.evaluation_dataset } : {}),
   };
 }
 

@@ -12,7 +12,7 @@ import {
   type TestApi,
 } from '../fixtures/api-app';
 import { uploadModel } from '../fixtures/api-models';
-import { postTraining, uploadDataset } from '../fixtures/api-datasets';
+import { postTraining, SMALL_DATASET_INPUT, uploadDataset } from '../fixtures/api-datasets';
 import { npyFile, safetensorsFile, smallDataset } from '../fixtures/datasets';
 
 describe('POST /api/datasets/', () => {
@@ -194,7 +194,8 @@ describe('POST /api/trainings/ with options.evaluation_dataset', () => {
   it('when the actor owns the dataset, the training is created and keeps its id as a number', async () => {
     const actor = await buildApiUser(api.knex);
     const dataset = await uploadDataset(api, actor);
-    const res = await postTraining(api, actor, await uploadModel(api, actor), { evaluation_dataset: dataset.id });
+    const modelId = await uploadModel(api, actor, { inputShape: SMALL_DATASET_INPUT });
+    const res = await postTraining(api, actor, modelId, { evaluation_dataset: dataset.id });
     expect(res.status).toBe(201);
     const training = await request(api.app.callback())
       .get(`/api/trainings/${(res.body as { training_id: string }).training_id}/`)

@@ -3,7 +3,7 @@ import { migrateDownAll, migrateLatest } from '../../src/db/migrate';
 import { createScratchDatabase } from '../support/db';
 
 /** Migrations in src/db/migrations/index.ts. */
-const MIGRATION_COUNT = 13;
+const MIGRATION_COUNT = 14;
 
 const TABLES = [
   'users',
@@ -21,6 +21,7 @@ const TABLES = [
   'sessions',
   'login_failures',
   'datasets',
+  'evaluations',
 ];
 
 async function existingTables(knex: Knex): Promise<string[]> {

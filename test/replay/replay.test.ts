@@ -30,6 +30,7 @@ describe('recorded workflow histories', () => {
           'decline-below-quorum',
           'decline-swag',
           'join',
+          'evaluation',
         ].map((scenario) => `trainingWorkflow-${scenario}-v1.json`),
       ]),
     );

@@ -1,4 +1,5 @@
 import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type {
   CloseRoundTasksInput,
   SendNotificationsInput,
@@ -47,12 +48,15 @@ export interface ActivityCalls {
   advanced: number[];
   /** How each wait's tasks were closed. */
   closed: CloseRoundTasksInput[];
+  /** Versions the server evaluated, in the order asked. */
+  evaluated: number[];
 }
 
 /** In-memory activities: the workflow's logic is tested here; the real activities have their own tests. */
 export function fakeActivities(
   settings: TrainingSettings,
   undeliverable: ReadonlySet<string> = new Set(),
+  failEvaluationOf: ReadonlySet<number> = new Set(),
 ): { calls: ActivityCalls; activities: TrainingActivities } {
   const calls: ActivityCalls = {
     states: [],
@@ -62,6 +66,7 @@ export function fakeActivities(
     swag: [],
     advanced: [],
     closed: [],
+    evaluated: [],
   };
   const activities: TrainingActivities = {
     loadTrainingSettings: () => Promise.resolve(settings),
@@ -93,6 +98,13 @@ export function fakeActivities(
         sampleSizes: uploads.map((u) => u.sampleSize ?? 0),
       });
       return Promise.resolve({ firstMomentDigest: 'b'.repeat(64), secondMomentDigest: 'c'.repeat(64) });
+    },
+    evaluateVersion: ({ round }) => {
+      calls.evaluated.push(round);
+      if (failEvaluationOf.has(round)) {
+        return Promise.reject(ApplicationFailure.nonRetryable('the evaluation worker is gone', 'evaluation_lost'));
+      }
+      return Promise.resolve({ round, figures: { loss: 2 - round, accuracy: 0.1 * (round + 1) }, rows: 1000 });
     },
     closeRoundTasks: (input) => {
       calls.closed.push(input);

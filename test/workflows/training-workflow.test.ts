@@ -46,10 +46,10 @@ describe('trainingWorkflow', () => {
     scenario: string,
     settings: TrainingSettings,
     drive: (handle: WorkflowHandleWithFirstExecutionRunId<typeof trainingWorkflow>) => Promise<T>,
-    options: { undeliverable?: Set<string> } = {},
+    options: { undeliverable?: Set<string>; failEvaluationOf?: Set<number> } = {},
   ): Promise<{ calls: ActivityCalls; result: T }> {
     const taskQueue = uniqueTaskQueue('training');
-    const { calls, activities } = fakeActivities(settings, options.undeliverable);
+    const { calls, activities } = fakeActivities(settings, options.undeliverable, options.failEvaluationOf);
     const worker = await Worker.create({
       connection: temporal.nativeConnection,
       namespace: temporal.namespace,
@@ -468,6 +468,27 @@ describe('trainingWorkflow', () => {
     const starts = calls.notifications.filter((n) => n.type === 'UPDATE_ROUND_START').map((n) => n.receivers);
     expect(starts).toEqual([settings.participants, [...settings.participants, 'client-d']]);
     expect(result.status.participants).toContain('client-d');
+  });
+
+  it('when the training names a dataset, evaluates the initial model and every aggregate beside the rounds; a failed evaluation leaves the training running', async () => {
+    const settings = testSettings({ targetNumUpdates: 2, skipModelTests: true, evaluationDatasetId: 7 });
+    const { calls, result } = await run(
+      'evaluation',
+      settings,
+      async (handle) => {
+        await upload(handle, settings, 0, 'update', settings.participants);
+        await upload(handle, settings, 1, 'update', settings.participants);
+        const outcome = await handle.result();
+        const { memo } = await handle.describe();
+        return { outcome, memo };
+      },
+      { failEvaluationOf: new Set([1]) },
+    );
+    expect(result.outcome).toEqual({ round: 2 });
+    expect([...calls.evaluated].sort()).toEqual([0, 1, 2]);
+    expect(calls.states.at(-1)).toEqual({ state: 'C' });
+    // The memo shows an evaluation the run finished.
+    expect(result.memo?.evaluation).toMatchObject({ round: expect.any(Number) as number });
   });
 
   it('when a client is removed mid-round, the round stops waiting for it at once', async () => {

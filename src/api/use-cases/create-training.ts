@@ -9,6 +9,8 @@ import { fieldInvalid, invalidInput, notFound } from '../../errors';
 import { lockOwnedDataset } from '../../db/queries/datasets';
 import { isGroupMember } from '../../db/queries/groups';
 import { forbidden, NO_PERMISSION } from '../../errors';
+import type { BlobStore } from '../../storage/blob-store';
+import { checkDatasetFits, modelInputDims } from './evaluation-fit';
 
 /** A new training as the actor asks for it. */
 export interface NewTrainingInput {
@@ -24,11 +26,15 @@ export interface NewTrainingInput {
 
 /**
  * `POST /api/trainings/`: a training of a global model the caller owns, in state INITIAL; `options.evaluation_dataset`
- * must name a dataset the caller owns. Every check runs before anything is written; a model that already has a
+ * must name a dataset the caller owns whose rows fit the model's input. Every check runs before anything is written; a model that already has a
  * training is copied (current round and weights) inside the same transaction, so a refused request leaves no orphan
  * copy.
  */
-export async function createTraining(knex: Knex, user: User, request: NewTrainingInput): Promise<Training> {
+export async function createTraining(
+  { knex, blobs }: { knex: Knex; blobs: BlobStore },
+  user: User,
+  request: NewTrainingInput,
+): Promise<Training> {
   const model = await findModelById(knex, request.model_id);
   if (!model) {
     throw notFound(`Model ${request.model_id} not found.`);
@@ -48,10 +54,15 @@ export async function createTraining(knex: Knex, user: User, request: NewTrainin
     throw invalidInput('Not all provided users were found!');
   }
   const datasetId = request.options.evaluation_dataset;
+  const inputDims = typeof datasetId === 'number' ? await modelInputDims(knex, blobs, model) : undefined;
   return await knex.transaction(async (trx) => {
-    // Locked until the training is in, so the dataset cannot be deleted between this check and the insert.
-    if (typeof datasetId === 'number' && !(await lockOwnedDataset(trx, datasetId, user.id))) {
-      throw fieldInvalid('options.evaluation_dataset', `Dataset ${datasetId} not found.`);
+    if (typeof datasetId === 'number') {
+      // Locked until the training is in, so the dataset cannot be deleted between this check and the insert.
+      const dataset = await lockOwnedDataset(trx, datasetId, user.id);
+      if (!dataset) {
+        throw fieldInvalid('options.evaluation_dataset', `Dataset ${datasetId} not found.`);
+      }
+      checkDatasetFits(dataset, inputDims);
     }
     const trained = (await findTrainingOfModel(trx, model.id)) ? await cloneModel(trx, model) : model;
     return await insertTraining(

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
+import type { Evaluation } from '../../db/models/evaluation';
 import { Metric } from '../../db/models/metric';
+import { listEvaluations } from '../../db/queries/evaluations';
 import type { Notification } from '../../db/models/notification';
 import type { Round } from '../../db/models/round';
 import type { Training } from '../../db/models/training';
@@ -30,6 +32,8 @@ export interface RoundSources {
   metrics: readonly Metric[];
   /** Rounds of the global model that have a version. */
   versions: ReadonlySet<number>;
+  /** The server's evaluations of the training's versions. */
+  evaluations: readonly Evaluation[];
 }
 
 /**
@@ -65,7 +69,15 @@ export function buildRoundViews(sources: RoundSources, viewer: { id: string; see
         ? [{ client: m.reporterId, phase, name: m.key, value: m.valueFloat ?? 0 }]
         : [],
     );
-    const server = sources.metrics.filter((m) => m.reporterId === null && m.step === produced && produced !== null);
+    const serverFigures = (step: number | null) =>
+      Object.fromEntries(
+        sources.metrics
+          .filter((m) => m.reporterId === null && step !== null && m.step === step)
+          .map((m) => [m.key, m.valueFloat ?? 0]),
+      );
+    const failed = sources.evaluations.filter(
+      (e) => e.state === 'failed' && (e.round === n || (produced !== null && e.round === produced)),
+    );
     return {
       round_id: Number(round.id),
       training: sources.training.id,
@@ -87,7 +99,9 @@ export function buildRoundViews(sources: RoundSources, viewer: { id: string; see
       metrics: aggregate(testMetrics, weights),
       update_metrics: aggregate(updateMetrics, weights),
       client_metrics: clientMetrics,
-      server_metrics: Object.fromEntries(server.map((m) => [m.key, m.valueFloat ?? 0])),
+      server_metrics: serverFigures(produced),
+      server_metrics_started_from: serverFigures(n),
+      evaluation_errors: Object.fromEntries(failed.map((e) => [String(e.round), e.error ?? ''])),
     };
   });
 }
@@ -154,11 +168,12 @@ export function aggregate(
 export async function listRoundViews(knex: Knex, user: User, trainingId: string): Promise<RoundView[]> {
   const training = await readableTraining(knex, user, trainingId);
   const model = await findModelById(knex, training.modelId);
-  const [rounds, tasks, uploads, versions, metrics] = await Promise.all([
+  const [rounds, tasks, uploads, versions, evaluations, metrics] = await Promise.all([
     listRounds(knex, training.id),
     listTasksOfTraining(knex, training.id),
     listUploadsOfTraining(knex, training.id),
     listVersions(knex, training.modelId),
+    listEvaluations(knex, training.id),
     Metric.query(knex)
       .whereNotNull('valueFloat')
       .where((q) => {
@@ -173,7 +188,7 @@ export async function listRoundViews(knex: Knex, user: User, trainingId: string)
   ]);
   const seesEveryone = training.actorId === user.id || model?.ownerId === user.id || user.isSuperuser;
   return buildRoundViews(
-    { training, rounds, tasks, uploads, metrics, versions: new Set(versions.map((v) => v.round)) },
+    { training, rounds, tasks, uploads, metrics, evaluations, versions: new Set(versions.map((v) => v.round)) },
     { id: user.id, seesEveryone },
   );
 }

@@ -12,6 +12,7 @@ import * as m010 from './20261202140100_sessions_and_login_failures';
 import * as m011 from './20261202150000_group_owners';
 import * as m012 from './20261202160000_training_group';
 import * as m013 from './20261202170000_datasets';
+import * as m014 from './20261202180000_evaluations';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -33,6 +34,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['20261202150000_group_owners', m011],
   ['20261202160000_training_group', m012],
   ['20261202170000_datasets', m013],
+  ['20261202180000_evaluations', m014],
 ];
 
 /** A knex migration source over the static list above. */

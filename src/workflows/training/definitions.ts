@@ -43,6 +43,11 @@ export interface TrainingSettings {
    * other participants after every `daisyChainPeriod` rounds in between.
    */
   daisyChain?: { daisyChainPeriod: number; aggregationPeriod: number };
+  /**
+   * The dataset the server evaluates the initial model and every aggregate on (docs/training.md#server-evaluation);
+   * absent when the training names none, and in settings recorded before evaluations existed.
+   */
+  evaluationDatasetId?: number;
 }
 
 /** Upload phases, as the `uploads` table names them. */

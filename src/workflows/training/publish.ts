@@ -14,6 +14,19 @@ const STATE_CODES: Record<TrainingRun['phase'], RecordedTrainingState> = {
   FAILED: TrainingState.ERROR,
 };
 
+/** The last server evaluation, as one line: the figures of its round, or why it has none. */
+function evaluationLine(state: TrainingRun): string {
+  const last = state.lastEvaluation;
+  if (!last) {
+    return '';
+  }
+  if ('error' in last) {
+    return `Server evaluation of round ${last.round}: none (${last.error})`;
+  }
+  const figures = Object.entries(last.figures).map(([name, value]) => `${name} ${value.toFixed(4)}`);
+  return `Server evaluation of round ${last.round}: ${figures.join(', ')} on ${last.rows} rows`;
+}
+
 /** Keeps the search attributes and the Web UI's current details in step with the state. */
 export function publish(state: TrainingRun): void {
   const { settings } = state;
@@ -28,6 +41,7 @@ export function publish(state: TrainingRun): void {
     [
       `**Round ${status.round}** of ${state.finalRound()}, phase **${status.phase}**`,
       status.deadline ? `Deadline ${status.deadline}${status.extended ? ' (extended once)' : ''}` : '',
+      evaluationLine(state),
       '',
       '| participant | uploaded |',
       '| --- | --- |',

@@ -16,6 +16,8 @@ export interface RoundContext {
   acts: TrainingActivities;
   /** Refreshes search attributes and the Web UI's current details. */
   publish(): void;
+  /** Starts the server's evaluation of version `round` in the background, when the training names a dataset. */
+  evaluate(round: number): void;
 }
 
 /**
@@ -227,6 +229,7 @@ export async function runRound(ctx: RoundContext): Promise<void> {
     workflowId: workflowInfo().workflowId,
   });
   state.round = result.round;
+  ctx.evaluate(state.round);
   const lastRound = state.round >= state.finalRound();
   if (settings.skipModelTests || (settings.modelTestAfterEachRound === false && !lastRound)) {
     ctx.publish();

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import type { EvaluationOutcome } from '../../activities/training-activity-types';
 import { TrainingErrorCode } from '../../error-reasons';
 import {
   type DeclineAccepted,
@@ -67,6 +68,8 @@ export class TrainingRun {
   private early = new Map<string, UploadSubmission>();
   /** The round whose update wait has begun; an update for it outside that wait is late, not early. */
   private updatesOpenedFor: number | null = null;
+  /** The last server evaluation's outcome, for the Web UI (not carried: the memo keeps it across runs). */
+  lastEvaluation: EvaluationOutcome | undefined;
   /** Clients that joined since the last round start: they become participants at the next one. */
   private joining: string[];
 

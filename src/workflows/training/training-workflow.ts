@@ -4,7 +4,9 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  log,
   proxyActivities,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { TrainingActivities } from '../../activities/training-activity-types';
@@ -35,6 +37,13 @@ const notifying = proxyActivities<TrainingActivities>({
   heartbeatTimeout: '30 seconds',
   retry,
 });
+// An evaluation reads the whole dataset through the model and heartbeats per batch. It never fails the training: it
+// records what it cannot evaluate, and a run of infrastructure failures ends after a few attempts (logged).
+const evaluating = proxyActivities<TrainingActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+});
 // Spelled out (activity proxies have no own keys to spread), each call with a summary the Web UI shows.
 const acts: TrainingActivities = {
   loadTrainingSettings: (trainingId) =>
@@ -46,6 +55,8 @@ const acts: TrainingActivities = {
       { summary: `${input.type} to ${input.receivers.length} receiver(s)` },
       [input],
     ),
+  evaluateVersion: (input) =>
+    evaluating.evaluateVersion.executeWithOptions({ summary: `evaluate round ${input.round} on the dataset` }, [input]),
   closeRoundTasks: (input) =>
     quick.closeRoundTasks.executeWithOptions({ summary: `close the ${input.type} tasks of round ${input.round}` }, [
       input,
@@ -86,7 +97,17 @@ export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ 
   const slot = installHandlers(input.trainingId, carried);
   const state = carried ?? slot.attach(new TrainingRun(await acts.loadTrainingSettings(input.trainingId)));
   const { settings } = state;
-  const ctx: RoundContext = { state, acts, publish: () => publish(state) };
+  const evaluations: Array<Promise<void>> = [];
+  const ctx: RoundContext = {
+    state,
+    acts,
+    publish: () => publish(state),
+    evaluate: (round) => {
+      if (settings.evaluationDatasetId !== undefined) {
+        evaluations.push(evaluate(state, round));
+      }
+    },
+  };
   let finished: boolean;
   try {
     if (!input.carried) {
@@ -95,9 +116,12 @@ export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ 
         state.daisyChain = { seed: Math.floor(Math.random() * 0x1_0000_0000), assignments: {} };
       }
       await acts.recordTrainingState({ trainingId: settings.trainingId, state: TrainingState.ONGOING });
+      ctx.evaluate(settings.startRound);
       await notify(ctx, 'TRAINING_START', state.participants, { global_model_uuid: settings.modelId });
     }
     finished = await runRounds(ctx);
+    // Evaluations run beside the rounds; the run ends (or hands over) only once they are stored.
+    await Promise.all(evaluations);
     if (finished) {
       if (settings.uncertaintyMethod === 'SWAG') {
         await runSwagRound(ctx);
@@ -112,6 +136,23 @@ export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ 
     return continueAsNew<typeof trainingWorkflow>({ ...input, carried: state.carry() });
   }
   return { round: state.round };
+}
+
+/**
+ * Evaluates one version in the background of the rounds and shows the figures (or why there are none) in the memo
+ * and the Web UI's current details. Never throws: the training goes on whatever the evaluation does.
+ */
+async function evaluate(state: TrainingRun, round: number): Promise<void> {
+  const { trainingId } = state.settings;
+  try {
+    const outcome = await acts.evaluateVersion({ trainingId, round });
+    state.lastEvaluation = outcome;
+  } catch (err) {
+    log.warn('evaluation failed after its retries', { trainingId, round, error: reasonOf(err) });
+    state.lastEvaluation = { round, error: `evaluation failed after its retries: ${reasonOf(err)}` };
+  }
+  upsertMemo({ evaluation: state.lastEvaluation });
+  publish(state);
 }
 
 /** Runs rounds until the target is reached (true) or this run should hand over to a new one (false). */

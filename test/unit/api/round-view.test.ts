@@ -43,6 +43,7 @@ function sources(overrides: Partial<RoundSources> = {}): RoundSources {
     uploads: [upload('ua', A, 'update', 0, 300), upload('ub', B, 'update', 0, 100), upload('ta', A, 'test', 1, null)],
     metrics: [metric('ua', A, 'loss', 1), metric('ub', B, 'loss', 3), metric('ta', A, 'accuracy', 0.9)],
     versions: new Set([0, 1]),
+    evaluations: [],
     ...overrides,
   };
 }
@@ -90,6 +91,22 @@ describe('round views', () => {
     expect(buildRoundViews(failed, { id: A, seesEveryone: false })[0]!.state).toBe('FAILED');
     const testing = sources({ tasks: [task(A, 'MODEL_TEST_ROUND', 1, 'PENDING', null)] });
     expect(buildRoundViews(testing, { id: A, seesEveryone: false })[0]!.state).toBe('TEST');
+  });
+
+  it("shows the server's figures of the version the round started from and of the one it produced, and why one has none", () => {
+    const evaluated = sources({
+      metrics: [metric(null, null, 'accuracy', 0.12, 0), metric(null, null, 'accuracy', 0.59, 1)],
+      evaluations: [
+        { round: 0, state: 'done', error: null },
+        { round: 1, state: 'failed', error: 'dataset 3 no longer exists' },
+      ] as unknown as RoundSources['evaluations'],
+    });
+    const [view] = buildRoundViews(evaluated, { id: A, seesEveryone: false });
+    expect(view).toMatchObject({
+      server_metrics_started_from: { accuracy: 0.12 },
+      server_metrics: { accuracy: 0.59 },
+      evaluation_errors: { '1': 'dataset 3 no longer exists' },
+    });
   });
 
   it('when a reporter has no update sample size, the mean is plain and says so', () => {

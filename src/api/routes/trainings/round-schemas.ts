@@ -68,8 +68,12 @@ export const roundResponse = z.object({
   client_metrics: z.array(
     z.object({ client: z.uuid(), phase: z.enum(['update', 'test']), name: z.string(), value: z.number() }),
   ),
-  /** Numbers the server recorded on the produced version (its own evaluation), by name. */
+  /** The server's evaluation of the produced version (docs/training.md#server-evaluation), by name. */
   server_metrics: z.record(z.string(), z.number()),
+  /** The server's evaluation of the version the round started from (round 0: the initial model). */
+  server_metrics_started_from: z.record(z.string(), z.number()),
+  /** Why the started-from or the produced version has no server figures, by version round. */
+  evaluation_errors: z.record(z.string(), z.string()),
 });
 export type RoundView = z.infer<typeof roundResponse>;
 export type MetricAggregate = z.infer<typeof metricAggregate>;

@@ -60,7 +60,7 @@ export function trainingRoutes(rc: RouteContext, services: ApiServices): void {
       ],
     },
     async (ctx, { user, body }) => {
-      const training = await createTraining(knex, user, body);
+      const training = await createTraining(services, user, body);
       ctx.status = 201;
       ctx.body = { detail: 'Training created successfully!', training_id: training.id };
     },
