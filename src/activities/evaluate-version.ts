@@ -101,7 +101,7 @@ export async function evaluateModel(
     const batchRows = evaluationBatchRows(reader.x.rowShape);
     for (let start = 0; start < reader.rows; start += batchRows) {
       const count = Math.min(batchRows, reader.rows - start);
-      const x = new ort.Tensor('float32', Float32Array.from(await reader.readRows('x', start, count)), [
+      const x = new ort.Tensor('float32', await reader.readRowsFloat32('x', start, count), [
         count,
         ...reader.x.rowShape,
       ]);

@@ -1,7 +1,7 @@
 import { AggregationError } from '../aggregation/errors';
 import { parseSafetensorsHeader, type SafetensorEntry, safetensorsHeaderLength } from '../aggregation/safetensors';
 import { notFound } from '../errors';
-import { ELEMENT_BYTES, toFloat64 } from '../inference/input/element-types';
+import { ELEMENT_BYTES, toFloat32, toFloat64 } from '../inference/input/element-types';
 import type { BlobStore } from '../storage/blob-store';
 import { type DatasetDtype, dtypeOfSafetensors, elementType } from './dtypes';
 
@@ -22,7 +22,15 @@ export interface DatasetReader {
    * @throws RangeError when the rows are not within the dataset.
    */
   readRows(tensor: 'x' | 'y', start: number, count: number): Promise<Float64Array>;
+  /**
+   * The same rows as float32, what a model takes: float32 data is copied once as it lies in the blob, other dtypes
+   * are cast (integers beyond 2^24 and float64 values lose precision, as any cast to float32 does).
+   */
+  readRowsFloat32(tensor: 'x' | 'y', start: number, count: number): Promise<Float32Array>;
 }
+
+/** Whether this machine stores numbers little-endian, as safetensors files do (then float32 rows need no decoding). */
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Where one tensor's rows lie in the blob. */
 interface StoredTensor extends DatasetTensorInfo {
@@ -53,24 +61,39 @@ export async function openDataset(blobs: BlobStore, digest: string): Promise<Dat
     throw corrupt(`x has ${rows} rows and y ${y.rows}`);
   }
   const tensors = { x: x.tensor, y: y.tensor };
+  /** The bytes of rows [start, start + count) of a tensor, read by range. */
+  const rowBytes = async (name: 'x' | 'y', start: number, count: number): Promise<Uint8Array> => {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || start < 0 || count < 0) {
+      throw new RangeError(`rows [${start}, ${start} + ${count}) are not a range of rows`);
+    }
+    if (start + count > rows) {
+      throw new RangeError(`rows [${start}, ${start + count}) are beyond the dataset's ${rows} rows`);
+    }
+    const tensor = tensors[name];
+    const length = count * tensor.rowBytes;
+    const bytes = await blobs.readRange(digest, tensor.offset + start * tensor.rowBytes, length);
+    if (bytes.length !== length) {
+      throw corrupt(`the blob ends inside rows [${start}, ${start + count}) of ${name}`);
+    }
+    return bytes;
+  };
   return {
     rows,
     x: { dtype: x.tensor.dtype, rowShape: [...x.tensor.rowShape] },
     y: { dtype: y.tensor.dtype, rowShape: [...y.tensor.rowShape] },
-    readRows: async (name, start, count) => {
-      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || start < 0 || count < 0) {
-        throw new RangeError(`rows [${start}, ${start} + ${count}) are not a range of rows`);
-      }
-      if (start + count > rows) {
-        throw new RangeError(`rows [${start}, ${start + count}) are beyond the dataset's ${rows} rows`);
-      }
-      const tensor = tensors[name];
-      const length = count * tensor.rowBytes;
-      const bytes = await blobs.readRange(digest, tensor.offset + start * tensor.rowBytes, length);
-      if (bytes.length !== length) {
-        throw corrupt(`the blob ends inside rows [${start}, ${start + count}) of ${name}`);
-      }
-      return toFloat64(bytes, elementType(tensor.dtype), true, count * tensor.rowElements);
+    readRows: async (name, start, count) =>
+      toFloat64(
+        await rowBytes(name, start, count),
+        elementType(tensors[name].dtype),
+        true,
+        count * tensors[name].rowElements,
+      ),
+    readRowsFloat32: async (name, start, count) => {
+      const bytes = await rowBytes(name, start, count);
+      const type = elementType(tensors[name].dtype);
+      return type === 'f4' && LITTLE_ENDIAN_HOST
+        ? new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
+        : toFloat32(bytes, type, true, count * tensors[name].rowElements);
     },
   };
 }

@@ -53,6 +53,16 @@ describe('dataset files', () => {
     expect(Array.from(await reader.readRows('y', 0, 3))).toEqual(big.map(Number));
   });
 
+  it('when rows are read as float32 for a model, float32 data comes as stored and other dtypes are cast', async () => {
+    const { x, y } = smallDataset(5);
+    const { reader } = await storeAndOpen(datasetFromSafetensors(safetensorsFile({ y, x })));
+    const rows = await reader.readRowsFloat32('x', 1, 2);
+    expect(rows).toBeInstanceOf(Float32Array);
+    expect(Array.from(rows)).toEqual(Array.from({ length: 12 }, (_, i) => (i + 6) / 8));
+    expect(Array.from(await reader.readRowsFloat32('y', 3, 2))).toEqual([3, 4]);
+    await expect(reader.readRowsFloat32('x', 4, 2)).rejects.toThrow(RangeError);
+  });
+
   it('when a page is read, only its rows are read from the blob, after the 8-byte length and the header', async () => {
     const { x, y } = smallDataset(100);
     const { blobs, reader } = await storeAndOpen(datasetFromSafetensors(safetensorsFile({ x, y })));
