@@ -9,7 +9,7 @@ import {
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { TrainingActivities } from '../../activities/training-activity-types';
+import type { EvaluationOutcome, TrainingActivities } from '../../activities/training-activity-types';
 import { TrainingState } from '../../training-states';
 import { ACTIVITY_RETRY, OUTAGE_BUDGET } from './activity-retry';
 import { installHandlers } from './handlers';
@@ -144,15 +144,19 @@ export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ 
  */
 async function evaluate(state: TrainingRun, round: number): Promise<void> {
   const { trainingId } = state.settings;
+  let outcome: EvaluationOutcome;
   try {
-    const outcome = await acts.evaluateVersion({ trainingId, round });
-    state.lastEvaluation = outcome;
+    outcome = await acts.evaluateVersion({ trainingId, round });
   } catch (err) {
     log.warn('evaluation failed after its retries', { trainingId, round, error: reasonOf(err) });
-    state.lastEvaluation = { round, error: `evaluation failed after its retries: ${reasonOf(err)}` };
+    outcome = { round, error: `evaluation failed after its retries: ${reasonOf(err)}` };
   }
-  upsertMemo({ evaluation: state.lastEvaluation });
-  publish(state);
+  // Evaluations may finish out of order: the memo and the details show the latest version's.
+  if (state.lastEvaluation === undefined || state.lastEvaluation.round <= round) {
+    state.lastEvaluation = outcome;
+    upsertMemo({ evaluation: outcome });
+    publish(state);
+  }
 }
 
 /** Runs rounds until the target is reached (true) or this run should hand over to a new one (false). */
