@@ -122,7 +122,7 @@ describe('the seed-004 job-server client, unchanged, against Roundhouse', () => 
     const [held] = await registerClients(server, `s4-${suffix}`, behaviour, [
       { name: 'a', model: fixture('mlp-client-a.onnx'), samples: 3000 },
     ]);
-    const participants = [held!, { ...held!, id: me.id, token: me.token }];
+    const participants = [held!, me];
     const { actorAuth, modelId, trainingId } = await createTraining(server, `s4-${suffix}`, participants, 1, {
       actor,
       group: groups[crew]!.id,
@@ -210,6 +210,12 @@ describe('the seed-004 job-server client, unchanged, against Roundhouse', () => 
         detail: 'Job details recorded.',
       });
       await waitForTraining(server, actorAuth, trainingId, (t) => t.state === 'C');
+      expect(await driver.call('worker', 'get_round', params.params.round_id)).toMatchObject({
+        metrics: { 'test/score': { count: 1 } },
+        client_metrics: expect.arrayContaining([
+          { client: me.id, phase: 'test', name: 'test/score', value: 0.93 },
+        ]) as unknown,
+      });
       expect(await driver.call('worker', 'update_job_details', job, 0.5, 0.5, [], [], [])).toMatchObject(
         errorDict(409, 'is over'),
       );
@@ -254,5 +260,27 @@ describe('the seed-004 job-server client, unchanged, against Roundhouse', () => 
     expect(await driver.call('worker', 'ping')).toMatchObject(errorDict(403, 'CSRF token from the'));
     await driver.run({ op: 'forget_csrf', name: 'worker' });
     expect(await driver.call('worker', 'ping')).toMatchObject(errorDict(405, /./));
+  });
+
+  it('declines a job when the client reports success=False, reading None and null as absent', async () => {
+    const server = api.app.callback();
+    const suffix = Date.now().toString(36);
+    const me = await registerUser(server, `s4-decliner-${suffix}`, { client: true });
+    await driver.connect('decliner', `s4-decliner-${suffix}`, PASSWORD, host);
+    const { trainingId, actorAuth } = await createTraining(server, `s4d-${suffix}`, [me], 1, {
+      options: { skip_model_tests: true },
+    });
+    await startTraining(server, actorAuth, trainingId);
+    const job = await pingUntilJob(driver, 'decliner');
+    const { params } = (await driver.call('decliner', 'get_job_params', job)) as { params: { round_id: number } };
+    const declined = await driver.callWith('decliner', 'update_job_details', [job, null, null, null, null, null], {
+      message: 'no data this round',
+      success: false,
+    });
+    expect(declined).toEqual({ detail: 'Job declined.' });
+    expect(await driver.call('decliner', 'ping')).toBeNull();
+    expect(await driver.call('decliner', 'get_round', params.round_id)).toMatchObject({
+      left_out: [{ client: me.id, phase: 'update', reason: 'declined', message: 'no data this round' }],
+    });
   });
 });

@@ -38,7 +38,10 @@ export class Seed004Driver {
   private stderr = '';
 
   constructor() {
-    this.child = spawn('python3', ['driver.py'], { cwd: CLIENT_DIR, env: { ...process.env, PYTHONPATH: CLIENT_DIR } });
+    this.child = spawn('python3', ['driver.py'], {
+      cwd: CLIENT_DIR,
+      env: { ...process.env, PYTHONPATH: CLIENT_DIR, PYTHONDONTWRITEBYTECODE: '1' },
+    });
     this.child.stderr.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString('utf8');
     });
