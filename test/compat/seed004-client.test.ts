@@ -206,6 +206,10 @@ describe('the seed-004 job-server client, unchanged, against Roundhouse', () => 
       expect(await driver.call('worker', 'get_job_params', testJob)).toMatchObject({
         params: { type: 'MODEL_TEST_ROUND', upload_url: `/api/models/${modelId}/metrics/` },
       });
+      // A picture first does not fill the test slot: the scores after it still do.
+      expect(await driver.call('worker', 'add_job_picture', testJob, picture)).toEqual({
+        detail: 'Job picture recorded.',
+      });
       expect(await driver.call('worker', 'update_job_details', testJob, 0.93, 0.9, [], [], [])).toEqual({
         detail: 'Job details recorded.',
       });

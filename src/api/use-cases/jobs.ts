@@ -59,11 +59,16 @@ export interface JobResults {
   /** False declines the task, with `message`. */
   readonly success: boolean;
   readonly message: string;
+  /**
+   * Whether a pending test-round task takes these as its test metrics: the scores do; a picture does not, so that it
+   * cannot fill the round's test slot before the scores arrive.
+   */
+  readonly testMetrics: boolean;
 }
 
 /**
  * Records a job's results for its round. A failed run declines the task (`declineTask`, with its rules). A pending
- * test-round task takes them as its test metrics (`recordMetrics`, which fills the test slot). Otherwise, even after
+ * test-round task takes its scores as its test metrics (`recordMetrics`, which fills the test slot). Otherwise, even after
  * the upload closed the task, they are the caller's metrics on the global model at the task's round, accepted while
  * that round is current.
  * @throws 404 as `findJob`, 409 once the round is over, and the refusals of the use cases it hands over to.
@@ -76,7 +81,7 @@ export async function recordJobResults(deps: MetricDeps, user: User, id: number,
     await declineTask(deps, user, training.id, round, results.message);
     return;
   }
-  if (phase === 'test' && task.taskState === 'PENDING') {
+  if (results.testMetrics && phase === 'test' && task.taskState === 'PENDING') {
     await recordMetrics(deps, user, training.modelId, results.names, results.values);
     return;
   }

@@ -116,7 +116,8 @@ export function jobServerJobRoutes(rc: RouteContext, services: ApiServices): voi
       summary: "Records a picture of a job's results as a binary metric `picture/<file name>`.",
       description:
         'The type is sniffed from the bytes (SVG and HTML are refused); only the base name of `filename` is kept. ' +
-        'The body may be as large as an upload.',
+        "Recorded while the job's round is current; never as a test-round job's test metrics. The body may be as " +
+        'large as an upload; the picture itself is held to the metric limit.',
       params: integerIdParams,
       body: jobPictureBody,
       bodyBytes: (limits) => limits.uploadBytes,
@@ -128,6 +129,7 @@ export function jobServerJobRoutes(rc: RouteContext, services: ApiServices): voi
         values: [{ base64: body.data }],
         success: true,
         message: '',
+        testMetrics: false,
       };
       await recordJobResults(metricDeps(ctx), user, params.id, results);
       ctx.body = { detail: 'Job picture recorded.' };
