@@ -11,6 +11,8 @@ import { requestId } from './middleware/request-id';
 import type { ReadinessCheck } from './readiness';
 import { apiRoutes } from './routes';
 import { healthRoutes } from './routes/health/routes';
+import { jobServerRoutes } from './routes/job-server';
+import { plusAsSpace } from './routing/plus-as-space';
 import type { BodyLimits } from './routing/body';
 import { createRouter } from './routing/router';
 import { RouteRegistry } from './routing/route-spec';
@@ -53,25 +55,27 @@ export function createApp(deps: AppDeps): Koa {
   if (deps.demoData) {
     deps.logger.warn('GET /api/dummy/ is on (ROUNDHOUSE_DEMO_DATA): anyone may create demo data and get its token');
   }
-  const resources = apiRoutes(
-    {
-      router: createRouter(),
-      registry: new RouteRegistry(),
-      limits: deps.limits,
-      authenticator: createAuthenticator(knex, deps.auth),
-    },
-    {
-      knex,
-      blobs: deps.blobs,
-      logger: deps.logger,
-      orchestrator: deps.orchestrator,
-      inference: deps.inference,
-      tasks: deps.tasks,
-    },
-    { demoData: deps.demoData ?? false },
-  );
+  const routing = {
+    registry: new RouteRegistry(),
+    limits: deps.limits,
+    authenticator: createAuthenticator(knex, deps.auth),
+  };
+  const services = {
+    knex,
+    blobs: deps.blobs,
+    logger: deps.logger,
+    orchestrator: deps.orchestrator,
+    inference: deps.inference,
+    tasks: deps.tasks,
+  };
+  const resources = apiRoutes({ ...routing, router: createRouter() }, services, { demoData: deps.demoData ?? false });
   api.use(resources.routes(), resources.allowedMethods());
   app.use(api.routes());
   app.use(api.allowedMethods());
+  // The seed-004 job-server protocol lives at the root, beside /api, and appears in the same OpenAPI document.
+  const root = jobServerRoutes({ ...routing, router: createRouter() }, services);
+  app.use(plusAsSpace('/actions/'));
+  app.use(root.routes());
+  app.use(root.allowedMethods());
   return app;
 }

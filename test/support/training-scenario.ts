@@ -210,7 +210,7 @@ export interface TrainingSpec {
 export async function createTraining(
   server: Handler,
   label: string,
-  clients: SimulatedClient[],
+  clients: ReadonlyArray<Pick<SimulatedClient, 'id'>>,
   targetNumUpdates: number,
   spec: TrainingSpec = {},
 ): Promise<{ actorAuth: string; actorId: string; modelId: string; trainingId: string }> {

@@ -71,6 +71,16 @@ export function authenticate(authenticator: Authenticator): Middleware {
   };
 }
 
+/**
+ * The live session the request's cookie names, without refusing anything: for answers that differ with and without
+ * one (the seed-004 protocol's `env.json/`). Undefined for no cookie, an unknown or ended session, or an inactive user.
+ */
+export async function liveSessionOf(authenticator: Authenticator, ctx: Context): Promise<ResumedSession | undefined> {
+  const key = ctx.cookies.get(SESSION_COOKIE);
+  const session = key && isSessionKey(key) ? await authenticator.resumeSession(key) : undefined;
+  return session === undefined || session === 'expired' || !session.user.isActive ? undefined : session;
+}
+
 async function resolveSession(authenticator: Authenticator, ctx: Context): Promise<User> {
   const key = ctx.cookies.get(SESSION_COOKIE);
   if (!key) {

@@ -1,5 +1,6 @@
 import type { SetOption } from 'cookies';
 import type { Context } from 'koa';
+import { generateSessionKey, isSessionKey } from '../../auth/session-keys';
 
 /** The session cookie's name (Django's): it carries only a random key. */
 export const SESSION_COOKIE = 'sessionid';
@@ -35,4 +36,19 @@ export function setSessionCookies(ctx: Context, session: SessionCookies, maxAgeS
 export function clearSessionCookies(ctx: Context): void {
   ctx.cookies.set(SESSION_COOKIE, '', sessionCookieOptions(ctx.secure, 0));
   ctx.cookies.set(CSRF_COOKIE, '', csrfCookieOptions(ctx.secure, 0));
+}
+
+/**
+ * The CSRF token of a request without a session (the seed-004 client asks for one before it logs in): the one its
+ * `csrftoken` cookie already holds, or a new one set in that cookie. It guards nothing by itself: a login refuses a
+ * foreign `Origin` instead, and logging in replaces it with the session's token.
+ */
+export function anonymousCsrfToken(ctx: Context, maxAgeSeconds: number): string {
+  const held = ctx.cookies.get(CSRF_COOKIE);
+  if (isSessionKey(held)) {
+    return held;
+  }
+  const token = generateSessionKey();
+  ctx.cookies.set(CSRF_COOKIE, token, csrfCookieOptions(ctx.secure, maxAgeSeconds));
+  return token;
 }

@@ -17,7 +17,7 @@ const BINARY: JsonSchema = { type: 'string', format: 'binary', contentMediaType:
 export function buildOpenApiDocument(routes: readonly RouteSpec[], version: string): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
-    const path = toOpenApiPath(route.path);
+    const path = toOpenApiPath(route);
     (paths[path] ??= {})[route.method] = operation(route);
   }
   return {
@@ -53,9 +53,13 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
   };
 }
 
-/** `/models/:id` -> `/api/models/{id}/` (the reference's paths end with a slash). */
-function toOpenApiPath(path: string): string {
-  return `/api${path.replace(/:(\w+)/g, '{$1}')}/`;
+/**
+ * `/models/:id` -> `/api/models/{id}/` (the reference's paths end with a slash); a root route's path is kept as it is
+ * written, parameters aside (`/actions/get_round/:id.json/` -> `/actions/get_round/{id}.json/`).
+ */
+function toOpenApiPath(route: RouteSpec): string {
+  const path = route.path.replace(/:(\w+)/g, '{$1}');
+  return route.root ? path : `/api${path}/`;
 }
 
 function operation(route: RouteSpec): JsonSchema {

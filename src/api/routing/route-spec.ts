@@ -43,6 +43,11 @@ export interface RouteSpec<
   readonly path: string;
   readonly tag: string;
   readonly summary: string;
+  /**
+   * Served at the server's root rather than under `/api`, with `path` exactly as clients send it (the seed-004
+   * job-server protocol).
+   */
+  readonly root?: boolean;
   readonly description?: string;
   /** Anonymous routes: registration and the OpenAPI documents. */
   readonly anonymous?: boolean;

@@ -33,11 +33,21 @@ export async function visibleDataset(knex: Knex, user: User, id: number): Promis
  * @throws 403 when the caller may see the dataset but its owner does not share it, 404 as `visibleDataset`.
  */
 export async function readableDataset(knex: Knex, user: User, id: number): Promise<Dataset> {
-  const { dataset, owner } = await visibleDataset(knex, user, id);
-  if (!owner && !dataset.shareWithParticipants) {
+  const { dataset } = await visibleDataset(knex, user, id);
+  if (!mayReadRows(dataset, user)) {
     throw forbidden(`Dataset ${id} is not shared with participants: only its owner may read its rows.`);
   }
   return dataset;
+}
+
+/** The datasets whose rows the caller may read: its own, and the shared ones of the trainings it takes part in. */
+export async function readableDatasets(knex: Knex, user: User): Promise<Dataset[]> {
+  return (await visibleDatasets(knex, user)).filter((dataset) => mayReadRows(dataset, user));
+}
+
+/** Of a dataset the caller sees: its owner reads its rows, others when the owner shares them. */
+function mayReadRows(dataset: Dataset, user: User): boolean {
+  return dataset.ownerId === user.id || dataset.shareWithParticipants;
 }
 
 /** A dataset only its owner may change. @throws 403 for others who may see it, 404 as `visibleDataset`. */

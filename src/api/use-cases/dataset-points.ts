@@ -46,7 +46,7 @@ export async function readPoints(
         'may hold: its rows cannot be read as points.',
     );
   }
-  const limit = Math.min(askedLimit, MAX_POINTS_PER_PAGE, Math.floor(MAX_POINT_VALUES / rowValues));
+  const limit = pageLimit(rowValues, askedLimit);
   const rows = Math.max(0, Math.min(limit, reader.rows - offset));
   const start = Math.min(offset, reader.rows);
   return {
@@ -59,7 +59,20 @@ export async function readPoints(
   };
 }
 
+/** The most rows a page holds when one row has `rowValues` values and `askedLimit` rows are asked for. */
+export function pageLimit(rowValues: number, askedLimit: number): number {
+  return Math.min(askedLimit, MAX_POINTS_PER_PAGE, Math.floor(MAX_POINT_VALUES / Math.max(rowValues, 1)));
+}
+
+/** The values one row of a dataset holds, of `x` and `y` together, from their stored shapes (rows first). */
+export function rowValuesOf(dataset: Pick<Dataset, 'xShape' | 'yShape'>): number {
+  return size(dataset.xShape.slice(1)) + size(dataset.yShape.slice(1));
+}
+
 function valuesPerRow(reader: DatasetReader): number {
-  const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
   return size(reader.x.rowShape) + size(reader.y.rowShape);
+}
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }

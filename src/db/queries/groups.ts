@@ -34,6 +34,11 @@ export async function findGroupById(db: Knex, id: number): Promise<Group | undef
   return await Group.query(db).findById(id);
 }
 
+/** The group named `name` (names are unique), if any. */
+export async function findGroupByName(db: Knex, name: string): Promise<Group | undefined> {
+  return await Group.query(db).findOne({ name });
+}
+
 /** True when `userId` belongs to group `groupId`. */
 export async function isGroupMember(db: Knex, groupId: number, userId: string): Promise<boolean> {
   const row: unknown = await db('group_memberships').where({ group_id: groupId, user_id: userId }).first();

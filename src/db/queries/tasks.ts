@@ -45,6 +45,11 @@ export async function findTaskOfReceiver(
   return await Notification.query(db).findOne({ receiverId, taskId });
 }
 
+/** The receiver's oldest pending task (work: never a start or finish message, which have no task state). */
+export async function findOldestPendingTask(db: Knex, receiverId: string): Promise<Notification | undefined> {
+  return await Notification.query(db).where({ receiverId, taskState: 'PENDING' }).orderBy('taskId').first();
+}
+
 /** Hides a task or message from its receiver's list (an ack is not a decline); acknowledging twice changes nothing. */
 export async function acknowledgeTask(db: Knex, receiverId: string, taskId: number): Promise<Notification | undefined> {
   await Notification.query(db)

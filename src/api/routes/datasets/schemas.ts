@@ -55,8 +55,8 @@ export const datasetResponse = z.object({
 });
 export type DatasetResponse = z.infer<typeof datasetResponse>;
 
-/** One row: its index, and its `x` and `y` as nested lists (a bare number for a row of one value). */
-const point = z.object({ index: z.number().int(), x: z.unknown(), y: z.unknown() });
+/** One point, a row: its index, and its `x` and `y` as nested lists (a bare number for a row of one value). */
+export const pointResponse = z.object({ index: z.number().int(), x: z.unknown(), y: z.unknown() });
 
 /** A page of rows. */
 export const pointsResponse = z.object({
@@ -67,6 +67,6 @@ export const pointsResponse = z.object({
   limit: z.number().int(),
   /** The path of the next page, or null after the last one. */
   next: z.string().nullable(),
-  points: z.array(point),
+  points: z.array(pointResponse),
 });
 export type PointsResponse = z.infer<typeof pointsResponse>;

@@ -1,11 +1,11 @@
+import type { Context } from 'koa';
 import { z } from 'zod';
-import { findVersion, listModelsOfUser } from '../../../db/queries/models';
-import { notFound } from '../../../errors';
+import { listModelsOfUser } from '../../../db/queries/models';
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
 import { createModel } from '../../use-cases/create-model';
+import { downloadModel, type ModelDownload } from '../../use-cases/model-download';
 import { removeModel } from '../../use-cases/model-commands';
-import { readableModel } from '../../use-cases/model-access';
 import { detailSchema, errorSchema } from '../common-schemas';
 import { presentModel } from './presenters';
 import {
@@ -31,6 +31,14 @@ export const MODEL_FORBIDDEN = {
   description: 'Related to the model, but not allowed.',
   schema: errorSchema,
 };
+
+/** Answers a model download as an attachment of octet-stream bytes. */
+export function sendModel(ctx: Context, download: ModelDownload): void {
+  ctx.set('Content-Disposition', `filename="model-${download.modelId}.pt"`);
+  ctx.type = 'application/octet-stream';
+  ctx.body = download.body;
+  ctx.length = download.length;
+}
 
 /** `GET`/`POST /api/models/`, `GET`/`DELETE /api/models/{id}/`: list, upload, download and delete models. */
 export function modelRoutes(rc: RouteContext, { knex, blobs, orchestrator }: ApiServices): void {
@@ -87,20 +95,7 @@ export function modelRoutes(rc: RouteContext, { knex, blobs, orchestrator }: Api
       responses: [{ status: 200, description: 'The model bytes.', binary: true }, MODEL_FORBIDDEN, MODEL_MISSING],
     },
     async (ctx, { user, params, query }) => {
-      const { model } = await readableModel(knex, user, params.id);
-      const version = await findVersion(knex, model.id, query.round);
-      ctx.set('Content-Disposition', `filename="model-${model.id}.pt"`);
-      ctx.type = 'application/octet-stream';
-      if (!version) {
-        if (query.round !== undefined) {
-          throw notFound(`Model ${model.id} has no round ${query.round}.`);
-        }
-        // A MEAN model has no weights of its own; the reference answers an empty body too.
-        ctx.body = Buffer.alloc(0);
-        return;
-      }
-      ctx.body = await blobs.read(version.weightsDigest);
-      ctx.length = Number(version.weightsSize);
+      sendModel(ctx, await downloadModel({ knex, blobs }, user, params.id, query.round));
     },
   );
   authedRoute(
