@@ -194,13 +194,7 @@ describe('clients that pull and decline, and the rounds view', () => {
       try {
         const spec = { actor: { id: actor.id, token: actor.token }, options: { skip_model_tests: true } };
         const clients = users.map((u, i) => ({ id: u.id, token: u.token, name: String(i) }));
-        const { actorAuth, trainingId } = await createTraining(
-          server,
-          'many',
-          clients as unknown as SimulatedClient[],
-          2,
-          spec,
-        );
+        const { actorAuth, trainingId } = await createTraining(server, 'many', clients, 2, spec);
         await startTraining(server, actorAuth, trainingId);
         // Round 0: the first client uploads, the others decline; every start message is acknowledged.
         const [first, ...others] = users;
