@@ -124,6 +124,10 @@ function standardResponses(route: RouteSpec): ResponseSpec[] {
   if (route.params) {
     out.push({ status: 404, description: 'No such resource, or the caller may not see it.', schema: errorSchema });
   }
+  if (route.query) {
+    // Node's HTTP parser answers it, bodiless, before the app sees a request line past its 16 KiB header limit.
+    out.push({ status: 431, description: 'A request line (with its query) or headers beyond 16 KiB.' });
+  }
   if (route.bodyKind) {
     out.push({ status: 413, description: 'A body or file beyond the configured limit.', schema: errorSchema });
   }
@@ -194,7 +198,8 @@ function requestBody(route: RouteSpec): JsonSchema {
   // An upload route takes JSON only where it has a form without files (`jsonBody`); a file it requires cannot be JSON.
   const json = route.bodyKind === 'data' ? fields : route.jsonBody ? jsonSchemaOf(route.jsonBody, 'input') : undefined;
   return {
-    required: true,
+    // A form whose every field is optional may be left out altogether (a bodiless POST reads as no fields).
+    required: multipart.required.length > 0,
     content: {
       'multipart/form-data': { schema: multipart },
       ...(json ? { 'application/json': { schema: json } } : {}),
