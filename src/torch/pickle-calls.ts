@@ -14,26 +14,41 @@ export function reduce(fn: PickleValue, args: PickleValue, torchScript: boolean)
   const callee = asGlobal(fn, 'REDUCE');
   const role = globalRole(callee, torchScript);
   const items = tupleItems(args, `the arguments of ${qualified(callee)}`);
+  const [min, max] = ARITY[role];
+  if (items.length < min || items.length > max) {
+    throw malformed(`${qualified(callee)} is called with ${items.length} arguments`);
+  }
   switch (role) {
     case 'ordered_dict':
-      return expectCount(items, 0, 0, callee) && { kind: 'dict', entries: new Map() };
+      return { kind: 'dict', entries: new Map() };
     case 'rebuild_tensor':
-      return expectCount(items, 4, 4, callee) && rebuildTensor(items, callee);
     case 'rebuild_tensor_v2':
-      return expectCount(items, 6, 7, callee) && rebuildTensor(items, callee);
+      return rebuildTensor(items, callee);
     case 'rebuild_parameter':
-      return expectCount(items, 3, 3, callee) && asTensor(items[0], callee);
     case 'rebuild_parameter_with_state':
-      return expectCount(items, 4, 4, callee) && asTensor(items[0], callee);
+      return asTensor(items[0], callee);
     case 'torchscript_class':
       return { kind: 'object', className: qualified(callee), state: undefined };
     case 'jit_list':
     case 'restore_type_tag':
-      return expectCount(items, 1, 2, callee) && (items[0] ?? null);
+      return items[0] ?? null;
     case 'storage_type':
       throw malformed(`data.pkl calls the storage type ${qualified(callee)}, which PyTorch only names`);
   }
 }
+
+/** How many arguments PyTorch passes each callable global (a storage type is never called: refused in `reduce`). */
+const ARITY: Readonly<Record<GlobalRole, readonly [number, number]>> = {
+  ordered_dict: [0, 0],
+  rebuild_tensor: [4, 4],
+  rebuild_tensor_v2: [6, 7],
+  rebuild_parameter: [3, 3],
+  rebuild_parameter_with_state: [4, 4],
+  torchscript_class: [0, Infinity],
+  jit_list: [1, 1],
+  restore_type_tag: [2, 2],
+  storage_type: [0, Infinity],
+};
 
 /** What `NEWOBJ` of `cls` makes: only a TorchScript object (a whole `nn.Module` was refused at its `GLOBAL`). */
 export function newObject(cls: PickleValue, args: PickleValue, torchScript: boolean): PickleValue {
@@ -110,13 +125,6 @@ function tupleItems(value: PickleValue, what: string): readonly PickleValue[] {
     throw malformed(`${what} are ${describe(value)}, not a tuple`);
   }
   return value.items;
-}
-
-function expectCount(items: readonly PickleValue[], min: number, max: number, callee: PickleGlobal): true {
-  if (items.length < min || items.length > max) {
-    throw malformed(`${qualified(callee)} is called with ${items.length} arguments`);
-  }
-  return true;
 }
 
 function asGlobal(value: PickleValue, opcode: string): PickleGlobal {
