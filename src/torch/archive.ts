@@ -1,6 +1,6 @@
 import { ITEM_SIZE } from './dtypes';
 import type { TorchDtype } from './dtypes';
-import { TorchArchiveError } from './errors';
+import { isTorchArchiveError, TorchArchiveError } from './errors';
 import type { TensorManifestEntry, TorchArchiveKind } from './manifest';
 import { tensorManifest } from './manifest';
 import { scanPickle } from './pickle-scanner';
@@ -31,7 +31,7 @@ export interface ReadOptions {
   readonly verifyCrc?: boolean;
 }
 
-/** `data.pkl` of a model is a few KiB per module; more is refused before it is read. */
+/** A model's pickles are a few KiB per module; a larger one is refused before it is read. */
 const MAX_PICKLE_BYTES = 16 << 20;
 
 /**
@@ -57,16 +57,41 @@ export function readTorchArchive(bytes: Uint8Array, options: ReadOptions = {}): 
   if (pickle === undefined) {
     throw layout(`the archive has no ${folder}/data.pkl`);
   }
-  if (pickle.size > MAX_PICKLE_BYTES) {
-    throw layout(`${pickle.name} is ${pickle.size} bytes, more than the ${MAX_PICKLE_BYTES} a model's needs`);
+  const scan = { torchScript: kind === 'torchscript' };
+  // TorchScript's other pickles (constants.pkl, code/**/*.debug_pkl) are scanned too: an archive that is accepted
+  // names nothing outside the allow-list anywhere, whoever later loads it.
+  for (const entry of entries.filter((candidate) => candidate !== pickle && /\.(debug_)?pkl$/.test(candidate.name))) {
+    inPickle(entry, () => scanPickle(pickleBytes(bytes, entry), scan));
   }
-  const root = scanPickle(entryBytes(bytes, pickle, false), { torchScript: kind === 'torchscript' });
-  const manifest = tensorManifest(root, kind);
+  const manifest = inPickle(pickle, () => tensorManifest(scanPickle(pickleBytes(bytes, pickle), scan), kind));
   const storages = new Map<string, TorchStorage>();
   for (const tensor of manifest) {
     checkTensor(tensor, storageOf(tensor, byName, storages));
   }
   return { kind, folder, entries, manifest, storages };
+}
+
+/** A pickle entry's bytes, refused unread when larger than any model's. */
+function pickleBytes(bytes: Uint8Array, entry: ZipEntry): Uint8Array {
+  if (entry.size > MAX_PICKLE_BYTES) {
+    throw layout(`${entry.name} is ${entry.size} bytes, more than the ${MAX_PICKLE_BYTES} a model's pickle needs`);
+  }
+  return entryBytes(bytes, entry, false);
+}
+
+/** Runs `read` over one pickle entry, naming the entry in what it refuses. */
+function inPickle<T>(entry: ZipEntry, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (isTorchArchiveError(error) && error.entry === undefined) {
+      throw new TorchArchiveError(error.code, `${entry.name}: ${error.message}`, {
+        entry: entry.name,
+        tensor: error.tensor,
+      });
+    }
+    throw error;
+  }
 }
 
 /** The one folder every entry sits in, as PyTorch writes archives. */

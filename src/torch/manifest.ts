@@ -54,7 +54,7 @@ export function tensorManifest(root: PickleValue, kind: TorchArchiveKind): Tenso
     }
     seen.add(value);
     if (depth > MAX_DEPTH) {
-      throw new TorchArchiveError('torch_pickle_limit', `data.pkl nests deeper than ${MAX_DEPTH} levels at ${path}`);
+      throw new TorchArchiveError('torch_pickle_limit', `the pickle nests deeper than ${MAX_DEPTH} levels at ${path}`);
     }
     for (const [key, child] of children(value)) {
       visit(child, key === undefined ? path : path === '' ? key : `${path}.${key}`, depth + 1);

@@ -33,7 +33,7 @@ export function reduce(fn: PickleValue, args: PickleValue, torchScript: boolean)
     case 'restore_type_tag':
       return items[0] ?? null;
     case 'storage_type':
-      throw malformed(`data.pkl calls the storage type ${qualified(callee)}, which PyTorch only names`);
+      throw malformed(`the pickle calls the storage type ${qualified(callee)}, which PyTorch only names`);
   }
 }
 
@@ -56,7 +56,7 @@ export function newObject(cls: PickleValue, args: PickleValue, torchScript: bool
   const role: GlobalRole = globalRole(callee, torchScript);
   tupleItems(args, `the arguments of ${qualified(callee)}`);
   if (role !== 'torchscript_class') {
-    throw malformed(`data.pkl instantiates ${qualified(callee)} with NEWOBJ, which PyTorch never does`);
+    throw malformed(`the pickle instantiates ${qualified(callee)} with NEWOBJ, which PyTorch never does`);
   }
   return { kind: 'object', className: qualified(callee), state: undefined };
 }
@@ -77,7 +77,7 @@ export function persistentLoad(pid: PickleValue): StorageRef {
   ) {
     throw refusedFile(
       'torch_pickle_persistent_id',
-      `data.pkl refers to an outside object by the persistent id ${describe(pid)}${items ? ` of ${items.length} items` : ''}; ` +
+      `the pickle refers to an outside object by the persistent id ${describe(pid)}${items ? ` of ${items.length} items` : ''}; ` +
         "only ('storage', <storage type>, <key>, <location>, <numel>) is accepted.",
     );
   }
@@ -142,7 +142,7 @@ function qualified(global: PickleGlobal): string {
   return `${global.module}.${global.name}`;
 }
 
-/** Thrown when data.pkl breaks the pickle format or uses an allowed global in a way PyTorch never writes. */
+/** Thrown when a pickle breaks the pickle format or uses an allowed global in a way PyTorch never writes. */
 export function malformed(message: string): TorchArchiveError {
-  return new TorchArchiveError('torch_pickle_malformed', `data.pkl is malformed: ${message}`);
+  return new TorchArchiveError('torch_pickle_malformed', `the pickle is malformed: ${message}`);
 }

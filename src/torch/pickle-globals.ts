@@ -56,13 +56,13 @@ export function globalRole(global: PickleGlobal, torchScript: boolean): GlobalRo
   if (module === '__main__' || module.startsWith('__main__.') || module.startsWith('torch.nn.')) {
     throw refusedFile(
       'torch_whole_module',
-      `data.pkl is a whole pickled model: it names the Python class ${qualified}, and loading it would run that ` +
+      `the pickle holds a whole model: it names the Python class ${qualified}, and loading it would run that ` +
         "class's code.",
     );
   }
   throw refusedFile(
     'torch_pickle_global',
-    `data.pkl names the global ${qualified}, which loading it would call. Only PyTorch's tensor rebuild functions, ` +
+    `the pickle names the global ${qualified}, which loading it would call. Only PyTorch's tensor rebuild functions, ` +
       "storage types and collections.OrderedDict (and, in TorchScript archives, __torch__ classes and TorchScript's " +
       'list builders) are accepted.',
   );

@@ -81,7 +81,7 @@ class Scanner {
   private literal(op: number): boolean {
     switch (op) {
       case 0x80: // PROTO
-        return this.u8('PROTO') <= 5 || fail('data.pkl announces a pickle protocol above 5');
+        return this.u8('PROTO') <= 5 || fail('it announces a protocol above 5');
       case 0x95: // FRAME: a length hint that protocol 4 wraps STACK_GLOBAL and MEMOIZE in
         return this.take(8, 'FRAME') !== undefined;
       case 0x4e: // NONE
@@ -356,11 +356,11 @@ function dictKey(key: PickleValue | undefined, dict: PickleDict): string | numbe
 function refusedOpcode(op: number, at: number): TorchArchiveError {
   const known = REFUSED_OPCODES[op];
   const what = known ?? `0x${op.toString(16).padStart(2, '0')}, which PyTorch archives do not use`;
-  return refusedFile('torch_pickle_opcode', `data.pkl uses the pickle opcode ${what}, at byte ${at}.`);
+  return refusedFile('torch_pickle_opcode', `the pickle uses the opcode ${what}, at byte ${at}.`);
 }
 
 function limit(why: string): TorchArchiveError {
-  return new TorchArchiveError('torch_pickle_limit', `data.pkl is refused because ${why}.`);
+  return new TorchArchiveError('torch_pickle_limit', `the pickle is refused because ${why}.`);
 }
 
 function fail(message: string): never {

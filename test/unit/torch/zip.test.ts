@@ -4,6 +4,7 @@ import { crc32 } from '../../../src/torch/crc32';
 import { isTorchArchiveError } from '../../../src/torch/errors';
 import { entryBytes, readZipDirectory } from '../../../src/torch/zip';
 import { fixture } from '../aggregation/helpers/fixtures';
+import { buildZip } from './zip-bytes';
 
 const archive = (): Uint8Array => new Uint8Array(readFileSync(fixture('torch/mlp-global-r0.jit.pt')));
 
@@ -63,5 +64,22 @@ describe('the zip reader', () => {
 
   it('refuses a file that is no zip', () => {
     expect(codeOf(() => readTorchArchive(Buffer.from('{"weights": []}')))).toBe('torch_not_zip');
+  });
+});
+
+describe('zip64', () => {
+  it('reads entries whose sizes and offsets are in zip64 fields, and their CRCs', () => {
+    const files = [
+      { name: 'archive/data.pkl', data: new Uint8Array([0x80, 0x02, 0x7d, 0x2e]) },
+      { name: 'archive/data/0', data: new Uint8Array(64).fill(7) },
+    ];
+    const bytes = buildZip(files, true);
+    const { entries } = readZipDirectory(bytes);
+    expect(entries.map((entry) => [entry.name, entry.size])).toEqual([
+      ['archive/data.pkl', 4],
+      ['archive/data/0', 64],
+    ]);
+    expect(entries.map((entry) => entryBytes(bytes, entry))).toEqual(files.map((file) => file.data));
+    expect(readTorchArchive(bytes)).toMatchObject({ kind: 'state_dict', manifest: [] });
   });
 });
