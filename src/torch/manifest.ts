@@ -1,6 +1,7 @@
 import type { TorchDtype } from './dtypes';
 import { TorchArchiveError } from './errors';
 import { malformed } from './pickle-calls';
+import { limit } from './pickle-limits';
 import type { PickleTensor, PickleValue } from './pickle-values';
 import { describe } from './pickle-values';
 
@@ -54,7 +55,7 @@ export function tensorManifest(root: PickleValue, kind: TorchArchiveKind): Tenso
     }
     seen.add(value);
     if (depth > MAX_DEPTH) {
-      throw new TorchArchiveError('torch_pickle_limit', `the pickle nests deeper than ${MAX_DEPTH} levels at ${path}`);
+      throw limit(`it nests deeper than ${MAX_DEPTH} levels at ${path}`);
     }
     for (const [key, child] of children(value)) {
       visit(child, key === undefined ? path : path === '' ? key : `${path}.${key}`, depth + 1);

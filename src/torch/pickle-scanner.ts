@@ -1,22 +1,11 @@
-import { TorchArchiveError, refusedFile } from './errors';
+import type { TorchArchiveError } from './errors';
+import { refusedFile } from './errors';
 import { malformed, newObject, persistentLoad, reduce } from './pickle-calls';
 import { globalRole } from './pickle-globals';
+import { PickleInput } from './pickle-input';
+import { limit, PICKLE_LIMITS } from './pickle-limits';
 import type { PickleDict, PickleValue } from './pickle-values';
 import { describe } from './pickle-values';
-
-/** Bounds that keep a hostile pickle from costing more than a model's structure needs. */
-export const PICKLE_LIMITS = {
-  /** Memo entries (PyTorch memoizes every value: a few per tensor). */
-  memo: 1_000_000,
-  /** Values on the stack at once, marks included. */
-  stack: 100_000,
-  /** Bytes in one string (keys, class names, locations). */
-  string: 64 * 1024,
-  /** Bytes in a `GLOBAL` line. */
-  globalLine: 1024,
-  /** Tensors rebuilt. */
-  tensors: 100_000,
-} as const;
 
 /** What the scanner reads: whether the archive is TorchScript (its classes and list builders are allowed). */
 export interface ScanOptions {
@@ -46,8 +35,7 @@ export function scanPickle(bytes: Uint8Array, options: ScanOptions): PickleValue
 }
 
 class Scanner {
-  private pos = 0;
-  private readonly view: DataView;
+  private readonly input: PickleInput;
   private readonly stack: PickleValue[] = [];
   /** Stack lengths at each open MARK, as CPython's metastack. */
   private readonly marks: number[] = [];
@@ -55,16 +43,16 @@ class Scanner {
   private tensors = 0;
 
   constructor(
-    private readonly bytes: Uint8Array,
+    bytes: Uint8Array,
     private readonly torchScript: boolean,
   ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.input = new PickleInput(bytes);
   }
 
   run(): PickleValue {
     for (;;) {
-      const at = this.pos;
-      const op = this.u8('an opcode');
+      const at = this.input.offset;
+      const op = this.input.u8('an opcode');
       if (op === 0x2e) {
         return this.stop();
       }
@@ -81,30 +69,30 @@ class Scanner {
   private literal(op: number): boolean {
     switch (op) {
       case 0x80: // PROTO
-        return this.u8('PROTO') <= 5 || fail('it announces a protocol above 5');
+        return this.input.u8('PROTO') <= 5 || fail('it announces a protocol above 5');
       case 0x95: // FRAME: a length hint that protocol 4 wraps STACK_GLOBAL and MEMOIZE in
-        return this.take(8, 'FRAME') !== undefined;
+        return this.input.take(8, 'FRAME') !== undefined;
       case 0x4e: // NONE
         return this.push(null);
       case 0x88: // NEWTRUE
       case 0x89: // NEWFALSE
         return this.push(op === 0x88);
       case 0x4b: // BININT1
-        return this.push(this.u8('BININT1'));
+        return this.push(this.input.u8('BININT1'));
       case 0x4d: // BININT2
-        return this.push(this.view.getUint16(this.advance(2, 'BININT2'), true));
+        return this.push(this.input.u16('BININT2'));
       case 0x4a: // BININT
-        return this.push(this.view.getInt32(this.advance(4, 'BININT'), true));
+        return this.push(this.input.i32('BININT'));
       case 0x8a: // LONG1
-        return this.push(this.long1());
+        return this.push(this.input.long1());
       case 0x47: // BINFLOAT
-        return this.push(this.view.getFloat64(this.advance(8, 'BINFLOAT'), false));
+        return this.push(this.input.f64('BINFLOAT'));
       case 0x58: // BINUNICODE
-        return this.push(this.text(this.view.getUint32(this.advance(4, 'BINUNICODE'), true), 'BINUNICODE'));
+        return this.push(this.input.text(this.input.u32('BINUNICODE'), 'BINUNICODE'));
       case 0x8c: // SHORT_BINUNICODE
-        return this.push(this.text(this.u8('SHORT_BINUNICODE'), 'SHORT_BINUNICODE'));
+        return this.push(this.input.text(this.input.u8('SHORT_BINUNICODE'), 'SHORT_BINUNICODE'));
       case 0x63: // GLOBAL
-        return this.pushGlobal(this.line(), this.line());
+        return this.pushGlobal(this.input.line(), this.input.line());
       case 0x93: {
         // STACK_GLOBAL
         const name = this.pop();
@@ -160,15 +148,15 @@ class Scanner {
   private memoOp(op: number): boolean {
     switch (op) {
       case 0x71: // BINPUT
-        return this.put(this.u8('BINPUT'));
+        return this.put(this.input.u8('BINPUT'));
       case 0x72: // LONG_BINPUT
-        return this.put(this.view.getUint32(this.advance(4, 'LONG_BINPUT'), true));
+        return this.put(this.input.u32('LONG_BINPUT'));
       case 0x94: // MEMOIZE
         return this.put(this.memo.size);
       case 0x68: // BINGET
-        return this.get(this.u8('BINGET'));
+        return this.get(this.input.u8('BINGET'));
       case 0x6a: // LONG_BINGET
-        return this.get(this.view.getUint32(this.advance(4, 'LONG_BINGET'), true));
+        return this.get(this.input.u32('LONG_BINGET'));
       default:
         return false;
     }
@@ -267,7 +255,7 @@ class Scanner {
   private top(): PickleValue {
     const floor = this.marks.at(-1) ?? 0;
     if (this.stack.length <= floor) {
-      throw malformed(`an opcode at byte ${this.pos - 1} needs a value the stack does not hold`);
+      throw malformed(`an opcode at byte ${this.input.offset - 1} needs a value the stack does not hold`);
     }
     return this.stack[this.stack.length - 1] ?? null;
   }
@@ -286,63 +274,9 @@ class Scanner {
   private popMark(): PickleValue[] {
     const floor = this.marks.pop();
     if (floor === undefined) {
-      throw malformed(`an opcode at byte ${this.pos - 1} needs a MARK that was never set`);
+      throw malformed(`an opcode at byte ${this.input.offset - 1} needs a MARK that was never set`);
     }
     return this.stack.splice(floor);
-  }
-
-  private long1(): number {
-    const length = this.u8('LONG1');
-    if (length > 8) {
-      throw limit(`it holds an integer of ${length} bytes`);
-    }
-    let value = 0n;
-    const digits = this.take(length, 'LONG1');
-    digits.forEach((byte, i) => {
-      value |= BigInt(byte) << BigInt(8 * i);
-    });
-    const signed = length > 0 ? BigInt.asIntN(8 * length, value) : 0n;
-    if (signed > BigInt(Number.MAX_SAFE_INTEGER) || signed < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw limit(`it holds the integer ${signed}, beyond what a tensor's size, stride or offset can be`);
-    }
-    return Number(signed);
-  }
-
-  private text(length: number, what: string): string {
-    if (length > PICKLE_LIMITS.string) {
-      throw limit(`it holds a string of ${length} bytes`);
-    }
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(this.take(length, what));
-  }
-
-  /** A newline-terminated ASCII line of a GLOBAL opcode. */
-  private line(): string {
-    const end = this.bytes.indexOf(0x0a, this.pos);
-    if (end < 0 || end - this.pos > PICKLE_LIMITS.globalLine) {
-      throw malformed(`GLOBAL at byte ${this.pos} has no line end within ${PICKLE_LIMITS.globalLine} bytes`);
-    }
-    const line = new TextDecoder('latin1').decode(this.bytes.subarray(this.pos, end));
-    this.pos = end + 1;
-    return line;
-  }
-
-  private u8(what: string): number {
-    return this.view.getUint8(this.advance(1, what));
-  }
-
-  private take(length: number, what: string): Uint8Array {
-    const at = this.advance(length, what);
-    return this.bytes.subarray(at, at + length);
-  }
-
-  /** Moves past `length` bytes and returns where they start, refusing a pickle that ends first. */
-  private advance(length: number, what: string): number {
-    const at = this.pos;
-    if (at + length > this.bytes.length) {
-      throw malformed(`it ends at byte ${this.bytes.length}, inside ${what}`);
-    }
-    this.pos = at + length;
-    return at;
   }
 }
 
@@ -357,10 +291,6 @@ function refusedOpcode(op: number, at: number): TorchArchiveError {
   const known = REFUSED_OPCODES[op];
   const what = known ?? `0x${op.toString(16).padStart(2, '0')}, which PyTorch archives do not use`;
   return refusedFile('torch_pickle_opcode', `the pickle uses the opcode ${what}, at byte ${at}.`);
-}
-
-function limit(why: string): TorchArchiveError {
-  return new TorchArchiveError('torch_pickle_limit', `the pickle is refused because ${why}.`);
 }
 
 function fail(message: string): never {

@@ -1,6 +1,7 @@
 import { isTorchArchiveError } from '../../../src/torch/errors';
 import { tensorManifest } from '../../../src/torch/manifest';
-import { PICKLE_LIMITS, scanPickle } from '../../../src/torch/pickle-scanner';
+import { PICKLE_LIMITS } from '../../../src/torch/pickle-limits';
+import { scanPickle } from '../../../src/torch/pickle-scanner';
 import { global, int, OP, pickle, stateDict, str, tensor, tuple } from './pickle-bytes';
 
 const stateScan = (bytes: Uint8Array) => scanPickle(bytes, { torchScript: false });
