@@ -65,6 +65,7 @@ export function readZipDirectory(bytes: Uint8Array): ZipDirectory {
   if (at !== offset + size) {
     throw malformed(`the central directory holds ${at - offset} bytes of entries, not the ${size} it announces`);
   }
+  checkDisjoint(entries);
   return { entries, centralDirectoryOffset: offset };
 }
 
@@ -94,6 +95,17 @@ export function verifyCrc(data: Uint8Array, entry: ZipEntry): void {
       { entry: entry.name },
     );
   }
+}
+
+/** Refuses entries whose data runs into the next entry's local header: each entry's bytes must be its own. */
+function checkDisjoint(entries: readonly ZipEntry[]): void {
+  const byOffset = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  byOffset.forEach((entry, i) => {
+    const next = byOffset[i + 1];
+    if (next !== undefined && entry.dataOffset + entry.compressedSize > next.localHeaderOffset) {
+      throw malformed(`the entry ${entry.name} overlaps the entry ${next.name}`);
+    }
+  });
 }
 
 function notZip(bytes: Uint8Array): TorchArchiveError {

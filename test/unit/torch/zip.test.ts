@@ -62,6 +62,20 @@ describe('the zip reader', () => {
     expect(codeOf(() => readTorchArchive(bytes))).toBe('torch_zip_malformed');
   });
 
+  it("refuses an entry whose data runs into the next entry's header", () => {
+    const bytes = buildZip([
+      { name: 'archive/a', data: new Uint8Array(8) },
+      { name: 'archive/b', data: new Uint8Array(8) },
+    ]);
+    const { centralDirectoryOffset } = readZipDirectory(bytes);
+    // The first record's sizes, grown by 8 bytes into the second entry's local header.
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    view.setUint32(centralDirectoryOffset + 20, 16, true);
+    view.setUint32(centralDirectoryOffset + 24, 16, true);
+    expect(codeOf(() => readZipDirectory(bytes))).toBe('torch_zip_malformed');
+    expect(() => readZipDirectory(bytes)).toThrow(/archive\/a overlaps the entry archive\/b/);
+  });
+
   it('refuses a file that is no zip', () => {
     expect(codeOf(() => readTorchArchive(Buffer.from('{"weights": []}')))).toBe('torch_not_zip');
   });
