@@ -33,7 +33,7 @@ export function reduce(fn: PickleValue, args: PickleValue, torchScript: boolean)
     case 'restore_type_tag':
       return items[0] ?? null;
     case 'storage_type':
-      throw malformed(`the pickle calls the storage type ${qualified(callee)}, which PyTorch only names`);
+      throw malformed(`it calls the storage type ${qualified(callee)}, which PyTorch only names`);
   }
 }
 
@@ -56,7 +56,7 @@ export function newObject(cls: PickleValue, args: PickleValue, torchScript: bool
   const role: GlobalRole = globalRole(callee, torchScript);
   tupleItems(args, `the arguments of ${qualified(callee)}`);
   if (role !== 'torchscript_class') {
-    throw malformed(`the pickle instantiates ${qualified(callee)} with NEWOBJ, which PyTorch never does`);
+    throw malformed(`it instantiates ${qualified(callee)} with NEWOBJ, which PyTorch never does`);
   }
   return { kind: 'object', className: qualified(callee), state: undefined };
 }
