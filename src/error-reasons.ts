@@ -49,6 +49,40 @@ export type AggregationErrorCode =
   | 'aggregation_invalid_parameter'
   | 'strategy_state_invalid';
 
+/**
+ * Stable codes of everything the PyTorch archive reader refuses (src/torch/); each names what is wrong with the
+ * file, and the message says how to save it instead.
+ */
+export type TorchErrorCode =
+  /** Neither a zip archive nor PyTorch's legacy format. */
+  | 'torch_not_zip'
+  /** PyTorch's pre-1.6 non-zip `torch.save` format, read only by unpickling. */
+  | 'torch_legacy_format'
+  /** The zip ends before a structure it announces (its directory, a header, an entry's data). */
+  | 'torch_zip_truncated'
+  /** The zip's structures contradict each other or themselves. */
+  | 'torch_zip_malformed'
+  /** A zip feature the reader does not read: encryption, several disks, a compression method it needs to avoid. */
+  | 'torch_zip_unsupported'
+  /** An entry whose bytes do not match the CRC-32 the zip directory gives. */
+  | 'torch_zip_crc_mismatch'
+  /** The archive lacks an entry PyTorch writes (`data.pkl`, a storage), or has entries outside its one folder. */
+  | 'torch_archive_layout'
+  /** `data.pkl` names a global outside the allow-list (such as `posix.system`). */
+  | 'torch_pickle_global'
+  /** `data.pkl` pickles a whole `nn.Module`: it names the module's Python class. */
+  | 'torch_whole_module'
+  /** `data.pkl` uses an opcode the scanner does not accept (`INST`, `OBJ`, `EXT1/2/4`, or any unknown one). */
+  | 'torch_pickle_opcode'
+  /** A persistent id other than `('storage', <storage type>, <key>, <location>, <numel>)`. */
+  | 'torch_pickle_persistent_id'
+  /** `data.pkl` is not a well-formed pickle, or uses an allowed global in a way PyTorch never writes. */
+  | 'torch_pickle_malformed'
+  /** `data.pkl` exceeds a bound (memo, stack, string length, tensor count, nesting) that keeps the scan small. */
+  | 'torch_pickle_limit'
+  /** A tensor whose storage, dtype or extent does not fit the archive. */
+  | 'torch_tensor_invalid';
+
 /** Why a model input was refused; sent as `details.reason` beside the message so clients can branch on it. */
 export type InputErrorReason =
   | 'missing'
@@ -99,6 +133,7 @@ export type ErrorReason =
   | ValueOf<typeof TrainingErrorCode>
   | ValueOf<typeof TrainingActivityErrorCode>
   | AggregationErrorCode
+  | TorchErrorCode
   | InputErrorReason
   | DatasetErrorReason
   | InferenceErrorCode;
