@@ -11,7 +11,7 @@ import type { TrainingStatus } from '../../src/workflows/training/definitions';
 import { createTestApi, type TestApi } from '../fixtures/api-app';
 import { fixture } from '../fixtures/onnx-edge-cases';
 import { ClientReceiver, type PushedNotification } from './fl-clients';
-import { type TestTemporal, uniqueTaskQueue, workflowBundle } from './temporal';
+import { connectTestTemporal, type TestTemporal, uniqueTaskQueue, workflowBundle } from './temporal';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 
@@ -437,4 +437,39 @@ export async function trainToEnd(
     await api.close();
   };
   return { api, server, clients, taskQueue, ...created, close };
+}
+
+/**
+ * The run's Temporal, an API and a running worker on a task queue of their own, for a describe block: the tests
+ * register clients with `clients.push`, and `close` stops their receivers, the worker and the API.
+ */
+export interface TrainingStack {
+  temporal: TestTemporal;
+  api: TestApi;
+  server: Handler;
+  clients: SimulatedClient[];
+  close(): Promise<void>;
+}
+
+/** Starts a `TrainingStack`; call it in beforeAll and `close` in afterAll. */
+export async function startTrainingStack(label: string): Promise<TrainingStack> {
+  const temporal = await connectTestTemporal();
+  const taskQueue = uniqueTaskQueue(label);
+  const api = await createTrainingApi(taskQueue);
+  const worker = await createTrainingWorker(temporal, api, taskQueue);
+  const running = worker.run();
+  const clients: SimulatedClient[] = [];
+  return {
+    temporal,
+    api,
+    server: api.app.callback(),
+    clients,
+    close: async () => {
+      await Promise.all(clients.map((client) => client.receiver.close()));
+      worker.shutdown();
+      await running;
+      await api.close();
+      await temporal.close();
+    },
+  };
 }

@@ -1,44 +1,30 @@
-import type { Worker } from '@temporalio/worker';
 import request from 'supertest';
 import type { RoundView } from '../../src/api/routes/trainings/round-schemas';
-import type { TestApi } from '../fixtures/api-app';
 import { fixture } from '../fixtures/onnx-edge-cases';
-import { connectTestTemporal, type TestTemporal, uniqueTaskQueue } from '../support/temporal';
 import {
   createTraining,
-  createTrainingApi,
-  createTrainingWorker,
   type Handler,
   registerClients,
   registerUser,
   type SimulatedClient,
   startTraining,
+  startTrainingStack,
+  type TrainingStack,
   waitForTraining,
 } from '../support/training-scenario';
 
 describe('a training open to a group', () => {
-  let temporal: TestTemporal;
-  let api: TestApi;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stack: TrainingStack;
   let server: Handler;
-  const receivers: SimulatedClient[] = [];
+  let receivers: SimulatedClient[];
 
   beforeAll(async () => {
-    temporal = await connectTestTemporal();
-    const taskQueue = uniqueTaskQueue('group-join');
-    api = await createTrainingApi(taskQueue);
-    worker = await createTrainingWorker(temporal, api, taskQueue);
-    running = worker.run();
-    server = api.app.callback();
+    stack = await startTrainingStack('group-join');
+    ({ server, clients: receivers } = stack);
   });
 
   afterAll(async () => {
-    await Promise.all(receivers.map((client) => client.receiver.close()));
-    worker.shutdown();
-    await running;
-    await api.close();
-    await temporal.close();
+    await stack.close();
   });
 
   /** A group made by `owner` through the API, with `members` added by it. */

@@ -1,22 +1,21 @@
 /** @jest-environment ./test/support/onnx-runtime-environment.ts */
-import type { Worker } from '@temporalio/worker';
 import request from 'supertest';
 import type { RoundView } from '../../src/api/routes/trainings/round-schemas';
 import { trainingWorkflowId } from '../../src/workflows/training/definitions';
 import type { TestApi } from '../fixtures/api-app';
 import { fixture } from '../fixtures/onnx-edge-cases';
 import { mlpForward } from '../support/mlp-forward';
-import { connectTestTemporal, type TestTemporal, uniqueTaskQueue } from '../support/temporal';
+import type { TestTemporal } from '../support/temporal';
 import {
   createTraining,
-  createTrainingApi,
-  createTrainingWorker,
   downloadVersion,
   type Handler,
   registerClients,
   registerUser,
   type SimulatedClient,
   startTraining,
+  startTrainingStack,
+  type TrainingStack,
   waitForTraining,
 } from '../support/training-scenario';
 import { decodeReference } from '../unit/aggregation/helpers/reference-onnx';
@@ -59,28 +58,19 @@ function expectedFigures(model: Uint8Array): { loss: number; accuracy: number } 
 }
 
 describe('the server evaluates every version of a training on its dataset', () => {
+  let stack: TrainingStack;
   let temporal: TestTemporal;
   let api: TestApi;
-  let worker: Worker;
-  let running: Promise<void>;
   let server: Handler;
-  const registered: SimulatedClient[] = [];
+  let registered: SimulatedClient[];
 
   beforeAll(async () => {
-    temporal = await connectTestTemporal();
-    const taskQueue = uniqueTaskQueue('evaluation');
-    api = await createTrainingApi(taskQueue);
-    worker = await createTrainingWorker(temporal, api, taskQueue);
-    running = worker.run();
-    server = api.app.callback();
+    stack = await startTrainingStack('evaluation');
+    ({ temporal, api, server, clients: registered } = stack);
   });
 
   afterAll(async () => {
-    await Promise.all(registered.map((client) => client.receiver.close()));
-    worker.shutdown();
-    await running;
-    await api.close();
-    await temporal.close();
+    await stack.close();
   });
 
   /** An actor with the digits uploaded as its dataset, and three MLP clients. */
