@@ -55,6 +55,7 @@ describe('the seed-004 requests', () => {
   it('redirects a login to a path of this site only', () => {
     expect(sameSitePath('/ok.json')).toBe('/ok.json');
     expect(sameSitePath('/actions/ping/?x=1')).toBe('/actions/ping/?x=1');
+    expect(sameSitePath(`/${'x'.repeat(2047)}`)).toHaveLength(2048);
     for (const away of [
       undefined,
       '',
@@ -63,6 +64,7 @@ describe('the seed-004 requests', () => {
       '/\\evil.example',
       'https://evil.example/',
       '/a\nb',
+      `/${'x'.repeat(2048)}`,
     ]) {
       expect(sameSitePath(away)).toBe('/ok.json');
     }

@@ -81,8 +81,14 @@ export const emptyBody = z.strictObject(apiField);
 /** `POST /accounts/login/`: the REST login's fields. */
 export const loginFormBody = loginBody.extend(apiField);
 
-/** `?next=`: where a login redirects to. */
-export const loginQuery = z.object({ next: z.string().max(2048).optional() });
+/**
+ * `?next=`: where a login redirects to. Any text is taken: one that is not a path of this site (or is longer than
+ * `MAX_NEXT_LENGTH`) sends the browser to the default instead, as Django does with an unsafe `next`.
+ */
+export const loginQuery = z.object({ next: z.string().optional() });
+
+/** The longest `next` a login follows. */
+export const MAX_NEXT_LENGTH = 2048;
 
 /** `POST /actions/add_group/`: `public` is Python's `True` or `False`. */
 export const addGroupBody = z.strictObject({

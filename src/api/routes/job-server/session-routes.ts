@@ -5,7 +5,7 @@ import { anonymousRoute, authedRoute, type RouteContext } from '../../routing/ro
 import type { HttpMethod } from '../../routing/route-spec';
 import { errorSchema } from '../common-schemas';
 import { JOB_SERVER_TAG } from './tag';
-import { emptyBody, envResponse, loginFormBody, loginQuery, okResponse } from './schemas';
+import { emptyBody, envResponse, loginFormBody, loginQuery, MAX_NEXT_LENGTH, okResponse } from './schemas';
 
 /** Where a login goes when `next` is missing or leaves the site. */
 const DEFAULT_NEXT = '/ok.json';
@@ -92,7 +92,13 @@ export function jobServerSessionRoutes(rc: RouteContext): void {
  * (`//host`, `/\host` and schemes are other sites to a browser).
  */
 export function sameSitePath(next: string | undefined): string {
-  if (next === undefined || !next.startsWith('/') || /^\/[/\\]/.test(next) || /[\\\p{Cc}]/u.test(next)) {
+  if (
+    next === undefined ||
+    next.length > MAX_NEXT_LENGTH ||
+    !next.startsWith('/') ||
+    /^\/[/\\]/.test(next) ||
+    /[\\\p{Cc}]/u.test(next)
+  ) {
     return DEFAULT_NEXT;
   }
   return next;
