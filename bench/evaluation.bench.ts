@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { evaluateModel, evaluationBatchRows } from '../src/activities/evaluate-version';
 import { openDataset } from '../src/datasets/reader';
 import { FsBlobStore } from '../src/storage/fs-blob-store';
+import { safetensorsFile } from '../test/fixtures/datasets';
 import { fixture } from '../test/fixtures/onnx-edge-cases';
 
 /**
@@ -28,7 +29,12 @@ async function main(): Promise<void> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'roundhouse-bench-evaluation-'));
   try {
     const blobs = new FsBlobStore(root);
-    const { digest } = await blobs.put(safetensors(x, [rows, ...rowShape], labels));
+    const { digest } = await blobs.put(
+      safetensorsFile({
+        x: { dtype: 'F32', shape: [rows, ...rowShape], values: x },
+        y: { dtype: 'I64', shape: [rows], values: labels },
+      }),
+    );
     const reader = await openDataset(blobs, digest);
     const batch = evaluationBatchRows(rowShape);
 
@@ -67,17 +73,6 @@ async function main(): Promise<void> {
   } finally {
     await fs.rm(root, { recursive: true, force: true });
   }
-}
-
-/** A safetensors file of `x` float32 and `y` int64. */
-function safetensors(x: Float32Array, xShape: number[], y: BigInt64Array): Buffer {
-  const header = JSON.stringify({
-    x: { dtype: 'F32', shape: xShape, data_offsets: [0, x.byteLength] },
-    y: { dtype: 'I64', shape: [y.length], data_offsets: [x.byteLength, x.byteLength + y.byteLength] },
-  });
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(Buffer.byteLength(header)));
-  return Buffer.concat([length, Buffer.from(header), Buffer.from(x.buffer), Buffer.from(y.buffer)]);
 }
 
 void main();

@@ -3,6 +3,7 @@ import request from 'supertest';
 import type { RoundView } from '../../src/api/routes/trainings/round-schemas';
 import { trainingWorkflowId } from '../../src/workflows/training/definitions';
 import type { TestApi } from '../fixtures/api-app';
+import { safetensorsFile } from '../fixtures/datasets';
 import { fixture } from '../fixtures/onnx-edge-cases';
 import { mlpForward } from '../support/mlp-forward';
 import type { TestTemporal } from '../support/temporal';
@@ -28,17 +29,13 @@ function digits(): { x: Float32Array; labels: number[] } {
   return { x: Float32Array.from(batch.pixels.flat(), (p) => (p / 255 - mean) / std), labels: batch.labels };
 }
 
-/** A safetensors file of `x` float32 [16, 1, 28, 28] and `y` int64 [16], written here byte by byte. */
+/** A safetensors file of `x` float32 [16, 1, 28, 28] and `y` int64 [16]. */
 function digitsFile(): Buffer {
   const { x, labels } = digits();
-  const y = new BigInt64Array(labels.map((label) => BigInt(label)));
-  const header = JSON.stringify({
-    x: { dtype: 'F32', shape: [labels.length, 1, 28, 28], data_offsets: [0, x.byteLength] },
-    y: { dtype: 'I64', shape: [labels.length], data_offsets: [x.byteLength, x.byteLength + y.byteLength] },
+  return safetensorsFile({
+    x: { dtype: 'F32', shape: [labels.length, 1, 28, 28], values: x },
+    y: { dtype: 'I64', shape: [labels.length], values: new BigInt64Array(labels.map((label) => BigInt(label))) },
   });
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(Buffer.byteLength(header)));
-  return Buffer.concat([length, Buffer.from(header), Buffer.from(x.buffer), Buffer.from(y.buffer)]);
 }
 
 /** Loss (mean cross-entropy over logits) and accuracy of the MLP with `weights` on the digits, in float64. */
@@ -133,15 +130,10 @@ describe('the server evaluates every version of a training on its dataset', () =
 
   it("when the dataset's rows do not fit the model's input, refuses the training with both shapes and stores nothing", async () => {
     const actor = await registerUser(server, `actor-misfit-${Date.now()}`, { actor: true });
-    const x = new Float32Array(2 * 5);
-    const y = new BigInt64Array(2);
-    const header = JSON.stringify({
-      x: { dtype: 'F32', shape: [2, 5], data_offsets: [0, x.byteLength] },
-      y: { dtype: 'I64', shape: [2], data_offsets: [x.byteLength, x.byteLength + y.byteLength] },
+    const file = safetensorsFile({
+      x: { dtype: 'F32', shape: [2, 5], values: new Float32Array(2 * 5) },
+      y: { dtype: 'I64', shape: [2], values: new BigInt64Array(2) },
     });
-    const length = Buffer.alloc(8);
-    length.writeBigUInt64LE(BigInt(Buffer.byteLength(header)));
-    const file = Buffer.concat([length, Buffer.from(header), Buffer.from(x.buffer), Buffer.from(y.buffer)]);
     const uploaded = await request(server)
       .post('/api/datasets/')
       .set('Authorization', `Token ${actor.token}`)

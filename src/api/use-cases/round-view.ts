@@ -164,11 +164,14 @@ export function aggregate(
   );
 }
 
-/** A training's rounds for `user` (its actor, the model's owner, or a participant). @throws 404 for anyone else. */
-export async function listRoundViews(knex: Knex, user: User, trainingId: string): Promise<RoundView[]> {
+/**
+ * A training's rounds for `user` (its actor, the model's owner, or a participant), or only round `only`.
+ * @throws 404 for anyone else.
+ */
+export async function listRoundViews(knex: Knex, user: User, trainingId: string, only?: number): Promise<RoundView[]> {
   const training = await readableTraining(knex, user, trainingId);
   const model = await findModelById(knex, training.modelId);
-  const [rounds, tasks, uploads, versions, evaluations, metrics] = await Promise.all([
+  const [stored, tasks, uploads, versions, evaluations, metrics] = await Promise.all([
     listRounds(knex, training.id),
     listTasksOfTraining(knex, training.id),
     listUploadsOfTraining(knex, training.id),
@@ -187,6 +190,7 @@ export async function listRoundViews(knex: Knex, user: User, trainingId: string)
       }),
   ]);
   const seesEveryone = training.actorId === user.id || model?.ownerId === user.id || user.isSuperuser;
+  const rounds = only === undefined ? stored : stored.filter((round) => round.number === only);
   return buildRoundViews(
     { training, rounds, tasks, uploads, metrics, evaluations, versions: new Set(versions.map((v) => v.round)) },
     { id: user.id, seesEveryone },
@@ -195,7 +199,7 @@ export async function listRoundViews(knex: Knex, user: User, trainingId: string)
 
 /** One round of a training by its number. @throws 404 when the training has no such round. */
 export async function findRoundView(knex: Knex, user: User, trainingId: string, round: number): Promise<RoundView> {
-  const found = (await listRoundViews(knex, user, trainingId)).find((view) => view.round === round);
+  const [found] = await listRoundViews(knex, user, trainingId, round);
   if (!found) {
     throw notFound(`Training ${trainingId} has no round ${round}.`);
   }

@@ -1,4 +1,5 @@
 import { Model } from 'objection';
+import type { UploadPhase } from './upload';
 
 /** What a notification tells its receiver; the values are the reference's. */
 export const NotificationType = {
@@ -15,8 +16,15 @@ export type NotificationType = (typeof NotificationType)[keyof typeof Notificati
 export const DeliveryState = { PENDING: 'PENDING', DELIVERED: 'DELIVERED', FAILED: 'FAILED', PULL: 'PULL' } as const;
 export type DeliveryState = (typeof DeliveryState)[keyof typeof DeliveryState];
 
+/** The task type that asks for each upload phase. */
+export const TASK_TYPE_OF_PHASE: Readonly<Record<UploadPhase, NotificationType>> = {
+  update: 'UPDATE_ROUND_START',
+  test: 'MODEL_TEST_ROUND',
+  swag: 'SWAG_ROUND_START',
+};
+
 /** The notification types that ask their receiver to act: tasks, pending until done. */
-export const TASK_TYPES: readonly NotificationType[] = ['UPDATE_ROUND_START', 'MODEL_TEST_ROUND', 'SWAG_ROUND_START'];
+export const TASK_TYPES: readonly NotificationType[] = Object.values(TASK_TYPE_OF_PHASE);
 
 /** A task is pending until it is done; messages (start, finish, client removed) have no task state. */
 export type TaskState = 'PENDING' | 'DONE';
@@ -25,7 +33,8 @@ export type TaskState = 'PENDING' | 'DONE';
  * Why a task is done: its upload arrived, its receiver declined it, its wait ended without it, its receiver was
  * removed, or the training ended (finished, failed) while it was pending.
  */
-export type DoneReason = 'uploaded' | 'declined' | 'deadline' | 'removed' | 'ended';
+export const DONE_REASONS = ['uploaded', 'declined', 'deadline', 'removed', 'ended'] as const;
+export type DoneReason = (typeof DONE_REASONS)[number];
 
 /**
  * A message to one user about one training, stored with its delivery state; a task when it asks its receiver to act

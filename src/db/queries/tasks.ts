@@ -1,13 +1,12 @@
 import type { Knex } from 'knex';
-import { type DoneReason, Notification, type NotificationType, TASK_TYPES } from '../models/notification';
+import {
+  type DoneReason,
+  Notification,
+  type NotificationType,
+  TASK_TYPE_OF_PHASE,
+  TASK_TYPES,
+} from '../models/notification';
 import type { UploadPhase } from '../models/upload';
-
-/** The task type that asks for each upload phase. */
-export const TASK_TYPE_OF_PHASE: Readonly<Record<UploadPhase, NotificationType>> = {
-  update: 'UPDATE_ROUND_START',
-  test: 'MODEL_TEST_ROUND',
-  swag: 'SWAG_ROUND_START',
-};
 
 /** The upload phase a task asks for. */
 export function phaseOfTask(type: NotificationType): UploadPhase | undefined {

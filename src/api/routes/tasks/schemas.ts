@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TASK_TYPES } from '../../../db/models/notification';
+import { DONE_REASONS, TASK_TYPES } from '../../../db/models/notification';
 
 /** The longest a long-poll waits, in seconds. */
 export const MAX_WAIT_SECONDS = 60;
@@ -35,7 +35,7 @@ export const taskResponse = z.object({
   deadline: z.string().nullable(),
   /** `null` for a message (start, finish, client removed), which is never work. */
   state: z.enum(['PENDING', 'DONE']).nullable(),
-  done_reason: z.enum(['uploaded', 'declined', 'deadline', 'removed', 'ended']).nullable(),
+  done_reason: z.enum(DONE_REASONS).nullable(),
   acknowledged: z.boolean(),
   created_at: z.string(),
 });

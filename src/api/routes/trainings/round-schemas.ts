@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DONE_REASONS } from '../../../db/models/notification';
 import { DECLINE_MESSAGE_MAX } from '../../../workflows/training/definitions';
 import { INT32_MAX } from '../common-schemas';
 import { taskResponse } from '../tasks/schemas';
@@ -55,7 +56,7 @@ export const roundResponse = z.object({
     z.object({
       client: z.uuid(),
       phase: uploadPhase,
-      reason: z.enum(['deadline', 'declined', 'removed', 'ended']),
+      reason: z.enum(DONE_REASONS).exclude(['uploaded']),
       message: z.string().nullable(),
     }),
   ),
