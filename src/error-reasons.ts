@@ -47,7 +47,9 @@ export type AggregationErrorCode =
   | 'aggregation_unknown_method'
   | 'aggregation_unknown_parameter'
   | 'aggregation_invalid_parameter'
-  | 'strategy_state_invalid';
+  | 'strategy_state_invalid'
+  /** A PyTorch archive the reader refuses (src/torch/). */
+  | TorchErrorCode;
 
 /**
  * Stable codes of everything the PyTorch archive reader refuses (src/torch/); each names what is wrong with the
@@ -82,6 +84,9 @@ export type TorchErrorCode =
   | 'torch_pickle_limit'
   /** A tensor whose storage, dtype or extent does not fit the archive. */
   | 'torch_tensor_invalid';
+
+/** Why a PyTorch model was refused where only ONNX runs (inference, evaluation, preprocessing). */
+export type ModelFormatReason = 'onnx_required';
 
 /** Why a model input was refused; sent as `details.reason` beside the message so clients can branch on it. */
 export type InputErrorReason =
@@ -134,6 +139,7 @@ export type ErrorReason =
   | ValueOf<typeof TrainingActivityErrorCode>
   | AggregationErrorCode
   | TorchErrorCode
+  | ModelFormatReason
   | InputErrorReason
   | DatasetErrorReason
   | InferenceErrorCode;

@@ -159,6 +159,18 @@ export function refusedBecause(reason: ErrorReason, message: string, details: Re
   return invalidInput(message, { reason, ...details });
 }
 
+/** How a PyTorch user gets the ONNX model that inference, evaluation and preprocessing run. */
+export const ONNX_EXPORT_RECIPE =
+  'export it with torch.onnx.export(model.eval(), example_input, "model.onnx", dynamo=False, external_data=False, input_names=["input"], dynamic_axes={"input": {0: "batch"}}) and upload that file';
+
+/** Thrown where a PyTorch model is given and only ONNX runs: `what` says where (`Inference`, `a preprocessing file`). */
+export function onnxRequired(what: string): AppError {
+  return refusedBecause(
+    'onnx_required',
+    `${what} needs an ONNX model; this one is a PyTorch archive: ${ONNX_EXPORT_RECIPE}.`,
+  );
+}
+
 /** Thrown for a model input the client must fix; `message` says what is wrong. */
 export function inputError(reason: InputErrorReason, message: string, details: Record<string, unknown> = {}): AppError {
   return refusedBecause(reason, message, details);

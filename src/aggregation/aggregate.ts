@@ -1,10 +1,10 @@
-import { checkStorage } from '../onnx/checks';
+import { checkStorage } from '../models/checks';
 import type { TensorInfo } from '../onnx/manifest';
 import { openSource } from '../onnx/model-source';
 import type { ModelSource } from '../onnx/model-source';
 import type { ModelSummary } from '../onnx/summary';
-import { scanModel } from '../onnx/scan';
-import { spliceModel } from '../onnx/writer';
+import { scanModel } from '../models/scan';
+import { writeWithValues } from '../models/write';
 import { floatDType } from '../onnx/schema';
 import { findNonFinite, narrowInPlace } from '../onnx/float/encoding';
 import { AggregationError, isAggregationError } from './errors';
@@ -77,7 +77,7 @@ export async function aggregate(request: AggregateRequest): Promise<AggregateRes
     clientOrder: updates.map((update) => update.clientId),
     totalSamples: updates.reduce((sum, update) => sum + update.sampleSize, 0),
     summary,
-    model: spliceModel(openSource(request.global), summary, new Set(floats.map((info) => info.name)), (info) =>
+    model: writeWithValues(request.global, summary, new Set(floats.map((info) => info.name)), (info) =>
       takeEncoded(tensors, info),
     ),
     ...(state ? { state } : {}),

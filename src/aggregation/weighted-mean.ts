@@ -1,4 +1,4 @@
-import { scanModel } from '../onnx/scan';
+import { scanModel } from '../models/scan';
 import { openSource } from '../onnx/model-source';
 import type { ModelSummary } from '../onnx/summary';
 import type { TensorRecord } from '../onnx/tensor-record';

@@ -2,7 +2,7 @@ import { isAggregationError } from '../aggregation/errors';
 import { encodeFloatValues, findNonFinite } from '../onnx/float/encoding';
 import type { TensorInfo } from '../onnx/manifest';
 import { formatTensorInfo } from '../onnx/manifest';
-import { scanModel } from '../onnx/scan';
+import { scanOnnxModel as scanModel } from '../onnx/scan';
 import { bytesSource, collectBytes } from '../onnx/model-source';
 import type { ModelSummary } from '../onnx/summary';
 import { spliceModel } from '../onnx/writer';

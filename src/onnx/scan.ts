@@ -26,7 +26,10 @@ export interface ScanOptions {
 }
 
 /** Reads a model once, one field at a time, and summarizes it. Throws `AggregationError` on the first problem. */
-export async function scanModel(chunks: AsyncIterable<Uint8Array>, options: ScanOptions = {}): Promise<ModelSummary> {
+export async function scanOnnxModel(
+  chunks: AsyncIterable<Uint8Array>,
+  options: ScanOptions = {},
+): Promise<ModelSummary> {
   const scanner = new ModelScanner(options.expected);
   // The scan is done with each event before it asks for the next, so the walker may reuse its buffers.
   for await (const event of walkModel(chunks, true)) {

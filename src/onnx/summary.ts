@@ -25,4 +25,23 @@ export interface ModelSummary {
   /** Parallel to `manifest`. */
   readonly layout: readonly InitializerLayout[];
   readonly byteLength: number;
+  /** Set for a PyTorch archive (then `structure` and `layout` are empty): what an update must repeat exactly. */
+  readonly torch?: TorchLayout;
+}
+
+/** A PyTorch archive's kind and tensors, in `data.pkl` order. */
+export interface TorchLayout {
+  readonly kind: 'torchscript' | 'state_dict';
+  readonly tensors: readonly TorchTensorLayout[];
+}
+
+/** One tensor of a PyTorch archive: where its elements are in which storage. */
+export interface TorchTensorLayout {
+  readonly name: string;
+  readonly dtype: string;
+  readonly storageKey: string;
+  /** In elements. */
+  readonly storageOffset: number;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
 }

@@ -1,7 +1,7 @@
 import { AggregationError } from '../aggregation/errors';
 import { encodeFloatValues } from './float/encoding';
 import type { TensorInfo } from './manifest';
-import { scanModel } from './scan';
+import { scanOnnxModel } from './scan';
 import { ModelScanner } from './scan';
 import type { ModelSource } from './model-source';
 import { coalesceChunks, openSource } from './model-source';
@@ -44,7 +44,7 @@ export async function* writeModel(
   template: ModelSource,
   values: ReadonlyMap<string, ArrayLike<number>>,
 ): AsyncGenerator<Uint8Array> {
-  const summary = await scanModel(openSource(template));
+  const summary = await scanOnnxModel(openSource(template));
   for (const name of values.keys()) {
     const info = summary.manifest.find((entry) => entry.name === name);
     if (info === undefined || !info.isFloat) {

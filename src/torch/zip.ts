@@ -13,6 +13,10 @@ export interface ZipEntry {
   readonly localHeaderOffset: number;
   /** Where the entry's bytes start: PyTorch pads local headers so that storages start on 64-byte boundaries. */
   readonly dataOffset: number;
+  /** The general purpose flags; bit 3 says a data descriptor (with the CRC-32) follows the data. */
+  readonly flags: number;
+  /** Where the entry's central directory record starts (its CRC-32 is at +16). */
+  readonly centralHeaderOffset: number;
 }
 
 /** A zip's entries in directory order, and where its central directory starts. */
@@ -198,7 +202,15 @@ function readCentralEntry(
   if (method === STORED && sizes.compressedSize !== sizes.size) {
     throw malformed(`the stored entry ${name} has different stored and original sizes`);
   }
-  const entry = { name, method, crc32: view.getUint32(at + 16, true), ...sizes, dataOffset };
+  const entry = {
+    name,
+    method,
+    crc32: view.getUint32(at + 16, true),
+    ...sizes,
+    dataOffset,
+    flags,
+    centralHeaderOffset: at,
+  };
   return { entry, next };
 }
 

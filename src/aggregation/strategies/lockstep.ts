@@ -1,7 +1,7 @@
 import { isAggregationError } from '../errors';
 import { FloatChunkReader } from '../../onnx/float/chunk-reader';
 import type { TensorInfo } from '../../onnx/manifest';
-import { scanModel } from '../../onnx/scan';
+import { scanModel } from '../../models/scan';
 import { openSource } from '../../onnx/model-source';
 import type { ModelSummary } from '../../onnx/summary';
 import type { ClientUpdate } from './strategy';

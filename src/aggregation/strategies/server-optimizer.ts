@@ -1,6 +1,6 @@
 import { AggregationError, isAggregationError } from '../errors';
 import { FloatScratch } from '../../onnx/float/scratch';
-import { scanModel } from '../../onnx/scan';
+import { scanModel } from '../../models/scan';
 import { openSource } from '../../onnx/model-source';
 import { readFloatValues } from '../../onnx/float/tensor-values';
 import { foldWeightedMean } from '../weighted-mean';

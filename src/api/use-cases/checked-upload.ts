@@ -1,9 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { checkModel, checkUpdate } from '../../onnx/checks';
+import { checkModel, checkUpdate } from '../../models/checks';
 import type { ModelSummary } from '../../onnx/summary';
-import type { ManifestEntry } from '../../db/models/model';
+import type { ManifestEntry, ModelFormat } from '../../db/models/model';
 import type { StoredWeights } from '../../db/queries/models';
-import { engineRefusal, invalidInput } from '../../errors';
+import { engineRefusal, invalidInput, onnxRequired } from '../../errors';
+import { rewriteOntoGlobal } from '../../models/write';
+import type { ModelSource } from '../../onnx/model-source';
+import { bytesSource, collectBytes, openSource } from '../../onnx/model-source';
 import type { BlobStore } from '../../storage/blob-store';
 import type { UploadedFile, UploadedFiles } from '../routing/uploaded-files';
 
@@ -27,9 +30,24 @@ export function optionalFile(files: UploadedFiles, name: string): UploadedFile |
   return files.get(name)?.[0];
 }
 
+/** The global model an update is checked against: its summary, and its bytes (a PyTorch update is rewritten onto them). */
+export interface UpdateBase {
+  readonly summary: ModelSummary;
+  readonly source: ModelSource;
+}
+
+/** What a model file is checked against besides the upload checks. */
+export interface UploadCheck {
+  /** The global model an update is for: an update must match it. */
+  readonly global?: UpdateBase;
+  /** Refuse a PyTorch archive (a preprocessing graph runs in onnxruntime). */
+  readonly onnxOnly?: boolean;
+}
+
 /**
- * Checks an uploaded ONNX file (parses, no external data, finite weights; with `global`, the same graph and manifest)
- * and only then stores it, so a refused file leaves no blob behind.
+ * Checks an uploaded model file (ONNX: parses, no external data, finite weights; a PyTorch archive: read without
+ * running anything, finite weights; with `global`, the same graph or layout and manifest) and only then stores it,
+ * so a refused file leaves no blob behind. A PyTorch update is stored rewritten onto the global model's archive.
  * @param what how the reference names the file in its message: `model file`, `preprocessing file`.
  * @throws 400 `Invalid <what>: <reason>` with the engine's code and tensor in `details`.
  */
@@ -37,9 +55,9 @@ export async function checkAndStoreModel(
   blobs: BlobStore,
   file: UploadedFile,
   what: string,
-  global?: ModelSummary,
+  check: UploadCheck = {},
 ): Promise<CheckedModel> {
-  return await checkAndStore(blobs, () => readFile(file), what, global);
+  return await checkAndStore(blobs, () => readFile(file), what, check);
 }
 
 /** `checkAndStoreModel` of a model read from `source` (read twice: once checked, once stored). */
@@ -47,14 +65,29 @@ export async function checkAndStore(
   blobs: BlobStore,
   source: () => AsyncIterable<Uint8Array>,
   what: string,
-  global?: ModelSummary,
+  check: UploadCheck = {},
 ): Promise<CheckedModel> {
-  const result = global ? await checkUpdate(source(), global) : await checkModel(source());
+  const { global } = check;
+  const result = global ? await checkUpdate(source(), global.summary) : await checkModel(source());
   if (!result.ok) {
     throw engineRefusal(what, result.error);
   }
-  const weights = await blobs.put(source());
-  return { summary: result.summary, weights };
+  if (check.onnxOnly === true && result.summary.torch !== undefined) {
+    throw onnxRequired(`A ${what}`);
+  }
+  if (global?.summary.torch === undefined) {
+    return { summary: result.summary, weights: await blobs.put(source()) };
+  }
+  const rewritten = rewriteOntoGlobal(await collectBytes(openSource(global.source)), await collectBytes(source()));
+  return { summary: result.summary, weights: await blobs.put(bytesSource(rewritten)()) };
+}
+
+/** What the model's weights are, as stored on its row. */
+export function formatOf(summary: ModelSummary): ModelFormat {
+  if (summary.torch === undefined) {
+    return 'onnx';
+  }
+  return summary.torch.kind === 'torchscript' ? 'torchscript' : 'torch_state_dict';
 }
 
 /** The manifest as stored on a model row. */

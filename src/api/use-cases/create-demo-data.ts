@@ -91,6 +91,7 @@ async function insertDemoModel(trx: Knex.Transaction, owner: User, model: Checke
       preprocessingDigest: null,
       manifest: manifestOf(model.summary),
       graphDigest: model.summary.graphDigest,
+      format: 'onnx',
     },
     model.weights,
   );

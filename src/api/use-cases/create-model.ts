@@ -5,7 +5,7 @@ import { findModelsByIds, insertGlobalModel } from '../../db/queries/models';
 import { invalidInput } from '../../errors';
 import type { BlobStore } from '../../storage/blob-store';
 import type { UploadedFiles } from '../routing/uploaded-files';
-import { checkAndStoreModel, manifestOf, optionalFile, requireFile } from './checked-upload';
+import { checkAndStoreModel, formatOf, manifestOf, optionalFile, requireFile } from './checked-upload';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -43,7 +43,7 @@ export async function createModel(
     const memberIds = await checkMembers(knex, user, request.models);
     return await insertGlobalModel(
       knex,
-      { ...base, preprocessingDigest: null, manifest: null, graphDigest: null },
+      { ...base, preprocessingDigest: null, manifest: null, graphDigest: null, format: 'onnx' },
       undefined,
       memberIds,
     );
@@ -52,7 +52,7 @@ export async function createModel(
   const preprocessingFile = optionalFile(files, 'model_preprocessing_file');
   const model = await checkAndStoreModel(blobs, modelFile, 'model file');
   const preprocessing = preprocessingFile
-    ? await checkAndStoreModel(blobs, preprocessingFile, 'preprocessing file')
+    ? await checkAndStoreModel(blobs, preprocessingFile, 'preprocessing file', { onnxOnly: true })
     : undefined;
   return await insertGlobalModel(
     knex,
@@ -61,6 +61,7 @@ export async function createModel(
       preprocessingDigest: preprocessing?.weights.digest ?? null,
       manifest: manifestOf(model.summary),
       graphDigest: model.summary.graphDigest,
+      format: formatOf(model.summary),
     },
     model.weights,
   );

@@ -5,7 +5,7 @@ import type { User } from '../../db/models/user';
 import { cloneModel, findModelById } from '../../db/queries/models';
 import { findTrainingOfModel, insertTraining } from '../../db/queries/trainings';
 import { countExistingUsers } from '../../db/queries/users';
-import { fieldInvalid, invalidInput, notFound } from '../../errors';
+import { fieldInvalid, invalidInput, notFound, onnxRequired } from '../../errors';
 import { lockOwnedDataset } from '../../db/queries/datasets';
 import { isGroupMember } from '../../db/queries/groups';
 import { forbidden, NO_PERMISSION } from '../../errors';
@@ -54,6 +54,9 @@ export async function createTraining(
     throw invalidInput('Not all provided users were found!');
   }
   const datasetId = request.options.evaluation_dataset;
+  if (typeof datasetId === 'number' && model.format !== 'onnx') {
+    throw onnxRequired('options.evaluation_dataset: server-side evaluation');
+  }
   const inputDims = typeof datasetId === 'number' ? await modelInputDims(knex, blobs, model) : undefined;
   return await knex.transaction(async (trx) => {
     if (typeof datasetId === 'number') {

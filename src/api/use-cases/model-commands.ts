@@ -52,6 +52,6 @@ export async function replacePreprocessing(
     throw forbidden(`You are not the owner of model ${id}!`);
   }
   const file = requireFile(files, 'model_preprocessing_file');
-  const checked = await checkAndStoreModel(blobs, file, 'preprocessing file');
+  const checked = await checkAndStoreModel(blobs, file, 'preprocessing file', { onnxOnly: true });
   await setPreprocessing(knex, model.id, checked.weights.digest);
 }

@@ -1,8 +1,11 @@
-import { tensorInfo } from '../../onnx/manifest';
+import { sniffFormat } from '../../models/scan';
+import { tensorInfo, type TensorInfo } from '../../onnx/manifest';
+import { collectBytes } from '../../onnx/model-source';
 import { walkModel } from '../../onnx/reader';
 import { dtypeBytes, GraphField } from '../../onnx/schema';
 import { decodeTensorRecord } from '../../onnx/tensor-record';
 import { decodeValueInfo, type ValueInfo } from '../../onnx/value-info';
+import { readTorchModel } from '../../torch/engine';
 
 /** ONNX statistics of a model: graph inputs and outputs, and per initializer its size (the metadata's `stats`). */
 export interface ModelStats {
@@ -25,7 +28,8 @@ export interface ModelStats {
 /**
  * The ONNX counterpart of the reference's torchinfo summary: graph inputs and outputs with their shapes, and one
  * entry per initializer with its parameter count and bytes. `input_size` is the declared `input_shape` with free
- * dimensions as 1, as the reference feeds torchinfo.
+ * dimensions as 1, as the reference feeds torchinfo. A PyTorch archive has no graph inputs or outputs to show; its
+ * entries are its tensors (integer buffers such as `num_batches_tracked` not trainable).
  */
 export async function computeModelStats(
   chunks: AsyncIterable<Uint8Array>,
@@ -34,21 +38,18 @@ export async function computeModelStats(
   const inputs: ValueInfo[] = [];
   const outputs: ValueInfo[] = [];
   const summary: ModelStats['summary_list'] = [];
-  for await (const event of walkModel(chunks, true)) {
+  const { format, stream } = await sniffFormat(chunks);
+  if (format === 'torch') {
+    const { manifest } = readTorchModel(await collectBytes(stream)).summary;
+    summary.push(...manifest.map(statsEntry));
+  }
+  for await (const event of format === 'torch' ? [] : walkModel(stream, true)) {
     if (event.kind === 'graph_field' && event.record.field === GraphField.INPUT) {
       inputs.push(decodeValueInfo(event.record.payload));
     } else if (event.kind === 'graph_field' && event.record.field === GraphField.OUTPUT) {
       outputs.push(decodeValueInfo(event.record.payload));
     } else if (event.kind === 'initializer') {
-      const info = tensorInfo(decodeTensorRecord(event.record.payload, event.index));
-      summary.push({
-        name: info.name,
-        dtype: info.dtype,
-        shape: [...info.shape],
-        num_params: info.elementCount,
-        param_bytes: info.elementCount * (dtypeBytes(info.dataType) ?? 0),
-        trainable: info.isFloat,
-      });
+      summary.push(statsEntry(tensorInfo(decodeTensorRecord(event.record.payload, event.index))));
     }
   }
   // Older exporters list initializers among the graph inputs; they are weights, not inputs.
@@ -61,5 +62,16 @@ export async function computeModelStats(
     trainable_params: summary.reduce((sum, entry) => sum + (entry.trainable ? entry.num_params : 0), 0),
     total_param_bytes: summary.reduce((sum, entry) => sum + entry.param_bytes, 0),
     summary_list: summary,
+  };
+}
+
+function statsEntry(info: TensorInfo): ModelStats['summary_list'][number] {
+  return {
+    name: info.name,
+    dtype: info.dtype,
+    shape: [...info.shape],
+    num_params: info.elementCount,
+    param_bytes: info.elementCount * (dtypeBytes(info.dataType) ?? 0),
+    trainable: info.isFloat,
   };
 }

@@ -3,8 +3,8 @@ import type { Knex } from 'knex';
 import type { FlModel } from '../../db/models/model';
 import type { Training } from '../../db/models/training';
 import type { User } from '../../db/models/user';
-import { findModelById, findVersion, listMemberIds } from '../../db/queries/models';
-import { invalidInput } from '../../errors';
+import { findModelById, findModelsByIds, findVersion, listMemberIds } from '../../db/queries/models';
+import { invalidInput, onnxRequired } from '../../errors';
 import type { ModelInputSource } from '../../inference/input/model-input';
 import {
   DEFAULT_SAMPLES,
@@ -65,6 +65,7 @@ export async function runInference(
   const { model, training } = await readableModel(knex, user, modelId).catch((err: unknown) => {
     throw isNotFound(err) ? invalidInput(`Model ${modelId} not found.`) : err;
   });
+  await refuseNonOnnx(knex, model);
   const global = model.type === 'LOCAL' && model.baseModelId ? await findModelById(knex, model.baseModelId) : model;
   const settings = uncertaintySettings(global ?? model, training, fields);
   const preprocessingDigest = global?.preprocessingDigest ?? null;
@@ -73,6 +74,14 @@ export async function runInference(
   const input = await inputSource(fields, files);
   const samples = await deps.inference.run({ ...plan, input, inputShape: global?.inputShape ?? null });
   return { format, method: settings.method, ...summarize(settings.method, samples) };
+}
+
+/** onnxruntime runs ONNX only: a PyTorch model (or a MEAN model with one among its members) gets the export recipe. */
+async function refuseNonOnnx(knex: Knex, model: FlModel): Promise<void> {
+  const members = model.type === 'MEAN' ? await findModelsByIds(knex, await listMemberIds(knex, model.id)) : [];
+  if ([model, ...members].some((candidate) => candidate.format !== 'onnx')) {
+    throw onnxRequired('Inference');
+  }
 }
 
 function returnFormat(value: unknown, multipart: boolean): 'json' | 'binary' {

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
-import { scanModel } from '../../onnx/scan';
-import type { ModelSummary } from '../../onnx/summary';
+import { scanModel } from '../../models/scan';
 import type { FlModel } from '../../db/models/model';
 import type { User } from '../../db/models/user';
 import { findVersion } from '../../db/queries/models';
@@ -11,7 +10,7 @@ import type { BlobStore } from '../../storage/blob-store';
 import { TrainingState } from '../../training-states';
 import type { UploadedFile, UploadedFiles } from '../routing/uploaded-files';
 import type { TrainingOrchestrator } from '../training-orchestrator';
-import { checkAndStoreModel, manifestOf, requireFile } from './checked-upload';
+import { checkAndStoreModel, formatOf, manifestOf, requireFile, type UpdateBase } from './checked-upload';
 import { isLateExactRetry } from './late-retry';
 import { type MetricValueInput, pairMetrics, refuseMetricFiles } from './metric-input';
 import { claimSlot, contentDigest, submitToRun, type UploadTarget, uploadTarget } from './upload-slot';
@@ -48,7 +47,7 @@ export async function uploadUpdate(
   if (!target) {
     return;
   }
-  const checked = await checkAndStoreModel(blobs, file, 'model file', await scanGlobal(deps, target.model));
+  const checked = await checkAndStoreModel(blobs, file, 'model file', { global: await globalBase(deps, target.model) });
   const slot = { trainingId: target.training.id, round: request.round, clientId: user.id, phase: 'update' as const };
   const digest = contentDigest([
     checked.weights.digest,
@@ -67,6 +66,7 @@ export async function uploadUpdate(
         sampleSize: request.sample_size,
         manifest: manifestOf(checked.summary),
         graphDigest: checked.summary.graphDigest,
+        format: formatOf(checked.summary),
         weights: checked.weights,
       },
       metrics,
@@ -97,10 +97,11 @@ async function updateTarget(
 }
 
 /** The global model's current weights, scanned: an update must match their structure. */
-async function scanGlobal(deps: { knex: Knex; blobs: BlobStore }, model: FlModel): Promise<ModelSummary> {
+async function globalBase(deps: { knex: Knex; blobs: BlobStore }, model: FlModel): Promise<UpdateBase> {
   const version = await findVersion(deps.knex, model.id, model.round);
   if (!version) {
     throw conflict(`Model ${model.id} has no weights for round ${model.round}.`);
   }
-  return await scanModel(await deps.blobs.read(version.weightsDigest));
+  const source = () => deps.blobs.read(version.weightsDigest);
+  return { summary: await scanModel(await source()), source };
 }

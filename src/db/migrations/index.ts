@@ -13,6 +13,7 @@ import * as m011 from './20261202150000_group_owners';
 import * as m012 from './20261202160000_training_group';
 import * as m013 from './20261202170000_datasets';
 import * as m014 from './20261202180000_evaluations';
+import * as m015 from './20261203090000_model_format';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -35,6 +36,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['20261202160000_training_group', m012],
   ['20261202170000_datasets', m013],
   ['20261202180000_evaluations', m014],
+  ['20261203090000_model_format', m015],
 ];
 
 /** A knex migration source over the static list above. */

@@ -6,6 +6,10 @@ import { User } from './user';
 export const ModelType = { GLOBAL: 'GLOBAL', LOCAL: 'LOCAL', SWAG: 'SWAG', MEAN: 'MEAN' } as const;
 export type ModelType = (typeof ModelType)[keyof typeof ModelType];
 
+/** What a model's weights are: ONNX, or a PyTorch archive (TorchScript or a state dict; docs/pytorch.md). */
+export const ModelFormat = { ONNX: 'onnx', TORCHSCRIPT: 'torchscript', TORCH_STATE_DICT: 'torch_state_dict' } as const;
+export type ModelFormat = (typeof ModelFormat)[keyof typeof ModelFormat];
+
 /** One entry of a model's manifest: an initializer in graph order. */
 export interface ManifestEntry {
   name: string;
@@ -29,6 +33,7 @@ export class FlModel extends Model {
   preprocessingDigest!: string | null;
   manifest!: ManifestEntry[] | null;
   graphDigest!: string | null;
+  format!: ModelFormat;
   sampleSize!: number | null;
   swagFirstMomentDigest!: string | null;
   swagSecondMomentDigest!: string | null;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { FlModel, type ManifestEntry, type ModelType } from '../models/model';
+import { FlModel, type ManifestEntry, type ModelFormat, type ModelType } from '../models/model';
 import { ModelVersion } from '../models/model-version';
 
 /** The fields of a new global, SWAG or MEAN model. */
@@ -13,6 +13,7 @@ export interface NewGlobalModel {
   preprocessingDigest: string | null;
   manifest: ManifestEntry[] | null;
   graphDigest: string | null;
+  format: ModelFormat;
 }
 
 /** Stored weights: the blob digest and size of one round's bytes. */
@@ -155,6 +156,7 @@ export async function cloneModel(db: Knex, model: FlModel): Promise<FlModel> {
     preprocessingDigest: model.preprocessingDigest,
     manifest: model.manifest,
     graphDigest: model.graphDigest,
+    format: model.format,
   });
   if (version) {
     await insertVersion(db, copy.id, version.round, {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { FlModel, type ManifestEntry } from '../models/model';
+import { FlModel, type ManifestEntry, type ModelFormat } from '../models/model';
 import { Upload, type UploadPhase } from '../models/upload';
 import { insertMetrics, type MetricTarget, type NewMetric } from './metrics';
 import { insertVersion, type StoredWeights } from './models';
@@ -71,6 +71,7 @@ export interface LocalUpdate {
   sampleSize: number;
   manifest: ManifestEntry[];
   graphDigest: string;
+  format: ModelFormat;
   weights: StoredWeights;
 }
 
@@ -94,6 +95,7 @@ export async function insertUpdateUpload(
       sampleSize: update.sampleSize,
       manifest: update.manifest,
       graphDigest: update.graphDigest,
+      format: update.format,
     });
     await insertVersion(trx, local.id, slot.round, update.weights);
     const upload = await insertUpload(trx, slot, {

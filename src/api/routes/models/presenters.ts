@@ -19,6 +19,7 @@ export function presentModel(model: FlModel, memberIds: readonly string[] = []):
       sample_size: model.sampleSize ?? 0,
       owner: model.ownerId,
       base_model: model.baseModelId ?? undefined,
+      format: model.format,
     };
   }
   return {
@@ -31,6 +32,7 @@ export function presentModel(model: FlModel, memberIds: readonly string[] = []):
     preprocessing: model.preprocessingDigest ? `/api/models/${model.id}/preprocessing/` : null,
     owner: model.ownerId,
     has_preprocessing: model.preprocessingDigest !== null,
+    ...(model.type === 'MEAN' ? {} : { format: model.format }),
     ...(model.type === 'MEAN' ? { models: [...(model.members?.map((m) => m.id) ?? memberIds)] } : {}),
     ...(model.type === 'SWAG' ? swagMoments(model) : {}),
   };

@@ -117,6 +117,8 @@ export const modelResponse = z.object({
   base_model: z.uuid().optional(),
   swag_first_moment: z.string().nullable().optional(),
   swag_second_moment: z.string().nullable().optional(),
+  /** What the weights are (a Roundhouse field): inference and server evaluation run `onnx` models only. */
+  format: z.enum(['onnx', 'torchscript', 'torch_state_dict']).optional(),
 });
 export type ModelResponse = z.infer<typeof modelResponse>;
 

@@ -1,10 +1,10 @@
 import { AggregationError, isAggregationError } from '../aggregation/errors';
-import { findNonFinite } from './float/encoding';
-import type { TensorInfo } from './manifest';
+import { findNonFinite } from '../onnx/float/encoding';
+import type { TensorInfo } from '../onnx/manifest';
+import type { ModelSummary } from '../onnx/summary';
+import type { TensorRecord } from '../onnx/tensor-record';
+import { readFloatValues } from '../onnx/float/tensor-values';
 import { scanModel } from './scan';
-import type { ModelSummary } from './summary';
-import type { TensorRecord } from './tensor-record';
-import { readFloatValues } from './float/tensor-values';
 
 /** The outcome of an upload check: the model's summary, or the first problem found. */
 export type CheckResult =

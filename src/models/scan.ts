@@ -1,0 +1,56 @@
+import { AggregationError } from '../aggregation/errors';
+import { collectBytes } from '../onnx/model-source';
+import { scanOnnxModel } from '../onnx/scan';
+import type { ScanOptions } from '../onnx/scan';
+import type { ModelSummary } from '../onnx/summary';
+import { scanTorchModel } from '../torch/engine';
+
+/** What a model file is, by its first bytes: a zip or PyTorch's legacy pickle is read as PyTorch, all else as ONNX. */
+export type ModelFormat = 'onnx' | 'torch';
+
+/**
+ * Reads a model once and summarizes it, whatever its format: ONNX streams through the ONNX scanner; a PyTorch
+ * archive (which must be read from its end) is gathered and read by the archive reader. With `options.expected`, a
+ * model of the other format than the global model's is refused as a graph mismatch. Throws `AggregationError`.
+ */
+export async function scanModel(chunks: AsyncIterable<Uint8Array>, options: ScanOptions = {}): Promise<ModelSummary> {
+  const { format, stream } = await sniffFormat(chunks);
+  if (format === 'torch') {
+    return await scanTorchModel(await collectBytes(stream), options);
+  }
+  if (options.expected?.torch !== undefined) {
+    const kind = options.expected.torch.kind === 'torchscript' ? 'TorchScript' : 'state dict';
+    const message = `the global model is a PyTorch ${kind} archive; this file is not one: upload the update as one too`;
+    throw new AggregationError('model_graph_mismatch', message);
+  }
+  return await scanOnnxModel(stream, options);
+}
+
+/** The format of a model stream by its first bytes, and the stream again from its start. */
+export async function sniffFormat(
+  chunks: AsyncIterable<Uint8Array>,
+): Promise<{ format: ModelFormat; stream: AsyncIterable<Uint8Array> }> {
+  const iterator: AsyncIterator<Uint8Array, unknown> = chunks[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let length = 0;
+  let done = false;
+  while (length < 2 && !done) {
+    const next = await iterator.next();
+    if (next.done === true) {
+      done = true;
+    } else {
+      head.push(next.value);
+      length += next.value.length;
+    }
+  }
+  const [a, b] = head.flatMap((chunk) => [...chunk.subarray(0, 2)]);
+  // A zip starts with "PK"; PyTorch's legacy format with pickle's PROTO 2. ONNX starts with a field tag (0x08).
+  const format: ModelFormat = (a === 0x50 && b === 0x4b) || (a === 0x80 && b === 0x02) ? 'torch' : 'onnx';
+  async function* replay(): AsyncGenerator<Uint8Array> {
+    yield* head;
+    if (!done) {
+      yield* { [Symbol.asyncIterator]: () => iterator };
+    }
+  }
+  return { format, stream: replay() };
+}
