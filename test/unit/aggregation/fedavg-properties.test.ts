@@ -1,7 +1,7 @@
 import { aggregate } from '../../../src/aggregation/aggregate';
-import { checkModel } from '../../../src/onnx/checks';
+import { checkModel } from '../../../src/models/checks';
 import { readFloatInitializers } from '../../../src/onnx/initializers';
-import { scanModel } from '../../../src/onnx/scan';
+import { scanModel } from '../../../src/models/scan';
 import { bytesSource, collectBytes } from '../../../src/onnx/model-source';
 import { buildModel } from '../../fixtures/models/onnx-builder';
 import { DataType } from '../../fixtures/models/tensor-builder';

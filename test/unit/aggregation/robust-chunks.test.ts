@@ -1,6 +1,6 @@
 import { aggregate } from '../../../src/aggregation/aggregate';
 import { FloatChunkReader } from '../../../src/onnx/float/chunk-reader';
-import { scanModel } from '../../../src/onnx/scan';
+import { scanModel } from '../../../src/models/scan';
 import { bytesSource, collectBytes, openSource } from '../../../src/onnx/model-source';
 import type { ModelSummary } from '../../../src/onnx/summary';
 import type { TensorRecord } from '../../../src/onnx/tensor-record';

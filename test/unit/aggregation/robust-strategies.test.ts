@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { aggregate } from '../../../src/aggregation/aggregate';
 import { bytesSource, collectBytes, openSource } from '../../../src/onnx/model-source';
-import { scanModel } from '../../../src/onnx/scan';
+import { scanModel } from '../../../src/models/scan';
 import { readFloatValues } from '../../../src/onnx/float/tensor-values';
 import { float64Model, weightsOf } from './helpers/float64-models';
 import { FIXTURE_FACTS, fixture } from './helpers/fixtures';

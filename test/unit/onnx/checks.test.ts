@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { checkModel, checkUpdate } from '../../../src/onnx/checks';
-import type { CheckResult } from '../../../src/onnx/checks';
+import { checkModel, checkUpdate } from '../../../src/models/checks';
+import type { CheckResult } from '../../../src/models/checks';
 import { bytesSource, fileSource } from '../../../src/onnx/model-source';
 import type { ModelSummary } from '../../../src/onnx/summary';
 import { buildModel } from '../../fixtures/models/onnx-builder';

@@ -1,5 +1,5 @@
 import { computeModelStats } from '../../../src/api/use-cases/model-stats';
-import { checkModel } from '../../../src/onnx/checks';
+import { checkModel } from '../../../src/models/checks';
 import { encodeModel, type ModelSpec } from '../../../src/onnx/encoder';
 import { indexGraph } from '../../../src/onnx/graph-index';
 import { readFloatInitializers } from '../../../src/onnx/initializers';

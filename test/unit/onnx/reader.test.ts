@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readFloatInitializers } from '../../../src/onnx/initializers';
-import { scanModel } from '../../../src/onnx/scan';
+import { scanOnnxModel as scanModel } from '../../../src/onnx/scan';
 import { bytesSource, fileSource } from '../../../src/onnx/model-source';
 import { buildModel } from '../../fixtures/models/onnx-builder';
 import { addModelSpec, mixedDtypeSpec } from '../../fixtures/models/small-models';

@@ -1,5 +1,5 @@
 import { bytesSource, openSource } from '../../../../src/onnx/model-source';
-import { scanModel } from '../../../../src/onnx/scan';
+import { scanModel } from '../../../../src/models/scan';
 import { readFloatValues } from '../../../../src/onnx/float/tensor-values';
 import { tinyModel } from '../../../fixtures/onnx-edge-cases';
 
