@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { modelCreatedResponse } from '../../src/api/routes/models/schemas';
 import { FlModel } from '../../src/db/models/model';
@@ -6,30 +5,7 @@ import { Upload } from '../../src/db/models/upload';
 import { buildApiUser, createTestApi, parseBody, tokenAuth, type TestApi } from '../fixtures/api-app';
 import { mlpMoments, setupTraining, uploadModel } from '../fixtures/api-models';
 import { fixture } from '../fixtures/onnx-edge-cases';
-
-/**
- * A multipart body byte for byte as Python `requests` (urllib3) encodes `data=fields, files=files` when each file is
- * given as plain bytes: text parts first, then each file part with `filename="<field name>"` and no `Content-Type`.
- * This is what the reference's client library sends.
- */
-function requestsMultipart(
-  fields: ReadonlyArray<[string, string]>,
-  files: ReadonlyArray<[string, Buffer]>,
-): { contentType: string; body: Buffer } {
-  const boundary = randomBytes(16).toString('hex');
-  const parts: Buffer[] = [];
-  for (const [name, value] of fields) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
-  }
-  for (const [name, data] of files) {
-    parts.push(
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}"\r\n\r\n`),
-    );
-    parts.push(data, Buffer.from('\r\n'));
-  }
-  parts.push(Buffer.from(`--${boundary}--\r\n`));
-  return { contentType: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat(parts) };
-}
+import { requestsMultipart } from '../support/requests-multipart';
 
 describe('multipart uploads as Python requests sends them (file parts without Content-Type)', () => {
   let api: TestApi;

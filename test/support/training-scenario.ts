@@ -11,6 +11,7 @@ import type { TrainingStatus } from '../../src/workflows/training/definitions';
 import { createTestApi, type TestApi } from '../fixtures/api-app';
 import { fixture } from '../fixtures/onnx-edge-cases';
 import { ClientReceiver, type PushedNotification } from './fl-clients';
+import { requestsMultipart } from './requests-multipart';
 import { connectTestTemporal, type TestTemporal, uniqueTaskQueue, workflowBundle } from './temporal';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
@@ -36,6 +37,7 @@ export function mlpClients(): ClientSpec[] {
 /** A registered simulated client. */
 export interface SimulatedClient extends ClientSpec {
   id: string;
+  username: string;
   token: string;
   receiver: ClientReceiver;
   /** FedDC: the assigned models (a `model_uuid` other than the global model) it downloaded, with the answer's status. */
@@ -58,6 +60,12 @@ export interface ClientBehaviour {
   swagGate?: Promise<void>;
   /** The accuracy each client reports in a test round, by name (default 0.5). */
   accuracy?: Readonly<Record<string, number>>;
+  /**
+   * Upload as the reference's client library does (`dlr.fl.client`): Basic authentication, and every upload a
+   * multipart body as Python requests encodes it, an update with `owner`, `round`, `sample_size`, repeated
+   * `metric_names`/`metric_values` and a `model_file` part without Content-Type.
+   */
+  referenceClient?: boolean;
 }
 
 /**
@@ -103,7 +111,9 @@ export async function react(
     const assigned = await request(server).get(`/api/models/${startFrom}/`).set('Authorization', `Token ${me.token}`);
     me.downloads.push({ round: Number(n.body.round), modelId: startFrom, status: assigned.status });
   }
-  if (n.notification_type === 'UPDATE_ROUND_START') {
+  if (behaviour.referenceClient === true) {
+    res = await reactAsReferenceClient(server, me, n, behaviour);
+  } else if (n.notification_type === 'UPDATE_ROUND_START') {
     res = await untilNot503(
       () =>
         request(server)
@@ -144,6 +154,48 @@ export async function react(
   }
 }
 
+/** The metrics the reference client sends with each update and test: two names, two values. */
+export const REFERENCE_CLIENT_METRICS: ReadonlyArray<[string, string]> = [
+  ['accuracy', '0.875'],
+  ['loss', '0.25'],
+];
+
+/** `upload_model` and `upload_metrics` of the reference's client library, byte for byte as requests sends them. */
+async function reactAsReferenceClient(
+  server: Handler,
+  me: SimulatedClient,
+  n: PushedNotification,
+  behaviour: ClientBehaviour,
+): Promise<request.Response | undefined> {
+  const modelId = String(n.body.global_model_uuid);
+  const basic = `Basic ${Buffer.from(`${me.username}:${CLIENT_PASSWORD}`).toString('base64')}`;
+  const metrics = [
+    ...REFERENCE_CLIENT_METRICS.map(([name]): [string, string] => ['metric_names', name]),
+    ...REFERENCE_CLIENT_METRICS.map(([, value]): [string, string] => ['metric_values', value]),
+  ];
+  const post = (path: string, fields: ReadonlyArray<[string, string]>, files: ReadonlyArray<[string, Buffer]>) => {
+    const body = requestsMultipart(fields, files);
+    return untilNot503(
+      () =>
+        request(server).post(path).set('Authorization', basic).set('Content-Type', body.contentType).send(body.body),
+      behaviour,
+    );
+  };
+  if (n.notification_type === 'UPDATE_ROUND_START') {
+    const fields: [string, string][] = [
+      ['owner', me.id],
+      ['round', String(n.body.round)],
+      ['sample_size', String(me.samples)],
+      ...metrics,
+    ];
+    return await post(`/api/models/${modelId}/`, fields, [['model_file', me.model]]);
+  }
+  if (n.notification_type === 'MODEL_TEST_ROUND') {
+    return await post(`/api/models/${modelId}/metrics/`, metrics, []);
+  }
+  return undefined;
+}
+
 /**
  * Registers the clients through the API, each with a real notification receiver on loopback (default: the three MLP
  * fixture clients).
@@ -163,15 +215,19 @@ export async function registerClients(
       behaviour.failing?.includes(spec.name) ? 500 : 200,
     );
     const endpoint = behaviour.pullOnly?.includes(spec.name) ? undefined : await receiver.listen();
-    const { id, token } = await registerUser(server, `client-${spec.name}-${label}`, {
+    const username = `client-${spec.name}-${label}`;
+    const { id, token } = await registerUser(server, username, {
       client: true,
       message_endpoint: endpoint,
     });
-    self.me = { ...spec, id, token, receiver, downloads: [] };
+    self.me = { ...spec, id, username, token, receiver, downloads: [] };
     clients.push(self.me);
   }
   return clients;
 }
+
+/** The password of every user `registerUser` registers. */
+const CLIENT_PASSWORD = 'pw-123456';
 
 /** Registers a user through the API; returns its id and token. */
 export async function registerUser(
@@ -181,7 +237,7 @@ export async function registerUser(
 ): Promise<{ id: string; token: string }> {
   const registration = await request(server)
     .post('/api/users/')
-    .send({ username, password: 'pw-123456', ...fields });
+    .send({ username, password: CLIENT_PASSWORD, ...fields });
   if (registration.status !== 201) {
     throw new Error(`registration failed: ${registration.status} ${JSON.stringify(registration.body)}`);
   }
