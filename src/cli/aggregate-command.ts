@@ -36,7 +36,11 @@ const PARAMS = aggregationMethods()
 const NOTES = `
 Each update is a path and its sample size. Updates are folded in the order of
 their paths as given (the engine orders clients by id), so name update files by
-client id to reproduce a server's aggregate bit for bit.`;
+client id to reproduce a server's aggregate bit for bit.
+
+Models are ONNX files or PyTorch archives (torch.jit.save of a scripted model, or
+torch.save of a state_dict), read without unpickling anything; the updates must be
+of the global model's format, and the result is written in it.`;
 
 /** A mistake in the command line: printed with the usage, exit code 2. */
 class UsageError extends Error {}
@@ -44,19 +48,19 @@ class UsageError extends Error {}
 /** `roundhouse aggregate`: its options, help and action, which hands its exit code to `exitWith`. */
 export function aggregateCommand(output: CommandOutput, exitWith: ExitWith): Command {
   const command = new Command('aggregate')
-    .summary('aggregate ONNX updates offline as a training round would')
+    .summary('aggregate ONNX or PyTorch updates offline as a training round would')
     .description(
       'Aggregates client updates into a new global model exactly as a training round does, to reproduce or check one.',
     )
     .usage(
-      '--method <method> [--param name=value ...] [--state-in <file>] [--state-out <file>] --out <result.onnx> <global.onnx> <update.onnx:samples> ...',
+      '--method <method> [--param name=value ...] [--state-in <file>] [--state-out <file>] --out <result> <global> <update:samples> ...',
     )
     // Optional to commander: parseCommand checks them after the options, with messages of its own.
-    .argument('[global.onnx]', 'the global model the updates were trained from')
-    .argument('[update.onnx:samples...]', 'each update and its sample size, a positive integer')
+    .argument('[global]', 'the global model the updates were trained from (ONNX or a PyTorch archive)')
+    .argument('[update:samples...]', 'each update and its sample size, a positive integer')
     .option('--method <method>', `the aggregation method: ${aggregationMethods().join(', ')} (any case)`)
     .option('--param <name=value>', `a parameter of the method, repeatable (${PARAMS})`, collect)
-    .option('--out <result.onnx>', 'the file to write; written whole or not at all')
+    .option('--out <result>', 'the file to write, in the global model\'s format; written whole or not at all')
     .option(
       '--state-in <file>',
       'for FedAvgM and the FedOpt family: the state --state-out wrote last round (absent: the first round)',

@@ -189,6 +189,49 @@ describe('roundhouse aggregate', () => {
     expect(result.stderr).toContain('global model: the model is truncated');
   });
 
+  it('when given PyTorch archives, it writes the same bytes as the engine, in the global archive format', async () => {
+    const out = join(dir, 'result.pt');
+    const torch = (name: string): string => fixture(`torch/${name}`);
+    const argv = [
+      '--method',
+      'FedMedian',
+      '--out',
+      out,
+      torch('cnn-global-r0.state.pt'),
+      ...CLIENTS.map((c) => `${torch(`cnn-client-${c.id}.state.pt`)}:${c.sampleSize}`),
+    ];
+    const result = await run(argv);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const engine = await aggregate({
+      method: 'FedMedian',
+      global: bytesSource(readFileSync(torch('cnn-global-r0.state.pt'))),
+      updates: CLIENTS.map((c) => ({
+        clientId: torch(`cnn-client-${c.id}.state.pt`),
+        sampleSize: c.sampleSize,
+        source: bytesSource(readFileSync(torch(`cnn-client-${c.id}.state.pt`))),
+      })),
+    });
+    const written = readFileSync(out);
+    expect(written.equals(Buffer.from(await collectBytes(engine.model)))).toBe(true);
+    expect(written.subarray(0, 2).toString('latin1')).toBe('PK');
+  });
+
+  it('when a PyTorch update runs code on load, it fails with the reader code and leaves no file', async () => {
+    const out = join(dir, 'result.pt');
+    const argv = [
+      '--method',
+      'fedavg',
+      '--out',
+      out,
+      fixture('torch/mlp-global-r0.jit.pt'),
+      `${fixture('torch/refused-code-on-load.pt')}:10`,
+    ];
+    const result = await run(argv);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/refused-code-on-load\.pt": .*posix\.system.*\[torch_pickle_global\]/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('when asked for help, it prints the usage and succeeds', async () => {
     const result = await run(['--help']);
     expect(result.code).toBe(0);

@@ -14,7 +14,7 @@ describe('roundhouse usage errors', () => {
     [['sweep', '-x'], "roundhouse sweep: Unknown option '-x'", 'Usage: roundhouse sweep'],
     [
       ['aggregate', '--out'],
-      "roundhouse aggregate: Option '--out <result.onnx>' argument missing",
+      "roundhouse aggregate: Option '--out <result>' argument missing",
       'Usage: roundhouse aggregate',
     ],
     [
