@@ -44,6 +44,12 @@ export interface UploadCheck {
   readonly onnxOnly?: boolean;
 }
 
+/** A model file that passed its checks and is not stored yet: `store` stores it (once every other check passed). */
+export interface PendingModel {
+  readonly summary: ModelSummary;
+  store(): Promise<CheckedModel>;
+}
+
 /**
  * Checks an uploaded model file (ONNX: parses, no external data, finite weights; a PyTorch archive: read without
  * running anything, finite weights; with `global`, the same graph or layout and manifest) and only then stores it,
@@ -57,7 +63,20 @@ export async function checkAndStoreModel(
   what: string,
   check: UploadCheck = {},
 ): Promise<CheckedModel> {
-  return await checkAndStore(blobs, () => readFile(file), what, check);
+  return await (await checkModelFile(blobs, file, what, check)).store();
+}
+
+/**
+ * `checkAndStoreModel` without the storing: a request with several files checks them all before storing any, so a
+ * refused second file leaves no blob of the first behind.
+ */
+export async function checkModelFile(
+  blobs: BlobStore,
+  file: UploadedFile,
+  what: string,
+  check: UploadCheck = {},
+): Promise<PendingModel> {
+  return await checkSource(blobs, () => readFile(file), what, check);
 }
 
 /** `checkAndStoreModel` of a model read from `source` (read twice: once checked, once stored). */
@@ -67,6 +86,15 @@ export async function checkAndStore(
   what: string,
   check: UploadCheck = {},
 ): Promise<CheckedModel> {
+  return await (await checkSource(blobs, source, what, check)).store();
+}
+
+async function checkSource(
+  blobs: BlobStore,
+  source: () => AsyncIterable<Uint8Array>,
+  what: string,
+  check: UploadCheck,
+): Promise<PendingModel> {
   const { global } = check;
   const result = global ? await checkUpdate(source(), global.summary) : await checkModel(source());
   if (!result.ok) {
@@ -75,11 +103,15 @@ export async function checkAndStore(
   if (check.onnxOnly === true && result.summary.torch !== undefined) {
     throw onnxRequired(`A ${what}`);
   }
-  if (global?.summary.torch === undefined) {
-    return { summary: result.summary, weights: await blobs.put(source()) };
-  }
-  const rewritten = rewriteOntoGlobal(await collectBytes(openSource(global.source)), await collectBytes(source()));
-  return { summary: result.summary, weights: await blobs.put(bytesSource(rewritten)()) };
+  const { summary } = result;
+  const store = async (): Promise<CheckedModel> => {
+    if (global?.summary.torch === undefined) {
+      return { summary, weights: await blobs.put(source()) };
+    }
+    const rewritten = rewriteOntoGlobal(await collectBytes(openSource(global.source)), await collectBytes(source()));
+    return { summary, weights: await blobs.put(bytesSource(rewritten)()) };
+  };
+  return { summary, store };
 }
 
 /** What the model's weights are, as stored on its row. */

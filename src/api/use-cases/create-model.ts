@@ -5,7 +5,7 @@ import { findModelsByIds, insertGlobalModel } from '../../db/queries/models';
 import { invalidInput } from '../../errors';
 import type { BlobStore } from '../../storage/blob-store';
 import type { UploadedFiles } from '../routing/uploaded-files';
-import { checkAndStoreModel, formatOf, manifestOf, optionalFile, requireFile } from './checked-upload';
+import { checkModelFile, formatOf, manifestOf, optionalFile, requireFile } from './checked-upload';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -50,10 +50,13 @@ export async function createModel(
   }
   const modelFile = requireFile(files, 'model_file');
   const preprocessingFile = optionalFile(files, 'model_preprocessing_file');
-  const model = await checkAndStoreModel(blobs, modelFile, 'model file');
-  const preprocessing = preprocessingFile
-    ? await checkAndStoreModel(blobs, preprocessingFile, 'preprocessing file', { onnxOnly: true })
+  // Both files are checked before either is stored: a refused preprocessing file leaves no model blob behind.
+  const checkedModel = await checkModelFile(blobs, modelFile, 'model file');
+  const checkedPreprocessing = preprocessingFile
+    ? await checkModelFile(blobs, preprocessingFile, 'preprocessing file', { onnxOnly: true })
     : undefined;
+  const model = await checkedModel.store();
+  const preprocessing = await checkedPreprocessing?.store();
   return await insertGlobalModel(
     knex,
     {
