@@ -5,7 +5,7 @@ import type { ScanOptions } from '../onnx/scan';
 import type { ModelSummary } from '../onnx/summary';
 import { scanTorchModel } from '../torch/engine';
 
-/** What a model file is, by its first bytes: a zip or PyTorch's legacy pickle is read as PyTorch, all else as ONNX. */
+/** What a model file is, by its first bytes: a zip or a pickle is read as PyTorch, all else as ONNX. */
 export type ModelFormat = 'onnx' | 'torch';
 
 /**
@@ -44,8 +44,9 @@ export async function sniffFormat(
     }
   }
   const [a, b] = head.flatMap((chunk) => [...chunk.subarray(0, 2)]);
-  // A zip starts with "PK"; PyTorch's legacy format with pickle's PROTO 2. ONNX starts with a field tag (0x08).
-  const format: ModelFormat = (a === 0x50 && b === 0x4b) || (a === 0x80 && b === 0x02) ? 'torch' : 'onnx';
+  // A zip starts with "PK"; a pickle (PyTorch's legacy format among them) with PROTO (0x80), which the archive
+  // reader refuses by name. ONNX starts with a field tag (0x08).
+  const format: ModelFormat = (a === 0x50 && b === 0x4b) || a === 0x80 ? 'torch' : 'onnx';
   async function* replay(): AsyncGenerator<Uint8Array> {
     yield* head;
     if (!done) {

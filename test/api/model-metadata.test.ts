@@ -115,7 +115,8 @@ describe('model metadata, rounds, preprocessing and metrics', () => {
         .set('Authorization', tokenAuth(owner))
         .attach('model_preprocessing_file', fixture('mlp-client-a.pt'), 'pre.pt');
       expect(res.status).toBe(400);
-      expect(errorOf(res.body).detail).toMatch(/^Invalid preprocessing file: /);
+      expect(errorOf(res.body).detail).toMatch(/^A preprocessing file needs an ONNX model; .*torch\.onnx\.export/);
+      expect(res.body).toMatchObject({ details: { reason: 'onnx_required' } });
     });
 
     it('when a participant posts preprocessing, answers 403 with the reference text', async () => {

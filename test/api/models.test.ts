@@ -118,8 +118,9 @@ describe('/api/models/', () => {
       const owner = await buildApiUser(api.knex);
       const [rows, blobs] = [await rowCounts(api.knex), await blobDigests(api.blobs)];
       const cases: Array<[Buffer, string]> = [
-        [fixture('mlp-client-a.pt'), 'model_malformed'],
-        [picklePayload(), 'model_malformed'],
+        [fixture('torch/refused-code-on-load.pt'), 'torch_pickle_global'],
+        [fixture('torch/refused-whole-module.pt'), 'torch_whole_module'],
+        [picklePayload(), 'torch_not_zip'],
         [tinyModel({ kind: 'external', location: '../../etc/passwd' }), 'model_external_data'],
       ];
       for (const [file, reason] of cases) {
