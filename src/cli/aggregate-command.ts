@@ -60,7 +60,7 @@ export function aggregateCommand(output: CommandOutput, exitWith: ExitWith): Com
     .argument('[update:samples...]', 'each update and its sample size, a positive integer')
     .option('--method <method>', `the aggregation method: ${aggregationMethods().join(', ')} (any case)`)
     .option('--param <name=value>', `a parameter of the method, repeatable (${PARAMS})`, collect)
-    .option('--out <result>', 'the file to write, in the global model\'s format; written whole or not at all')
+    .option('--out <result>', "the file to write, in the global model's format; written whole or not at all")
     .option(
       '--state-in <file>',
       'for FedAvgM and the FedOpt family: the state --state-out wrote last round (absent: the first round)',
