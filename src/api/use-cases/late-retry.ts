@@ -10,7 +10,8 @@ import { TrainingState } from '../../training-states';
 import { contentDigest } from './upload-slot';
 import type { UpdateInput } from './upload-update';
 
-async function fileDigest(file: UploadedFile): Promise<string> {
+/** SHA-256 (hex) of an uploaded file as sent. */
+export async function fileDigest(file: UploadedFile): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file.path, { highWaterMark: 1 << 20 })) {
     hash.update(chunk as Buffer);

@@ -46,13 +46,23 @@ export function tuple(...items: number[][]): number[] {
   return [OP.MARK, ...items.flat(), OP.TUPLE];
 }
 
-/** `torch._utils._rebuild_tensor_v2(('storage', FloatStorage, key, 'cpu', numel), 0, shape, strides, False, OrderedDict())`. */
-export function tensor(key: string, shape: number[], strides: number[], numel: number): number[] {
+/**
+ * `torch._utils._rebuild_tensor_v2(('storage', <storage>, key, 'cpu', numel), offset, shape, strides, False,
+ * OrderedDict())`, a FloatStorage at offset 0 unless said otherwise.
+ */
+export function tensor(
+  key: string,
+  shape: number[],
+  strides: number[],
+  numel: number,
+  options: { storage?: string; offset?: number } = {},
+): number[] {
+  const storage = global('torch', options.storage ?? 'FloatStorage');
   return [
     ...global('torch._utils', '_rebuild_tensor_v2'),
     ...tuple(
-      [...tuple(str('storage'), global('torch', 'FloatStorage'), str(key), str('cpu'), int(numel)), OP.BINPERSID],
-      int(0),
+      [...tuple(str('storage'), storage, str(key), str('cpu'), int(numel)), OP.BINPERSID],
+      int(options.offset ?? 0),
       tuple(...shape.map(int)),
       tuple(...strides.map(int)),
       [OP.NEWFALSE],
