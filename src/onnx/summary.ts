@@ -1,3 +1,4 @@
+import type { TensorManifestEntry, TorchArchiveKind } from '../torch/manifest';
 import type { TensorInfo } from './manifest';
 import type { StructureEntry } from './structure';
 
@@ -29,19 +30,8 @@ export interface ModelSummary {
   readonly torch?: TorchLayout;
 }
 
-/** A PyTorch archive's kind and tensors, in `data.pkl` order. */
+/** A PyTorch archive's kind and tensors (where each one's elements are in which storage), in `data.pkl` order. */
 export interface TorchLayout {
-  readonly kind: 'torchscript' | 'state_dict';
-  readonly tensors: readonly TorchTensorLayout[];
-}
-
-/** One tensor of a PyTorch archive: where its elements are in which storage. */
-export interface TorchTensorLayout {
-  readonly name: string;
-  readonly dtype: string;
-  readonly storageKey: string;
-  /** In elements. */
-  readonly storageOffset: number;
-  readonly shape: readonly number[];
-  readonly strides: readonly number[];
+  readonly kind: TorchArchiveKind;
+  readonly tensors: readonly TensorManifestEntry[];
 }

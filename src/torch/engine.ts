@@ -3,7 +3,7 @@ import { AggregationError } from '../aggregation/errors';
 import type { TensorInfo } from '../onnx/manifest';
 import type { ScanOptions } from '../onnx/scan';
 import { TensorField, WireType } from '../onnx/schema';
-import type { ModelSummary, TorchTensorLayout } from '../onnx/summary';
+import type { ModelSummary } from '../onnx/summary';
 import type { TensorRecord } from '../onnx/tensor-record';
 import { readTorchArchive } from './archive';
 import type { TorchArchive } from './archive';
@@ -45,15 +45,7 @@ export interface ReadTorchModel {
 export function readTorchModel(bytes: Uint8Array): ReadTorchModel {
   const archive = asAggregationError(() => readTorchArchive(bytes));
   checkFloatViews(archive);
-  const tensors: TorchTensorLayout[] = archive.manifest.map((entry) => ({
-    name: entry.name,
-    dtype: entry.dtype,
-    storageKey: entry.storageKey,
-    storageOffset: entry.storageOffset,
-    shape: [...entry.shape],
-    strides: [...entry.strides],
-  }));
-  const torch = { kind: archive.kind, tensors };
+  const torch = { kind: archive.kind, tensors: archive.manifest };
   const summary: ModelSummary = {
     manifest: archive.manifest.map(tensorInfo),
     graphDigest: createHash('sha256').update(JSON.stringify(torch)).digest('hex'),
@@ -139,7 +131,7 @@ export function checkSameLayout(update: ModelSummary, global: ModelSummary): voi
   });
 }
 
-function describeField(key: 'dtype' | 'shape' | 'strides' | 'storageOffset', tensor: TorchTensorLayout): string {
+function describeField(key: 'dtype' | 'shape' | 'strides' | 'storageOffset', tensor: TensorManifestEntry): string {
   if (key === 'dtype') {
     return `dtype ${tensor.dtype}`;
   }

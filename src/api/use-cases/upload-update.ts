@@ -51,12 +51,7 @@ export async function uploadUpdate(
   const slot = { trainingId: target.training.id, round: request.round, clientId: user.id, phase: 'update' as const };
   // The file as sent, so a retry is known for the same request: a PyTorch update is stored rewritten (other bytes).
   const sent = checked.summary.torch === undefined ? checked.weights.digest : await fileDigest(file);
-  const digest = contentDigest([
-    sent,
-    request.sample_size,
-    request.metric_names,
-    request.metric_values,
-  ]);
+  const digest = contentDigest([sent, request.sample_size, request.metric_names, request.metric_values]);
   const upload = await claimSlot(knex, slot, digest, () =>
     insertUpdateUpload(
       knex,
