@@ -35,15 +35,15 @@ export async function computeModelStats(
   chunks: AsyncIterable<Uint8Array>,
   inputShape: ReadonlyArray<number | null> | null,
 ): Promise<ModelStats> {
-  const inputs: ValueInfo[] = [];
-  const outputs: ValueInfo[] = [];
-  const summary: ModelStats['summary_list'] = [];
   const { format, stream } = await sniffFormat(chunks);
   if (format === 'torch') {
     const { manifest } = readTorchModel(await collectBytes(stream)).summary;
-    summary.push(...manifest.map(statsEntry));
+    return statsOf([], [], manifest.map(statsEntry), inputShape);
   }
-  for await (const event of format === 'torch' ? [] : walkModel(stream, true)) {
+  const inputs: ValueInfo[] = [];
+  const outputs: ValueInfo[] = [];
+  const summary: ModelStats['summary_list'] = [];
+  for await (const event of walkModel(stream, true)) {
     if (event.kind === 'graph_field' && event.record.field === GraphField.INPUT) {
       inputs.push(decodeValueInfo(event.record.payload));
     } else if (event.kind === 'graph_field' && event.record.field === GraphField.OUTPUT) {
@@ -54,8 +54,22 @@ export async function computeModelStats(
   }
   // Older exporters list initializers among the graph inputs; they are weights, not inputs.
   const weights = new Set(summary.map((entry) => entry.name));
+  return statsOf(
+    inputs.filter((input) => !weights.has(input.name)),
+    outputs,
+    summary,
+    inputShape,
+  );
+}
+
+function statsOf(
+  inputs: ValueInfo[],
+  outputs: ValueInfo[],
+  summary: ModelStats['summary_list'],
+  inputShape: ReadonlyArray<number | null> | null,
+): ModelStats {
   return {
-    inputs: inputs.filter((input) => !weights.has(input.name)),
+    inputs,
     outputs,
     input_size: inputShape ? [inputShape.map((dim) => dim ?? 1)] : null,
     total_params: summary.reduce((sum, entry) => sum + entry.num_params, 0),

@@ -22,7 +22,7 @@ export function modelMetadataRoutes(rc: RouteContext, { knex, blobs, logger }: A
       method: 'get',
       path: '/models/:id/metadata',
       tag: MODELS_TAG,
-      summary: 'The model with ONNX statistics: inputs, outputs, and parameters per initializer.',
+      summary: 'The model with statistics of its weights: graph inputs and outputs (ONNX), and parameters per tensor.',
       params: modelParams,
       responses: [
         { status: 200, description: 'The model.', schema: modelMetadataResponse },

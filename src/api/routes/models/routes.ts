@@ -61,13 +61,18 @@ export function modelRoutes(rc: RouteContext, { knex, blobs, orchestrator }: Api
       method: 'post',
       path: '/models',
       tag: MODELS_TAG,
-      summary: 'Uploads a global (or SWAG) ONNX model, or creates a MEAN model of owned models (JSON).',
+      summary:
+        'Uploads a global (or SWAG) model, ONNX or a PyTorch archive, or creates a MEAN model of owned models (JSON).',
       description:
         '`input_shape` repeats per dimension, `None` for a free one. The file is checked before it is stored.',
       body: createModelBody,
       bodyKind: 'upload',
       files: [
-        { name: 'model_file', description: 'The ONNX model.', required: true },
+        {
+          name: 'model_file',
+          description: 'The model: ONNX, or a PyTorch archive (torch.jit.save, or torch.save of a state_dict).',
+          required: true,
+        },
         { name: 'model_preprocessing_file', description: 'An ONNX preprocessing graph.', required: false },
       ],
       jsonBody: meanModelBody,
@@ -89,7 +94,7 @@ export function modelRoutes(rc: RouteContext, { knex, blobs, orchestrator }: Api
       method: 'get',
       path: '/models/:id',
       tag: MODELS_TAG,
-      summary: "Downloads a model's ONNX bytes: the latest round, or `?round=N`.",
+      summary: "Downloads a model's bytes (ONNX or its PyTorch archive): the latest round, or `?round=N`.",
       params: modelParams,
       query: downloadQuery,
       responses: [{ status: 200, description: 'The model bytes.', binary: true }, MODEL_FORBIDDEN, MODEL_MISSING],

@@ -34,11 +34,11 @@ export function modelUploadRoutes(rc: RouteContext, services: ApiServices): void
       path: '/models/:id',
       tag: MODELS_TAG,
       summary:
-        "Uploads a participant's local update (ONNX, same graph and manifest as the global model) for the current round.",
+        "Uploads a participant's local update (the global model's format, graph or tensor layout, and manifest) for the current round.",
       params: modelParams,
       body: updateBody,
       bodyKind: 'upload',
-      files: [{ name: 'model_file', description: 'The updated ONNX model.', required: true }],
+      files: [{ name: 'model_file', description: "The updated model, in the global model's format.", required: true }],
       responses: [{ status: 201, description: 'Accepted.', schema: detailSchema }, ...uploadErrors],
     },
     async (ctx, { user, params, body, files }) => {
