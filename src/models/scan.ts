@@ -48,9 +48,14 @@ export async function sniffFormat(
   // reader refuses by name. ONNX starts with a field tag (0x08).
   const format: ModelFormat = (a === 0x50 && b === 0x4b) || a === 0x80 ? 'torch' : 'onnx';
   async function* replay(): AsyncGenerator<Uint8Array> {
-    yield* head;
-    if (!done) {
-      yield* { [Symbol.asyncIterator]: () => iterator };
+    try {
+      yield* head;
+      if (!done) {
+        yield* { [Symbol.asyncIterator]: () => iterator };
+      }
+    } finally {
+      // A reader that stops early (a refusal at the first node) closes the source, even while still in `head`.
+      await iterator.return?.();
     }
   }
   return { format, stream: replay() };
