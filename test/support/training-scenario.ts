@@ -335,7 +335,7 @@ export async function downloadVersion(server: Handler, auth: string, modelId: st
  * offline as one uninterrupted sequence (a stateful method's state handed from round to round in memory).
  */
 export async function expectedVersions(
-  clients: readonly SimulatedClient[],
+  clients: ReadonlyArray<Pick<SimulatedClient, 'id' | 'samples' | 'model'>>,
   rounds: number,
   global = fixture('mlp-global-r0.onnx'),
   method = 'FedAvg',
