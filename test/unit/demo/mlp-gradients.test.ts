@@ -11,15 +11,15 @@ import {
 import { seededNormal, seededUniform } from '../../../src/seeded-random';
 import { fixtureBytes } from './helpers/shards';
 
-/** Rows of the random batch: more than one, and not a multiple of the forward pass's block of four. */
-const BATCH = 6;
+/** Rows of the random batch: enough for the four-row blocks of both passes, and not a multiple of four. */
+const BATCH = 11;
 /** Coordinates checked per tensor. */
 const SAMPLES = 40;
 /** The central difference's step: its truncation error (~h²) and rounding error (~1e-16 / h) are both near 1e-10. */
 const H = 1e-5;
 /**
- * The largest relative error a right gradient shows here is below 1e-7 (see the printed figures); a gradient off by
- * 0.1% (the wrong-gradient case below) is at 1e-3, so 1e-6 separates the two by orders of magnitude either way.
+ * The largest relative error a right gradient shows here is 1.3e-7 (see the printed figures); a gradient off by
+ * 0.1% (the wrong-gradient case below) is at 1e-3: 1e-6 lies between them, 8× above the one and 1000× below the other.
  */
 const TOLERANCE = 1e-6;
 
@@ -127,14 +127,14 @@ describe('the demo MLP backward pass against central finite differences (float64
         ),
       ).toBeGreaterThan(100 * TOLERANCE);
     }
-    // A backward pass that forgot ReLU's derivative would hand an inactive unit the gradient flowing back from the
-    // output layer; its finite difference is zero, so the check must refuse that leaked value and accept the zero.
+    // A backward pass that forgot ReLU's derivative would let gradient through the rows where a unit is inactive:
+    // the check must refuse that leaked value for a unit inactive on some rows and accept the right one.
     lossAndGradients(start, scratch, BATCH, grads);
-    const inactive = Array.from({ length: 128 }, (_, j) => j).filter((j) =>
-      Array.from({ length: BATCH }, (_, row) => scratch.hidden[row * 128 + j] ?? 0).every((h) => h === 0),
+    const partly = Array.from({ length: 128 }, (_, j) => j).filter((j) =>
+      Array.from({ length: BATCH }, (_, row) => scratch.hidden[row * 128 + j] ?? 0).some((h) => h === 0),
     );
-    expect(inactive.length).toBeGreaterThan(0);
-    for (const j of inactive.slice(0, 5)) {
+    expect(partly.length).toBeGreaterThan(5);
+    for (const j of partly.slice(0, 5)) {
       let leaked = 0;
       for (let row = 0; row < BATCH; row++) {
         for (let k = 0; k < CLASSES; k++) {
