@@ -26,17 +26,16 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client as PgClient } from 'pg';
-import YAML from 'yaml';
 import { aggregate } from '../../src/aggregation/aggregate';
 import { bytesSource, collectBytes } from '../../src/onnx/model-source';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../src/dev/embedded-postgres';
 import { createLogger } from '../../src/logger';
 import { seededUniform } from '../../src/seeded-random';
+import { cleanEnv, freePorts, writeTemporalConfig } from '../support/throwaway-server';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FIXTURES = process.env.CRASH_FIXTURES ?? path.resolve(ROOT, '../shared/fixtures');
@@ -252,23 +251,6 @@ function isPostgresProcess(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const server = net.createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }
 
 // --- HTTP ----------------------------------------------------------------------------------------------------------
@@ -638,26 +620,12 @@ async function main(): Promise<number> {
     number,
     number,
   ];
-  const yamlDoc = YAML.parse(await fsp.readFile(path.join(ROOT, 'temporal.yaml'), 'utf8')) as {
-    address: string;
-    devServer: { ip: string; port: number; uiPort: number };
-  };
-  yamlDoc.devServer.port = temporalPort;
-  yamlDoc.devServer.uiPort = uiPort;
-  yamlDoc.address = `${yamlDoc.devServer.ip}:${temporalPort}`;
-  await fsp.writeFile(path.join(tmp, 'temporal.yaml'), YAML.stringify(yamlDoc));
-
-  const baseEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(baseEnv)) {
-    if (/^(ROUNDHOUSE_|TEMPORAL_(ADDRESS|NAMESPACE|TASK_QUEUE)$|DATABASE_URL$|PORT$)/.test(name)) {
-      delete baseEnv[name];
-    }
-  }
+  const baseEnv = cleanEnv();
   Object.assign(baseEnv, {
     ROUNDHOUSE_STATE_DIR: state,
     ROUNDHOUSE_HOST: '127.0.0.1',
     ROUNDHOUSE_EMBEDDED_PG_PORT: String(pgPort),
-    ROUNDHOUSE_TEMPORAL_CONFIG: path.join(tmp, 'temporal.yaml'),
+    ROUNDHOUSE_TEMPORAL_CONFIG: await writeTemporalConfig(tmp, temporalPort, uiPort),
     ROUNDHOUSE_ALLOW_PRIVATE_ENDPOINTS: 'true',
     LOG_LEVEL,
   });
