@@ -97,7 +97,15 @@ export async function runFlClient(options: FlClientOptions): Promise<void> {
       return;
     }
     started.add(key);
-    const work = handle(options, task, emit).finally(() => inFlight.delete(work));
+    const work = handle(options, task, emit)
+      .then((outcome) => {
+        // A task that failed (the server unreachable past the retries, a training error) is tried again when a
+        // later poll still lists it as pending.
+        if (outcome === 'failed') {
+          started.delete(key);
+        }
+      })
+      .finally(() => inFlight.delete(work));
     inFlight.add(work);
   };
 
@@ -148,7 +156,11 @@ async function pollUntilWoken(options: FlClientOptions, waitSeconds: number, onW
 }
 
 /** Does one task: download, train or test, upload; a task the server no longer wants is skipped. */
-async function handle(options: FlClientOptions, task: FlTask, emit: (event: FlClientEvent) => void): Promise<void> {
+async function handle(
+  options: FlClientOptions,
+  task: FlTask,
+  emit: (event: FlClientEvent) => void,
+): Promise<'done' | 'failed'> {
   emit({ kind: 'task', task });
   const { client } = options;
   try {
@@ -164,26 +176,28 @@ async function handle(options: FlClientOptions, task: FlTask, emit: (event: FlCl
     } else if (task.type === 'MODEL_TEST_ROUND') {
       if (options.evaluate === undefined) {
         await declineTask(options, task, emit, 'this client does not test');
-        return;
+        return 'done';
       }
       const metrics = await options.evaluate(await client.models.download(task.globalModelId), task);
       await client.models.uploadMetrics(task.globalModelId, metrics);
     } else {
       if (options.swag === undefined) {
         await declineTask(options, task, emit, 'this client computes no SWAG moments');
-        return;
+        return 'done';
       }
       const moments = await options.swag(await client.models.download(task.globalModelId), task);
       await client.models.uploadSwag(task.globalModelId, { round: task.round, ...moments });
     }
     emit({ kind: 'uploaded', task });
+    return 'done';
   } catch (error) {
     // 400 wrong round or phase, 409 a filled or declined slot, 403 removed: the round went on without this client.
     if (isApiError(error) && [400, 403, 409].includes(error.status)) {
       emit({ kind: 'skipped', task, reason: error.detail });
-      return;
+      return 'done';
     }
     emit({ kind: 'error', error });
+    return 'failed';
   }
 }
 
