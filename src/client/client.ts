@@ -162,10 +162,20 @@ export class RoundhouseClient {
           ...(options.signal ? { signal: options.signal } : {}),
         })
       ).bytes,
+    /** A model's bytes streamed into `file` (written whole or not at all); answers the bytes written. */
+    downloadTo: (id: string, file: string, options: TransferOptions & { round?: number } = {}): Promise<number> =>
+      this.http.download(`/api/models/${enc(id)}/`, file, {
+        query: { round: options.round },
+        ...(options.onProgress ? { onDownloadProgress: options.onProgress } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
     metadata: (id: string): Promise<ModelMetadata> => this.http.json('GET', `/api/models/${enc(id)}/metadata/`),
     rounds: (id: string): Promise<ModelRound[]> => this.http.json('GET', `/api/models/${enc(id)}/rounds/`),
     delete: (id: string): Promise<unknown> => this.http.json('DELETE', `/api/models/${enc(id)}/`),
     metrics: (id: string): Promise<Metric[]> => this.http.json('GET', `/api/models/${enc(id)}/metrics/`),
+    /** One metric's value as served: the bytes of a binary metric (a picture), the JSON of a number. */
+    metricValue: async (id: string, metricId: number): Promise<Buffer> =>
+      (await this.http.bytes('GET', `/api/models/${enc(id)}/metrics/${metricId}/`)).bytes,
     /**
      * A participant's update for the current round. Safe to retry: the server answers a repeat of the same upload as
      * it answered the first.
@@ -309,6 +319,11 @@ export class RoundhouseClient {
     join: (id: number): Promise<Group> => this.http.json('POST', `/api/groups/${id}/join/`),
     leave: (id: number): Promise<Group> => this.http.json('POST', `/api/groups/${id}/leave/`),
   };
+
+  /** Creates the reference's demo data (a completed training with metrics) when the server allows it. */
+  demoData(): Promise<Record<string, unknown>> {
+    return this.http.json('GET', '/api/dummy/');
+  }
 
   // --- inference ---------------------------------------------------------------------------------------------------
 

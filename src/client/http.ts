@@ -1,3 +1,7 @@
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { RoundhouseApiError, RoundhouseConnectionError } from './errors';
 import type { MultipartBody } from './multipart';
 
@@ -102,6 +106,33 @@ export class HttpClient {
       options.onDownloadProgress?.(received, Number.isFinite(total) ? total : undefined);
     }
     return { bytes: Buffer.concat(chunks), headers: response.headers };
+  }
+
+  /** A binary answer streamed into `file` (written whole or not at all), with download progress; answers its size. */
+  async download(
+    path: string,
+    file: string,
+    options: RequestOptions & { onDownloadProgress?: ProgressCallback } = {},
+  ): Promise<number> {
+    const response = await this.send('GET', path, options);
+    const total = Number(response.headers.get('content-length') ?? Number.NaN);
+    const partial = `${file}.partial-${process.pid}`;
+    let received = 0;
+    const body = (response.body ?? new ReadableStream<Uint8Array>()) as AsyncIterable<Uint8Array>;
+    async function* counted(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of body) {
+        received += chunk.length;
+        options.onDownloadProgress?.(received, Number.isFinite(total) ? total : undefined);
+        yield chunk;
+      }
+    }
+    try {
+      await pipeline(Readable.from(counted()), createWriteStream(partial));
+      await rename(partial, file);
+    } finally {
+      await rm(partial, { force: true });
+    }
+    return received;
   }
 
   /** Sends a request under the retry rules; answers 2xx as they are, anything else as `RoundhouseApiError`. */

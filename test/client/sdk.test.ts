@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   HttpClient,
@@ -206,6 +207,12 @@ describe('the client SDK against a real server', () => {
     }));
     const [aggregate] = await expectedVersions(clients, 1);
     expect((await actor.models.download(modelId, { round: 1 })).equals(aggregate ?? Buffer.alloc(0))).toBe(true);
+    // Streamed to disk with progress against the announced length.
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'sdk-')), 'round1.onnx');
+    const seen: Array<[number, number | undefined]> = [];
+    const written = await actor.models.downloadTo(modelId, file, { round: 1, onProgress: (d, t) => seen.push([d, t]) });
+    expect(readFileSync(file).equals(aggregate ?? Buffer.alloc(0))).toBe(true);
+    expect(seen.at(-1)).toEqual([written, written]);
   }, 120_000);
 
   it('refuses a push with a wrong signature, and one that is too old, and hands on a right one once', async () => {
