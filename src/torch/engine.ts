@@ -3,7 +3,7 @@ import { AggregationError } from '../aggregation/errors';
 import type { TensorInfo } from '../onnx/manifest';
 import type { ScanOptions } from '../onnx/scan';
 import { TensorField, WireType } from '../onnx/schema';
-import type { ModelSummary } from '../onnx/summary';
+import type { ModelSummary, TorchLayout } from '../onnx/summary';
 import type { TensorRecord } from '../onnx/tensor-record';
 import { readTorchArchive } from './archive';
 import type { TorchArchive } from './archive';
@@ -46,9 +46,14 @@ export function readTorchModel(bytes: Uint8Array): ReadTorchModel {
   const archive = asAggregationError(() => readTorchArchive(bytes));
   checkFloatViews(archive);
   const torch = { kind: archive.kind, tensors: archive.manifest };
+  // The digest covers what an update must repeat: storage keys are the saver's numbering, only their sharing counts.
+  const shared = sharing(torch);
+  const layout = archive.manifest.map(({ storageKey: _key, ...tensor }, i) => ({ ...tensor, storage: shared[i] }));
   const summary: ModelSummary = {
     manifest: archive.manifest.map(tensorInfo),
-    graphDigest: createHash('sha256').update(JSON.stringify(torch)).digest('hex'),
+    graphDigest: createHash('sha256')
+      .update(JSON.stringify({ kind: archive.kind, layout }))
+      .digest('hex'),
     structure: [],
     layout: [],
     byteLength: bytes.length,
@@ -128,6 +133,26 @@ export function checkSameLayout(update: ModelSummary, global: ModelSummary): voi
       const message = `tensor "${tensor.name}" has ${describeField(differs, tensor)} where the global model has ${describeField(differs, want)}`;
       throw manifestMismatch(tensor.name, message);
     }
+  });
+  const [ours, theirs] = [sharing(actual), sharing(expected)];
+  const split = ours.findIndex((first, i) => first !== theirs[i]);
+  if (split >= 0) {
+    const name = actual.tensors[split]?.name ?? '';
+    const message = `tensor "${name}" shares its storage with other tensors than in the global model (tied or untied weights)`;
+    throw manifestMismatch(name, message);
+  }
+}
+
+/** For each tensor, the index of the first tensor that uses its storage: which tensors share bytes, whatever the keys. */
+function sharing(layout: TorchLayout): number[] {
+  const first = new Map<string, number>();
+  return layout.tensors.map((tensor, i) => {
+    const seen = first.get(tensor.storageKey);
+    if (seen === undefined) {
+      first.set(tensor.storageKey, i);
+      return i;
+    }
+    return seen;
   });
 }
 

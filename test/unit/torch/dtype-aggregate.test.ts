@@ -1,5 +1,5 @@
 import { aggregate } from '../../../src/aggregation/aggregate';
-import { checkModel } from '../../../src/models/checks';
+import { checkModel, checkUpdate } from '../../../src/models/checks';
 import { bytesSource, collectBytes } from '../../../src/onnx/model-source';
 import {
   bfloat16ToNumber,
@@ -210,5 +210,74 @@ describe('aggregating a PyTorch state dict of float16, bfloat16, float64 and flo
     expect(overlapping.ok ? undefined : overlapping.error.code).toBe('torch_tensor_invalid');
     // Tied weights (the very same view under two names) are fine: both get the same aggregate.
     expect((await checkModel(bytesSource(shared(0))())).ok).toBe(true);
+  });
+});
+
+describe('storage keys and shared storages of PyTorch updates', () => {
+  const archiveOf = (entries: Array<[string, string]>, storages: Record<string, number[]>): Uint8Array =>
+    buildZip([
+      {
+        name: 'archive/data.pkl',
+        data: stateDict(...entries.map(([name, key]) => [...str(name), ...tensor(key, [2], [1], 2)])),
+      },
+      ...Object.entries(storages).map(([key, values]) => ({
+        name: `archive/data/${key}`,
+        data: new Uint8Array(Float32Array.from(values).buffer),
+      })),
+    ]);
+  const global = archiveOf(
+    [
+      ['a', '0'],
+      ['b', '1'],
+    ],
+    { '0': [1, 2], '1': [3, 4] },
+  );
+
+  it('accepts an update whose saver numbered the storages otherwise, and reads each tensor from its own', async () => {
+    const renumbered = archiveOf(
+      [
+        ['a', '7'],
+        ['b', '3'],
+      ],
+      { '7': [5, 6], '3': [7, 8] },
+    );
+    const base = await checkModel(bytesSource(global)());
+    if (!base.ok) {
+      throw base.error;
+    }
+    expect((await checkUpdate(bytesSource(renumbered)(), base.summary)).ok).toBe(true);
+    const result = await aggregate({
+      method: 'FedAvg',
+      global: bytesSource(global),
+      updates: [{ clientId: 'a', sampleSize: 1, source: bytesSource(renumbered) }],
+    });
+    const bytes = await collectBytes(result.model);
+    const written = readTorchArchive(bytes);
+    // The result is the global archive: its storage keys, each holding the update's tensor that lives there.
+    expect(written.manifest.map((t) => t.storageKey)).toEqual(['0', '1']);
+    const storage = (key: string): number[] => {
+      const entry = written.storages.get(key)?.entry;
+      return entry === undefined ? [] : [...new Float32Array(Uint8Array.from(entryBytes(bytes, entry)).buffer)];
+    };
+    expect([storage('0'), storage('1')]).toEqual([
+      [5, 6],
+      [7, 8],
+    ]);
+  });
+
+  it('refuses an update that ties weights the global model keeps apart', async () => {
+    const tied = archiveOf(
+      [
+        ['a', '0'],
+        ['b', '0'],
+      ],
+      { '0': [5, 6] },
+    );
+    const base = await checkModel(bytesSource(global)());
+    if (!base.ok) {
+      throw base.error;
+    }
+    const result = await checkUpdate(bytesSource(tied)(), base.summary);
+    expect(result.ok ? undefined : [result.error.code, result.error.tensor]).toEqual(['model_manifest_mismatch', 'b']);
   });
 });
