@@ -126,7 +126,8 @@ export function view(snapshot: Snapshot, metric: string, now: Date): string[] {
     `Training ${training.id}  ${training.aggregation_method}, ${training.target_num_updates} round(s)  ${state}`,
   ];
   if (run === null) {
-    lines.push(training.state === 'I' ? 'Not started yet.' : 'No run answers (yet).');
+    const idle: Record<string, string> = { I: 'Not started yet.', C: 'Completed.', E: 'Ended in error.' };
+    lines.push(idle[training.state] ?? 'No run answers (yet).');
   } else {
     lines.push(`Round ${run.round + 1} of ${training.target_num_updates}, phase ${run.phase}`);
     lines.push(
