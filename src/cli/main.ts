@@ -1,5 +1,6 @@
 import { aggregateCommand } from './aggregate-command';
 import { addClientCommands, type ClientContext, EXIT_CODES_HELP } from './client';
+import { promptHidden } from './client/prompt';
 import { runCommands } from './command-runner';
 import { addRoleCommands, type RoleContext, type Roles } from './role-commands';
 import type * as RunDev from './run-dev';
@@ -26,8 +27,8 @@ const ROLES: Roles = {
   sweep: (config, logger) => load<typeof RunSweep>('./run-sweep').runSweep(config, logger),
 };
 
-/** What the client commands take beyond a role's context: stdin (a password), and which outputs are terminals. */
-export type MainContext = RoleContext & Pick<ClientContext, 'stdin' | 'terminal'>;
+/** What the client commands take beyond a role's context: stdin and a prompt (a password), which outputs are terminals. */
+export type MainContext = RoleContext & Pick<ClientContext, 'stdin' | 'terminal' | 'promptPassword'>;
 
 /**
  * Entry point of the `roundhouse` binary; `argv` holds the arguments after it. Returns the exit code: 0 on success
@@ -40,6 +41,11 @@ export async function main(argv: readonly string[], context: Partial<MainContext
     output: full.output,
     env: full.env,
     stdin: context.stdin ?? process.stdin,
+    ...(context.promptPassword !== undefined
+      ? { promptPassword: context.promptPassword }
+      : full.output === process && process.stdin.isTTY
+        ? { promptPassword: (question) => promptHidden(question, { input: process.stdin, output: process.stderr }) }
+        : {}),
     // A test's own output is no terminal.
     terminal:
       context.terminal ??

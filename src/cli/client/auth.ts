@@ -24,10 +24,13 @@ interface RegisterOptions extends LoginOptions {
 export function authCommands(context: ClientContext, exitWith: ExitWith): Command[] {
   const login = clientCommand('login', 'check a username and password and store the API token in the config file')
     .option('--username <name>', 'the user (env ROUNDHOUSE_USERNAME)')
-    .option('--password-stdin', 'read the password from stdin (else env ROUNDHOUSE_PASSWORD)')
+    .option(
+      '--password-stdin',
+      'read the password from stdin (else env ROUNDHOUSE_PASSWORD, else asked on the terminal)',
+    )
     .addHelpText(
       'after',
-      '\nThe password is never an argument: pipe it in with --password-stdin, or set ROUNDHOUSE_PASSWORD.',
+      '\nThe password is never an argument: pipe it in with --password-stdin, set ROUNDHOUSE_PASSWORD, or type it when asked.',
     );
   clientAction<LoginOptions>(login, context, exitWith, async (session) => {
     const { username, password } = await usernameAndPassword(session.options, context);
@@ -63,7 +66,10 @@ export function authCommands(context: ClientContext, exitWith: ExitWith): Comman
 
   const register = clientCommand('register', 'register a new user (and, with --save, store its token)')
     .option('--username <name>', 'the new user (env ROUNDHOUSE_USERNAME)')
-    .option('--password-stdin', 'read the password from stdin (else env ROUNDHOUSE_PASSWORD)')
+    .option(
+      '--password-stdin',
+      'read the password from stdin (else env ROUNDHOUSE_PASSWORD, else asked on the terminal)',
+    )
     .option('--actor', 'may create trainings')
     .option('--client', 'may take part in trainings')
     .option('--email <address>', 'an e-mail address')
@@ -115,8 +121,10 @@ async function usernameAndPassword(
   if (options.passwordStdin === true) {
     // One trailing newline is the shell's (echo), not the password's.
     password = (await readAll(context.stdin)).replace(/\r?\n$/, '');
-  } else {
+  } else if (context.env.ROUNDHOUSE_PASSWORD !== undefined && context.env.ROUNDHOUSE_PASSWORD !== '') {
     password = context.env.ROUNDHOUSE_PASSWORD;
+  } else if (context.promptPassword !== undefined) {
+    password = await context.promptPassword(`Password for ${username}: `);
   }
   if (password === undefined || password === '') {
     throw new UsageError('give the password on stdin with --password-stdin, or in ROUNDHOUSE_PASSWORD');

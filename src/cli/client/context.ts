@@ -12,6 +12,8 @@ export interface ClientContext {
   readonly env: NodeJS.ProcessEnv;
   /** Where `login --password-stdin` reads the password. */
   readonly stdin: AsyncIterable<string | Buffer>;
+  /** Asks for a password without echo when stdin is a terminal (absent otherwise). */
+  readonly promptPassword?: (question: string) => Promise<string>;
   /** Which of stdout and stderr are terminals: progress bars (stderr) and `trainings watch` (stdout) redraw. */
   readonly terminal: { readonly stdout: boolean; readonly stderr: boolean };
 }

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { ExitWith } from '../command-runner';
-import { type ClientContext, clientAction, clientCommand, positiveInteger } from './context';
+import { type ClientContext, clientAction, clientCommand, commandGroup, positiveInteger } from './context';
 import { table } from './output';
 
-/** `roundhouse tasks [--wait s]`, and `tasks ack <id>`. */
+/** `roundhouse tasks [list] [--wait s]`, and `tasks ack <id>`. */
 export function tasksCommand(context: ClientContext, exitWith: ExitWith): Command {
-  const tasks = clientCommand('tasks', 'your pending tasks and unacknowledged messages').option(
+  const group = commandGroup('tasks', 'your pending tasks and messages (tasks list, the default), and tasks ack');
+  const tasks = clientCommand('list', 'your pending tasks and unacknowledged messages').option(
     '--wait <seconds>',
     'when there is none, wait up to this many seconds (at most 60) for one',
     seconds,
@@ -39,7 +40,7 @@ export function tasksCommand(context: ClientContext, exitWith: ExitWith): Comman
     const task = await (await session.authenticated()).tasks.ack(Number(session.args[0]));
     session.printer.result(task, (value) => `Acknowledged task ${value.id}`);
   });
-  return tasks.addCommand(ack);
+  return group.addCommand(tasks, { isDefault: true }).addCommand(ack);
 }
 
 function seconds(value: string): number {
