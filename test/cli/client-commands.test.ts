@@ -147,6 +147,21 @@ describe('the roundhouse client commands, each run as a process against a real s
     expect(readable.stderr).toContain(`${configFile()} holds a token and is readable by others (mode 0644)`);
     await chmod(configFile(), 0o600);
 
+    // A registration that stores its token, in a config file of its own.
+    const other = path.join(home, 'other', 'config.json');
+    const saved = await cli(
+      ['register', '--username', `cli-saved-${suffix}`, '--client', '--save', '--config', other],
+      {
+        env: { ROUNDHOUSE_PASSWORD: 'cli-secret-2' },
+      },
+    );
+    expect(saved.code).toBe(0);
+    expect(saved.stdout).toMatch(/^client: +yes$/m);
+    expect((await stat(other)).mode & 0o777).toBe(0o600);
+    expect((await cli(['users', 'me', '--config', other])).stdout).toMatch(
+      new RegExp(`^username: +cli-saved-${suffix}$`, 'm'),
+    );
+
     // Participants, registered through the SDK.
     const sdk = new RoundhouseClient({ baseUrl: server.url });
     clients = [];
@@ -283,7 +298,7 @@ describe('the roundhouse client commands, each run as a process against a real s
 
     // A participant's pending task, read through the CLI with its token.
     const token = clients[0]?.token ?? '';
-    let tasks: Array<{ notification_type: string; training_uuid: string }> = [];
+    let tasks: Array<{ id: number; notification_type: string; training_uuid: string }> = [];
     for (let i = 0; i < 20 && !tasks.some((t) => t.notification_type === 'UPDATE_ROUND_START'); i += 1) {
       tasks = json(await cli(['tasks', '--wait', '5', '--json'], { env: { ROUNDHOUSE_TOKEN: token } }));
     }
@@ -336,6 +351,13 @@ describe('the roundhouse client commands, each run as a process against a real s
     expect(json<Array<{ id: string }>>(await cli(['trainings', 'list', '--json'])).map((t) => t.id)).toContain(
       trainingId,
     );
+
+    // The participant's round-0 task is done now: acknowledging it hides it.
+    const doneTask = tasks.find((t) => t.notification_type === 'UPDATE_ROUND_START')!;
+    const ack = await cli(['tasks', 'ack', String(doneTask.id), '--token', token]);
+    expect(ack).toMatchObject({ code: 0, stdout: `Acknowledged task ${doneTask.id}\n` });
+    const after = json<Array<{ id: number }>>(await cli(['tasks', 'list', '--json', '--token', token]));
+    expect(after.map((t) => t.id)).not.toContain(doneTask.id);
 
     // The first test digit through the trained model.
     const { x } = digits();

@@ -1,5 +1,6 @@
 import type { Round, RoundhouseClient, TrainingStatus } from '../../../src/client';
-import { CliError, EXIT } from '../../../src/cli/client/exit-codes';
+import { RoundhouseApiError, RoundhouseConnectionError } from '../../../src/client';
+import { CliError, describeFailure, EXIT } from '../../../src/cli/client/exit-codes';
 import { Printer } from '../../../src/cli/client/output';
 import { progressBar } from '../../../src/cli/client/progress';
 import { serverSeries, sparkline, view, watchTraining } from '../../../src/cli/client/watch';
@@ -226,5 +227,38 @@ describe('the client commands: usage and help', () => {
     const run = await runMain(argv, { env: { ROUNDHOUSE_URL: 'http://127.0.0.1:1', ROUNDHOUSE_TOKEN: 't' } });
     expect(run).toMatchObject({ code: 2, stdout: '' });
     expect(run.stderr).toContain(message);
+  });
+});
+
+describe('the exit code of a failure', () => {
+  it.each([
+    [new RoundhouseApiError('GET /api/users/myself/', 401, 'Invalid token.', 'not_authenticated', undefined), 3],
+    [new RoundhouseApiError('GET /api/models/x/', 404, 'Model x not found.', 'not_found', undefined), 4],
+    [new RoundhouseApiError('POST /api/models/', 400, 'Invalid model file.', 'invalid_input', { reason: 'r' }), 4],
+    [new RoundhouseApiError('POST /api/trainings/', 403, 'Not an actor.', 'forbidden', undefined), 4],
+    [new RoundhouseApiError('GET /api/trainings/', 503, 'Temporal is unavailable.', undefined, undefined), 5],
+    [
+      new RoundhouseConnectionError('GET /api/users/', new Error('fetch failed', { cause: { code: 'ECONNREFUSED' } })),
+      5,
+    ],
+    [Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' }), 1],
+  ])('maps %s to %i', (error, code) => {
+    expect(describeFailure(error)?.exitCode).toBe(code);
+  });
+
+  it('leaves a bug to be thrown', () => {
+    expect(describeFailure(new TypeError('x is undefined'))).toBeUndefined();
+  });
+
+  it('names the reason and the request beside the detail', () => {
+    const refused = new RoundhouseApiError('POST /api/models/', 400, 'Invalid model file.', 'invalid_input', {
+      reason: 'torch_pickle_global',
+    });
+    expect(describeFailure(refused)?.message).toBe('400 Invalid model file. [torch_pickle_global] (POST /api/models/)');
+    const unreachable = new RoundhouseConnectionError(
+      'GET /api/users/',
+      new Error('fetch failed', { cause: { code: 'ECONNREFUSED' } }),
+    );
+    expect(describeFailure(unreachable)?.message).toBe('server unreachable: GET /api/users/: ECONNREFUSED');
   });
 });
