@@ -373,6 +373,89 @@ describe('the roundhouse client commands, each run as a process against a real s
     expect(badInput.code).toBe(1);
   }, 120_000);
 
+  it("runs the README's quick start: an actor and a client register, the client pulls its tasks and uploads with the CLI", async () => {
+    const quick = { HOME: path.join(home, 'quick') };
+    const actorEnv = { ...quick, ROUNDHOUSE_CONFIG: path.join(home, 'quick', 'alice.json') };
+    const registered = await cli(['register', '--username', 'quick-alice', '--actor', '--save', '--password-stdin'], {
+      env: actorEnv,
+      stdin: 'alice-secret-1\n',
+    });
+    expect(registered.code).toBe(0);
+    const bob = json<{ id: string; token: string }>(
+      await cli(['register', '--username', 'quick-bob', '--client', '--password-stdin', '--json'], {
+        env: quick,
+        stdin: 'bob-secret-1\n',
+      }),
+    );
+    const bobEnv = { ...quick, ROUNDHOUSE_TOKEN: bob.token };
+    const model = await cli(
+      [
+        'models',
+        'upload',
+        path.join(FIXTURES, 'mlp-global-r0.onnx'),
+        '--name',
+        'mnist',
+        '--input-shape',
+        'None,1,28,28',
+      ],
+      { env: actorEnv },
+    );
+    expect(model.code).toBe(0);
+    const modelId = model.stdout.trim();
+    const created = await cli(['trainings', 'create', '--model', modelId, '--clients', bob.id, '--rounds', '1'], {
+      env: actorEnv,
+    });
+    const trainingId = created.stdout.trim();
+    expect((await cli(['trainings', 'start', trainingId], { env: actorEnv })).code).toBe(0);
+
+    // Bob waits for his round-start task, uploads his update for it, then reports on the test round.
+    const waitFor = async (type: string): Promise<{ round: number }> => {
+      for (let attempt = 0; attempt < 10; attempt += 1) {
+        const tasks = json<Array<{ notification_type: string; state: string | null; round: number }>>(
+          await cli(['tasks', '--wait', '10', '--json'], { env: bobEnv }),
+        );
+        const task = tasks.find((t) => t.notification_type === type && t.state === 'PENDING');
+        if (task !== undefined) {
+          return task;
+        }
+      }
+      throw new Error(`no ${type} task`);
+    };
+    const { round } = await waitFor('UPDATE_ROUND_START');
+    const update = await cli(
+      [
+        'models',
+        'update',
+        modelId,
+        path.join(FIXTURES, 'mlp-client-a.onnx'),
+        '--round',
+        String(round),
+        '--samples',
+        '3000',
+        '--metric',
+        'loss=0.25',
+      ],
+      { env: bobEnv },
+    );
+    expect(update).toMatchObject({ code: 0, stdout: 'Update for round 0 accepted\n' });
+    await waitFor('MODEL_TEST_ROUND');
+    const metrics = await cli(['models', 'metrics', modelId, '--metric', 'accuracy=0.91'], { env: bobEnv });
+    expect(metrics).toMatchObject({ code: 0, stdout: 'Metrics accepted\n' });
+    const watched = await cli(['trainings', 'watch', trainingId], { env: actorEnv });
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toMatch(/round 0 DONE: 1\/1 updates, 3000 samples/);
+    // The aggregate of one update is that update.
+    const download = await cli(
+      ['models', 'download', modelId, '--round', '1', '-o', path.join(home, 'quick', 'r1.onnx')],
+      {
+        env: actorEnv,
+      },
+    );
+    expect(download.code).toBe(0);
+    const refused = await cli(['models', 'metrics', modelId, '--metric', 'accuracy'], { env: bobEnv });
+    expect(refused.code).toBe(2);
+  }, 120_000);
+
   it('watch exits 6 when the training ends in error; delete removes a training; logout removes the file', async () => {
     // A participant that never uploads: the round ends below quorum after its deadline and the one extension.
     const create = await cli([

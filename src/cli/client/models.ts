@@ -4,7 +4,15 @@ import type { Command } from 'commander';
 import type { ModelMetadata } from '../../client/client';
 import { writeFileAtomically } from '../../onnx/model-source';
 import type { ExitWith } from '../command-runner';
-import { type ClientContext, clientAction, clientCommand, commandGroup, wholeNumber } from './context';
+import {
+  type ClientContext,
+  clientAction,
+  clientCommand,
+  collect,
+  commandGroup,
+  positiveInteger,
+  wholeNumber,
+} from './context';
 import { UsageError } from './exit-codes';
 import { bytes, fields, table } from './output';
 import { progressBar } from './progress';
@@ -17,12 +25,18 @@ interface UploadOptions {
   readonly preprocessing?: string;
 }
 
+interface UpdateOptions {
+  readonly round?: number;
+  readonly samples?: number;
+  readonly metric?: readonly string[];
+}
+
 interface DownloadOptions {
   readonly round?: number;
   readonly output?: string;
 }
 
-/** `roundhouse models upload|download|show|list|delete`. */
+/** `roundhouse models upload|download|show|list|delete`, and a participant's `update` and `metrics`. */
 export function modelsCommand(context: ClientContext, exitWith: ExitWith): Command {
   const group = commandGroup('models', 'upload, download and look at global models');
 
@@ -116,7 +130,73 @@ export function modelsCommand(context: ClientContext, exitWith: ExitWith): Comma
     session.printer.result(answer ?? { deleted: id }, () => `Deleted model ${id}`);
   });
 
-  return group.addCommand(upload).addCommand(download).addCommand(show).addCommand(list).addCommand(remove);
+  const update = clientCommand('update', "upload your update of a training's global model for the current round")
+    .argument('<id>', "the global model's id")
+    .argument('<file>', "the model you trained (the global model's format)")
+    .option('--round <n>', 'the round it was trained in (the task says)', wholeNumber)
+    .option('--samples <n>', 'how many examples it was trained on (its FedAvg weight)', positiveInteger)
+    .option('--metric <name=value>', 'a metric of your training, repeatable', collect);
+  clientAction<UpdateOptions>(update, context, exitWith, async (session) => {
+    const [id, file] = session.args.map(String) as [string, string];
+    const { options } = session;
+    if (options.round === undefined || options.samples === undefined) {
+      throw new UsageError('--round and --samples are required');
+    }
+    const metrics = parseMetrics(options.metric);
+    await stat(file);
+    const client = await session.authenticated();
+    const progress = progressBar(session.printer, `uploading ${path.basename(file)}`, 'uploaded');
+    try {
+      await client.models.uploadUpdate(id, {
+        file: { path: file },
+        round: options.round,
+        sampleSize: options.samples,
+        metrics,
+        onProgress: progress.onProgress,
+      });
+    } catch (error) {
+      progress.fail();
+      throw error;
+    }
+    progress.done();
+    session.printer.result({ model_id: id, round: options.round }, (v) => `Update for round ${v.round} accepted`);
+  });
+
+  const metrics = clientCommand('metrics', "report your test metrics of a training's global model (a test round)")
+    .argument('<id>', "the global model's id")
+    .option('--metric <name=value>', 'a metric, repeatable: --metric accuracy=0.91', collect);
+  clientAction<{ metric?: readonly string[] }>(metrics, context, exitWith, async (session) => {
+    const id = String(session.args[0]);
+    const values = parseMetrics(session.options.metric);
+    if (Object.keys(values).length === 0) {
+      throw new UsageError('give at least one --metric name=value');
+    }
+    await (await session.authenticated()).models.uploadMetrics(id, values);
+    session.printer.result({ model_id: id, metrics: values }, () => 'Metrics accepted');
+  });
+
+  return group
+    .addCommand(upload)
+    .addCommand(download)
+    .addCommand(show)
+    .addCommand(list)
+    .addCommand(remove)
+    .addCommand(update)
+    .addCommand(metrics);
+}
+
+/** `name=value` pairs as metrics: numbers where the value is one, text otherwise. */
+function parseMetrics(items: readonly string[] | undefined): Record<string, number | string> {
+  const metrics: Record<string, number | string> = {};
+  for (const item of items ?? []) {
+    const at = item.indexOf('=');
+    if (at <= 0) {
+      throw new UsageError(`--metric "${item}" must be name=value`);
+    }
+    const value = item.slice(at + 1);
+    metrics[item.slice(0, at)] = value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+  }
+  return metrics;
 }
 
 /** `None,1,28,28` (or `[null, 1, 28, 28]`) as dimensions. */
