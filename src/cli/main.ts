@@ -56,7 +56,9 @@ export async function main(argv: readonly string[], context: Partial<MainContext
   // `npm start` runs `roundhouse` with no command: the whole server.
   return runCommands(argv.length === 0 ? ['dev'] : argv, full.output, (program, exitWith) => {
     program
-      .description('Federated-learning server: durable training rounds on Temporal, a REST API, ONNX models.')
+      .description(
+        'Federated-learning server: durable training rounds on Temporal, a REST API, ONNX or PyTorch models.',
+      )
       // Names alone in the list of commands: each command's --help shows its arguments.
       .configureHelp({ subcommandTerm: (command) => command.name() })
       .addHelpText(
