@@ -6,7 +6,7 @@ import type { ExitWith } from '../command-runner';
 import { type ClientContext, clientAction, clientCommand, commandGroup } from './context';
 import { UsageError } from './exit-codes';
 import { fields, table } from './output';
-import { progressBar } from './progress';
+import { withProgress } from './progress';
 
 interface UploadOptions {
   readonly x?: string;
@@ -48,21 +48,15 @@ export function datasetsCommand(context: ClientContext, exitWith: ExitWith): Com
     await Promise.all(paths.map((p) => stat(p)));
     const client = await session.authenticated();
     const name = options.name ?? path.basename(paths[0] ?? 'dataset', path.extname(paths[0] ?? ''));
-    const progress = progressBar(session.printer, `uploading ${name}`, 'uploaded');
-    let dataset: Dataset;
-    try {
-      dataset = await client.datasets.upload({
+    const dataset = await withProgress(session.printer, `uploading ${name}`, 'uploaded', (onProgress) =>
+      client.datasets.upload({
         name,
         files,
         ...(options.description === undefined ? {} : { description: options.description }),
         shareWithParticipants: options.share === true,
-        onProgress: progress.onProgress,
-      });
-    } catch (error) {
-      progress.fail();
-      throw error;
-    }
-    progress.done();
+        onProgress,
+      }),
+    );
     session.printer.result(dataset, (value) => datasetLines(value));
   });
 

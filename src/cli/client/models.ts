@@ -15,7 +15,7 @@ import {
 } from './context';
 import { UsageError } from './exit-codes';
 import { bytes, fields, table } from './output';
-import { progressBar } from './progress';
+import { withProgress } from './progress';
 
 interface UploadOptions {
   readonly name?: string;
@@ -53,23 +53,17 @@ export function modelsCommand(context: ClientContext, exitWith: ExitWith): Comma
     const inputShape = options.inputShape === undefined ? undefined : parseShape(options.inputShape);
     await stat(file);
     const client = await session.authenticated();
-    const progress = progressBar(session.printer, `uploading ${path.basename(file)}`, 'uploaded');
-    let id: string;
-    try {
-      id = await client.models.upload({
+    const id = await withProgress(session.printer, `uploading ${path.basename(file)}`, 'uploaded', (onProgress) =>
+      client.models.upload({
         file: { path: file },
         name: options.name ?? path.basename(file),
         ...(options.description === undefined ? {} : { description: options.description }),
         ...(inputShape === undefined ? {} : { inputShape }),
         ...(options.swag === true ? { type: 'SWAG' as const } : {}),
         ...(options.preprocessing === undefined ? {} : { preprocessing: { path: options.preprocessing } }),
-        onProgress: progress.onProgress,
-      });
-    } catch (error) {
-      progress.fail();
-      throw error;
-    }
-    progress.done();
+        onProgress,
+      }),
+    );
     session.printer.result({ model_id: id }, (value) => value.model_id);
   });
 
@@ -81,18 +75,9 @@ export function modelsCommand(context: ClientContext, exitWith: ExitWith): Comma
     const id = String(session.args[0]);
     const { options } = session;
     const client = await session.authenticated();
-    const progress = progressBar(session.printer, `downloading ${id}`, 'downloaded');
-    let model: Buffer;
-    try {
-      model = await client.models.download(id, {
-        ...(options.round === undefined ? {} : { round: options.round }),
-        onProgress: progress.onProgress,
-      });
-    } catch (error) {
-      progress.fail();
-      throw error;
-    }
-    progress.done();
+    const model = await withProgress(session.printer, `downloading ${id}`, 'downloaded', (onProgress) =>
+      client.models.download(id, { ...(options.round === undefined ? {} : { round: options.round }), onProgress }),
+    );
     // A PyTorch archive is a zip file; anything else the server stores is ONNX.
     const extension = model.subarray(0, 2).toString('latin1') === 'PK' ? 'pt' : 'onnx';
     const out = options.output ?? `${id}${options.round === undefined ? '' : `-r${options.round}`}.${extension}`;
@@ -145,20 +130,10 @@ export function modelsCommand(context: ClientContext, exitWith: ExitWith): Comma
     const metrics = parseMetrics(options.metric);
     await stat(file);
     const client = await session.authenticated();
-    const progress = progressBar(session.printer, `uploading ${path.basename(file)}`, 'uploaded');
-    try {
-      await client.models.uploadUpdate(id, {
-        file: { path: file },
-        round: options.round,
-        sampleSize: options.samples,
-        metrics,
-        onProgress: progress.onProgress,
-      });
-    } catch (error) {
-      progress.fail();
-      throw error;
-    }
-    progress.done();
+    const { round, samples } = options;
+    await withProgress(session.printer, `uploading ${path.basename(file)}`, 'uploaded', (onProgress) =>
+      client.models.uploadUpdate(id, { file: { path: file }, round, sampleSize: samples, metrics, onProgress }),
+    );
     session.printer.result({ model_id: id, round: options.round }, (v) => `Update for round ${v.round} accepted`);
   });
 

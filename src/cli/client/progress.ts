@@ -57,3 +57,21 @@ export function progressBar(printer: Printer, label: string, verb: string): Prog
     },
   };
 }
+
+/** Runs a transfer under a progress bar: the bar follows `onProgress`, ends when it succeeds and clears if it fails. */
+export async function withProgress<T>(
+  printer: Printer,
+  label: string,
+  verb: string,
+  transfer: (onProgress: ProgressCallback) => Promise<T>,
+): Promise<T> {
+  const progress = progressBar(printer, label, verb);
+  try {
+    const result = await transfer(progress.onProgress);
+    progress.done();
+    return result;
+  } catch (error) {
+    progress.fail();
+    throw error;
+  }
+}
