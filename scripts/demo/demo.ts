@@ -4,7 +4,8 @@
  * are pushed to, some pull their tasks, one is too slow for the first round and is left out at its deadline. The
  * server evaluates every version on the fixtures' 1,000 held-out digits; the demo prints that accuracy per round.
  *
- *   npm run demo -- [--server <url>] [--clients 6] [--rounds 5] [--digits 1200] [--round-timeout 20] [--quick]
+ *   npm run demo -- [--server <url>] [--pull-only] [--clients 6] [--rounds 5] [--digits 1200] [--round-timeout 20]
+ *                   [--quick] [--stop-server] [--min-gain 0.1]
  *
  * Without --server it uses the server `npm start` runs on http://localhost:8000 if one answers, else starts one of
  * its own on free ports (kept running at the end on a terminal, so its URLs stay useful, unless --stop-server).
@@ -30,6 +31,7 @@ interface Settings {
   model: string;
   minGain: number;
   keepServer: boolean;
+  pullOnly: boolean;
 }
 
 function settings(): Settings {
@@ -43,6 +45,7 @@ function settings(): Settings {
       model: { type: 'string' },
       'min-gain': { type: 'string' },
       'stop-server': { type: 'boolean', default: false },
+      'pull-only': { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
     },
   });
@@ -63,6 +66,7 @@ function settings(): Settings {
     model: values.model ?? path.join(ROOT, '..', 'shared', 'fixtures', 'mlp-global-r0.onnx'),
     minGain: number(values['min-gain'], quick ? 0.05 : 0.1),
     keepServer: values['stop-server'] !== true && process.stdout.isTTY,
+    pullOnly: values['pull-only'] === true,
   };
 }
 
@@ -110,7 +114,8 @@ async function main(): Promise<number> {
   const clients: Array<{ id: string; client: RoundhouseClient; receiver?: PushReceiver; shard: DigitSet }> = [];
   for (const [k, shard] of shards.entries()) {
     const name = `demo-client-${k}-${run}`;
-    const pushed = k % 2 === 0;
+    // Pushes go to loopback endpoints: a server elsewhere (--server) cannot reach them, so --pull-only.
+    const pushed = !options.pullOnly && k % 2 === 0;
     const receiver = pushed ? new PushReceiver({ secret: '' }) : undefined;
     const endpoint = receiver === undefined ? undefined : await receiver.listen();
     const user = await anonymous.users.register({
