@@ -50,6 +50,23 @@ describe('bad input', () => {
     });
   });
 
+  it('when form fields are named __proto__ or constructor, answers 400 naming them as unknown and writes nothing', async () => {
+    const user = await buildApiUser(api.knex);
+    const before = await snapshot();
+    for (const path of ['/api/groups/', '/actions/add_group/']) {
+      const res = await request(api.app.callback())
+        .post(path)
+        .set('Authorization', tokenAuth(user))
+        .type('form')
+        .send('__proto__=false&__proto__=null&constructor=x&group_name=g&name=g&public=null');
+      expect(res.status).toBe(400);
+      const details = (res.body as { details: Record<string, string[]> }).details;
+      expect(Object.keys(details)).toEqual(expect.arrayContaining(['__proto__', 'constructor']));
+      expect(Object.getPrototypeOf(details)).toBe(Object.prototype);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('when a text field holds a NUL character (Postgres cannot store it), answers 400 naming it and writes nothing', async () => {
     const before = await snapshot();
     const res = await request(api.app.callback())

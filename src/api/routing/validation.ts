@@ -42,7 +42,8 @@ function selfDescribing(message: string, field: string): boolean {
  * `detail` is the first one as `field: message`, or as is for the reference's sentences that name their field.
  */
 export function validationError(issues: readonly z.core.$ZodIssue[], location: string): AppError {
-  const details: Record<string, string[]> = {};
+  // A Map, not an object: field names are the client's, and `__proto__` or `constructor` must be plain keys.
+  const details = new Map<string, string[]>();
   const lines: string[] = [];
   for (const issue of issues) {
     const fields =
@@ -51,11 +52,11 @@ export function validationError(issues: readonly z.core.$ZodIssue[], location: s
         : [issue.path.map(String).join('.')];
     for (const field of fields) {
       const name = field || location;
-      (details[name] ??= []).push(issue.message);
+      details.set(name, [...(details.get(name) ?? []), issue.message]);
       lines.push(field && !selfDescribing(issue.message, field) ? `${field}: ${issue.message}` : issue.message);
     }
   }
-  return invalidInput(lines[0] ?? 'Invalid input.', details);
+  return invalidInput(lines[0] ?? 'Invalid input.', Object.fromEntries(details));
 }
 
 /**
