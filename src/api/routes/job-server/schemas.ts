@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { documentAs, jsonSchemaOf } from '../../openapi/documented';
+import { documentAs, type JsonSchema, jsonSchemaOf } from '../../openapi/documented';
 import { formBoolean, INT32_MAX } from '../common-schemas';
 import { loginBody } from '../auth/schemas';
 import { createGroupBody } from '../groups/schemas';
@@ -11,17 +11,30 @@ import { createGroupBody } from '../groups/schemas';
  * missing JSON value as `null`: both are read as an absent field.
  */
 
-/** The field the client adds to every POST; it says nothing the path does not. */
-const apiField = { api: z.string().max(8).optional() };
-
 /** Python's None and JSON's null, as the client writes them into a form. */
 const ABSENT_WORDS: ReadonlySet<unknown> = new Set(['None', 'null']);
 
-/** An optional field whose `None` or `null` means absent; documented as `schema`. */
+/** What a form field that may be null takes: its own form, or null (which a form carries as the text `null`). */
+function nullableInForms(schema: JsonSchema): JsonSchema {
+  return { anyOf: [schema, { type: 'null' }] };
+}
+
+/**
+ * The field the client adds to every POST; it says nothing the path does not. Any short text, `null` included (a
+ * form null arrives as that word), so it is documented as nullable in forms.
+ */
+const API_TEXT: JsonSchema = { type: 'string', maxLength: 8 };
+const apiField = { api: documentAs(z.string().max(8), API_TEXT, nullableInForms(API_TEXT)).optional() };
+
+/**
+ * An optional field whose `None` or `null` means absent; documented as `schema`, and in forms also as null or
+ * those words (the server takes them as absent).
+ */
 function optional<T extends z.ZodType>(schema: T): z.ZodType<z.output<T> | undefined, unknown> {
   return documentAs(
     z.preprocess((value) => (ABSENT_WORDS.has(value) ? undefined : value), schema.optional()),
     () => jsonSchemaOf(schema),
+    nullableInForms({ anyOf: [jsonSchemaOf(schema, 'input', 'form'), { type: 'string', enum: [...ABSENT_WORDS] }] }),
   );
 }
 
