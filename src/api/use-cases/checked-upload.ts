@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { checkModel, checkUpdate } from '../../models/checks';
 import type { ModelSummary } from '../../onnx/summary';
@@ -14,6 +15,11 @@ import type { UploadedFile, UploadedFiles } from '../routing/uploaded-files';
 export interface CheckedModel {
   readonly summary: ModelSummary;
   readonly weights: StoredWeights;
+  /**
+   * SHA-256 of the file as it was sent: the stored weights' digest, except for a PyTorch update, which is stored
+   * rewritten. A retry of the same upload is recognized by it.
+   */
+  readonly sentDigest: string;
 }
 
 /** The one file of field `name`. @throws 400 "No uploaded file '<name>' found." (the reference's text). */
@@ -96,6 +102,9 @@ async function checkSource(
   check: UploadCheck,
 ): Promise<PendingModel> {
   const { global } = check;
+  if (global?.summary.torch !== undefined) {
+    return await checkTorchUpdate(blobs, source, what, global);
+  }
   const result = global ? await checkUpdate(source(), global.summary) : await checkModel(source());
   if (!result.ok) {
     throw engineRefusal(what, result.error);
@@ -105,11 +114,32 @@ async function checkSource(
   }
   const { summary } = result;
   const store = async (): Promise<CheckedModel> => {
-    if (global?.summary.torch === undefined) {
-      return { summary, weights: await blobs.put(source()) };
-    }
-    const rewritten = rewriteOntoGlobal(await collectBytes(openSource(global.source)), await collectBytes(source()));
-    return { summary, weights: await blobs.put(bytesSource(rewritten)()) };
+    const weights = await blobs.put(source());
+    return { summary, weights, sentDigest: weights.digest };
+  };
+  return { summary, store };
+}
+
+/**
+ * An update of a PyTorch global model: an archive is read whole anyway (its zip directory is at its end), so the file
+ * is read once, checked, and stored rewritten onto the global model's archive.
+ */
+async function checkTorchUpdate(
+  blobs: BlobStore,
+  source: () => AsyncIterable<Uint8Array>,
+  what: string,
+  global: UpdateBase,
+): Promise<PendingModel> {
+  const sent = await collectBytes(source());
+  const result = await checkUpdate(bytesSource(sent)(), global.summary);
+  if (!result.ok) {
+    throw engineRefusal(what, result.error);
+  }
+  const { summary } = result;
+  const store = async (): Promise<CheckedModel> => {
+    const rewritten = rewriteOntoGlobal(await collectBytes(openSource(global.source)), sent);
+    const weights = await blobs.put(bytesSource(rewritten)());
+    return { summary, weights, sentDigest: createHash('sha256').update(sent).digest('hex') };
   };
   return { summary, store };
 }

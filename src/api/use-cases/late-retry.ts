@@ -10,8 +10,7 @@ import { TrainingState } from '../../training-states';
 import { contentDigest } from './upload-slot';
 import type { UpdateInput } from './upload-update';
 
-/** SHA-256 (hex) of an uploaded file as sent. */
-export async function fileDigest(file: UploadedFile): Promise<string> {
+async function fileDigest(file: UploadedFile): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file.path, { highWaterMark: 1 << 20 })) {
     hash.update(chunk as Buffer);

@@ -65,20 +65,21 @@ export async function runInference(
   const { model, training } = await readableModel(knex, user, modelId).catch((err: unknown) => {
     throw isNotFound(err) ? invalidInput(`Model ${modelId} not found.`) : err;
   });
-  await refuseNonOnnx(knex, model);
+  const memberIds = model.type === 'MEAN' ? await listMemberIds(knex, model.id) : [];
+  await refuseNonOnnx(knex, model, memberIds);
   const global = model.type === 'LOCAL' && model.baseModelId ? await findModelById(knex, model.baseModelId) : model;
   const settings = uncertaintySettings(global ?? model, training, fields);
   const preprocessingDigest = global?.preprocessingDigest ?? null;
   // The method must fit the model before the input is even read.
-  const plan = planInference(await inferenceTarget(knex, model, preprocessingDigest), settings);
+  const plan = planInference(await inferenceTarget(knex, model, memberIds, preprocessingDigest), settings);
   const input = await inputSource(fields, files);
   const samples = await deps.inference.run({ ...plan, input, inputShape: global?.inputShape ?? null });
   return { format, method: settings.method, ...summarize(settings.method, samples) };
 }
 
 /** onnxruntime runs ONNX only: a PyTorch model (or a MEAN model with one among its members) gets the export recipe. */
-async function refuseNonOnnx(knex: Knex, model: FlModel): Promise<void> {
-  const members = model.type === 'MEAN' ? await findModelsByIds(knex, await listMemberIds(knex, model.id)) : [];
+async function refuseNonOnnx(knex: Knex, model: FlModel, memberIds: readonly string[]): Promise<void> {
+  const members = memberIds.length > 0 ? await findModelsByIds(knex, memberIds) : [];
   if ([model, ...members].some((candidate) => candidate.format !== 'onnx')) {
     throw onnxRequired('Inference');
   }
@@ -186,10 +187,10 @@ function uncertaintyOptions(value: unknown): { samples: number; softmax: boolean
 async function inferenceTarget(
   knex: Knex,
   model: FlModel,
+  members: readonly string[],
   preprocessingDigest: string | null,
 ): Promise<InferenceTarget> {
   const version = await findVersion(knex, model.id);
-  const members = model.type === 'MEAN' ? await listMemberIds(knex, model.id) : [];
   const memberDigests = await Promise.all(
     members.map(async (id) => {
       const memberVersion = await findVersion(knex, id);

@@ -11,7 +11,7 @@ import { TrainingState } from '../../training-states';
 import type { UploadedFile, UploadedFiles } from '../routing/uploaded-files';
 import type { TrainingOrchestrator } from '../training-orchestrator';
 import { checkAndStoreModel, formatOf, manifestOf, requireFile, type UpdateBase } from './checked-upload';
-import { fileDigest, isLateExactRetry } from './late-retry';
+import { isLateExactRetry } from './late-retry';
 import { type MetricValueInput, pairMetrics, refuseMetricFiles } from './metric-input';
 import { claimSlot, contentDigest, submitToRun, type UploadTarget, uploadTarget } from './upload-slot';
 
@@ -50,8 +50,7 @@ export async function uploadUpdate(
   const checked = await checkAndStoreModel(blobs, file, 'model file', { global: await globalBase(deps, target.model) });
   const slot = { trainingId: target.training.id, round: request.round, clientId: user.id, phase: 'update' as const };
   // The file as sent, so a retry is known for the same request: a PyTorch update is stored rewritten (other bytes).
-  const sent = checked.summary.torch === undefined ? checked.weights.digest : await fileDigest(file);
-  const digest = contentDigest([sent, request.sample_size, request.metric_names, request.metric_values]);
+  const digest = contentDigest([checked.sentDigest, request.sample_size, request.metric_names, request.metric_values]);
   const upload = await claimSlot(knex, slot, digest, () =>
     insertUpdateUpload(
       knex,
