@@ -255,6 +255,7 @@ async function serverToUse(
  */
 async function followRounds(actor: RoundhouseClient, trainingId: string): Promise<Round[]> {
   const printed = new Set<number>();
+  let waitedForLast = false;
   for (;;) {
     const [status, rounds] = await Promise.all([actor.trainings.get(trainingId), actor.trainings.rounds(trainingId)]);
     const over = status.state === 'C' || status.state === 'E';
@@ -272,10 +273,10 @@ async function followRounds(actor: RoundhouseClient, trainingId: string): Promis
     if (over) {
       // The last version's evaluation runs in the background: give it a moment.
       const last = rounds.at(-1);
-      if (last === undefined || last.server_metrics.accuracy !== undefined || printed.has(-1)) {
+      if (last === undefined || last.server_metrics.accuracy !== undefined || waitedForLast) {
         return rounds;
       }
-      printed.add(-1);
+      waitedForLast = true;
     }
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }

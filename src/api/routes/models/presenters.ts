@@ -32,8 +32,10 @@ export function presentModel(model: FlModel, memberIds: readonly string[] = []):
     preprocessing: model.preprocessingDigest ? `/api/models/${model.id}/preprocessing/` : null,
     owner: model.ownerId,
     has_preprocessing: model.preprocessingDigest !== null,
-    ...(model.type === 'MEAN' ? {} : { format: model.format }),
-    ...(model.type === 'MEAN' ? { models: [...(model.members?.map((m) => m.id) ?? memberIds)] } : {}),
+    // A MEAN model has no weights of its own: its members', and no format.
+    ...(model.type === 'MEAN'
+      ? { models: [...(model.members?.map((m) => m.id) ?? memberIds)] }
+      : { format: model.format }),
     ...(model.type === 'SWAG' ? swagMoments(model) : {}),
   };
 }
