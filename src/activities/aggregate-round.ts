@@ -7,7 +7,7 @@ import { deleteLocalModelsThrough, recordAggregate } from '../db/queries/trainin
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
 import { asActivityFailure } from './activity-failures';
-import { heartbeatingChunks, heartbeatingSource } from './heartbeat-stream';
+import { heartbeatingBlob, heartbeatingChunks } from './heartbeat-stream';
 import { loadRoundUpdates } from './round-updates';
 import { requireTraining, requireVersion } from './stored-training';
 import type { AdvanceRoundInput, AggregateRoundInput, AggregateRoundResult } from './training-activity-types';
@@ -42,7 +42,7 @@ export async function aggregateRound(
     const result = await aggregate({
       method: training.aggregationMethod,
       params: strategyParams(training.aggregationMethod, training.options),
-      global: heartbeatingSource(() => blobs.read(global.weightsDigest), 'reading the global model'),
+      global: heartbeatingBlob(blobs, global.weightsDigest, 'reading the global model'),
       updates: await loadRoundUpdates(deps, training.id, input.round, input.updates),
       ...(previousState ? { state: previousState } : {}),
     });

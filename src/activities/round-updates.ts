@@ -7,7 +7,7 @@ import { findRoundUploads } from '../db/queries/training-runs';
 import type { BlobStore } from '../storage/blob-store';
 import type { UploadSubmission } from '../workflows/training/definitions';
 import { permanentFailure } from './activity-failures';
-import { heartbeatingSource } from './heartbeat-stream';
+import { heartbeatingBlob } from './heartbeat-stream';
 
 /**
  * The engine's input for the updates the workflow accepted in one round: each one's bytes come from the blob its
@@ -44,7 +44,7 @@ export async function loadRoundUpdates(
       return {
         clientId: update.clientId,
         sampleSize,
-        source: heartbeatingSource(() => blobs.read(digest), `reading the update of ${update.clientId}`),
+        source: heartbeatingBlob(blobs, digest, `reading the update of ${update.clientId}`),
       };
     }),
   );

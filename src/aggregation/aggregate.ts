@@ -1,9 +1,8 @@
 import { checkStorage } from '../models/checks';
 import type { TensorInfo } from '../onnx/manifest';
-import { openSource } from '../onnx/model-source';
 import type { ModelSource } from '../onnx/model-source';
 import type { ModelSummary } from '../onnx/summary';
-import { scanModel } from '../models/scan';
+import { scanSource } from '../models/scan';
 import { writeWithValues } from '../models/write';
 import { floatDType } from '../onnx/schema';
 import { findNonFinite, narrowInPlace } from '../onnx/float/encoding';
@@ -85,12 +84,12 @@ export async function aggregate(request: AggregateRequest): Promise<AggregateRes
 }
 
 /**
- * Summarizes the global model and refuses external data. Its values are not decoded: FedAvg's result does not
- * depend on them, the upload check already saw them, and this saves a full pass.
+ * Summarizes the global model and refuses external data. Its values are not decoded (read by position, not even
+ * read): FedAvg's result does not depend on them and the upload check already saw them.
  */
 async function summarizeGlobal(global: ModelSource): Promise<ModelSummary> {
   try {
-    return await scanModel(openSource(global), { onTensor: checkStorage });
+    return await scanSource(global, { onTensor: checkStorage });
   } catch (error) {
     throw isAggregationError(error) ? new AggregationError(error.code, `global model: ${error.message}`, error) : error;
   }

@@ -6,12 +6,20 @@ import { rawFloat32Bytes, readFloatValues } from '../onnx/float/tensor-values';
 import { FloatScratch } from '../onnx/float/scratch';
 import type { AggregatedTensors, ClientUpdate } from './strategies/strategy';
 import { isAggregationError } from './errors';
+import { closeIndexed, forEachIndexedChunk, openIndexed } from './indexed';
+import type { IndexedUpdate } from './indexed';
+
+/** Updates open at a time when they are read by position: bounds file descriptors and buffers in large rounds. */
+const OPEN_AT_ONCE = 64;
+/** Coordinates per chunk of the positional fold: 256 KiB of float32 per update, a float64 sum that stays in cache. */
+const FOLD_CHUNK = 65536;
 
 /**
- * The sample-size-weighted mean of the updates' float initializers, folded in one update at a time and one tensor
- * at a time into float64 sums, so memory is the accumulator plus one tensor whatever the number of clients. Each
- * update is checked against the global model as it streams (graph, manifest, non-float values); the updates are
- * folded in the order given, which the engine fixes by client id so the result is the same bit for bit.
+ * The sample-size-weighted mean of the updates' float initializers as float64 sums. Each update is checked against
+ * the global model (graph, manifest, non-float values); the updates are folded in the order given, which the engine
+ * fixes by client id, so every coordinate's sum is 0 + w₁x₁ + w₂x₂ + … in that order and the result is the same bit
+ * for bit whichever way they are read. Stored updates are read by position, up to `OPEN_AT_ONCE` at a time, a chunk
+ * of coordinates of all of them at once (`indexed.ts`); others stream one update and one tensor at a time.
  */
 export async function foldWeightedMean(
   global: ModelSummary,
@@ -24,6 +32,53 @@ export async function foldWeightedMean(
     }
   }
   const total = updates.reduce((sum, update) => sum + update.sampleSize, 0);
+  for (let start = 0; start < updates.length; start += OPEN_AT_ONCE) {
+    const group = updates.slice(start, start + OPEN_AT_ONCE);
+    const indexed = await openIndexed(global, group);
+    if (indexed === undefined) {
+      await foldStreamed(global, group, total, sums);
+      continue;
+    }
+    try {
+      await foldIndexed(global, indexed, total, sums);
+    } finally {
+      await closeIndexed(indexed);
+    }
+  }
+  return sums;
+}
+
+/** Adds a chunk of every update at a time, each scaled by n_i / Σn, to the sums. */
+async function foldIndexed(
+  global: ModelSummary,
+  indexed: readonly IndexedUpdate[],
+  total: number,
+  sums: AggregatedTensors,
+): Promise<void> {
+  const weights = indexed.map((entry) => entry.update.sampleSize / total);
+  await forEachIndexedChunk(global, indexed, FOLD_CHUNK, (info, offset, values) => {
+    const sum = sums.get(info.name)?.subarray(offset, offset + (values[0]?.length ?? 0));
+    if (sum === undefined) {
+      return;
+    }
+    values.forEach((chunk, k) => {
+      const weight = weights[k] ?? 0;
+      if (chunk instanceof Float32Array) {
+        addScaled32(sum, chunk, weight);
+      } else {
+        addScaled64(sum, chunk, weight);
+      }
+    });
+  });
+}
+
+/** Streams one update at a time, one tensor at a time, into the sums. */
+async function foldStreamed(
+  global: ModelSummary,
+  updates: readonly ClientUpdate[],
+  total: number,
+  sums: AggregatedTensors,
+): Promise<void> {
   const scratch = new FloatScratch();
   for (const update of updates) {
     // n_i / Σn, not n_i then a final division: scaling every sample size by k then gives the same bits.
@@ -42,7 +97,6 @@ export async function foldWeightedMean(
       throw isAggregationError(error) ? error.forClient(update.clientId) : error;
     }
   }
-  return sums;
 }
 
 /** sum += weight · values of one tensor. float32 raw_data (what exporters write) is read in place, not copied. */

@@ -1,6 +1,7 @@
 import { AggregationError } from '../aggregation/errors';
-import { collectBytes } from '../onnx/model-source';
-import { scanOnnxModel } from '../onnx/scan';
+import { collectBytes, openSource } from '../onnx/model-source';
+import type { ModelSource } from '../onnx/model-source';
+import { scanOnnxModel, scanOnnxModelAt } from '../onnx/scan';
 import type { ScanOptions } from '../onnx/scan';
 import type { ModelSummary } from '../onnx/summary';
 import { scanTorchModel } from '../torch/engine';
@@ -26,6 +27,26 @@ export async function scanModel(chunks: AsyncIterable<Uint8Array>, options: Scan
   return await scanOnnxModel(stream, options);
 }
 
+/**
+ * `scanModel` over a source, by position when it offers that and holds ONNX: float values are then skipped, not read
+ * (`onTensor` sees records whose values are elsewhere, `TensorRecord.elided`). The summary is the same either way.
+ */
+export async function scanSource(source: ModelSource, options: ScanOptions = {}): Promise<ModelSummary> {
+  if (source.openAccess !== undefined) {
+    const access = await source.openAccess();
+    try {
+      const head = new Uint8Array(2);
+      await access.readInto(head, 0);
+      if (formatOf(head[0], head[1]) === 'onnx') {
+        return await scanOnnxModelAt(access, options);
+      }
+    } finally {
+      await access.close();
+    }
+  }
+  return await scanModel(openSource(source), options);
+}
+
 /** The format of a model stream by its first bytes, and the stream again from its start. */
 export async function sniffFormat(
   chunks: AsyncIterable<Uint8Array>,
@@ -44,9 +65,7 @@ export async function sniffFormat(
     }
   }
   const [a, b] = head.flatMap((chunk) => [...chunk.subarray(0, 2)]);
-  // A zip starts with "PK"; a pickle (PyTorch's legacy format among them) with PROTO (0x80), which the archive
-  // reader refuses by name. ONNX starts with a field tag (0x08).
-  const format: ModelFormat = (a === 0x50 && b === 0x4b) || a === 0x80 ? 'torch' : 'onnx';
+  const format = formatOf(a, b);
   async function* replay(): AsyncGenerator<Uint8Array> {
     try {
       yield* head;
@@ -59,4 +78,12 @@ export async function sniffFormat(
     }
   }
   return { format, stream: replay() };
+}
+
+/**
+ * A zip starts with "PK"; a pickle (PyTorch's legacy format among them) with PROTO (0x80), which the archive reader
+ * refuses by name. ONNX starts with a field tag (0x08).
+ */
+export function formatOf(first: number | undefined, second: number | undefined): ModelFormat {
+  return (first === 0x50 && second === 0x4b) || first === 0x80 ? 'torch' : 'onnx';
 }

@@ -1,7 +1,7 @@
 import type { ModelSource } from '../onnx/model-source';
 import { bytesSource, collectBytes, openSource } from '../onnx/model-source';
 import type { ModelSummary } from '../onnx/summary';
-import { spliceModel } from '../onnx/writer';
+import { spliceModel, spliceModelAt } from '../onnx/writer';
 import type { RawValueProvider } from '../onnx/writer';
 import { checkSameLayout, readTorchModel, tensorBytes } from '../torch/engine';
 import { writeTorchArchive } from '../torch/writer';
@@ -17,6 +17,15 @@ export async function* writeWithValues(
   replaced: ReadonlySet<string>,
   valuesFor: RawValueProvider,
 ): AsyncGenerator<Uint8Array> {
+  if (summary.torch === undefined && template.openAccess !== undefined) {
+    const access = await template.openAccess();
+    try {
+      yield* spliceModelAt(access, summary, replaced, valuesFor);
+    } finally {
+      await access.close();
+    }
+    return;
+  }
   if (summary.torch === undefined) {
     yield* spliceModel(openSource(template), summary, replaced, valuesFor);
     return;

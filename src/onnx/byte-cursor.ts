@@ -25,6 +25,20 @@ export interface ByteCursor {
   read(length: number, context: string): Uint8Array;
 }
 
+/** A cursor that reads by position: the walk skips float values through it instead of reading them. */
+export interface SkippingCursor extends ByteCursor {
+  readonly skipsValues: true;
+  /** Throws `model_truncated` naming `context` unless at least `length` bytes are left. */
+  expect(length: number, context: string): void;
+  /** Moves past `length` bytes without reading them (after an `expect` of them). */
+  skip(length: number): void;
+}
+
+/** True for a cursor that can skip bytes unread. */
+export function skipsValues(cursor: ByteCursor): cursor is SkippingCursor {
+  return 'skipsValues' in cursor;
+}
+
 /** A cursor over a model held whole in memory; offsets index `bytes`. */
 export class BufferCursor implements ByteCursor {
   private pos = 0;
@@ -101,7 +115,8 @@ export function readLength(cursor: ByteCursor, context: string): VarintRead {
   return length;
 }
 
-function truncated(offset: number, context: string, needed?: number): AggregationError {
+/** The error of a read that the model's end at `offset` cuts short. */
+export function truncated(offset: number, context: string, needed?: number): AggregationError {
   const need = needed === undefined ? '' : ` (${needed} bytes needed)`;
   return new AggregationError(
     'model_truncated',

@@ -3,14 +3,30 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { openFileAccess, type RandomAccess } from '../storage/random-access';
 import { concatBytes } from './wire';
 
 /**
  * A model that can be read (again) as a stream of chunks: strategies read the global model twice (summary, then
  * template) and may reopen updates. A blob store passes `() => blobs.read(digest)` (a promised Readable) or
  * `() => fs.createReadStream(path, { highWaterMark })`; chunks of about 1 MiB read much faster than 64 KiB ones.
+ * A stored model also offers `openAccess`, reads by position: the engine then indexes its tensors without reading
+ * their values and reads chunks of values where it needs them (`src/aggregation/indexed.ts`).
  */
-export type ModelSource = () => AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>;
+export type ModelSource = (() => AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>) & {
+  readonly openAccess?: () => Promise<RandomAccess>;
+};
+
+/** Stored bytes: a stream and positional reads of them. */
+export type StoredSource = (() => AsyncIterable<Uint8Array>) & { readonly openAccess: () => Promise<RandomAccess> };
+
+/** A source that also reads by position. */
+export function withAccess<S extends ModelSource>(
+  stream: S,
+  openAccess: () => Promise<RandomAccess>,
+): S & { readonly openAccess: () => Promise<RandomAccess> } {
+  return Object.assign(stream, { openAccess });
+}
 
 /** Opens a source as a plain chunk stream (awaiting it first when the source is a promise). */
 export async function* openSource(source: ModelSource): AsyncGenerator<Uint8Array> {
@@ -19,18 +35,37 @@ export async function* openSource(source: ModelSource): AsyncGenerator<Uint8Arra
 
 const DEFAULT_CHUNK = 1 << 20;
 
-/** A source over bytes already in memory, served in chunks (views, no copy). */
-export function bytesSource(bytes: Uint8Array, chunkSize = DEFAULT_CHUNK): () => AsyncIterable<Uint8Array> {
-  return async function* chunks() {
-    for (let at = 0; at < bytes.length; at += chunkSize) {
-      yield await Promise.resolve(bytes.subarray(at, at + chunkSize));
-    }
-  };
+/** A source over bytes already in memory, served in chunks (views, no copy), and read by position as well. */
+export function bytesSource(bytes: Uint8Array, chunkSize = DEFAULT_CHUNK): StoredSource {
+  return withAccess(
+    async function* chunks() {
+      for (let at = 0; at < bytes.length; at += chunkSize) {
+        yield await Promise.resolve(bytes.subarray(at, at + chunkSize));
+      }
+    },
+    () => Promise.resolve(memoryAccess(bytes)),
+  );
 }
 
-/** A source over a file, read in 1 MiB chunks (fewer iterator steps than the 64 KiB default). */
-export function fileSource(path: string, chunkSize = DEFAULT_CHUNK): () => AsyncIterable<Uint8Array> {
-  return () => createReadStream(path, { highWaterMark: chunkSize });
+/** A source over a file, read in 1 MiB chunks (fewer iterator steps than the 64 KiB default) or by position. */
+export function fileSource(path: string, chunkSize = DEFAULT_CHUNK): StoredSource {
+  return withAccess(
+    (): AsyncIterable<Uint8Array> => createReadStream(path, { highWaterMark: chunkSize }),
+    () => openFileAccess(path),
+  );
+}
+
+/** Positional reads of bytes in memory (copies, as a file's reads are). */
+export function memoryAccess(bytes: Uint8Array): RandomAccess {
+  return {
+    size: bytes.length,
+    readInto(into, position) {
+      const part = bytes.subarray(Math.min(position, bytes.length), position + into.length);
+      into.set(part);
+      return Promise.resolve(part.length);
+    },
+    close: () => Promise.resolve(),
+  };
 }
 
 /** Gathers a stream into one array (tests, small models). */

@@ -1,6 +1,9 @@
+import type { RandomAccess } from '../storage/random-access';
+import type { ByteCursor } from './byte-cursor';
 import { BufferCursor } from './byte-cursor';
 import { ByteSource } from './byte-source';
-import type { ModelEvent } from './walk';
+import { PositionalSource } from './positional-source';
+import type { ModelEvent, Need } from './walk';
 import { walkSteps } from './walk';
 
 /**
@@ -12,16 +15,31 @@ import { walkSteps } from './walk';
 export async function* walkModel(chunks: AsyncIterable<Uint8Array>, reuseBuffers = false): AsyncGenerator<ModelEvent> {
   const source = new ByteSource(chunks, reuseBuffers);
   try {
-    for (const step of walkSteps(source)) {
-      if (step.kind !== 'need') {
-        yield step;
-      } else if (!source.holds(step)) {
-        await source.fill(step);
-      }
-    }
+    yield* drive(source);
   } finally {
     // Also when the consumer stops at a refused update: the stream must not stay open.
     await source.close();
+  }
+}
+
+/**
+ * The same walk over a model read by position, which skips the raw_data of float initializers instead of reading
+ * it (`FieldRecord.elided` says where those bytes are). An event's bytes are valid only until the next event.
+ */
+export function walkModelAt(access: RandomAccess): AsyncGenerator<ModelEvent> {
+  return drive(new PositionalSource(access));
+}
+
+/** Runs the walk, filling each need from the source before the walk reads. */
+async function* drive(
+  source: ByteCursor & { holds(need: Need): boolean; fill(need: Need): Promise<void> },
+): AsyncGenerator<ModelEvent> {
+  for (const step of walkSteps(source)) {
+    if (step.kind !== 'need') {
+      yield step;
+    } else if (!source.holds(step)) {
+      await source.fill(step);
+    }
   }
 }
 

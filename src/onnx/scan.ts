@@ -1,4 +1,5 @@
 import { AggregationError } from '../aggregation/errors';
+import type { RandomAccess } from '../storage/random-access';
 import { tensorInfo } from './manifest';
 import type { TensorInfo } from './manifest';
 import {
@@ -9,7 +10,7 @@ import {
   digestStructure,
 } from './structure';
 import type { InitializerLayout, ModelSummary } from './summary';
-import { walkModel } from './reader';
+import { walkModel, walkModelAt } from './reader';
 import type { ModelEvent } from './walk';
 import { GraphField } from './schema';
 import { StructureMatcher } from './structure-matcher';
@@ -30,9 +31,21 @@ export async function scanOnnxModel(
   chunks: AsyncIterable<Uint8Array>,
   options: ScanOptions = {},
 ): Promise<ModelSummary> {
-  const scanner = new ModelScanner(options.expected);
   // The scan is done with each event before it asks for the next, so the walker may reuse its buffers.
-  for await (const event of walkModel(chunks, true)) {
+  return await scanEvents(walkModel(chunks, true), options);
+}
+
+/**
+ * The same scan over a model read by position: float initializers' raw_data is skipped, not read, so `onTensor`
+ * gets records whose values are elsewhere (`TensorRecord.elided`); the summary is the same as a full scan's.
+ */
+export async function scanOnnxModelAt(access: RandomAccess, options: ScanOptions = {}): Promise<ModelSummary> {
+  return await scanEvents(walkModelAt(access), options);
+}
+
+async function scanEvents(events: AsyncIterable<ModelEvent>, options: ScanOptions): Promise<ModelSummary> {
+  const scanner = new ModelScanner(options.expected);
+  for await (const event of events) {
     const tensor = scanner.accept(event);
     if (tensor !== undefined) {
       await options.onTensor?.(tensor.record, tensor.info);
@@ -74,7 +87,7 @@ export class ModelScanner {
       return undefined;
     }
     const { record } = event;
-    this.byteLength += record.header.length + record.payload.length;
+    this.byteLength += record.header.length + record.payload.length + (record.elided?.length ?? 0);
     if (event.kind === 'model_field') {
       this.pushIfDefined(describeModelField(record));
       return undefined;
@@ -83,7 +96,7 @@ export class ModelScanner {
       this.pushIfDefined(describeGraphField(record, record.field === GraphField.NODE ? this.nodes++ : this.nodes));
       return undefined;
     }
-    const tensor = decodeTensorRecord(record.payload, event.index);
+    const tensor = decodeTensorRecord(record.payload, event.index, record.elided);
     const info = tensorInfo(tensor);
     this.matcher.push(describeInitializer(info));
     const layout = layoutOf(tensor, info);
@@ -115,7 +128,8 @@ export class ModelScanner {
 
 function layoutOf(tensor: TensorRecord, info: TensorInfo): InitializerLayout {
   const valueFieldsLength = tensor.valueFields.reduce((sum, span) => sum + span.end - span.start, 0);
-  const base = { payloadLength: tensor.payload.length, valueFieldsLength, hasRawData: tensor.rawData !== undefined };
+  const payloadLength = tensor.payload.length + (tensor.elided?.length ?? 0);
+  const base = { payloadLength, valueFieldsLength, hasRawData: tensor.rawData !== undefined };
   if (info.isFloat) {
     return base;
   }

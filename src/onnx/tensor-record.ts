@@ -1,6 +1,7 @@
 import { Reader } from 'protobufjs/minimal';
 import { malformed } from '../aggregation/errors';
 import { TensorField, TYPED_VALUE_FIELDS, WireType } from './schema';
+import type { ElidedValues } from './walk';
 
 /** A byte range [start, end) inside a TensorProto payload. */
 export interface Span {
@@ -25,10 +26,18 @@ export interface TensorRecord {
   readonly valueFields: readonly ValueField[];
   /** Where an external tensor claims its data is (data_location EXTERNAL or external_data entries). */
   readonly externalLocation?: string;
+  /**
+   * Set when a walk by position skipped the raw_data bytes: they are not in `payload` (whose `rawData` span then
+   * runs past it) but at byte `position` of the model.
+   */
+  readonly elided?: { readonly position: number; readonly length: number };
 }
 
-/** Decodes a TensorProto with protobufjs' reader; values stay in place as spans. */
-export function decodeTensorRecord(payload: Uint8Array, index: number): TensorRecord {
+/**
+ * Decodes a TensorProto with protobufjs' reader; values stay in place as spans. With `elided`, the raw_data bytes
+ * the walk skipped are missing at index `elided.at` of the payload.
+ */
+export function decodeTensorRecord(payload: Uint8Array, index: number, elided?: ElidedValues): TensorRecord {
   const reader = Reader.create(payload);
   const dims: number[] = [];
   const valueFields: (Span & { field: number; wireType: number })[] = [];
@@ -51,8 +60,10 @@ export function decodeTensorRecord(payload: Uint8Array, index: number): TensorRe
       } else if (field === TensorField.RAW_DATA && wireType === WireType.LEN) {
         const length = reader.uint32();
         rawData = { start: reader.pos, end: reader.pos + length };
-        reader.skip(length);
-        valueFields.push({ start, end: reader.pos, field, wireType });
+        valueFields.push({ start, end: reader.pos + length, field, wireType });
+        if (elided?.at !== reader.pos) {
+          reader.skip(length);
+        }
       } else if (field === TensorField.EXTERNAL_DATA && wireType === WireType.LEN) {
         external = readExternalLocation(reader.bytes()) ?? external ?? '(no location)';
       } else if (field === TensorField.DATA_LOCATION && wireType === WireType.VARINT) {
@@ -79,6 +90,7 @@ export function decodeTensorRecord(payload: Uint8Array, index: number): TensorRe
     rawData,
     valueFields,
     externalLocation: external,
+    ...(elided ? { elided: { position: elided.position, length: elided.length } } : {}),
   };
 }
 

@@ -28,7 +28,20 @@ export function recordGrowth(layout: InitializerLayout, byteLength: number): num
 /** The record with `bytes` written over its raw_data: every other byte is the template's own (views, no copy). */
 export function spliceRecord(record: FieldRecord, tensor: TensorRecord, bytes: Uint8Array): Uint8Array[] {
   const raw = tensor.rawData ?? { start: 0, end: 0 };
-  return [record.header, record.payload.subarray(0, raw.start), bytes, record.payload.subarray(raw.end)];
+  return [record.header, payloadSlice(record, tensor, 0, raw.start), bytes, payloadSlice(record, tensor, raw.end)];
+}
+
+/**
+ * Bytes `start … end − 1` of the TensorProto as stored. When a walk by position skipped its raw_data, the payload
+ * lacks those bytes: offsets past them sit that much earlier in it (spans never start or end inside them).
+ */
+export function payloadSlice(record: FieldRecord, tensor: TensorRecord, start: number, end?: number): Uint8Array {
+  const at = (offset: number): number => {
+    const skipped = tensor.elided;
+    const rawStart = tensor.rawData?.start ?? 0;
+    return skipped === undefined || offset <= rawStart ? offset : Math.max(rawStart, offset - skipped.length);
+  };
+  return record.payload.subarray(at(start), end === undefined ? undefined : at(end));
 }
 
 /**
@@ -41,14 +54,14 @@ export function rewriteRecord(record: FieldRecord, tensor: TensorRecord, bytes: 
   let at = 0;
   let inserted = false;
   for (const span of tensor.valueFields) {
-    pieces.push(record.payload.subarray(at, span.start));
+    pieces.push(payloadSlice(record, tensor, at, span.start));
     if (!inserted) {
       pieces.push(...raw);
       inserted = true;
     }
     at = span.end;
   }
-  pieces.push(record.payload.subarray(at));
+  pieces.push(payloadSlice(record, tensor, at));
   if (!inserted) {
     pieces.push(...raw);
   }

@@ -1,8 +1,8 @@
 import { malformed } from '../aggregation/errors';
-import type { ByteCursor } from './byte-cursor';
-import { readLength } from './byte-cursor';
-import { GraphField, ModelField, WireType } from './schema';
-import { concatBytes } from './wire';
+import type { ByteCursor, SkippingCursor } from './byte-cursor';
+import { readLength, skipsValues } from './byte-cursor';
+import { floatDType, GraphField, ModelField, TensorField, WireType } from './schema';
+import { concatBytes, decodeVarint } from './wire';
 
 /**
  * One protobuf field as read: `offset` is where its tag starts in the model, `header` is its tag (and length
@@ -14,7 +14,22 @@ export interface FieldRecord {
   readonly wireType: number;
   readonly header: Uint8Array;
   readonly payload: Uint8Array;
+  /** Set when the walk skipped an initializer's float values: the payload then lacks them. */
+  readonly elided?: ElidedValues;
 }
+
+/**
+ * The `raw_data` bytes of a float initializer that a walk by position skipped: they belong at index `at` of the
+ * payload (after raw_data's tag and length, which the payload keeps) and sit at byte `position` of the model.
+ */
+export interface ElidedValues {
+  readonly at: number;
+  readonly length: number;
+  readonly position: number;
+}
+
+/** An initializer smaller than this is read whole even by a walk that skips float values: one read is cheaper. */
+const ELIDE_MIN_BYTES = 4096;
 
 /** What the walk reports, in file order. Concatenating every header and payload reproduces the model. */
 export type ModelEvent =
@@ -134,14 +149,78 @@ function* graphSteps(source: ByteCursor, end: number): Generator<ModelEvent | Ne
     const tag = yield* readTag(source, 'a graph field tag');
     const context =
       tag.field === GraphField.INITIALIZER ? `initializer ${initializers} of the graph` : `graph field ${tag.field}`;
-    const record = yield* readValue(source, tag, context);
+    const initializer = tag.field === GraphField.INITIALIZER && tag.wireType === WireType.LEN;
+    const record =
+      initializer && skipsValues(source)
+        ? yield* readInitializerSkippingValues(source, tag, context)
+        : yield* readValue(source, tag, context);
     if (source.offset > end) {
       throw malformed(`${context} runs past the end of the graph`);
     }
-    if (tag.field === GraphField.INITIALIZER && tag.wireType === WireType.LEN) {
+    if (initializer) {
       yield { kind: 'initializer', record, index: initializers++ };
     } else {
       yield { kind: 'graph_field', record };
     }
   }
+}
+
+/**
+ * Reads an initializer field (its tag just read) field by field, skipping the bytes of a float tensor's raw_data:
+ * the record's payload is the TensorProto without them, and `elided` says where they are. Fields are copied as
+ * they are read, since a cursor that reads by position reuses its window from read to read.
+ */
+function* readInitializerSkippingValues(
+  source: SkippingCursor,
+  tag: FieldTag,
+  context: string,
+): Generator<Need, FieldRecord, undefined> {
+  yield NEED_VARINT;
+  const length = readLength(source, context);
+  const header = concatBytes([tag.bytes, length.bytes]);
+  const base = { offset: tag.offset, field: tag.field, wireType: tag.wireType, header };
+  if (length.value < ELIDE_MIN_BYTES) {
+    yield { kind: 'need', bytes: length.value };
+    return { ...base, payload: source.read(length.value, context) };
+  }
+  // A model that ends inside the initializer is refused as a stream read of all of it would be, in the same words.
+  source.expect(length.value, context);
+  const end = source.offset + length.value;
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  let dataType = 0;
+  let elided: ElidedValues | undefined;
+  const keep = (bytes: Uint8Array): void => {
+    parts.push(bytes.slice());
+    size += bytes.length;
+  };
+  while (source.offset < end) {
+    const field = yield* readTag(source, `a field of ${context}`);
+    if (
+      field.field === TensorField.RAW_DATA &&
+      field.wireType === WireType.LEN &&
+      elided === undefined &&
+      floatDType(dataType) !== undefined
+    ) {
+      yield NEED_VARINT;
+      const rawLength = readLength(source, context);
+      keep(field.bytes);
+      keep(rawLength.bytes);
+      source.expect(rawLength.value, context);
+      elided = { at: size, length: rawLength.value, position: source.offset };
+      source.skip(rawLength.value);
+    } else {
+      const value = yield* readValue(source, field, `a field of ${context}`);
+      if (field.field === TensorField.DATA_TYPE && field.wireType === WireType.VARINT) {
+        const decoded = decodeVarint(value.payload, 0, value.payload.length);
+        dataType = decoded.ok ? decoded.value : 0;
+      }
+      keep(value.header);
+      keep(value.payload);
+    }
+  }
+  if (source.offset > end) {
+    throw malformed(`${context} does not decode: a field runs past the end of the tensor`);
+  }
+  return { ...base, payload: concatBytes(parts), ...(elided ? { elided } : {}) };
 }

@@ -1,4 +1,5 @@
 import { AggregationError } from '../aggregation/errors';
+import type { RandomAccess } from '../storage/random-access';
 import { encodeFloatValues } from './float/encoding';
 import type { TensorInfo } from './manifest';
 import { scanOnnxModel } from './scan';
@@ -6,9 +7,12 @@ import { ModelScanner } from './scan';
 import type { ModelSource } from './model-source';
 import { coalesceChunks, openSource } from './model-source';
 import type { ModelSummary } from './summary';
-import { walkModel } from './reader';
+import { walkModel, walkModelAt } from './reader';
+import type { ModelEvent } from './walk';
 import { dtypeBytes, floatDType } from './schema';
-import { canSplice, recordGrowth, rewriteRecord, spliceRecord } from './tensor-rewrite';
+import { canSplice, payloadSlice, recordGrowth, rewriteRecord, spliceRecord } from './tensor-rewrite';
+import type { TensorRecord } from './tensor-record';
+import type { FieldRecord } from './walk';
 import { encodeVarint } from './wire';
 
 /** Pieces below this size are merged (and so copied) by `coalesceChunks`. */
@@ -28,6 +32,29 @@ export async function* spliceModel(
   replaced: ReadonlySet<string>,
   valuesFor: RawValueProvider,
 ): AsyncGenerator<Uint8Array> {
+  yield* splice(walkModel(template, true), undefined, summary, replaced, valuesFor);
+}
+
+/**
+ * `spliceModel` over a template read by position: the raw_data of the replaced tensors is never read, so writing
+ * the result reads little more than the template's graph; kept float values are copied a chunk at a time.
+ */
+export async function* spliceModelAt(
+  template: RandomAccess,
+  summary: ModelSummary,
+  replaced: ReadonlySet<string>,
+  valuesFor: RawValueProvider,
+): AsyncGenerator<Uint8Array> {
+  yield* splice(walkModelAt(template), template, summary, replaced, valuesFor);
+}
+
+async function* splice(
+  events: AsyncIterable<ModelEvent>,
+  access: RandomAccess | undefined,
+  summary: ModelSummary,
+  replaced: ReadonlySet<string>,
+  valuesFor: RawValueProvider,
+): AsyncGenerator<Uint8Array> {
   // Byte sizes of the replaced tensors are known up front, so the graph's new length prefix can be written first.
   const sizes = summary.manifest.map((info) =>
     replaced.has(info.name) && info.elementCount > 0 ? info.elementCount * (dtypeBytes(info.dataType) ?? 0) : undefined,
@@ -36,7 +63,7 @@ export async function* spliceModel(
     const size = sizes[i];
     return size === undefined ? sum : sum + recordGrowth(layout, size);
   }, 0);
-  yield* coalesceChunks(emit(template, summary, sizes, growth, valuesFor), COALESCE_BYTES);
+  yield* coalesceChunks(emit(events, access, summary, sizes, growth, valuesFor), COALESCE_BYTES);
 }
 
 /** Writes a template model with new float initializer values, each converted to its tensor's float type. */
@@ -58,7 +85,8 @@ export async function* writeModel(
 }
 
 async function* emit(
-  template: AsyncIterable<Uint8Array>,
+  events: AsyncIterable<ModelEvent>,
+  access: RandomAccess | undefined,
   summary: ModelSummary,
   sizes: readonly (number | undefined)[],
   growth: number,
@@ -67,7 +95,7 @@ async function* emit(
   const scanner = new ModelScanner(summary);
   // The walker reuses its buffer: replaced raw_data is never yielded, small pieces are copied by coalesceChunks,
   // and large template pieces go through `own`, so the template costs no garbage per tensor.
-  for await (const event of walkModel(template, true)) {
+  for await (const event of events) {
     const tensor = scanner.accept(event);
     if (event.kind === 'graph_begin') {
       yield own(event.tag);
@@ -78,7 +106,11 @@ async function* emit(
       const layout = tensor === undefined ? undefined : summary.layout[tensor.index];
       if (tensor === undefined || size === undefined || layout === undefined) {
         yield own(event.record.header);
-        yield own(event.record.payload);
+        if (tensor?.record.elided === undefined || access === undefined) {
+          yield own(event.record.payload);
+        } else {
+          yield* keptValues(event.record, tensor.record, access);
+        }
         continue;
       }
       const bytes = valuesFor(tensor.info, tensor.index);
@@ -93,6 +125,31 @@ async function* emit(
     }
   }
   scanner.finish();
+}
+
+/** Bytes read at a time when a kept tensor's skipped values are copied from the template. */
+const COPY_BYTES = 1 << 20;
+
+/** A TensorProto whose raw_data the walk skipped, as stored: its values read back from the template in chunks. */
+async function* keptValues(
+  record: FieldRecord,
+  tensor: TensorRecord,
+  access: RandomAccess,
+): AsyncGenerator<Uint8Array> {
+  const raw = tensor.rawData ?? { start: 0, end: 0 };
+  const skipped = tensor.elided ?? { position: 0, length: 0 };
+  yield own(payloadSlice(record, tensor, 0, raw.start));
+  for (let done = 0; done < skipped.length; done += COPY_BYTES) {
+    const chunk = new Uint8Array(Math.min(COPY_BYTES, skipped.length - done));
+    if ((await access.readInto(chunk, skipped.position + done)) !== chunk.length) {
+      throw new AggregationError(
+        'model_truncated',
+        `the template changed while it was read: "${tensor.name}" ends early`,
+      );
+    }
+    yield chunk;
+  }
+  yield own(payloadSlice(record, tensor, raw.end));
 }
 
 /** A copy of a large template piece (it may sit in the walker's reused buffer); small ones are copied downstream. */

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { RandomAccess } from './random-access';
 
 /** A stored blob: its SHA-256 (lowercase hex) and its size in bytes. */
 export interface BlobRef {
@@ -25,6 +26,11 @@ export interface BlobStore {
    * positional read of a file, a ranged GET of a bucket. @throws AppError not_found when absent.
    */
   readRange(digest: string, start: number, length: number): Promise<Buffer>;
+  /**
+   * Opens a blob for many positional reads into the caller's buffers (the aggregation engine's chunked reads).
+   * @throws AppError not_found when absent.
+   */
+  openAccess(digest: string): Promise<RandomAccess>;
   /** Reads a whole blob into memory (for small blobs). */
   readAll(digest: string): Promise<Buffer>;
   /** The blob's size, or undefined when it is absent. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { notFound } from '../errors';
 import { type BlobEntry, type BlobRef, type BlobStore, isDigest } from './blob-store';
+import { handleAccess, type RandomAccess } from './random-access';
 
 const TEMP_SUFFIX = '.partial';
 
@@ -70,6 +71,16 @@ export class FsBlobStore implements BlobStore {
       return buffer.subarray(0, filled);
     } finally {
       await handle.close();
+    }
+  }
+
+  async openAccess(digest: string): Promise<RandomAccess> {
+    const handle = await this.open(digest);
+    try {
+      return await handleAccess(handle);
+    } catch (err) {
+      await handle.close();
+      throw err;
     }
   }
 

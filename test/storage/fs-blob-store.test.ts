@@ -56,6 +56,24 @@ describe('FsBlobStore', () => {
     await expect(store.readRange(sha256(Buffer.from('absent')), 0, 1)).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  it('when a blob is opened for positional reads, each read fills the buffer given, fewer past the end', async () => {
+    const bytes = randomBytes(70_000);
+    const { digest } = await store.put(bytes);
+    const access = await store.openAccess(digest);
+    try {
+      expect(access.size).toBe(70_000);
+      const into = new Uint8Array(30_000);
+      expect(await access.readInto(into, 20_000)).toBe(30_000);
+      expect(Buffer.from(into).equals(bytes.subarray(20_000, 50_000))).toBe(true);
+      expect(await access.readInto(into, 65_000)).toBe(5_000);
+      expect(Buffer.from(into.subarray(0, 5_000)).equals(bytes.subarray(65_000))).toBe(true);
+      expect(await access.readInto(into, 80_000)).toBe(0);
+    } finally {
+      await access.close();
+    }
+    await expect(store.openAccess(sha256(Buffer.from('absent')))).rejects.toMatchObject({ code: 'not_found' });
+  });
+
   it('when many writers store the same and different bytes at once, every blob is whole under its digest', async () => {
     const shared = randomBytes(300_000);
     const others = Array.from({ length: 5 }, () => randomBytes(200_000));

@@ -1,4 +1,6 @@
 import { isAggregationError } from '../errors';
+import { closeIndexed, forEachIndexedChunk, openIndexed } from '../indexed';
+import type { IndexedUpdate } from '../indexed';
 import { FloatChunkReader } from '../../onnx/float/chunk-reader';
 import type { TensorInfo } from '../../onnx/manifest';
 import { scanModel } from '../../models/scan';
@@ -17,11 +19,12 @@ export type LockstepVisitor = (info: TensorInfo, offset: number, chunks: readonl
 export const DEFAULT_CHUNK_SIZE = 65536;
 
 /**
- * Streams every update at the same time, one chunk of coordinates of one float tensor at a time: `visit` gets the
- * chunk of all updates together, then every stream moves on. Each update is checked against the global model as it
- * streams. Values are widened to float64 a chunk at a time from the tensor's stored bytes, so besides what the
- * scanner buffers (one TensorProto per update) memory is `chunkSize` float64 values per update, whatever the
- * model's size: the rules that need every client's value of a coordinate (the median) never hold whole models.
+ * Reads every update at the same time, one chunk of coordinates of one float tensor at a time: `visit` gets the
+ * chunk of all updates together, widened to float64, then every reader moves on. Each update is checked against the
+ * global model first. Stored updates are read by position (`indexed.ts`): memory is a few chunks per update,
+ * whatever the model's size, so the rules that need every client's value of a coordinate (the median) never hold
+ * whole models. Updates that only stream are streamed together; the scanner then also buffers one TensorProto per
+ * update.
  */
 export async function forEachChunkInLockstep(
   global: ModelSummary,
@@ -33,6 +36,15 @@ export async function forEachChunkInLockstep(
     throw new RangeError(`chunk size must be a positive integer (got ${chunkSize})`);
   }
   const largest = Math.max(0, ...global.manifest.filter((info) => info.isFloat).map((info) => info.elementCount));
+  const indexed = await openIndexed(global, updates);
+  if (indexed !== undefined) {
+    try {
+      await visitIndexed(global, indexed, visit, Math.min(chunkSize, largest), chunkSize);
+    } finally {
+      await closeIndexed(indexed);
+    }
+    return;
+  }
   const barrier = new Barrier(updates.length, visit);
   await Promise.all(
     updates.map(async (update, index) => {
@@ -63,6 +75,30 @@ export async function forEachChunkInLockstep(
       }
     }),
   );
+}
+
+/** Visits chunks read by position, widening float32 ones into a buffer per update. */
+async function visitIndexed(
+  global: ModelSummary,
+  indexed: readonly IndexedUpdate[],
+  visit: LockstepVisitor,
+  bufferLength: number,
+  chunkSize: number,
+): Promise<void> {
+  const widened = indexed.map(() => new Float64Array(bufferLength));
+  const chunks: Float64Array[] = indexed.map(() => new Float64Array(0));
+  await forEachIndexedChunk(global, indexed, chunkSize, (info, offset, values) => {
+    values.forEach((chunk, k) => {
+      if (chunk instanceof Float64Array) {
+        chunks[k] = chunk;
+        return;
+      }
+      const target = (widened[k] ?? new Float64Array(chunk.length)).subarray(0, chunk.length);
+      target.set(chunk);
+      chunks[k] = target;
+    });
+    visit(info, offset, chunks);
+  });
 }
 
 /** Holds each stream at its chunk until every stream has arrived, then visits them together and lets them go on. */

@@ -81,15 +81,19 @@ export function floatStorage(tensor: TensorRecord): FloatDType {
 export function rawValueBytes(tensor: TensorRecord, dtype: FloatDType): Uint8Array {
   const span = tensor.rawData ?? { start: 0, end: 0 };
   const bytes = tensor.payload.subarray(span.start, span.end);
-  if (bytes.length !== tensor.elementCount * (dtypeBytes(tensor.dataType) ?? 0)) {
+  checkRawLength(tensor, dtype, bytes.length);
+  return bytes;
+}
+
+/** Refuses raw_data of `length` bytes that does not fit the tensor's shape. */
+export function checkRawLength(tensor: TensorRecord, dtype: FloatDType, length: number): void {
+  const needed = tensor.elementCount * (dtypeBytes(tensor.dataType) ?? 0);
+  if (length !== needed) {
     throw malformed(
-      `initializer "${tensor.name}" has ${bytes.length} bytes of raw_data; ${dtype} [${tensor.dims.join(', ')}] needs ${
-        tensor.elementCount * (dtypeBytes(tensor.dataType) ?? 0)
-      }`,
+      `initializer "${tensor.name}" has ${length} bytes of raw_data; ${dtype} [${tensor.dims.join(', ')}] needs ${needed}`,
       { tensor: tensor.name },
     );
   }
-  return bytes;
 }
 
 /** Refuses a value field other than the one the float type uses. */

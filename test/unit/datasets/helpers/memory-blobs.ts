@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BlobEntry, BlobRef, BlobStore } from '../../../../src/storage/blob-store';
 import { notFound } from '../../../../src/errors';
+import { memoryAccess } from '../../../../src/onnx/model-source';
+import type { RandomAccess } from '../../../../src/storage/random-access';
 
 /** A blob store in memory that records every ranged read, to see how much of a blob a reader touches. */
 export class MemoryBlobs implements BlobStore {
@@ -26,6 +28,10 @@ export class MemoryBlobs implements BlobStore {
   readRange(digest: string, start: number, length: number): Promise<Buffer> {
     this.ranges.push({ start, length });
     return Promise.resolve(this.bytes(digest).subarray(start, start + length));
+  }
+
+  openAccess(digest: string): Promise<RandomAccess> {
+    return Promise.resolve(memoryAccess(this.bytes(digest)));
   }
 
   readAll(digest: string): Promise<Buffer> {

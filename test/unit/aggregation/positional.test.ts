@@ -1,0 +1,142 @@
+import { aggregate } from '../../../src/aggregation/aggregate';
+import type { ClientUpdate } from '../../../src/aggregation/strategies/strategy';
+import { bytesSource, collectBytes, memoryAccess } from '../../../src/onnx/model-source';
+import type { ModelSource } from '../../../src/onnx/model-source';
+import type { RandomAccess } from '../../../src/storage/random-access';
+import { MIN_WINDOW_BYTES } from '../../../src/onnx/positional-source';
+import { seededUniform } from '../../../src/seeded-random';
+import { buildModel } from '../../fixtures/models/onnx-builder';
+import type { TensorSpec } from '../../fixtures/models/tensor-builder';
+import { DataType } from '../../fixtures/models/tensor-builder';
+import { refusal } from './helpers/aggregate-run';
+
+/**
+ * Stored updates are indexed and read by position, a chunk of every update at a time; streamed ones are folded one
+ * at a time. Both must give the same bits, refuse the same models in the same words, and the positional reads must
+ * touch each update once.
+ */
+
+/** Every float type with values a walk by position skips (≥ 4 KiB), small and typed ones it reads, and an int64. */
+function model(seed: number, rows = 300): Uint8Array {
+  const uniform = seededUniform(seed);
+  const draw = (count: number): number[] => Array.from({ length: count }, () => 2 * uniform() - 1);
+  // Multiples of 1/8 below 16 in magnitude: exact in float16 and bfloat16, so the builder needs no rounding.
+  const halves = (count: number): number[] => draw(count).map((v) => Math.round(v * 120) / 8);
+  const initializers: TensorSpec[] = [
+    // 90,000 coordinates: more than one chunk of the fold.
+    { name: 'big', dataType: DataType.FLOAT, dims: [rows, 300], values: draw(rows * 300) },
+    { name: 'f64', dataType: DataType.DOUBLE, dims: [700], values: draw(700) },
+    { name: 'f16', dataType: DataType.FLOAT16, dims: [3000], values: halves(3000) },
+    { name: 'bf16', dataType: DataType.BFLOAT16, dims: [3000], values: halves(3000) },
+    { name: 'small', dataType: DataType.FLOAT, dims: [3], values: draw(3) },
+    { name: 'typed', dataType: DataType.FLOAT, dims: [1500], values: draw(1500), storage: 'typed' },
+    { name: 'empty', dataType: DataType.FLOAT, dims: [0], values: [] },
+    { name: 'shape', dataType: DataType.INT64, dims: [2], values: [-1, 300] },
+  ];
+  return buildModel({
+    nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
+    initializers,
+    inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: ['batch', 4] }],
+    outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: ['batch', 4] }],
+  });
+}
+
+const GLOBAL = model(1);
+const UPDATES = [2, 3, 4, 5, 6].map((seed) => model(seed));
+const SAMPLES = [10, 30, 20, 7, 1];
+
+/** The same bytes offered only as a stream: the engine must fold them one at a time. */
+function streamed(bytes: Uint8Array): ModelSource {
+  const source = bytesSource(bytes, 4099);
+  return () => source();
+}
+
+/** The same bytes offered by position only, counting what is read; the stream must not be opened. */
+function positional(bytes: Uint8Array, reads: number[]): ModelSource {
+  const counting = (): RandomAccess => {
+    const inner = memoryAccess(bytes);
+    return {
+      size: inner.size,
+      readInto: async (into, position) => {
+        const read = await inner.readInto(into, position);
+        reads.push(read);
+        return read;
+      },
+      close: () => inner.close(),
+    };
+  };
+  const stream = (): AsyncIterable<Uint8Array> => {
+    throw new Error('an update read by position was streamed');
+  };
+  return Object.assign(stream, { openAccess: () => Promise.resolve(counting()) });
+}
+
+function updates(models: readonly Uint8Array[], source: (bytes: Uint8Array, k: number) => ModelSource): ClientUpdate[] {
+  return models.map((bytes, k) => ({ clientId: `c${k}`, sampleSize: SAMPLES[k] ?? 1, source: source(bytes, k) }));
+}
+
+async function run(method: string, list: ClientUpdate[], params = {}): Promise<Buffer> {
+  const result = await aggregate({ method, params, global: bytesSource(GLOBAL), updates: list, chunkSize: 777 });
+  return Buffer.from(await collectBytes(result.model));
+}
+
+/** Each method, its parameters, and how many passes it makes at most over an update (Krum's selection, then a fold). */
+const METHODS: [string, Record<string, number>, number][] = [
+  ['FedAvg', {}, 1],
+  ['FedAdam', {}, 1],
+  ['FedMedian', {}, 1],
+  ['FedTrimmedAvg', { beta: 0.2 }, 1],
+  ['Krum', { num_malicious_nodes: 1 }, 2],
+  ['Bulyan', { num_malicious_nodes: 0 }, 2],
+];
+
+describe('aggregation by position', () => {
+  it.each(METHODS)(
+    'when %s reads stored updates by position, the result equals the streamed fold bit for bit',
+    async (method, params, passes) => {
+      const reads: number[][] = UPDATES.map(() => []);
+      const byPosition = await run(
+        method,
+        updates(UPDATES, (bytes, k) => positional(bytes, reads[k] ?? [])),
+        params,
+      );
+      const byStream = await run(method, updates(UPDATES, streamed), params);
+      expect(byPosition.equals(byStream)).toBe(true);
+      expect(byPosition.equals(GLOBAL)).toBe(false);
+      // Each pass reads an update once: its structure with the index, its values chunk by chunk. What the index's
+      // window reads past each of the 4 skipped tensors' headers is read again (at most one small window each).
+      UPDATES.forEach((bytes, k) => {
+        const total = (reads[k] ?? []).reduce((sum, n) => sum + n, 0);
+        expect(total).toBeGreaterThanOrEqual(bytes.length);
+        expect(total).toBeLessThanOrEqual(passes * (bytes.length + 4 * MIN_WINDOW_BYTES));
+      });
+    },
+  );
+
+  it('when one update only streams, every update is folded the streamed way, with the same result', async () => {
+    const mixed = updates(UPDATES, (bytes, k) => (k === 3 ? streamed(bytes) : bytesSource(bytes)));
+    expect((await run('FedAvg', mixed)).equals(await run('FedAvg', updates(UPDATES, streamed)))).toBe(true);
+  });
+
+  const cut = (bytes: Uint8Array, at: number): Uint8Array => bytes.subarray(0, at);
+  it.each([
+    ['inside the values of the first tensor', (bytes: Uint8Array) => cut(bytes, 5000)],
+    ['inside a tensor header', (bytes: Uint8Array) => cut(bytes, bytes.length - 2000)],
+    ['at the end of the graph', (bytes: Uint8Array) => cut(bytes, bytes.length - 3)],
+    ['with another shape', () => model(9, 299)],
+  ])(
+    'when an update is cut %s, both ways refuse it in the same words, naming the first such client',
+    async (_, damage) => {
+      const damaged = UPDATES.map((bytes, k) => (k === 2 || k === 4 ? damage(bytes) : bytes));
+      const byPosition = await refusal(
+        run(
+          'FedAvg',
+          updates(damaged, (bytes) => bytesSource(bytes)),
+        ),
+      );
+      const byStream = await refusal(run('FedAvg', updates(damaged, streamed)));
+      expect(byPosition).toEqual(byStream);
+      expect(byPosition.clientId).toBe('c2');
+    },
+  );
+});
