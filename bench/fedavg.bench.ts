@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { aggregate } from '../src/aggregation/aggregate';
-import { openSource } from '../src/onnx/model-source';
+import { openSource, withAccess } from '../src/onnx/model-source';
 import type { ModelSource } from '../src/onnx/model-source';
 import { baselineFold } from './baseline-fold';
 import { diskSources, LAYOUTS, memorySources } from './bench-data';
@@ -101,14 +101,31 @@ async function runEngine(
   }
 }
 
+/** Samples RSS with every chunk streamed and every positional read, keeping both ways of reading the sources. */
 function withProbe(sources: CaseSources, sample: () => void): CaseSources {
-  const wrap = (source: ModelSource): ModelSource =>
-    async function* probed() {
+  const wrap = (source: ModelSource): ModelSource => {
+    async function* probed(): AsyncGenerator<Uint8Array> {
       for await (const chunk of openSource(source)) {
         sample();
         yield chunk;
       }
-    };
+    }
+    const open = source.openAccess;
+    if (open === undefined) {
+      return probed;
+    }
+    return withAccess(probed, async () => {
+      const access = await open();
+      return {
+        size: access.size,
+        readInto: (into, position) => {
+          sample();
+          return access.readInto(into, position);
+        },
+        close: () => access.close(),
+      };
+    });
+  };
   return {
     ...sources,
     global: wrap(sources.global),

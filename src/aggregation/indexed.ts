@@ -123,6 +123,31 @@ function indexValues(record: TensorRecord): IndexedValues {
 /** Bytes per value as stored. */
 const WIDTH: Readonly<Record<FloatDType, number>> = { float32: 4, float64: 8, float16: 2, bfloat16: 2 };
 
+/**
+ * Memory handed out in 16-byte-aligned pieces from one buffer (a WebAssembly memory, so that a kernel can fold the
+ * chunks where they were read). It never grows: growing a WebAssembly memory would detach every view into it.
+ */
+export class Arena {
+  private next = 0;
+
+  constructor(readonly buffer: ArrayBuffer) {}
+
+  /** The byte offset of `bytes` fresh bytes. */
+  allocate(bytes: number): number {
+    const at = this.next;
+    if (at + bytes > this.buffer.byteLength) {
+      throw new RangeError(`the arena holds ${this.buffer.byteLength} bytes; ${at + bytes} were asked for`);
+    }
+    this.next = at + Math.ceil(bytes / 16) * 16;
+    return at;
+  }
+}
+
+/** Bytes of arena `forEachIndexedChunk` takes for `updates` updates read `chunkSize` coordinates at a time. */
+export function chunkArenaBytes(updates: number, chunkSize: number): number {
+  return 2 * updates * (Math.ceil((chunkSize * 8) / 16) * 16);
+}
+
 /** One update's reusable chunk buffers: the stored bytes (aligned for any width) and a float64 view for widening. */
 class ChunkBuffer {
   private readonly bytes: Uint8Array;
@@ -130,11 +155,12 @@ class ChunkBuffer {
   private readonly float64: Float64Array;
   private readonly widened: Float64Array;
 
-  constructor(chunkSize: number) {
-    const buffer = new ArrayBuffer(chunkSize * 8);
-    this.bytes = new Uint8Array(buffer);
-    this.float32 = new Float32Array(buffer);
-    this.float64 = new Float64Array(buffer);
+  constructor(chunkSize: number, arena?: Arena) {
+    const buffer = arena?.buffer ?? new ArrayBuffer(chunkSize * 8);
+    const at = arena?.allocate(chunkSize * 8) ?? 0;
+    this.bytes = new Uint8Array(buffer, at, chunkSize * 8);
+    this.float32 = new Float32Array(buffer, at, chunkSize * 2);
+    this.float64 = new Float64Array(buffer, at, chunkSize);
     this.widened = new Float64Array(chunkSize);
   }
 
@@ -175,20 +201,22 @@ class ChunkBuffer {
 /**
  * Visits every float tensor of the global model chunk by chunk with every update's values of that chunk (see
  * `IndexedVisitor`). Two sets of buffers take turns, so the reads of the next chunk (positional reads, in the
- * thread pool for files) run while the visitor works on this one. Memory: 2 × updates × `chunkSize` × 8 bytes.
+ * thread pool for files) run while the visitor works on this one. Memory: 2 × updates × `chunkSize` × 8 bytes,
+ * from `arena` when given (`chunkArenaBytes`).
  */
 export async function forEachIndexedChunk(
   global: ModelSummary,
   indexed: readonly IndexedUpdate[],
   chunkSize: number,
   visit: IndexedVisitor,
+  arena?: Arena,
 ): Promise<void> {
   const steps = global.manifest
     .filter((info) => info.isFloat)
     .flatMap((info) => chunksOf(info, chunkSize).map((offset) => ({ info, offset })));
   const largest = Math.max(0, ...steps.map((step) => Math.min(chunkSize, step.info.elementCount)));
   const lanes = (): { entry: IndexedUpdate; buffer: ChunkBuffer }[] =>
-    indexed.map((entry) => ({ entry, buffer: new ChunkBuffer(largest) }));
+    indexed.map((entry) => ({ entry, buffer: new ChunkBuffer(largest, arena) }));
   const even = lanes();
   const odd = lanes();
   const readStep = (index: number): Promise<(Float32Array | Float64Array)[]> => {
