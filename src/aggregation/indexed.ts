@@ -141,11 +141,26 @@ export class Arena {
     this.next = at + Math.ceil(bytes / 16) * 16;
     return at;
   }
+
+  /** How much is handed out: `release` of it later takes back everything allocated after. */
+  get used(): number {
+    return this.next;
+  }
+
+  release(used: number): void {
+    this.next = Math.min(this.next, used);
+  }
 }
 
-/** Bytes of arena `forEachIndexedChunk` takes for `updates` updates read `chunkSize` coordinates at a time. */
-export function chunkArenaBytes(updates: number, chunkSize: number): number {
-  return 2 * updates * (Math.ceil((chunkSize * 8) / 16) * 16);
+/** Bytes of arena `forEachIndexedChunk` takes for `updates` updates of `global` read `chunkSize` coordinates at a time. */
+export function chunkArenaBytes(global: ModelSummary, updates: number, chunkSize: number): number {
+  return 2 * updates * (Math.ceil((bufferLength(global, chunkSize) * 8) / 16) * 16);
+}
+
+/** Coordinates a chunk buffer holds: a chunk, or the largest float tensor when that is smaller. */
+function bufferLength(global: ModelSummary, chunkSize: number): number {
+  const floats = global.manifest.filter((info) => info.isFloat);
+  return Math.min(chunkSize, Math.max(0, ...floats.map((info) => info.elementCount)));
 }
 
 /** One update's reusable chunk buffers: the stored bytes (aligned for any width) and a float64 view for widening. */
@@ -153,7 +168,8 @@ class ChunkBuffer {
   private readonly bytes: Uint8Array;
   private readonly float32: Float32Array;
   private readonly float64: Float64Array;
-  private readonly widened: Float64Array;
+  /** Half-precision values widened, made at the first such chunk. */
+  private widened: Float64Array | undefined;
 
   constructor(chunkSize: number, arena?: Arena) {
     const buffer = arena?.buffer ?? new ArrayBuffer(chunkSize * 8);
@@ -161,7 +177,6 @@ class ChunkBuffer {
     this.bytes = new Uint8Array(buffer, at, chunkSize * 8);
     this.float32 = new Float32Array(buffer, at, chunkSize * 2);
     this.float64 = new Float64Array(buffer, at, chunkSize);
-    this.widened = new Float64Array(chunkSize);
   }
 
   /** Reads values `offset … offset + length − 1` of `name` of the update. */
@@ -191,6 +206,7 @@ class ChunkBuffer {
     if (values.dtype === 'float64') {
       return this.float64.subarray(0, length);
     }
+    this.widened ??= new Float64Array(this.float64.length);
     const out = this.widened.subarray(0, length);
     const chunk = { ...values.record, dims: [length], elementCount: length, payload: bytes };
     new FloatChunkReader({ ...chunk, rawData: { start: 0, end: bytes.length }, elided: undefined }).read(out);
@@ -214,7 +230,7 @@ export async function forEachIndexedChunk(
   const steps = global.manifest
     .filter((info) => info.isFloat)
     .flatMap((info) => chunksOf(info, chunkSize).map((offset) => ({ info, offset })));
-  const largest = Math.max(0, ...steps.map((step) => Math.min(chunkSize, step.info.elementCount)));
+  const largest = bufferLength(global, chunkSize);
   const lanes = (): { entry: IndexedUpdate; buffer: ChunkBuffer }[] =>
     indexed.map((entry) => ({ entry, buffer: new ChunkBuffer(largest, arena) }));
   const even = lanes();

@@ -5,10 +5,11 @@ import type { TensorRecord } from '../onnx/tensor-record';
 import { rawFloat32Bytes, readFloatValues } from '../onnx/float/tensor-values';
 import { FloatScratch } from '../onnx/float/scratch';
 import type { TensorInfo } from '../onnx/manifest';
+import { floatKernels } from '../kernels/float-kernels';
+import type { FloatKernels } from '../kernels/float-kernels';
 import type { AggregatedTensors, ClientUpdate } from './strategies/strategy';
 import { isAggregationError } from './errors';
 import { Arena, chunkArenaBytes, closeIndexed, forEachIndexedChunk, openIndexed } from './indexed';
-import { foldKernel } from './kernels/fold-wasm';
 import type { ChunkValues, IndexedUpdate } from './indexed';
 
 /** Updates open at a time when they are read by position: bounds file descriptors and buffers in large rounds. */
@@ -22,16 +23,29 @@ const FOLD_CHUNK = 65536;
  * fixes by client id, so every coordinate's sum is 0 + w₁x₁ + w₂x₂ + … in that order and the result is the same bit
  * for bit whichever way they are read. Stored updates are read by position, up to `OPEN_AT_ONCE` at a time, a chunk
  * of coordinates of all of them at once (`indexed.ts`); others stream one update and one tensor at a time.
+ *
+ * The sums live in a WebAssembly memory with the chunk buffers, where the SIMD kernels fold the chunks as they are
+ * read, and later check and narrow the result (`src/kernels`); without WebAssembly, or for sums beyond what it can
+ * address (4 GiB, about 500M parameters), the same loops run in JavaScript.
  */
 export async function foldWeightedMean(
   global: ModelSummary,
   updates: readonly ClientUpdate[],
 ): Promise<AggregatedTensors> {
+  const floats = global.manifest.filter((info) => info.isFloat);
+  const sumBytes = floats.reduce((sum, info) => sum + Math.ceil((8 * info.elementCount) / 16) * 16, 0);
+  // Chunk buffers only when the updates can be read by position (else they stream, into the sums alone).
+  const positional = global.torch === undefined && updates.every((update) => update.source.openAccess !== undefined);
+  const chunkBytes = positional ? chunkArenaBytes(global, Math.min(OPEN_AT_ONCE, updates.length), FOLD_CHUNK) : 0;
+  const kernels = floatKernels(sumBytes + chunkBytes);
+  const arena = kernels ? new Arena(kernels.memory.buffer) : undefined;
   const sums: AggregatedTensors = new Map();
-  for (const info of global.manifest) {
-    if (info.isFloat) {
-      sums.set(info.name, new Float64Array(info.elementCount));
-    }
+  for (const info of floats) {
+    const at = arena?.allocate(8 * info.elementCount);
+    sums.set(
+      info.name,
+      arena ? new Float64Array(arena.buffer, at, info.elementCount) : new Float64Array(info.elementCount),
+    );
   }
   const total = updates.reduce((sum, update) => sum + update.sampleSize, 0);
   for (let start = 0; start < updates.length; start += OPEN_AT_ONCE) {
@@ -41,9 +55,11 @@ export async function foldWeightedMean(
       await foldStreamed(global, group, total, sums);
       continue;
     }
+    const used = arena?.used ?? 0;
     try {
-      await foldIndexed(global, indexed, total, sums, start === 0);
+      await foldIndexed(global, indexed, total, sums, kernels && arena ? { kernels, arena } : undefined);
     } finally {
+      arena?.release(used);
       await closeIndexed(indexed);
     }
   }
@@ -51,58 +67,35 @@ export async function foldWeightedMean(
 }
 
 /**
- * Adds a chunk of every update at a time, each scaled by n_i / Σn, to the sums. The chunks are read into a
- * WebAssembly memory and folded there by the SIMD kernel into a float64 chunk that stays in cache; without
- * WebAssembly the same loop runs in JavaScript, with the same bits.
+ * Adds a chunk of every update at a time, each scaled by n_i / Σn, to the sums: with the kernels, the chunks are
+ * read into their memory and folded there into the sums (no copy); else the same loop runs in JavaScript.
  */
 async function foldIndexed(
   global: ModelSummary,
   indexed: readonly IndexedUpdate[],
   total: number,
   sums: AggregatedTensors,
-  first: boolean,
+  wasm: { kernels: FloatKernels; arena: Arena } | undefined,
 ): Promise<void> {
   const weights = indexed.map((entry) => entry.update.sampleSize / total);
-  const kernel = foldKernel(chunkArenaBytes(indexed.length, FOLD_CHUNK) + 8 * FOLD_CHUNK);
-  if (kernel === undefined) {
-    await forEachIndexedChunk(global, indexed, FOLD_CHUNK, (info, offset, values) => {
-      const sum = sums.get(info.name)?.subarray(offset, offset + (values[0]?.length ?? 0));
-      values.forEach((chunk, k) => {
-        if (sum !== undefined) {
-          addScaled(sum, chunk, weights[k] ?? 0);
-        }
-      });
-    });
-    return;
-  }
-  const arena = new Arena(kernel.memory.buffer);
-  const chunkSum = new Float64Array(kernel.memory.buffer, arena.allocate(8 * FOLD_CHUNK), FOLD_CHUNK);
   const visit = (info: TensorInfo, offset: number, values: ChunkValues): void => {
-    const length = values[0]?.length ?? 0;
-    const sum = sums.get(info.name)?.subarray(offset, offset + length);
+    const sum = sums.get(info.name)?.subarray(offset, offset + (values[0]?.length ?? 0));
     if (sum === undefined) {
       return;
     }
-    const into = chunkSum.subarray(0, length);
-    if (first) {
-      into.fill(0);
-    } else {
-      into.set(sum);
-    }
     values.forEach((chunk, k) => {
       const weight = weights[k] ?? 0;
-      if (chunk.buffer !== kernel.memory.buffer) {
-        // A small tensor's values, kept with the index.
-        addScaled(into, chunk, weight);
+      if (wasm === undefined || chunk.buffer !== wasm.arena.buffer) {
+        // No kernels, or a small tensor's values kept with the index.
+        addScaled(sum, chunk, weight);
       } else if (chunk instanceof Float32Array) {
-        kernel.fold32(into.byteOffset, chunk.byteOffset, length, weight);
+        wasm.kernels.fold32(sum.byteOffset, chunk.byteOffset, sum.length, weight);
       } else {
-        kernel.fold64(into.byteOffset, chunk.byteOffset, length, weight);
+        wasm.kernels.fold64(sum.byteOffset, chunk.byteOffset, sum.length, weight);
       }
     });
-    sum.set(into);
   };
-  await forEachIndexedChunk(global, indexed, FOLD_CHUNK, visit, arena);
+  await forEachIndexedChunk(global, indexed, FOLD_CHUNK, visit, wasm?.arena);
 }
 
 function addScaled(sum: Float64Array, values: Float32Array | Float64Array, weight: number): void {

@@ -20,12 +20,12 @@ export type ModelSource = (() => AsyncIterable<Uint8Array> | Promise<AsyncIterab
 /** Stored bytes: a stream and positional reads of them. */
 export type StoredSource = (() => AsyncIterable<Uint8Array>) & { readonly openAccess: () => Promise<RandomAccess> };
 
-/** A source that also reads by position. */
-export function withAccess<S extends ModelSource>(
-  stream: S,
+/** A new source that streams as `stream` does and reads by position through `openAccess`. */
+export function withAccess<T extends AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>>(
+  stream: () => T,
   openAccess: () => Promise<RandomAccess>,
-): S & { readonly openAccess: () => Promise<RandomAccess> } {
-  return Object.assign(stream, { openAccess });
+): (() => T) & { readonly openAccess: () => Promise<RandomAccess> } {
+  return Object.assign(() => stream(), { openAccess });
 }
 
 /** Opens a source as a plain chunk stream (awaiting it first when the source is a promise). */

@@ -1,3 +1,4 @@
+import { kernelsFor } from '../../kernels/float-kernels';
 import type { FloatDType } from '../schema';
 import { numberToBfloat16, numberToFloat16 } from './half-precision';
 
@@ -12,6 +13,11 @@ export function narrowInPlace(values: Float64Array, dtype: FloatDType): Uint8Arr
   }
   if (dtype === 'float32') {
     const out = new Float32Array(values.buffer, values.byteOffset, values.length);
+    const kernels = kernelsFor(values);
+    if (kernels !== undefined) {
+      kernels.narrow32(values.byteOffset, values.length);
+      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    }
     for (let i = 0; i < values.length; i++) {
       out[i] = values[i] ?? 0;
     }
@@ -43,6 +49,12 @@ export function encodeFloatValues(values: ArrayLike<number>, dtype: FloatDType):
 
 /** The index of the first NaN or infinite value, or -1. */
 export function findNonFinite(values: ArrayLike<number>): number {
+  const kernels = values instanceof Float64Array ? kernelsFor(values) : undefined;
+  if (values instanceof Float64Array && kernels !== undefined) {
+    const pair = kernels.nonFinite(values.byteOffset, values.length);
+    // The kernel finds the first pair that holds one; which of the two is it?
+    return pair < 0 ? -1 : pair + findNonFinite(values.subarray(pair, pair + 2).slice());
+  }
   for (let i = 0; i < values.length; i++) {
     const value = values[i] ?? 0;
     // x - x is 0 exactly for finite x and NaN for NaN and ±Inf; cheaper than a Number.isFinite call per element.

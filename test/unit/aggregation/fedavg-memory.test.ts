@@ -9,9 +9,12 @@ interface MemoryRun {
 }
 
 describe('FedAvg memory', () => {
-  it('when 20 updates of a 32 MB model are folded, live memory peaks under three model sizes', () => {
+  it.each([
+    ['streamed', 'stream'],
+    ['read by position from files', 'files'],
+  ])('when 20 updates of a 32 MB model are %s and folded, live memory peaks under three model sizes', (_, mode) => {
     const runner = path.join(__dirname, 'helpers/fedavg-memory-run.ts');
-    const output = execFileSync(process.execPath, ['--import', 'tsx', runner], { encoding: 'utf8' });
+    const output = execFileSync(process.execPath, ['--import', 'tsx', runner, mode], { encoding: 'utf8' });
     const run = JSON.parse(output) as MemoryRun;
     expect(run.written).toBe(run.modelBytes);
     expect(run.diffs).toHaveLength(3);

@@ -1,6 +1,13 @@
 // Run by fedavg-memory.test.ts in a Node process of its own, so no other test's memory (jest runs files in band on
 // 2 cores) can blur the measurement. Prints one JSON line: the peak, the model size and the checked differences.
+// `stream` (the default) generates each update as it is read; `files` writes them to files first and reads them
+// by position, as stored updates are.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { aggregate } from '../../../../src/aggregation/aggregate';
+import type { ModelSource } from '../../../../src/onnx/model-source';
+import { fileSource, withAccess, writeChunksToFile } from '../../../../src/onnx/model-source';
 import {
   syntheticModel,
   syntheticModelBytes,
@@ -20,10 +27,45 @@ const CLIENTS = Array.from({ length: 20 }, (_, i) => ({
 }));
 
 async function main(): Promise<void> {
+  const files = process.argv[2] === 'files' ? await mkdtemp(join(tmpdir(), 'roundhouse-memory-')) : undefined;
+  try {
+    await measure(files);
+  } finally {
+    if (files !== undefined) {
+      await rm(files, { recursive: true, force: true });
+    }
+  }
+}
+
+async function measure(files: string | undefined): Promise<void> {
+  if (files !== undefined) {
+    for (const seed of [0, ...CLIENTS.map((c) => c.seed)]) {
+      await writeChunksToFile(syntheticModel(LAYOUT, seed, CHUNK_ELEMENTS), join(files, `${seed}.onnx`));
+    }
+  }
   const probe = new MemoryProbe();
   // Each update is generated as it is read, in fresh chunks like a file stream's: no update is ever held whole.
-  const source = (seed: number) => () =>
+  const streamed = (seed: number) => () =>
     probe.probe(syntheticModel(LAYOUT, seed, CHUNK_ELEMENTS), 4 * CHUNK_ELEMENTS, 8);
+  // Or read from its file by position, a sample every eighth read of a chunk.
+  const stored = (seed: number, dir: string): ModelSource => {
+    const file = fileSource(join(dir, `${seed}.onnx`));
+    let reads = 0;
+    return withAccess(file, async () => {
+      const access = await file.openAccess();
+      return {
+        size: access.size,
+        readInto: (into, position) => {
+          if (into.length >= 4 * 4096 && reads++ % 8 === 0) {
+            probe.sample();
+          }
+          return access.readInto(into, position);
+        },
+        close: () => access.close(),
+      };
+    });
+  };
+  const source = (seed: number): ModelSource => (files === undefined ? streamed(seed) : stored(seed, files));
   const result = await aggregate({
     method: 'fedavg',
     global: source(0),

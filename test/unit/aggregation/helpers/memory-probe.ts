@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { kernelMemoryBytes } from '../../../../src/kernels/float-kernels';
 
 /**
  * Node's own `gc`, reached without the --expose-gc command-line flag (jest starts the workers): the flag is set at
@@ -17,8 +18,8 @@ function exposeGc(): () => void {
 }
 
 /**
- * Tracks the peak of live JS heap plus ArrayBuffer memory above a baseline. The engine's memory is all typed arrays,
- * which `arrayBuffers` counts; each sample first collects garbage (the sources' spent chunks), so the figure is
+ * Tracks the peak of live JS heap plus ArrayBuffer and WebAssembly memory above a baseline. The engine's memory is all
+ * typed arrays, which `arrayBuffers` and `kernelMemoryBytes` count; each sample first collects garbage (the sources' spent chunks), so the figure is
  * what the engine actually holds. Samples are taken inside the data path (every chunk), not on a timer.
  */
 export class MemoryProbe {
@@ -58,6 +59,7 @@ export class MemoryProbe {
 
   private static current(): number {
     const usage = process.memoryUsage();
-    return usage.heapUsed + usage.arrayBuffers;
+    // WebAssembly memories (the sums and chunks of the SIMD kernels) are not among the ArrayBuffers Node counts.
+    return usage.heapUsed + usage.arrayBuffers + kernelMemoryBytes();
   }
 }
