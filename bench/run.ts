@@ -68,10 +68,13 @@ function runCase(
   mode: 'engine' | 'baseline',
   dir: string,
   method = 'fedavg',
+  params: Readonly<Record<string, unknown>> = {},
 ): CaseResult {
   const args = [
     '--method',
     method,
+    '--params',
+    JSON.stringify(params),
     '--size',
     spec.size,
     '--updates',
@@ -122,20 +125,29 @@ function formatRow(spec: (typeof CASES)[number], params: number, engine: CaseRes
  */
 function printStrategies(): void {
   const spec = { size: '10M', updates: 10, storage: 'memory' as const };
-  const methods = ['fedavg', 'fedavgm', 'fedadam', 'fedmedian', 'fedtrimmedavg', 'krum', 'multikrum', 'bulyan'];
+  const methods: [string, string, Record<string, unknown>][] = [
+    ['fedavg', 'fedavg', {}],
+    ['fedavgm', 'fedavgm', {}],
+    ['fedadam', 'fedadam', {}],
+    ['fedmedian', 'fedmedian', {}],
+    ['fedtrimmedavg', 'fedtrimmedavg', {}],
+    ['krum f=1', 'krum', { num_malicious_nodes: 1 }],
+    ['multikrum f=1 m=5', 'multikrum', { num_malicious_nodes: 1, num_nodes_to_select: 5 }],
+    ['bulyan f=1', 'bulyan', { num_malicious_nodes: 1 }],
+  ];
   const rows: string[][] = [];
   let fedAvgSeconds = NaN;
-  for (const method of methods) {
-    const result = runCase(spec, 'engine', '', method);
+  for (const [label, method, params] of methods) {
+    const result = runCase(spec, 'engine', '', method, params);
     fedAvgSeconds = method === 'fedavg' ? result.seconds : fedAvgSeconds;
     rows.push([
-      method,
+      label,
       `${result.seconds.toFixed(2)} s`,
       (result.seconds / fedAvgSeconds).toFixed(2),
       (result.rssPeak / result.modelBytes).toFixed(2),
       ((result.rssPeak - result.rssBefore) / result.modelBytes).toFixed(2),
     ]);
-    process.stderr.write(`done ${method}\n`);
+    process.stderr.write(`done ${label}\n`);
   }
   const header = ['strategy (10M x 10)', 'time', 'time / FedAvg', 'peak RSS/model', 'run RSS/model'];
   const all = [header, ...rows];
