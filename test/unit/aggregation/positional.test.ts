@@ -3,7 +3,12 @@ import type { ClientUpdate } from '../../../src/aggregation/strategies/strategy'
 import { bytesSource, collectBytes, memoryAccess } from '../../../src/onnx/model-source';
 import type { ModelSource } from '../../../src/onnx/model-source';
 import type { RandomAccess } from '../../../src/storage/random-access';
+import { scanModel } from '../../../src/models/scan';
+import { writeWithValues } from '../../../src/models/write';
+import { encodeFloatValues } from '../../../src/onnx/float/encoding';
+import type { TensorInfo } from '../../../src/onnx/manifest';
 import { MIN_WINDOW_BYTES } from '../../../src/onnx/positional-source';
+import { floatDType } from '../../../src/onnx/schema';
 import { seededUniform } from '../../../src/seeded-random';
 import { buildModel } from '../../fixtures/models/onnx-builder';
 import type { TensorSpec } from '../../fixtures/models/tensor-builder';
@@ -139,4 +144,23 @@ describe('aggregation by position', () => {
       expect(byPosition.clientId).toBe('c2');
     },
   );
+});
+
+describe('writing a model over a template read by position', () => {
+  it('when some float tensors are replaced and others kept, the bytes equal those written over the streamed template', async () => {
+    const summary = await scanModel(bytesSource(GLOBAL)());
+    // 'big' and 'f16' get new values; 'f64', 'bf16' and the rest keep the template's, read back from its file.
+    const replaced = new Set(['big', 'f16']);
+    const values = (info: TensorInfo): Uint8Array =>
+      encodeFloatValues(
+        Array.from({ length: info.elementCount }, (_, i) => (i % 7) / 8),
+        floatDType(info.dataType) ?? 'float32',
+      );
+    const byPosition = await collectBytes(writeWithValues(bytesSource(GLOBAL), summary, replaced, values));
+    const byStream = await collectBytes(writeWithValues(streamed(GLOBAL), summary, replaced, values));
+    expect(Buffer.from(byPosition).equals(Buffer.from(byStream))).toBe(true);
+    const written = await scanModel(bytesSource(byPosition)(), { expected: summary });
+    expect(written.manifest).toEqual(summary.manifest);
+    expect(Buffer.from(byPosition).equals(Buffer.from(GLOBAL))).toBe(false);
+  });
 });
