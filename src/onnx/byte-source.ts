@@ -1,7 +1,6 @@
-import type { ByteCursor, VarintRead } from './byte-cursor';
-import { takeBytes, takeVarint } from './byte-cursor';
 import { prefetch } from './prefetch';
 import type { Need } from './walk';
+import { WindowCursor } from './window-cursor';
 import { concatBytes, holdsVarint, MAX_VARINT_BYTES } from './wire';
 
 /** Bytes read ahead of the walker: a fixed few MiB, small beside a model, that keep a stream busy during a fold. */
@@ -13,12 +12,8 @@ const READ_AHEAD_BYTES = 4 << 20;
  * gathered from the chunks they span (one copy). It holds only the window and the rest of the chunk the window
  * ends in, so a model is never held whole. Returned arrays may be views into a source chunk.
  */
-export class ByteSource implements ByteCursor {
+export class ByteSource extends WindowCursor {
   private readonly iterator: AsyncIterator<Uint8Array>;
-  /** The bytes being read; `before` is the stream offset of its first byte, `pos` the next byte's index in it. */
-  private window: Uint8Array = new Uint8Array(0);
-  private pos = 0;
-  private before = 0;
   /** The part of a chunk that follows a gathered window, read before the next chunk. */
   private rest: Uint8Array | undefined;
   private done = false;
@@ -32,20 +27,8 @@ export class ByteSource implements ByteCursor {
     chunks: AsyncIterable<Uint8Array>,
     private readonly reuse = false,
   ) {
+    super();
     this.iterator = prefetch(chunks, READ_AHEAD_BYTES)[Symbol.asyncIterator]();
-  }
-
-  /** Bytes consumed so far. */
-  get offset(): number {
-    return this.before + this.pos;
-  }
-
-  /** True when the window already holds what `need` asks for, so the walk can go on without waiting. */
-  holds(need: Need): boolean {
-    if (need.bytes === 'varint') {
-      return holdsVarint(this.window, this.pos, this.window.length);
-    }
-    return this.window.length - this.pos >= (need.bytes === 'byte' ? 1 : need.bytes);
   }
 
   /**
@@ -89,25 +72,6 @@ export class ByteSource implements ByteCursor {
     this.moveTo(varint ? concatBytes(parts) : concatBytes(parts, this.target(have)));
   }
 
-  /** True once every byte has been consumed (after a `fill` of one byte). */
-  atEnd(): boolean {
-    return this.pos >= this.window.length;
-  }
-
-  /** Reads the varint at the cursor (after a `fill` for it). */
-  readVarint(context: string): VarintRead {
-    const { read, end } = takeVarint(this.window, this.pos, this.window.length, this.before, context);
-    this.pos = end;
-    return read;
-  }
-
-  /** Reads `length` bytes (after a `fill` of them): a view into the window. */
-  read(length: number, context: string): Uint8Array {
-    const bytes = takeBytes(this.window, this.pos, this.window.length, this.before, length, context);
-    this.pos += length;
-    return bytes;
-  }
-
   /** Stops reading and releases the source (a file stream closes its descriptor); for readers that stop early. */
   async close(): Promise<void> {
     if (!this.done) {
@@ -118,7 +82,7 @@ export class ByteSource implements ByteCursor {
 
   /** Makes `window` the bytes read next; it starts `skipped` bytes after the current position. */
   private moveTo(window: Uint8Array, skipped = 0): void {
-    this.before += this.pos + skipped;
+    this.base += this.pos + skipped;
     this.window = window;
     this.pos = 0;
   }

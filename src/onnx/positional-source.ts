@@ -1,8 +1,9 @@
 import type { RandomAccess } from '../storage/random-access';
-import type { SkippingCursor, VarintRead } from './byte-cursor';
-import { takeBytes, takeVarint, truncated } from './byte-cursor';
+import type { SkippingCursor } from './byte-cursor';
+import { truncated } from './byte-cursor';
 import type { Need } from './walk';
-import { holdsVarint, MAX_VARINT_BYTES } from './wire';
+import { WindowCursor } from './window-cursor';
+import { MAX_VARINT_BYTES } from './wire';
 
 /**
  * Bytes read at a time for the walk's small fields: a window starts small after each skip (what it reads past a
@@ -16,28 +17,13 @@ const MAX_WINDOW_BYTES = 1 << 20;
  * reused from read to read, and skips what the walk skips (float values) without reading it. Returned arrays are
  * views into the window, valid until the next `fill`.
  */
-export class PositionalSource implements SkippingCursor {
+export class PositionalSource extends WindowCursor implements SkippingCursor {
   readonly skipsValues = true;
   private buffer = new Uint8Array(MIN_WINDOW_BYTES);
   private windowBytes = MIN_WINDOW_BYTES;
-  /** The bytes read at `start` of the model; `pos` is the next byte's index in them. */
-  private window: Uint8Array = new Uint8Array(0);
-  private start = 0;
-  private pos = 0;
 
-  constructor(private readonly access: RandomAccess) {}
-
-  /** The offset of the next byte in the model. */
-  get offset(): number {
-    return this.start + this.pos;
-  }
-
-  /** True when the window holds what `need` asks for. */
-  holds(need: Need): boolean {
-    if (need.bytes === 'varint') {
-      return holdsVarint(this.window, this.pos, this.window.length);
-    }
-    return this.window.length - this.pos >= (need.bytes === 'byte' ? 1 : need.bytes);
+  constructor(private readonly access: RandomAccess) {
+    super();
   }
 
   /** Reads a window at the current offset that holds `need`, or ends with the model. */
@@ -54,24 +40,12 @@ export class PositionalSource implements SkippingCursor {
     }
     const read = await this.access.readInto(this.buffer.subarray(0, length), at);
     this.window = this.buffer.subarray(0, read);
-    this.start = at;
+    this.base = at;
     this.pos = 0;
   }
 
-  atEnd(): boolean {
-    return this.pos >= this.window.length && this.offset >= this.access.size;
-  }
-
-  readVarint(context: string): VarintRead {
-    const { read, end } = takeVarint(this.window, this.pos, this.window.length, this.start, context);
-    this.pos = end;
-    return read;
-  }
-
-  read(length: number, context: string): Uint8Array {
-    const bytes = takeBytes(this.window, this.pos, this.window.length, this.start, length, context);
-    this.pos += length;
-    return bytes;
+  override atEnd(): boolean {
+    return super.atEnd() && this.offset >= this.access.size;
   }
 
   expect(length: number, context: string): void {
@@ -87,7 +61,7 @@ export class PositionalSource implements SkippingCursor {
       this.pos += length;
       return;
     }
-    this.start = this.offset + length;
+    this.base = this.offset + length;
     this.window = new Uint8Array(0);
     this.pos = 0;
     this.windowBytes = MIN_WINDOW_BYTES;

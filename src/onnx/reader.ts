@@ -1,9 +1,9 @@
 import type { RandomAccess } from '../storage/random-access';
-import type { ByteCursor } from './byte-cursor';
 import { BufferCursor } from './byte-cursor';
 import { ByteSource } from './byte-source';
 import { PositionalSource } from './positional-source';
-import type { ModelEvent, Need } from './walk';
+import type { ModelEvent } from './walk';
+import type { WindowCursor } from './window-cursor';
 import { walkSteps } from './walk';
 
 /**
@@ -31,9 +31,7 @@ export function walkModelAt(access: RandomAccess): AsyncGenerator<ModelEvent> {
 }
 
 /** Runs the walk, filling each need from the source before the walk reads. */
-async function* drive(
-  source: ByteCursor & { holds(need: Need): boolean; fill(need: Need): Promise<void> },
-): AsyncGenerator<ModelEvent> {
+async function* drive(source: WindowCursor): AsyncGenerator<ModelEvent> {
   for (const step of walkSteps(source)) {
     if (step.kind !== 'need') {
       yield step;
