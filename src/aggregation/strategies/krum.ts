@@ -23,11 +23,25 @@ export async function krumDistances(context: AggregationContext): Promise<Float6
     if (offset === 0) {
       tensorSums.fill(0);
     }
+    const none = new Float64Array(0);
     for (let a = 0; a < n; a++) {
-      for (let b = a + 1; b < n; b++) {
-        const x = chunks[a] ?? new Float64Array(0);
-        const y = chunks[b] ?? new Float64Array(0);
-        tensorSums[a * n + b] = addSquaredDistance(tensorSums[a * n + b] ?? 0, x, y);
+      const x = chunks[a] ?? none;
+      let b = a + 1;
+      // Four pairs at a time: four independent running sums, so the additions overlap instead of waiting on each
+      // other; each pair's sum still adds its coordinates one by one, in order.
+      for (; b + 3 < n; b += 4) {
+        addSquaredDistances4(
+          tensorSums,
+          a * n + b,
+          x,
+          chunks[b] ?? none,
+          chunks[b + 1] ?? none,
+          chunks[b + 2] ?? none,
+          chunks[b + 3] ?? none,
+        );
+      }
+      for (; b < n; b++) {
+        tensorSums[a * n + b] = addSquaredDistance(tensorSums[a * n + b] ?? 0, x, chunks[b] ?? none);
       }
     }
     if (offset + (chunks[0]?.length ?? 0) === info.elementCount) {
@@ -94,6 +108,37 @@ function addSquaredDistance(start: number, x: Float64Array, y: Float64Array): nu
     sum += d * d;
   }
   return sum;
+}
+
+/** sums[at + k] += Σ_j (x[j] − y_k[j])² for k = 0 … 3, each in coordinate order. */
+function addSquaredDistances4(
+  sums: Float64Array,
+  at: number,
+  x: Float64Array,
+  y0: Float64Array,
+  y1: Float64Array,
+  y2: Float64Array,
+  y3: Float64Array,
+): void {
+  let s0 = sums[at] ?? 0;
+  let s1 = sums[at + 1] ?? 0;
+  let s2 = sums[at + 2] ?? 0;
+  let s3 = sums[at + 3] ?? 0;
+  for (let j = 0; j < x.length; j++) {
+    const v = x[j] ?? 0;
+    const d0 = v - (y0[j] ?? 0);
+    const d1 = v - (y1[j] ?? 0);
+    const d2 = v - (y2[j] ?? 0);
+    const d3 = v - (y3[j] ?? 0);
+    s0 += d0 * d0;
+    s1 += d1 * d1;
+    s2 += d2 * d2;
+    s3 += d3 * d3;
+  }
+  sums[at] = s0;
+  sums[at + 1] = s1;
+  sums[at + 2] = s2;
+  sums[at + 3] = s3;
 }
 
 /** Adds a tensor's pair sums (upper triangle of an n × n matrix) to both halves of the symmetric distances. */
