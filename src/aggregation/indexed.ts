@@ -159,8 +159,8 @@ export function chunkArenaBytes(global: ModelSummary, updates: number, chunkSize
 
 /** Coordinates a chunk buffer holds: a chunk, or the largest float tensor when that is smaller. */
 function bufferLength(global: ModelSummary, chunkSize: number): number {
-  const floats = global.manifest.filter((info) => info.isFloat);
-  return Math.min(chunkSize, Math.max(0, ...floats.map((info) => info.elementCount)));
+  const largest = global.manifest.reduce((most, info) => (info.isFloat ? Math.max(most, info.elementCount) : most), 0);
+  return Math.min(chunkSize, largest);
 }
 
 /** One update's reusable chunk buffers: the stored bytes (aligned for any width) and a float64 view for widening. */
