@@ -2,12 +2,15 @@ import type { TensorInfo } from '../onnx/manifest';
 import type { ModelSource } from '../onnx/model-source';
 import { FloatChunkReader } from '../onnx/float/chunk-reader';
 import { checkRawLength, floatStorage } from '../onnx/float/tensor-values';
+import { floatDType } from '../onnx/schema';
 import type { FloatDType } from '../onnx/schema';
 import { scanOnnxModelAt } from '../onnx/scan';
 import { formatOf } from '../models/scan';
 import type { ModelSummary } from '../onnx/summary';
 import type { TensorRecord } from '../onnx/tensor-record';
 import type { RandomAccess } from '../storage/random-access';
+import { checkSameLayout } from '../torch/engine';
+import { readTorchModelAt } from '../torch/positional';
 import { AggregationError, isAggregationError } from './errors';
 import type { ClientUpdate } from './strategies/strategy';
 
@@ -16,12 +19,19 @@ import type { ClientUpdate } from './strategies/strategy';
  * its float values skipped), then the strategy sees one chunk of coordinates of every update at a time, read from
  * where the index says straight into buffers reused chunk after chunk. Nothing the size of a tensor is read into
  * memory per update, no stream chunk is gathered or collected, and the reads of the next chunk overlap the work on
- * this one. Used whenever every update is stored (a file, a blob) and ONNX; other sources stream as before.
+ * this one. Used whenever every update is stored (a file, a blob), ONNX or PyTorch; streams are streamed.
  */
 
 /** Where one float initializer's values are: at a byte position of the file, or already read (a small tensor). */
 type IndexedValues =
-  | { readonly kind: 'stored'; readonly position: number; readonly dtype: FloatDType; readonly record: TensorRecord }
+  | {
+      readonly kind: 'stored';
+      readonly position: number;
+      readonly dtype: FloatDType;
+      readonly name: string;
+      /** TensorProto.DataType code (the half-precision readers go by it). */
+      readonly dataType: number;
+    }
   | { readonly kind: 'inline'; readonly values: Float64Array };
 
 /** One update opened for positional reads, with its float initializers located. */
@@ -41,7 +51,7 @@ export type ChunkValues = readonly (Float32Array | Float64Array)[];
  */
 export type IndexedVisitor = (info: TensorInfo, offset: number, values: ChunkValues) => void;
 
-/** A PyTorch archive, which this reader does not index (it streams). */
+/** True for a PyTorch archive, by its first bytes. */
 async function isTorchArchive(access: RandomAccess): Promise<boolean> {
   const head = new Uint8Array(2);
   const read = await access.readInto(head, 0);
@@ -50,14 +60,15 @@ async function isTorchArchive(access: RandomAccess): Promise<boolean> {
 
 /**
  * Opens and indexes the updates, checking each against the global model. Returns undefined, with nothing left open,
- * when some update cannot be read by position (a stream, a PyTorch archive): the caller then streams them all. An
+ * when some update cannot be read by position (a stream, or a format other than the global model's): the caller then
+ * streams them all. An
  * update that is refused fails the whole call with its client named; several refused, the first in order is named.
  */
 export async function openIndexed(
   global: ModelSummary,
   updates: readonly ClientUpdate[],
 ): Promise<IndexedUpdate[] | undefined> {
-  if (global.torch !== undefined || updates.some((update) => update.source.openAccess === undefined)) {
+  if (updates.some((update) => update.source.openAccess === undefined)) {
     return undefined;
   }
   const opened = await Promise.allSettled(updates.map((update) => indexUpdate(global, update)));
@@ -80,9 +91,14 @@ export async function closeIndexed(indexed: readonly IndexedUpdate[]): Promise<v
 async function indexUpdate(global: ModelSummary, update: ClientUpdate): Promise<IndexedUpdate | undefined> {
   const access = await openAccessOf(update.source);
   try {
-    if (await isTorchArchive(access)) {
+    const torch = await isTorchArchive(access);
+    if (torch !== (global.torch !== undefined)) {
+      // An archive against an ONNX global model or the other way round: the streamed fold refuses it in its words.
       await access.close();
       return undefined;
+    }
+    if (torch) {
+      return { update, access, tensors: await indexTorchUpdate(global, access) };
     }
     const tensors = new Map<string, IndexedValues>();
     await scanOnnxModelAt(access, {
@@ -117,7 +133,29 @@ function indexValues(record: TensorRecord): IndexedValues {
     return { kind: 'inline', values };
   }
   checkRawLength(record, dtype, record.elided.length);
-  return { kind: 'stored', position: record.elided.position, dtype, record };
+  const { name, dataType } = record;
+  return { kind: 'stored', position: record.elided.position, dtype, name, dataType };
+}
+
+/**
+ * Indexes a PyTorch archive by position (`readTorchModelAt`: its storages are not read) after checking its layout
+ * against the global model's: each float tensor is contiguous in its storage (the reader refuses others), so its
+ * values start at the storage entry's data plus the tensor's storage offset.
+ */
+async function indexTorchUpdate(global: ModelSummary, access: RandomAccess): Promise<Map<string, IndexedValues>> {
+  const model = await readTorchModelAt(access);
+  checkSameLayout(model.summary, global);
+  const tensors = new Map<string, IndexedValues>();
+  model.archive.manifest.forEach((entry, index) => {
+    const info = model.summary.manifest[index];
+    const dtype = info === undefined ? undefined : floatDType(info.dataType);
+    const storage = model.archive.storages.get(entry.storageKey);
+    if (info?.isFloat === true && dtype !== undefined && storage !== undefined) {
+      const position = storage.entry.dataOffset + entry.storageOffset * WIDTH[dtype];
+      tensors.set(info.name, { kind: 'stored', position, dtype, name: info.name, dataType: info.dataType });
+    }
+  });
+  return tensors;
 }
 
 /** Bytes per value as stored. */
@@ -208,8 +246,10 @@ class ChunkBuffer {
     }
     this.widened ??= new Float64Array(this.float64.length);
     const out = this.widened.subarray(0, length);
-    const chunk = { ...values.record, dims: [length], elementCount: length, payload: bytes };
-    new FloatChunkReader({ ...chunk, rawData: { start: 0, end: bytes.length }, elided: undefined }).read(out);
+    const span = { start: 0, end: bytes.length };
+    const { name, dataType } = values;
+    const chunk = { name, dataType, dims: [length], elementCount: length, payload: bytes, rawData: span };
+    new FloatChunkReader({ ...chunk, valueFields: [] }).read(out);
     return out;
   }
 }

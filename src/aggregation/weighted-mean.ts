@@ -43,7 +43,7 @@ export async function foldWeightedMean(
   const floats = global.manifest.filter((info) => info.isFloat);
   const sumBytes = floats.reduce((sum, info) => sum + Math.ceil((8 * info.elementCount) / 16) * 16, 0);
   // Chunk buffers only when the updates can be read by position (else they stream, into the sums alone).
-  const positional = global.torch === undefined && updates.every((update) => update.source.openAccess !== undefined);
+  const positional = updates.every((update) => update.source.openAccess !== undefined);
   const chunkSize = foldChunk(Math.min(OPEN_AT_ONCE, updates.length), sumBytes);
   const chunkBytes = positional ? chunkArenaBytes(global, Math.min(OPEN_AT_ONCE, updates.length), chunkSize) : 0;
   const kernels = floatKernels(sumBytes + chunkBytes);

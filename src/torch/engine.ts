@@ -6,7 +6,7 @@ import { TensorField, WireType } from '../onnx/schema';
 import type { ModelSummary, TorchLayout } from '../onnx/summary';
 import type { TensorRecord } from '../onnx/tensor-record';
 import { readTorchArchive } from './archive';
-import type { TorchArchive } from './archive';
+import type { ReadOptions, TorchArchive } from './archive';
 import { ITEM_SIZE } from './dtypes';
 import type { TorchDtype } from './dtypes';
 import { isTorchArchiveError } from './errors';
@@ -36,14 +36,14 @@ export interface ReadTorchModel {
 }
 
 /**
- * Reads a PyTorch archive (CRC-32s checked) and summarizes it the way the engine summarizes an ONNX model: the
+ * Reads a PyTorch archive (CRC-32s checked unless `options` say not) and summarizes it the way the engine summarizes an ONNX model: the
  * manifest (every tensor's name, dtype and shape) plus the layout an update must repeat (kind, storage offsets and
  * strides). Float tensors must each be contiguous in their storage, and may share bytes only as the very same view
  * (tied weights), so that an aggregate can be written back into the storages. Refusals are `AggregationError`s
  * carrying the reader's `torch_*` code.
  */
-export function readTorchModel(bytes: Uint8Array): ReadTorchModel {
-  const archive = asAggregationError(() => readTorchArchive(bytes));
+export function readTorchModel(bytes: Uint8Array, options: ReadOptions = {}): ReadTorchModel {
+  const archive = asAggregationError(() => readTorchArchive(bytes, options));
   checkFloatViews(archive);
   const torch = { kind: archive.kind, tensors: archive.manifest };
   // The digest covers what an update must repeat: storage keys are the saver's numbering, only their sharing counts.

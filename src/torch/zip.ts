@@ -74,6 +74,34 @@ export function readZipDirectory(bytes: Uint8Array): ZipDirectory {
 }
 
 /**
+ * Where the central directory is, from the end records alone (the last 64 KiB of the file and, for zip64, the
+ * record the locator names): for a reader that fills a sparse copy of an archive before reading its directory.
+ */
+export function centralDirectoryRange(bytes: Uint8Array): { offset: number; size: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { size, offset } = directoryBounds(view, findEndRecord(bytes, view));
+  return { offset, size };
+}
+
+/** Every entry's local header offset, from the central directory alone (with `centralDirectoryRange` filled). */
+export function localHeaderOffsets(bytes: Uint8Array): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = findEndRecord(bytes, view);
+  const { count, size, offset } = directoryBounds(view, end);
+  const offsets: number[] = [];
+  let at = offset;
+  for (let i = 0; i < Math.min(count, MAX_ENTRIES); i++) {
+    const record = readCentralRecord(bytes, view, at, { offset, end: offset + size });
+    offsets.push(record.sizes.localHeaderOffset);
+    at = record.next;
+  }
+  return offsets;
+}
+
+/** The bytes a reader of `localHeaderOffsets` must fill at each one before its name and extra field are known. */
+export const LOCAL_HEADER_BYTES = 30;
+
+/**
  * An entry's bytes: a view into `bytes` when stored, inflated when deflated (at most its announced size).
  * @param verify when true, the CRC-32 is checked and a mismatch refused.
  */
@@ -167,10 +195,45 @@ function readCentralEntry(
   at: number,
   directory: { offset: number; end: number },
 ): { entry: ZipEntry; next: number } {
+  const { name, flags, method, sizes, next } = readCentralRecord(bytes, view, at, directory);
+  const limit = directory.offset;
+  const dataOffset = localDataOffset(bytes, view, sizes.localHeaderOffset, name, limit);
+  if (dataOffset + sizes.compressedSize > limit) {
+    throw new TorchArchiveError('torch_zip_truncated', `the zip is truncated: the entry ${name} ends past its data`, {
+      entry: name,
+    });
+  }
+  if (method === STORED && sizes.compressedSize !== sizes.size) {
+    throw malformed(`the stored entry ${name} has different stored and original sizes`);
+  }
+  const entry = {
+    name,
+    method,
+    crc32: view.getUint32(at + 16, true),
+    ...sizes,
+    dataOffset,
+    flags,
+    centralHeaderOffset: at,
+  };
+  return { entry, next };
+}
+
+/** One central directory record at `at` by itself: name, flags, method, sizes and where the next one starts. */
+function readCentralRecord(
+  bytes: Uint8Array,
+  view: DataView,
+  at: number,
+  directory: { offset: number; end: number },
+): {
+  name: string;
+  flags: number;
+  method: number;
+  sizes: { size: number; compressedSize: number; localHeaderOffset: number };
+  next: number;
+} {
   if (at + 46 > directory.end || view.getUint32(at, true) !== CENTRAL_HEADER) {
     throw malformed(`no central directory record at byte ${at}`);
   }
-  const limit = directory.offset;
   const flags = view.getUint16(at + 8, true);
   const method = view.getUint16(at + 10, true);
   const nameLength = view.getUint16(at + 28, true);
@@ -193,25 +256,7 @@ function readCentralEntry(
     compressedSize: view.getUint32(at + 20, true),
     localHeaderOffset: view.getUint32(at + 42, true),
   });
-  const dataOffset = localDataOffset(bytes, view, sizes.localHeaderOffset, name, limit);
-  if (dataOffset + sizes.compressedSize > limit) {
-    throw new TorchArchiveError('torch_zip_truncated', `the zip is truncated: the entry ${name} ends past its data`, {
-      entry: name,
-    });
-  }
-  if (method === STORED && sizes.compressedSize !== sizes.size) {
-    throw malformed(`the stored entry ${name} has different stored and original sizes`);
-  }
-  const entry = {
-    name,
-    method,
-    crc32: view.getUint32(at + 16, true),
-    ...sizes,
-    dataOffset,
-    flags,
-    centralHeaderOffset: at,
-  };
-  return { entry, next };
+  return { name, flags, method, sizes, next };
 }
 
 /** The sizes and offset, with those the record sets to 0xFFFFFFFF read from its zip64 extra field, in order. */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { aggregate } from '../../../src/aggregation/aggregate';
 import type { ClientUpdate } from '../../../src/aggregation/strategies/strategy';
 import { bytesSource, collectBytes, memoryAccess } from '../../../src/onnx/model-source';
@@ -11,6 +13,7 @@ import { MIN_WINDOW_BYTES } from '../../../src/onnx/positional-source';
 import { floatDType } from '../../../src/onnx/schema';
 import { seededUniform } from '../../../src/seeded-random';
 import { buildModel } from '../../fixtures/models/onnx-builder';
+import { FIXTURES } from '../../fixtures/onnx-edge-cases';
 import type { TensorSpec } from '../../fixtures/models/tensor-builder';
 import { DataType } from '../../fixtures/models/tensor-builder';
 import { refusal } from './helpers/aggregate-run';
@@ -162,5 +165,47 @@ describe('writing a model over a template read by position', () => {
     const written = await scanModel(bytesSource(byPosition)(), { expected: summary });
     expect(written.manifest).toEqual(summary.manifest);
     expect(Buffer.from(byPosition).equals(Buffer.from(GLOBAL))).toBe(false);
+  });
+});
+
+describe('PyTorch archives by position', () => {
+  const torch = (name: string): Uint8Array => readFileSync(path.join(FIXTURES, 'torch', name));
+  const clients = ['a', 'b', 'c'];
+
+  it.each(['state', 'jit'])(
+    'when %s archives are read by position, FedAvg equals the streamed fold and the storages are read once',
+    async (kind) => {
+      const global = torch(`mlp-global-r0.${kind}.pt`);
+      const models = clients.map((c) => torch(`mlp-client-${c}.${kind}.pt`));
+      const reads: number[][] = models.map(() => []);
+      const list = (source: (bytes: Uint8Array, k: number) => ModelSource): ClientUpdate[] =>
+        models.map((bytes, k) => ({ clientId: `c${k}`, sampleSize: 10 * (k + 1), source: source(bytes, k) }));
+      const fold = async (updates: ClientUpdate[]): Promise<Buffer> => {
+        const result = await aggregate({ method: 'FedAvg', global: bytesSource(global), updates });
+        return Buffer.from(await collectBytes(result.model));
+      };
+      const byPosition = await fold(list((bytes, k) => positional(bytes, reads[k] ?? [])));
+      expect(byPosition.equals(await fold(list(streamed)))).toBe(true);
+      expect(byPosition.equals(Buffer.from(global))).toBe(false);
+      // The zip's directory, headers and pickles, then each float tensor's bytes once: never the file twice.
+      models.forEach((bytes, k) => {
+        const total = (reads[k] ?? []).reduce((sum, n) => sum + n, 0);
+        expect(total).toBeLessThan(bytes.length + 70_000);
+      });
+    },
+  );
+
+  it('when an archive has another layout, both ways refuse it in the same words', async () => {
+    const global = torch('mlp-global-r0.state.pt');
+    const models = [torch('mlp-client-a.state.pt'), torch('refused-update-wrong-shape.state.pt')];
+    const fold = (source: (bytes: Uint8Array) => ModelSource): Promise<unknown> =>
+      aggregate({
+        method: 'FedAvg',
+        global: bytesSource(global),
+        updates: models.map((bytes, k) => ({ clientId: `c${k}`, sampleSize: 1, source: source(bytes) })),
+      });
+    const byPosition = await refusal(fold((bytes) => bytesSource(bytes)));
+    expect(byPosition).toEqual(await refusal(fold(streamed)));
+    expect(byPosition).toMatchObject({ code: 'model_manifest_mismatch', clientId: 'c1' });
   });
 });
