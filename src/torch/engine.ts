@@ -255,7 +255,8 @@ function sameView(a: TensorManifestEntry, b: TensorManifestEntry): boolean {
 }
 
 /** Runs the archive reader, its refusals turned into the engine's error with the same code and message. */
-function asAggregationError<T>(read: () => T): T {
+/** Runs `read`, turning the archive reader's refusals into the engine's `AggregationError` with the same code. */
+export function asAggregationError<T>(read: () => T): T {
   try {
     return read();
   } catch (error) {

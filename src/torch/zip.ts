@@ -121,12 +121,17 @@ export function entryBytes(bytes: Uint8Array, entry: ZipEntry, verify = true): U
 export function verifyCrc(data: Uint8Array, entry: ZipEntry): void {
   const actual = crc32(data);
   if (actual !== entry.crc32) {
-    throw new TorchArchiveError(
-      'torch_zip_crc_mismatch',
-      `the entry ${entry.name} is corrupt: its CRC-32 is ${hex(actual)}, the zip directory says ${hex(entry.crc32)}`,
-      { entry: entry.name },
-    );
+    throw crcMismatch(actual, entry);
   }
+}
+
+/** The refusal of an entry whose bytes have the CRC-32 `actual`, not the directory's. */
+export function crcMismatch(actual: number, entry: ZipEntry): TorchArchiveError {
+  return new TorchArchiveError(
+    'torch_zip_crc_mismatch',
+    `the entry ${entry.name} is corrupt: its CRC-32 is ${hex(actual)}, the zip directory says ${hex(entry.crc32)}`,
+    { entry: entry.name },
+  );
 }
 
 /** Refuses entries whose data runs into the next entry's local header: each entry's bytes must be its own. */

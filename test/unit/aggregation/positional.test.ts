@@ -12,6 +12,7 @@ import type { TensorInfo } from '../../../src/onnx/manifest';
 import { MIN_WINDOW_BYTES } from '../../../src/onnx/positional-source';
 import { floatDType } from '../../../src/onnx/schema';
 import { seededUniform } from '../../../src/seeded-random';
+import { readTorchArchive } from '../../../src/torch/archive';
 import { buildModel } from '../../fixtures/models/onnx-builder';
 import { FIXTURES } from '../../fixtures/onnx-edge-cases';
 import type { TensorSpec } from '../../fixtures/models/tensor-builder';
@@ -173,7 +174,7 @@ describe('PyTorch archives by position', () => {
   const clients = ['a', 'b', 'c'];
 
   it.each(['state', 'jit'])(
-    'when %s archives are read by position, FedAvg equals the streamed fold and the storages are read once',
+    'when %s archives are read by position, FedAvg equals the streamed fold and no archive is held',
     async (kind) => {
       const global = torch(`mlp-global-r0.${kind}.pt`);
       const models = clients.map((c) => torch(`mlp-client-${c}.${kind}.pt`));
@@ -187,13 +188,35 @@ describe('PyTorch archives by position', () => {
       const byPosition = await fold(list((bytes, k) => positional(bytes, reads[k] ?? [])));
       expect(byPosition.equals(await fold(list(streamed)))).toBe(true);
       expect(byPosition.equals(Buffer.from(global))).toBe(false);
-      // The zip's directory, headers and pickles, then each float tensor's bytes once: never the file twice.
+      // The zip's end (64 KiB), directory, headers and pickles, every entry once for its CRC-32 and each float
+      // tensor's bytes once more, in chunks: no read of a whole archive into memory, no third pass.
       models.forEach((bytes, k) => {
-        const total = (reads[k] ?? []).reduce((sum, n) => sum + n, 0);
-        expect(total).toBeLessThan(bytes.length + 70_000);
+        const list = reads[k] ?? [];
+        const total = list.reduce((sum, n) => sum + n, 0);
+        expect(total).toBeGreaterThan(bytes.length);
+        expect(total).toBeLessThan(2 * bytes.length + 70_000);
+        expect(Math.max(...list)).toBeLessThan(bytes.length);
       });
     },
   );
+
+  it('when a storage byte of an archive changed after its upload, both ways refuse it by its CRC-32', async () => {
+    const global = torch('mlp-global-r0.state.pt');
+    const corrupt = Uint8Array.from(torch('mlp-client-b.state.pt'));
+    const storage = readTorchArchive(corrupt).entries.find((entry) => /\/data\/\d+$/.test(entry.name));
+    const at = (storage?.dataOffset ?? 0) + 5;
+    corrupt[at] = (corrupt[at] ?? 0) ^ 0x40;
+    const models = [torch('mlp-client-a.state.pt'), corrupt];
+    const fold = (source: (bytes: Uint8Array) => ModelSource): Promise<unknown> =>
+      aggregate({
+        method: 'FedAvg',
+        global: bytesSource(global),
+        updates: models.map((bytes, k) => ({ clientId: `c${k}`, sampleSize: 1, source: source(bytes) })),
+      });
+    const byPosition = await refusal(fold((bytes) => bytesSource(bytes)));
+    expect(byPosition).toEqual(await refusal(fold(streamed)));
+    expect(byPosition).toMatchObject({ code: 'torch_zip_crc_mismatch', clientId: 'c1' });
+  });
 
   it('when an archive has another layout, both ways refuse it in the same words', async () => {
     const global = torch('mlp-global-r0.state.pt');
