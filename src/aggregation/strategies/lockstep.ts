@@ -35,7 +35,7 @@ export async function forEachChunkInLockstep(
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
     throw new RangeError(`chunk size must be a positive integer (got ${chunkSize})`);
   }
-  const largest = Math.max(0, ...global.manifest.filter((info) => info.isFloat).map((info) => info.elementCount));
+  const largest = global.manifest.reduce((most, info) => (info.isFloat ? Math.max(most, info.elementCount) : most), 0);
   const indexed = await openIndexed(global, updates);
   if (indexed !== undefined) {
     try {
