@@ -58,6 +58,10 @@ export function decodeTensorRecord(payload: Uint8Array, index: number, elided?: 
       } else if (field === TensorField.NAME && wireType === WireType.LEN) {
         name = reader.string();
       } else if (field === TensorField.RAW_DATA && wireType === WireType.LEN) {
+        if (rawData !== undefined) {
+          // Protobuf would keep the last; a reader by position sees the first. No exporter writes two.
+          throw new Error('raw_data appears twice');
+        }
         const length = reader.uint32();
         rawData = { start: reader.pos, end: reader.pos + length };
         valueFields.push({ start, end: reader.pos + length, field, wireType });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Writer } from 'protobufjs/minimal';
 import { aggregate } from '../../../src/aggregation/aggregate';
 import type { ClientUpdate } from '../../../src/aggregation/strategies/strategy';
 import { bytesSource, collectBytes, memoryAccess } from '../../../src/onnx/model-source';
@@ -26,14 +27,14 @@ import { refusal } from './helpers/aggregate-run';
  */
 
 /** Every float type with values a walk by position skips (≥ 4 KiB), small and typed ones it reads, and an int64. */
-function model(seed: number, rows = 300): Uint8Array {
+function model(seed: number, rows = 300, extra?: Uint8Array): Uint8Array {
   const uniform = seededUniform(seed);
   const draw = (count: number): number[] => Array.from({ length: count }, () => 2 * uniform() - 1);
   // Multiples of 1/8 below 16 in magnitude: exact in float16 and bfloat16, so the builder needs no rounding.
   const halves = (count: number): number[] => draw(count).map((v) => Math.round(v * 120) / 8);
   const initializers: TensorSpec[] = [
     // 90,000 coordinates: more than one chunk of the fold.
-    { name: 'big', dataType: DataType.FLOAT, dims: [rows, 300], values: draw(rows * 300) },
+    { name: 'big', dataType: DataType.FLOAT, dims: [rows, 300], values: draw(rows * 300), ...(extra ? { extra } : {}) },
     { name: 'f64', dataType: DataType.DOUBLE, dims: [700], values: draw(700) },
     { name: 'f16', dataType: DataType.FLOAT16, dims: [3000], values: halves(3000) },
     { name: 'bf16', dataType: DataType.BFLOAT16, dims: [3000], values: halves(3000) },
@@ -129,25 +130,24 @@ describe('aggregation by position', () => {
 
   const cut = (bytes: Uint8Array, at: number): Uint8Array => bytes.subarray(0, at);
   it.each([
-    ['inside the values of the first tensor', (bytes: Uint8Array) => cut(bytes, 5000)],
-    ['inside a tensor header', (bytes: Uint8Array) => cut(bytes, bytes.length - 2000)],
-    ['at the end of the graph', (bytes: Uint8Array) => cut(bytes, bytes.length - 3)],
-    ['with another shape', () => model(9, 299)],
-  ])(
-    'when an update is cut %s, both ways refuse it in the same words, naming the first such client',
-    async (_, damage) => {
-      const damaged = UPDATES.map((bytes, k) => (k === 2 || k === 4 ? damage(bytes) : bytes));
-      const byPosition = await refusal(
-        run(
-          'FedAvg',
-          updates(damaged, (bytes) => bytesSource(bytes)),
-        ),
-      );
-      const byStream = await refusal(run('FedAvg', updates(damaged, streamed)));
-      expect(byPosition).toEqual(byStream);
-      expect(byPosition.clientId).toBe('c2');
-    },
-  );
+    ['cut inside the values of the first tensor', (bytes: Uint8Array) => cut(bytes, 5000)],
+    ['cut inside a tensor header', (bytes: Uint8Array) => cut(bytes, bytes.length - 2000)],
+    ['cut at the end of the graph', (bytes: Uint8Array) => cut(bytes, bytes.length - 3)],
+    ['of another shape', () => model(9, 299)],
+    // Protobuf keeps the last of two raw_data fields, a reader by position would see the first: refused both ways.
+    ['holding raw_data twice', () => model(9, 300, Writer.create().uint32(0x4a).bytes(new Uint8Array(8)).finish())],
+  ])('when an update is %s, both ways refuse it in the same words, naming the first such client', async (_, damage) => {
+    const damaged = UPDATES.map((bytes, k) => (k === 2 || k === 4 ? damage(bytes) : bytes));
+    const byPosition = await refusal(
+      run(
+        'FedAvg',
+        updates(damaged, (bytes) => bytesSource(bytes)),
+      ),
+    );
+    const byStream = await refusal(run('FedAvg', updates(damaged, streamed)));
+    expect(byPosition).toEqual(byStream);
+    expect(byPosition.clientId).toBe('c2');
+  });
 });
 
 describe('writing a model over a template read by position', () => {
