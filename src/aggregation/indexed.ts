@@ -5,7 +5,7 @@ import { checkRawLength, floatStorage } from '../onnx/float/tensor-values';
 import { floatDType } from '../onnx/schema';
 import type { FloatDType } from '../onnx/schema';
 import { scanOnnxModelAt } from '../onnx/scan';
-import { formatOf } from '../models/scan';
+import { formatAt } from '../models/scan';
 import type { ModelSummary } from '../onnx/summary';
 import type { TensorRecord } from '../onnx/tensor-record';
 import type { RandomAccess } from '../storage/random-access';
@@ -51,13 +51,6 @@ export type ChunkValues = readonly (Float32Array | Float64Array)[];
  */
 export type IndexedVisitor = (info: TensorInfo, offset: number, values: ChunkValues) => void;
 
-/** True for a PyTorch archive, by its first bytes. */
-async function isTorchArchive(access: RandomAccess): Promise<boolean> {
-  const head = new Uint8Array(2);
-  const read = await access.readInto(head, 0);
-  return read >= 1 && formatOf(head[0], head[1]) === 'torch';
-}
-
 /**
  * Opens and indexes the updates, checking each against the global model. Returns undefined, with nothing left open,
  * when some update cannot be read by position (a stream, or a format other than the global model's): the caller then
@@ -91,7 +84,7 @@ export async function closeIndexed(indexed: readonly IndexedUpdate[]): Promise<v
 async function indexUpdate(global: ModelSummary, update: ClientUpdate): Promise<IndexedUpdate | undefined> {
   const access = await openAccessOf(update.source);
   try {
-    const torch = await isTorchArchive(access);
+    const torch = (await formatAt(access)) === 'torch';
     if (torch !== (global.torch !== undefined)) {
       // An archive against an ONNX global model or the other way round: the streamed fold refuses it in its words.
       await access.close();

@@ -3,6 +3,7 @@ import { collectBytes, openSource } from '../onnx/model-source';
 import type { ModelSource } from '../onnx/model-source';
 import { scanOnnxModel, scanOnnxModelAt } from '../onnx/scan';
 import type { ScanOptions } from '../onnx/scan';
+import type { RandomAccess } from '../storage/random-access';
 import type { ModelSummary } from '../onnx/summary';
 import { scanTorchModel } from '../torch/engine';
 
@@ -35,9 +36,7 @@ export async function scanSource(source: ModelSource, options: ScanOptions = {})
   if (source.openAccess !== undefined) {
     const access = await source.openAccess();
     try {
-      const head = new Uint8Array(2);
-      await access.readInto(head, 0);
-      if (formatOf(head[0], head[1]) === 'onnx') {
+      if ((await formatAt(access)) === 'onnx') {
         return await scanOnnxModelAt(access, options);
       }
     } finally {
@@ -78,6 +77,13 @@ export async function sniffFormat(
     }
   }
   return { format, stream: replay() };
+}
+
+/** The format of a stored model by its first bytes, read by position. */
+export async function formatAt(access: RandomAccess): Promise<ModelFormat> {
+  const head = new Uint8Array(2);
+  const read = await access.readInto(head, 0);
+  return formatOf(read > 0 ? head[0] : undefined, read > 1 ? head[1] : undefined);
 }
 
 /**

@@ -173,6 +173,20 @@ describe('PyTorch archives by position', () => {
   const torch = (name: string): Uint8Array => readFileSync(path.join(FIXTURES, 'torch', name));
   const clients = ['a', 'b', 'c'];
 
+  /** FedAvg of state-dict `models` onto the MLP global model, by position and streamed: the same refusal both ways. */
+  async function refusedBothWays(models: readonly Uint8Array[]): Promise<Awaited<ReturnType<typeof refusal>>> {
+    const global = torch('mlp-global-r0.state.pt');
+    const fold = (source: (bytes: Uint8Array) => ModelSource): Promise<unknown> =>
+      aggregate({
+        method: 'FedAvg',
+        global: bytesSource(global),
+        updates: models.map((bytes, k) => ({ clientId: `c${k}`, sampleSize: 1, source: source(bytes) })),
+      });
+    const byPosition = await refusal(fold((bytes) => bytesSource(bytes)));
+    expect(byPosition).toEqual(await refusal(fold(streamed)));
+    return byPosition;
+  }
+
   it.each(['state', 'jit'])(
     'when %s archives are read by position, FedAvg equals the streamed fold and no archive is held',
     async (kind) => {
@@ -201,34 +215,19 @@ describe('PyTorch archives by position', () => {
   );
 
   it('when a storage byte of an archive changed after its upload, both ways refuse it by its CRC-32', async () => {
-    const global = torch('mlp-global-r0.state.pt');
     const corrupt = Uint8Array.from(torch('mlp-client-b.state.pt'));
     const storage = readTorchArchive(corrupt).entries.find((entry) => /\/data\/\d+$/.test(entry.name));
     const at = (storage?.dataOffset ?? 0) + 5;
     corrupt[at] = (corrupt[at] ?? 0) ^ 0x40;
-    const models = [torch('mlp-client-a.state.pt'), corrupt];
-    const fold = (source: (bytes: Uint8Array) => ModelSource): Promise<unknown> =>
-      aggregate({
-        method: 'FedAvg',
-        global: bytesSource(global),
-        updates: models.map((bytes, k) => ({ clientId: `c${k}`, sampleSize: 1, source: source(bytes) })),
-      });
-    const byPosition = await refusal(fold((bytes) => bytesSource(bytes)));
-    expect(byPosition).toEqual(await refusal(fold(streamed)));
+    const byPosition = await refusedBothWays([torch('mlp-client-a.state.pt'), corrupt]);
     expect(byPosition).toMatchObject({ code: 'torch_zip_crc_mismatch', clientId: 'c1' });
   });
 
   it('when an archive has another layout, both ways refuse it in the same words', async () => {
-    const global = torch('mlp-global-r0.state.pt');
-    const models = [torch('mlp-client-a.state.pt'), torch('refused-update-wrong-shape.state.pt')];
-    const fold = (source: (bytes: Uint8Array) => ModelSource): Promise<unknown> =>
-      aggregate({
-        method: 'FedAvg',
-        global: bytesSource(global),
-        updates: models.map((bytes, k) => ({ clientId: `c${k}`, sampleSize: 1, source: source(bytes) })),
-      });
-    const byPosition = await refusal(fold((bytes) => bytesSource(bytes)));
-    expect(byPosition).toEqual(await refusal(fold(streamed)));
+    const byPosition = await refusedBothWays([
+      torch('mlp-client-a.state.pt'),
+      torch('refused-update-wrong-shape.state.pt'),
+    ]);
     expect(byPosition).toMatchObject({ code: 'model_manifest_mismatch', clientId: 'c1' });
   });
 });
