@@ -83,7 +83,11 @@ async function readUpload(files: UploadedFiles, maxBytes: number): Promise<Datas
     checkSize([x, y], maxBytes);
     return datasetFromNpy(await readFile(x.path), await readFile(y.path));
   }
-  const sent = [...files.keys()].map((field) => `'${field}'`).join(', ') || 'no file';
+  // In a fixed order, not the order the parser finished writing the parts (which varies from run to run).
+  const sent =
+    FILE_FIELDS.filter((field) => files.has(field))
+      .map((field) => `'${field}'`)
+      .join(', ') || 'no file';
   throw datasetRefusal('dataset_files', `The upload has ${sent}: ${HOW}.`);
 }
 
