@@ -1,3 +1,5 @@
+import { address, assembleModule, F64, I32, op, roundDown, step, V128, whileBelow } from './wasm-assembly';
+
 /**
  * The aggregation's hot loops over float64 sums as WebAssembly SIMD kernels, two float64 lanes per instruction:
  *
@@ -90,78 +92,6 @@ function compileOnce(): WebAssembly.Module | null {
   } catch {
     return null;
   }
-}
-
-// Value types, instructions and SIMD instructions (after the 0xfd prefix) used below.
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
-const op = {
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  if: [0x04, 0x40],
-  end: [0x0b],
-  br: (depth: number) => [0x0c, depth],
-  brIf: (depth: number) => [0x0d, depth],
-  return: [0x0f],
-  get: (index: number) => [0x20, index],
-  set: (index: number) => [0x21, index],
-  i32: (value: number) => [0x41, ...sleb(value)],
-  i32Add: [0x6a],
-  i32And: [0x71],
-  i32Shl: [0x74],
-  i32GeU: [0x4f],
-  f32Load: (offset: number) => [0x2a, 2, ...uleb(offset)],
-  f64Load: (offset: number) => [0x2b, 3, ...uleb(offset)],
-  f32Store: (offset: number) => [0x38, 2, ...uleb(offset)],
-  f64Store: (offset: number) => [0x39, 3, ...uleb(offset)],
-  i64Store: (offset: number) => [0x37, 3, ...uleb(offset)],
-  f64Ne: [0x62],
-  f64Add: [0xa0],
-  f64Sub: [0xa1],
-  f64Mul: [0xa2],
-  f32DemoteF64: [0xb6],
-  f64PromoteF32: [0xbb],
-  v128Load: (offset: number) => [0xfd, 0x00, 3, ...uleb(offset)],
-  v128Load64Zero: (offset: number) => [0xfd, 0x5d, 2, ...uleb(offset)],
-  v128Store: (offset: number) => [0xfd, 0x0b, 3, ...uleb(offset)],
-  i64x2ExtractLow: [0xfd, 0x1d, 0],
-  f64x2Splat: [0xfd, 0x14],
-  f64x2Ne: [0xfd, 0x48],
-  v128AnyTrue: [0xfd, 0x53],
-  f32x4DemoteF64x2Zero: [0xfd, 0x5e],
-  f64x2PromoteLow: [0xfd, 0x5f],
-  f64x2Add: [0xfd, 0xf0, 0x01],
-  f64x2Sub: [0xfd, 0xf1, 0x01],
-  f64x2Mul: [0xfd, 0xf2, 0x01],
-};
-
-/** Local `into` = `base` + `I` · 2^`shift` (a byte address). */
-function address(base: number, index: number, shift: number, into: number): number[] {
-  return [...op.get(base), ...op.get(index), ...op.i32(shift), ...op.i32Shl, ...op.i32Add, ...op.set(into)];
-}
-
-/** `local` += `by`. */
-function step(local: number, by: number): number[] {
-  return [...op.get(local), ...op.i32(by), ...op.i32Add, ...op.set(local)];
-}
-
-/** A loop that runs `body` while local `index` < local `limit` (the body steps the index). */
-function whileBelow(index: number, limit: number, body: number[]): number[] {
-  return [
-    ...op.block,
-    ...op.loop,
-    ...[...op.get(index), ...op.get(limit), ...op.i32GeU, ...op.brIf(1)],
-    ...body,
-    ...op.br(0),
-    ...op.end,
-    ...op.end,
-  ];
-}
-
-/** Local `into` = local `count` rounded down to a multiple of `multiple` (a power of two). */
-function roundDown(count: number, multiple: number, into: number): number[] {
-  return [...op.get(count), ...op.i32(-multiple), ...op.i32And, ...op.set(into)];
 }
 
 /**
@@ -267,79 +197,27 @@ function narrowBody(): number[] {
 
 /** The module: memory imported as env.memory; fold32, fold64, nonFinite and narrow32 exported. */
 function assemble(): Uint8Array {
-  const name = (text: string): number[] => [...uleb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
-  const section = (id: number, content: number[]): number[] => [id, ...uleb(content.length), ...content];
-  const vector = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-  const body = (locals: number[][], code: number[]): number[] => {
-    const content = [...vector(locals), ...code];
-    return [...uleb(content.length), ...content];
-  };
-  const types = [
-    [0x60, 4, I32, I32, I32, F64, 0],
-    [0x60, 2, I32, I32, 1, I32],
-    [0x60, 2, I32, I32, 0],
-  ];
-  const functions: { name: string; type: number; locals: number[][]; code: number[] }[] = [
-    {
-      name: 'fold32',
-      type: 0,
-      locals: [
-        [4, I32],
-        [1, V128],
-      ],
-      code: foldBody(false),
-    },
-    {
-      name: 'fold64',
-      type: 0,
-      locals: [
-        [4, I32],
-        [1, V128],
-      ],
-      code: foldBody(true),
-    },
+  const fold = {
+    params: [I32, I32, I32, F64],
+    results: [],
+    locals: [
+      [4, I32],
+      [1, V128],
+    ],
+  } as const;
+  return assembleModule([
+    { name: 'fold32', ...fold, code: foldBody(false) },
+    { name: 'fold64', ...fold, code: foldBody(true) },
     {
       name: 'nonFinite',
-      type: 1,
+      params: [I32, I32],
+      results: [I32],
       locals: [
         [3, I32],
         [1, V128],
       ],
       code: nonFiniteBody(),
     },
-    { name: 'narrow32', type: 2, locals: [[4, I32]], code: narrowBody() },
-  ];
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vector(types)),
-    ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
-    ...section(3, vector(functions.map((f) => [f.type]))),
-    ...section(7, vector(functions.map((f, index) => [...name(f.name), 0x00, index]))),
-    ...section(10, vector(functions.map((f) => body(f.locals, f.code)))),
+    { name: 'narrow32', params: [I32, I32], results: [], locals: [[4, I32]], code: narrowBody() },
   ]);
-}
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  let rest = value >>> 0;
-  do {
-    const byte = rest & 0x7f;
-    rest >>>= 7;
-    out.push(rest === 0 ? byte : byte | 0x80);
-  } while (rest !== 0);
-  return out;
-}
-
-function sleb(value: number): number[] {
-  const out: number[] = [];
-  let rest = value | 0;
-  for (;;) {
-    const byte = rest & 0x7f;
-    rest >>= 7;
-    const done = (rest === 0 && (byte & 0x40) === 0) || (rest === -1 && (byte & 0x40) !== 0);
-    out.push(done ? byte : byte | 0x80);
-    if (done) {
-      return out;
-    }
-  }
 }

@@ -1,5 +1,7 @@
-import { forEachChunkInLockstep } from './lockstep';
-import type { LockstepVisitor } from './lockstep';
+import { distanceKernel } from '../../kernels/robust-kernels';
+import type { TensorInfo } from '../../onnx/manifest';
+import { chunkTable, DEFAULT_CHUNK_SIZE, forEachChunkInLockstep, lockstepMemory, widenRange } from './lockstep';
+import type { LockstepVisitor, StoredChunks } from './lockstep';
 import { numberParam } from './params';
 import type { AggregationContext, ClientUpdate } from './strategy';
 
@@ -15,41 +17,77 @@ import type { AggregationContext, ClientUpdate } from './strategy';
  */
 export async function krumDistances(context: AggregationContext): Promise<Float64Array[]> {
   const n = context.updates.length;
+  const chunkSize = context.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const distances = Array.from({ length: n }, () => new Float64Array(n));
+  const memory = lockstepMemory(context.globalSummary, n, 8 * n * n + 4 * n + 32, chunkSize);
+  const kernel = memory && distanceKernel(memory.memory, n);
   // One running sum per pair over the current tensor, carried from chunk to chunk: the additions are the same, in
   // the same order, whatever the chunk size, and a tensor's sum is added to the distance once, as a whole.
-  const tensorSums = new Float64Array(n * n);
-  const visit: LockstepVisitor = (info, offset, chunks) => {
+  const tensorSums =
+    memory && kernel ? new Float64Array(memory.arena.buffer, memory.arena.allocate(8 * n * n), n * n) : undefined;
+  const sums = tensorSums ?? new Float64Array(n * n);
+  /** Starts a tensor's sums at its first chunk and adds them to the distances after its last. */
+  const around = (info: TensorInfo, offset: number, length: number, add: () => void): void => {
     if (offset === 0) {
-      tensorSums.fill(0);
+      sums.fill(0);
     }
-    const none = new Float64Array(0);
-    for (let a = 0; a < n; a++) {
-      const x = chunks[a] ?? none;
-      let b = a + 1;
-      // Four pairs at a time: four independent running sums, so the additions overlap instead of waiting on each
-      // other; each pair's sum still adds its coordinates one by one, in order.
-      for (; b + 3 < n; b += 4) {
-        addSquaredDistances4(
-          tensorSums,
-          a * n + b,
-          x,
-          chunks[b] ?? none,
-          chunks[b + 1] ?? none,
-          chunks[b + 2] ?? none,
-          chunks[b + 3] ?? none,
-        );
-      }
-      for (; b < n; b++) {
-        tensorSums[a * n + b] = addSquaredDistance(tensorSums[a * n + b] ?? 0, x, chunks[b] ?? none);
-      }
-    }
-    if (offset + (chunks[0]?.length ?? 0) === info.elementCount) {
-      addTensorSums(distances, tensorSums);
+    add();
+    if (offset + length === info.elementCount) {
+      addTensorSums(distances, sums);
     }
   };
-  await forEachChunkInLockstep(context.globalSummary, context.updates, visit, context.chunkSize);
+  const visit: LockstepVisitor = (info, offset, chunks) =>
+    around(info, offset, chunks[0]?.length ?? 0, () => addChunk(sums, chunks));
+  let stored: StoredChunks | undefined;
+  if (memory && kernel && tensorSums) {
+    const { arena } = memory;
+    const table = new Int32Array(arena.buffer, arena.allocate(4 * n), n);
+    const widened: Float64Array[] = [];
+    stored = {
+      arena,
+      visit: (info, offset, chunks) => {
+        const length = chunks[0]?.length ?? 0;
+        around(info, offset, length, () => {
+          // The kernel adds an even number of coordinates; the last one, if any, is added after them, in order.
+          const done = chunkTable(chunks, arena, table) ? length - (length % 2) : 0;
+          if (done > 0) {
+            kernel.run(table.byteOffset, done, tensorSums.byteOffset);
+          }
+          if (done < length) {
+            addChunk(sums, widenRange(chunks, done, length, widened));
+          }
+        });
+      },
+    };
+  }
+  await forEachChunkInLockstep(context.globalSummary, context.updates, visit, chunkSize, stored);
   return distances;
+}
+
+/** Adds every pair's squared differences over a chunk (float64, in client order) to its running sum. */
+function addChunk(sums: Float64Array, chunks: readonly Float64Array[]): void {
+  const n = chunks.length;
+  const none = new Float64Array(0);
+  for (let a = 0; a < n; a++) {
+    const x = chunks[a] ?? none;
+    let b = a + 1;
+    // Four pairs at a time: four independent running sums, so the additions overlap instead of waiting on each
+    // other; each pair's sum still adds its coordinates one by one, in order.
+    for (; b + 3 < n; b += 4) {
+      addSquaredDistances4(
+        sums,
+        a * n + b,
+        x,
+        chunks[b] ?? none,
+        chunks[b + 1] ?? none,
+        chunks[b + 2] ?? none,
+        chunks[b + 3] ?? none,
+      );
+    }
+    for (; b < n; b++) {
+      sums[a * n + b] = addSquaredDistance(sums[a * n + b] ?? 0, x, chunks[b] ?? none);
+    }
+  }
 }
 
 /**

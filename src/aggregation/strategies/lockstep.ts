@@ -1,6 +1,7 @@
 import { isAggregationError } from '../errors';
-import { closeIndexed, forEachIndexedChunk, openIndexed } from '../indexed';
-import type { IndexedUpdate } from '../indexed';
+import { Arena, chunkArenaBytes, closeIndexed, forEachIndexedChunk, openIndexed } from '../indexed';
+import type { ChunkValues, IndexedUpdate, IndexedVisitor } from '../indexed';
+import { floatKernels } from '../../kernels/float-kernels';
 import { FloatChunkReader } from '../../onnx/float/chunk-reader';
 import type { TensorInfo } from '../../onnx/manifest';
 import { scanModel } from '../../models/scan';
@@ -19,6 +20,58 @@ export type LockstepVisitor = (info: TensorInfo, offset: number, chunks: readonl
 export const DEFAULT_CHUNK_SIZE = 65536;
 
 /**
+ * For kernels: when every update is read by position, the chunks are read into `arena` (a kernel memory, sized with
+ * `lockstepMemory`) as stored, float32 not widened, and `visit` sees them instead of the float64 visitor.
+ */
+export interface StoredChunks {
+  readonly arena: Arena;
+  readonly visit: IndexedVisitor;
+}
+
+/**
+ * A kernel memory for a pass over `updates` updates of `global`: room for the chunk buffers the positional reads take
+ * plus `extraBytes` of the caller's, or undefined without WebAssembly or beyond what it addresses.
+ */
+export function lockstepMemory(
+  global: ModelSummary,
+  updates: number,
+  extraBytes: number,
+  chunkSize: number = DEFAULT_CHUNK_SIZE,
+): { memory: WebAssembly.Memory; arena: Arena } | undefined {
+  const kernels = floatKernels(chunkArenaBytes(global, updates, chunkSize) + extraBytes);
+  return kernels && { memory: kernels.memory, arena: new Arena(kernels.memory.buffer) };
+}
+
+/**
+ * The byte address of every chunk in `table` (int32, one per update) when all are float32 in `arena`, for a kernel to
+ * read them where they are; false when some is not (a small tensor kept with the index, another type).
+ */
+export function chunkTable(values: ChunkValues, arena: Arena, table: Int32Array): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const chunk = values[i];
+    if (!(chunk instanceof Float32Array) || chunk.buffer !== arena.buffer) {
+      return false;
+    }
+    table[i] = chunk.byteOffset;
+  }
+  return true;
+}
+
+/** Coordinates `from … to − 1` of every update's chunk widened to float64 in `into` (a reused buffer per update). */
+export function widenRange(values: ChunkValues, from: number, to: number, into: Float64Array[]): Float64Array[] {
+  return values.map((chunk, i) => {
+    let buffer = into[i];
+    if (buffer === undefined || buffer.length < to - from) {
+      buffer = new Float64Array(Math.max(to - from, chunk.length));
+      into[i] = buffer;
+    }
+    const target = buffer.subarray(0, to - from);
+    target.set(chunk.subarray(from, to));
+    return target;
+  });
+}
+
+/**
  * Reads every update at the same time, one chunk of coordinates of one float tensor at a time: `visit` gets the
  * chunk of all updates together, widened to float64, then every reader moves on. Each update is checked against the
  * global model first. Stored updates are read by position (`indexed.ts`): memory is a few chunks per update,
@@ -31,6 +84,7 @@ export async function forEachChunkInLockstep(
   updates: readonly ClientUpdate[],
   visit: LockstepVisitor,
   chunkSize: number = DEFAULT_CHUNK_SIZE,
+  stored?: StoredChunks,
 ): Promise<void> {
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
     throw new RangeError(`chunk size must be a positive integer (got ${chunkSize})`);
@@ -39,7 +93,11 @@ export async function forEachChunkInLockstep(
   const indexed = await openIndexed(global, updates);
   if (indexed !== undefined) {
     try {
-      await visitIndexed(global, indexed, visit, Math.min(chunkSize, largest), chunkSize);
+      if (stored === undefined) {
+        await visitIndexed(global, indexed, visit, Math.min(chunkSize, largest), chunkSize);
+      } else {
+        await forEachIndexedChunk(global, indexed, chunkSize, stored.visit, stored.arena);
+      }
     } finally {
       await closeIndexed(indexed);
     }

@@ -1,9 +1,12 @@
 import { AggregationError } from '../errors';
 import { foldWeightedMean } from '../weighted-mean';
+import { coordinateKernel } from '../../kernels/robust-kernels';
+import type { CoordinateRule as KernelRule } from '../../kernels/robust-kernels';
+import type { ModelSummary } from '../../onnx/summary';
 import { krumSelect, krumSelectIterative } from './krum';
 import { choiceParam, numberParam } from './params';
-import { forEachChunkInLockstep } from './lockstep';
-import type { LockstepVisitor } from './lockstep';
+import { chunkTable, DEFAULT_CHUNK_SIZE, forEachChunkInLockstep, lockstepMemory, widenRange } from './lockstep';
+import type { LockstepVisitor, StoredChunks } from './lockstep';
 import { sortAscending, stableOrder } from './small-sort';
 import type { AggregatedTensors, AggregationContext, AggregationStrategy, ClientUpdate } from './strategy';
 
@@ -26,7 +29,9 @@ const MALICIOUS = {
 export const fedMedianStrategy: AggregationStrategy = {
   method: 'FedMedian',
   params: [],
-  combine: async (context) => ({ tensors: await coordinateWise(context, context.updates, median) }),
+  combine: async (context) => ({
+    tensors: await coordinateWise(context, context.updates, median, { kind: 'median' }),
+  }),
 };
 
 /** FedTrimmedAvg (Yin et al.): cut floor(β·n) values from each tail of every coordinate, average the rest, unweighted. */
@@ -43,7 +48,10 @@ export const fedTrimmedAvgStrategy: AggregationStrategy = {
     }
     const cut = Math.floor(beta * context.updates.length);
     return {
-      tensors: await coordinateWise(context, context.updates, (sorted) => mean(sorted, cut, sorted.length - cut)),
+      tensors: await coordinateWise(context, context.updates, (sorted) => mean(sorted, cut, sorted.length - cut), {
+        kind: 'trimmed',
+        cut,
+      }),
     };
   },
 };
@@ -103,7 +111,8 @@ export const bulyanStrategy: AggregationStrategy = {
     const beta = theta - 2 * f;
     const iterative = choiceParam(context.params, 'selection_rule', 'one_shot') === 'iterative';
     const selected = iterative ? await krumSelectIterative(context, theta) : await krumSelect(context, theta);
-    return { tensors: await coordinateWise(context, selected, closestToMedianMean(theta, beta)) };
+    const rule = closestToMedianMean(theta, beta);
+    return { tensors: await coordinateWise(context, selected, rule, { kind: 'bulyan', beta }) };
   },
 };
 
@@ -134,18 +143,24 @@ function closestToMedianMean(theta: number, beta: number): CoordinateRule {
 /** One coordinate's result from its clients' values, ascending (`sorted`) and in client order (`values`). */
 type CoordinateRule = (sorted: Float64Array, values: Float64Array) => number;
 
-/** Applies `rule` to every coordinate of every float tensor, a chunk of coordinates at a time. */
+/**
+ * Applies `rule` to every coordinate of every float tensor, a chunk of coordinates at a time. With `kernelRule`, the
+ * same rule as a WebAssembly kernel (`src/kernels/robust-kernels.ts`) takes the float32 chunks read by position where
+ * they were read, and `rule` does what it leaves (batches it cannot vouch for, the last coordinates of a chunk).
+ */
 async function coordinateWise(
   context: AggregationContext,
   updates: readonly ClientUpdate[],
   rule: CoordinateRule,
+  kernelRule?: KernelRule,
 ): Promise<AggregatedTensors> {
+  const global = context.globalSummary;
+  const chunkSize = context.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const out: AggregatedTensors = new Map();
   const values = new Float64Array(updates.length);
   const sorted = new Float64Array(updates.length);
-  const visit: LockstepVisitor = (info, offset, chunks) => {
-    const result = out.get(info.name) ?? new Float64Array(info.elementCount);
-    out.set(info.name, result);
+  /** result[at + j] = rule(coordinate j of the chunks) for every j of the chunks (float64, in client order). */
+  const apply = (chunks: readonly Float64Array[], result: Float64Array, at: number): void => {
     const length = chunks[0]?.length ?? 0;
     for (let j = 0; j < length; j++) {
       for (let i = 0; i < chunks.length; i++) {
@@ -154,11 +169,70 @@ async function coordinateWise(
         sorted[i] = value;
       }
       sortAscending(sorted);
-      result[offset + j] = rule(sorted, values);
+      result[at + j] = rule(sorted, values);
     }
   };
-  await forEachChunkInLockstep(context.globalSummary, updates, visit, context.chunkSize);
+  const stored = kernelRule && withKernel(global, updates.length, chunkSize, kernelRule, out, apply);
+  const visit: LockstepVisitor = (info, offset, chunks) => {
+    const result = out.get(info.name) ?? new Float64Array(info.elementCount);
+    out.set(info.name, result);
+    apply(chunks, result, offset);
+  };
+  await forEachChunkInLockstep(global, updates, visit, chunkSize, stored);
   return out;
+}
+
+/**
+ * The kernel's pass: results, the address table and the list of batches left in one kernel memory with the chunk
+ * buffers; undefined where the kernel cannot run (no WebAssembly SIMD, too many clients, a model beyond 4 GiB).
+ */
+function withKernel(
+  global: ModelSummary,
+  clients: number,
+  chunkSize: number,
+  kernelRule: KernelRule,
+  out: AggregatedTensors,
+  apply: (chunks: readonly Float64Array[], result: Float64Array, at: number) => void,
+): StoredChunks | undefined {
+  const floats = global.manifest.filter((info) => info.isFloat);
+  const resultBytes = floats.reduce((sum, info) => sum + Math.ceil((8 * info.elementCount) / 16) * 16, 0);
+  const largest = floats.reduce((most, info) => Math.max(most, info.elementCount), 0);
+  const batches = Math.ceil(Math.min(chunkSize, largest) / 4) + 1;
+  const memory = lockstepMemory(global, clients, resultBytes + 4 * clients + 4 * batches + 32, chunkSize);
+  const kernel = memory && coordinateKernel(memory.memory, clients, kernelRule);
+  if (memory === undefined || kernel === undefined) {
+    return undefined;
+  }
+  const { arena } = memory;
+  // Touch the results' pages before the kernel writes them (see foldWeightedMean).
+  new Uint8Array(arena.buffer, 0, resultBytes).fill(0);
+  for (const info of floats) {
+    out.set(info.name, new Float64Array(arena.buffer, arena.allocate(8 * info.elementCount), info.elementCount));
+  }
+  const table = new Int32Array(arena.buffer, arena.allocate(4 * clients), clients);
+  const exceptions = arena.allocate(4 * batches);
+  const widened: Float64Array[] = [];
+  return {
+    arena,
+    visit: (info, offset, chunks) => {
+      const result = out.get(info.name);
+      const length = chunks[0]?.length ?? 0;
+      if (result === undefined) {
+        return;
+      }
+      let done = 0;
+      if (chunkTable(chunks, arena, table)) {
+        const left = kernel.run(table.byteOffset, length, result.byteOffset + 8 * offset, exceptions);
+        for (const start of new Int32Array(arena.buffer, exceptions, left)) {
+          apply(widenRange(chunks, start, start + 4, widened), result, offset + start);
+        }
+        done = length - (length % 4);
+      }
+      if (done < length) {
+        apply(widenRange(chunks, done, length, widened), result, offset + done);
+      }
+    },
+  };
 }
 
 function median(sorted: Float64Array): number {

@@ -8,18 +8,7 @@ import {
   referenceMedian,
   referenceTrimmedMean,
 } from './helpers/reference-robust';
-
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { generator } from './helpers/seeded';
 
 /** Mostly values on a coarse grid (so medians and distances tie often), with signed zeros and a few arbitrary ones. */
 function tieProneValue(random: () => number): number {
