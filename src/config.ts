@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type AuthSettings, DEFAULT_AUTH_SETTINGS } from './auth/auth-settings';
@@ -63,6 +64,19 @@ const envSchema = z.object({
   ROUNDHOUSE_TEMPORAL_CONFIG: z.string().min(1).default(path.join(PACKAGE_ROOT, 'temporal.yaml')),
   /** Blob store folder; defaults to `<state dir>/blobs`. */
   ROUNDHOUSE_BLOB_DIR: z.string().min(1).optional(),
+  /**
+   * The blob store instead: `file:///folder` or `s3://bucket/prefix` (an S3-compatible bucket; region, credentials
+   * and an endpoint override from the usual AWS variables).
+   */
+  ROUNDHOUSE_BLOB_URL: z
+    .string()
+    .regex(
+      /^(file:\/\/\/.+|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?)$/,
+      'must be file:///folder or s3://bucket/prefix',
+    )
+    .optional(),
+  /** Path-style S3 addressing (bucket in the path); the default with an endpoint override, else virtual-hosted. */
+  ROUNDHOUSE_S3_PATH_STYLE: z.enum(['true', 'false']).optional(),
   /** Blobs younger than this are never swept, so an upload between its blob write and its row is safe. */
   ROUNDHOUSE_BLOB_SWEEP_MIN_AGE_SECONDS: z.coerce.number().int().min(0).default(3600),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -183,7 +197,12 @@ export interface Config {
     readonly dynamicConfig: TemporalFileSettings['dynamicConfig'];
     readonly cliPath: string | undefined;
   };
-  readonly blobs: { readonly dir: string; readonly sweepMinAgeMs: number };
+  readonly blobs: {
+    /** `file:///folder` or `s3://bucket/prefix`. */
+    readonly url: string;
+    readonly s3PathStyle: boolean | undefined;
+    readonly sweepMinAgeMs: number;
+  };
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
   /** Request size limits of the API. */
   readonly limits: {
@@ -268,6 +287,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `${temporalFile} address: ${settings.address} is not the dev server's ${devAddress}; set TEMPORAL_ADDRESS to use an external Temporal`,
     ]);
   }
+  if (e.ROUNDHOUSE_BLOB_URL !== undefined && e.ROUNDHOUSE_BLOB_DIR !== undefined) {
+    throw new ConfigError(['env ROUNDHOUSE_BLOB_DIR: set either ROUNDHOUSE_BLOB_URL or ROUNDHOUSE_BLOB_DIR, not both']);
+  }
   const devServer = e.TEMPORAL_ADDRESS
     ? undefined
     : { ...settings.devServer, dbPath: path.resolve(stateDir, settings.devServer.dbFile) };
@@ -295,7 +317,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cliPath: e.TEMPORAL_CLI_PATH,
     },
     blobs: {
-      dir: path.resolve(e.ROUNDHOUSE_BLOB_DIR ?? path.join(stateDir, 'blobs')),
+      url:
+        e.ROUNDHOUSE_BLOB_URL ??
+        pathToFileURL(path.resolve(e.ROUNDHOUSE_BLOB_DIR ?? path.join(stateDir, 'blobs'))).href,
+      s3PathStyle: e.ROUNDHOUSE_S3_PATH_STYLE === undefined ? undefined : e.ROUNDHOUSE_S3_PATH_STYLE === 'true',
       sweepMinAgeMs: e.ROUNDHOUSE_BLOB_SWEEP_MIN_AGE_SECONDS * 1000,
     },
     log: { level: e.LOG_LEVEL },

@@ -14,7 +14,7 @@ import type { Logger } from '../logger';
 import { collectBytes } from '../onnx/model-source';
 import { InferencePool } from '../inference/pool';
 import type { BlobStore } from '../storage/blob-store';
-import { FsBlobStore } from '../storage/fs-blob-store';
+import { blobStoreAt } from '../storage/open-blob-store';
 
 /** The application database's name on the embedded Postgres. */
 export const EMBEDDED_DATABASE = 'roundhouse';
@@ -39,8 +39,8 @@ export function connectDatabase(config: Config): Knex {
 }
 
 /** The blob store the configuration names. */
-export function openBlobStore(config: Config): FsBlobStore {
-  return new FsBlobStore(config.blobs.dir);
+export function openBlobStore(config: Config): BlobStore {
+  return blobStoreAt(config.blobs.url, { s3PathStyle: config.blobs.s3PathStyle });
 }
 
 /** The API's inference pool, reading models from `blobs`; its threads start with the first inference. */

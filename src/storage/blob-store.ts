@@ -13,8 +13,8 @@ export interface BlobEntry extends BlobRef {
 }
 
 /**
- * Content-addressed storage of model bytes. A folder on disk implements it here; an S3-compatible bucket can
- * implement the same interface (put = upload to a temporary key, then copy to the digest key).
+ * Content-addressed storage of model bytes: a folder on disk (`FsBlobStore`) or an S3-compatible bucket
+ * (`S3BlobStore`), as `ROUNDHOUSE_BLOB_URL` chooses (`blobStoreAt`).
  */
 export interface BlobStore {
   /** Stores the bytes and returns their digest; writing the same bytes twice is harmless. */

@@ -1,17 +1,19 @@
 import { createLogger } from '../../src/logger';
 import { type EphemeralServices, startEphemeralServices } from './ephemeral-services';
+import { type S3Server, startS3Server } from './s3-server';
 import { TEST_ENV } from './test-env';
 
 declare global {
   /** What globalSetup started, for globalTeardown (they share this process's globals). */
   var roundhouseTestServices: EphemeralServices | undefined;
+  var roundhouseTestS3: S3Server | undefined;
 }
 
 /** History length at which the test server suggests continue-as-new (Temporal's default is 4096). */
 export const TEST_CONTINUE_AS_NEW_EVENTS = 40;
 
 /**
- * Starts one embedded Postgres and one Temporal dev server for the whole run, migrates the test database once, and
+ * Starts one embedded Postgres, one Temporal dev server and one S3 server for the whole run, migrates the test database once, and
  * hands the addresses to the test files through environment variables.
  */
 export default async function globalSetup(): Promise<void> {
@@ -28,4 +30,7 @@ export default async function globalSetup(): Promise<void> {
   process.env[TEST_ENV.temporalAddress] = services.temporal.address;
   process.env[TEST_ENV.temporalNamespace] = services.namespace;
   process.env[TEST_ENV.temporalCliPath] = services.cliPath;
+  // An S3 server (moto) for the S3 blob store's tests.
+  globalThis.roundhouseTestS3 = await startS3Server();
+  process.env[TEST_ENV.s3Endpoint] = globalThis.roundhouseTestS3.endpoint;
 }

@@ -6,6 +6,7 @@ export const TEST_ENV = {
   temporalAddress: 'ROUNDHOUSE_TEST_TEMPORAL_ADDRESS',
   temporalNamespace: 'ROUNDHOUSE_TEST_TEMPORAL_NAMESPACE',
   temporalCliPath: 'ROUNDHOUSE_TEST_TEMPORAL_CLI_PATH',
+  s3Endpoint: 'ROUNDHOUSE_TEST_S3_ENDPOINT',
 } as const;
 
 /** Reads one of the variables above; fails loudly when the test runs outside the integration project. */

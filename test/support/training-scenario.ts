@@ -358,8 +358,12 @@ export async function expectedVersions(
 }
 
 /** The API of a test, with trainings run as workflows on `taskQueue` of the run's Temporal. */
-export async function createTrainingApi(taskQueue: string, updateWaitMs = 10_000): Promise<TestApi> {
-  return createTestApi({ taskQueue, updateWaitMs });
+export async function createTrainingApi(
+  taskQueue: string,
+  updateWaitMs = 10_000,
+  blobStore: 'folder' | 's3' = 'folder',
+): Promise<TestApi> {
+  return createTestApi({ taskQueue, updateWaitMs, blobStore });
 }
 
 /**
@@ -452,6 +456,8 @@ export interface TrainToEndOptions {
   behaviour?: ClientBehaviour;
   /** The name of a client that also owns the model and acts, as the reference's MNIST example's first client does. */
   actingClient?: string;
+  /** Where the API and the worker keep blobs (a temporary folder by default). */
+  blobStore?: 'folder' | 's3';
   /** Runs once the training has started, while the worker runs it (the test looks at the run meanwhile). */
   during?: (training: {
     server: Handler;
@@ -474,7 +480,7 @@ export async function trainToEnd(
   options: TrainToEndOptions = {},
 ): Promise<FinishedTraining> {
   const taskQueue = uniqueTaskQueue(label);
-  const api = await createTrainingApi(taskQueue);
+  const api = await createTrainingApi(taskQueue, undefined, options.blobStore);
   const server = api.app.callback();
   const clients = await registerClients(server, taskQueue, options.behaviour, options.specs);
   const acting = clients.find((client) => client.name === options.actingClient);

@@ -101,4 +101,30 @@ describe('a FedAvg training through the HTTP API', () => {
     expect(version.equals(mean ?? Buffer.alloc(0))).toBe(false);
     await close();
   }, 120_000);
+
+  it('when the blobs are in an S3 bucket, a FedAvg training completes with the engine aggregate as every version', async () => {
+    const { api, server, clients, actorAuth, modelId, close } = await trainToEnd(
+      temporal,
+      'fedavg-s3',
+      2,
+      {},
+      {
+        blobStore: 's3',
+      },
+    );
+
+    expect(api.blobsUrl).toMatch(/^s3:\/\//);
+    clients.forEach((client) => expect(client.receiver.errors).toEqual([]));
+    const expected = await expectedVersions(clients, 2);
+    for (const [i, bytes] of expected.entries()) {
+      expect((await downloadVersion(server, actorAuth, modelId, i + 1)).equals(bytes)).toBe(true);
+    }
+    // Every version the training wrote is a blob in the bucket, under its digest.
+    const versions = await api.knex('model_versions').where({ modelId }).orderBy('round');
+    expect(versions).toHaveLength(3);
+    for (const version of versions as { weightsDigest: string }[]) {
+      expect(await api.blobs.stat(version.weightsDigest)).toMatchObject({ digest: version.weightsDigest });
+    }
+    await close();
+  }, 180_000);
 });

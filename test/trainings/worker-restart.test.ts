@@ -49,7 +49,7 @@ describe('a training whose worker process is killed during a round', () => {
       DATABASE_URL: testEnv('databaseUrl'),
       TEMPORAL_ADDRESS: testEnv('temporalAddress'),
       TEMPORAL_TASK_QUEUE: taskQueue,
-      ROUNDHOUSE_BLOB_DIR: api.blobs.root,
+      ROUNDHOUSE_BLOB_URL: api.blobsUrl,
       ROUNDHOUSE_ALLOW_PRIVATE_ENDPOINTS: 'true',
       LOG_LEVEL: 'info',
     };

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig } from '../../src/config';
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {
@@ -38,7 +39,7 @@ describe('loadConfig', () => {
     });
     expect(config.temporal.devServer).toMatchObject({ port: 7233, uiPort: 8233 });
     expect(config.temporal.devServer?.dbPath).toBe(path.resolve('.roundhouse', 'temporal.sqlite'));
-    expect(config.blobs.dir).toBe(path.resolve('.roundhouse', 'blobs'));
+    expect(config.blobs.url).toBe(pathToFileURL(path.resolve('.roundhouse', 'blobs')).href);
     expect(Object.isFrozen(config.temporal)).toBe(true);
   });
 
@@ -54,6 +55,20 @@ describe('loadConfig', () => {
       taskQueue: 'fl-prod',
       devServer: undefined,
     });
+  });
+
+  it('when ROUNDHOUSE_BLOB_URL names a folder or a bucket, the store is that; anything else is refused', () => {
+    expect(loadConfig({ ROUNDHOUSE_BLOB_DIR: '/srv/blobs' }).blobs.url).toBe('file:///srv/blobs');
+    const bucket = loadConfig({ ROUNDHOUSE_BLOB_URL: 's3://fl-models/prod/blobs', ROUNDHOUSE_S3_PATH_STYLE: 'true' });
+    expect(bucket.blobs).toMatchObject({ url: 's3://fl-models/prod/blobs', s3PathStyle: true });
+    expect(loadConfig({ ROUNDHOUSE_BLOB_URL: 'file:///data/blobs' }).blobs.s3PathStyle).toBeUndefined();
+    expect(() => loadConfig({ ROUNDHOUSE_BLOB_URL: 'https://bucket.example/x' })).toThrow(
+      /ROUNDHOUSE_BLOB_URL.*file:\/\/\/folder or s3:\/\/bucket\/prefix/,
+    );
+    expect(() => loadConfig({ ROUNDHOUSE_BLOB_URL: 's3://B/x' })).toThrow(/ROUNDHOUSE_BLOB_URL/);
+    expect(() => loadConfig({ ROUNDHOUSE_BLOB_URL: 's3://fl-models/x', ROUNDHOUSE_BLOB_DIR: '/srv' })).toThrow(
+      /either ROUNDHOUSE_BLOB_URL or ROUNDHOUSE_BLOB_DIR/,
+    );
   });
 
   it('when ROUNDHOUSE_DEMO_DATA is unset, the demo data route is off; true turns it on; anything else is refused', () => {
