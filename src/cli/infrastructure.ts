@@ -15,6 +15,8 @@ import { collectBytes } from '../onnx/model-source';
 import { InferencePool } from '../inference/pool';
 import type { BlobStore } from '../storage/blob-store';
 import { blobStoreAt } from '../storage/open-blob-store';
+import { LeasedBlobStore } from '../storage/leased-blob-store';
+import { databaseLeases } from '../db/queries/blobs';
 
 /** The application database's name on the embedded Postgres. */
 export const EMBEDDED_DATABASE = 'roundhouse';
@@ -38,9 +40,10 @@ export function connectDatabase(config: Config): Knex {
   return knex;
 }
 
-/** The blob store the configuration names. */
-export function openBlobStore(config: Config): BlobStore {
-  return blobStoreAt(config.blobs.url, { s3PathStyle: config.blobs.s3PathStyle });
+/** The blob store the configuration names; with the database, every write leases its digest (the sweep's guard). */
+export function openBlobStore(config: Config, knex?: Knex): BlobStore {
+  const store = blobStoreAt(config.blobs.url, { s3PathStyle: config.blobs.s3PathStyle });
+  return knex === undefined ? store : new LeasedBlobStore(store, databaseLeases(knex));
 }
 
 /** The API's inference pool, reading models from `blobs`; its threads start with the first inference. */

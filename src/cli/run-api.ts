@@ -16,7 +16,7 @@ import { stopAll, waitForShutdownSignal } from './shutdown';
 export async function runApiRole(config: Config, logger: Logger): Promise<void> {
   const knex = connectDatabase(config);
   const connection = connectClientToTemporal(config);
-  const blobs = openBlobStore(config);
+  const blobs = openBlobStore(config, knex);
   const inference = inferencePool(config, blobs);
   const tasks = await startTaskWaker(config, logger);
   const api = await startApiServer(

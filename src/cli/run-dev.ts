@@ -93,7 +93,7 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
     stops.unshift(['worker connection', () => nativeConnection.close()]);
     const worker = await createWorker(
       { connection: nativeConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
-      { knex, blobs: openBlobStore(config), logger, delivery: deliverySettings(config, 'dev') },
+      { knex, blobs: openBlobStore(config, knex), logger, delivery: deliverySettings(config, 'dev') },
     );
     const running = worker.run();
     stops.unshift([
@@ -107,7 +107,7 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
     ]);
     const client = connectClientToTemporal(config);
     stops.unshift(['temporal client', () => client.close()]);
-    const blobs = openBlobStore(config);
+    const blobs = openBlobStore(config, knex);
     const inference = inferencePool(config, blobs);
     stops.unshift(['inference', () => inference.close()]);
     const tasks = await startTaskWaker(config, logger);

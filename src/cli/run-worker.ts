@@ -12,7 +12,7 @@ export async function runWorkerRole(config: Config, logger: Logger): Promise<voi
   const connection = await connectWorkerToTemporal(config, logger);
   const worker = await createWorker(
     { connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
-    { knex, blobs: openBlobStore(config), logger, delivery: deliverySettings(config, 'worker') },
+    { knex, blobs: openBlobStore(config, knex), logger, delivery: deliverySettings(config, 'worker') },
   );
   const running = worker.run();
   logger.info('worker polling', { taskQueue: config.temporal.taskQueue, address: config.temporal.address });

@@ -12,13 +12,19 @@ export interface BlobEntry extends BlobRef {
   modifiedAt: Date;
 }
 
+/** What a write may do between its bytes being whole and their appearing under their digest. */
+export interface PutOptions {
+  /** Runs once the digest is known, before the blob is stored under it; a failure fails the write. */
+  beforeCommit?(ref: BlobRef): Promise<void>;
+}
+
 /**
  * Content-addressed storage of model bytes: a folder on disk (`FsBlobStore`) or an S3-compatible bucket
  * (`S3BlobStore`), as `ROUNDHOUSE_BLOB_URL` chooses (`blobStoreAt`).
  */
 export interface BlobStore {
   /** Stores the bytes and returns their digest; writing the same bytes twice is harmless. */
-  put(source: Uint8Array | AsyncIterable<Uint8Array>): Promise<BlobRef>;
+  put(source: Uint8Array | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<BlobRef>;
   /** Streams a blob. @throws AppError not_found when absent. */
   read(digest: string): Promise<Readable>;
   /**

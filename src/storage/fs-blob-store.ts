@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { notFound } from '../errors';
-import { type BlobEntry, type BlobRef, type BlobStore, isDigest } from './blob-store';
+import { type BlobEntry, type BlobRef, type BlobStore, isDigest, type PutOptions } from './blob-store';
 import { handleAccess, type RandomAccess } from './random-access';
 
 const TEMP_SUFFIX = '.partial';
@@ -21,7 +21,7 @@ export class FsBlobStore implements BlobStore {
     this.tempDir = path.join(root, 'tmp');
   }
 
-  async put(source: Uint8Array | AsyncIterable<Uint8Array>): Promise<BlobRef> {
+  async put(source: Uint8Array | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<BlobRef> {
     await fs.mkdir(this.tempDir, { recursive: true });
     const tempPath = path.join(this.tempDir, `${randomUUID()}${TEMP_SUFFIX}`);
     const handle = await fs.open(tempPath, 'wx');
@@ -39,6 +39,7 @@ export class FsBlobStore implements BlobStore {
         await handle.close();
       }
       const digest = hash.digest('hex');
+      await options.beforeCommit?.({ digest, size });
       const finalPath = this.pathOf(digest);
       await fs.mkdir(path.dirname(finalPath), { recursive: true });
       // Same digest, same bytes: a concurrent or earlier writer's file is as good as ours.

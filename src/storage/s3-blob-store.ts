@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { notFound } from '../errors';
-import { type BlobEntry, type BlobRef, type BlobStore, isDigest } from './blob-store';
+import { type BlobEntry, type BlobRef, type BlobStore, isDigest, type PutOptions } from './blob-store';
 import type { RandomAccess } from './random-access';
 
 /** Where in a bucket the blobs live: `s3://bucket/prefix` names both. */
@@ -62,7 +62,7 @@ export class S3BlobStore implements BlobStore {
     readonly location: S3Location,
   ) {}
 
-  async put(source: Uint8Array | AsyncIterable<Uint8Array>): Promise<BlobRef> {
+  async put(source: Uint8Array | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<BlobRef> {
     const { bucket } = this.location;
     const tempKey = `${this.location.prefix}tmp/${randomUUID()}.partial`;
     const hash = createHash('sha256');
@@ -84,6 +84,7 @@ export class S3BlobStore implements BlobStore {
     try {
       await upload.done();
       const digest = hash.digest('hex');
+      await options.beforeCommit?.({ digest, size });
       // A copy of the same bytes over an existing blob is harmless, and marks it written now (see `delete`).
       await this.client.send(
         new CopyObjectCommand({ Bucket: bucket, Key: this.keyOf(digest), CopySource: copySource(bucket, tempKey) }),

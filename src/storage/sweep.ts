@@ -16,7 +16,15 @@ export interface SweepResult {
 export async function sweepBlobs(
   store: BlobStore,
   listReferenced: () => Promise<Set<string>>,
-  options: { minAgeMs: number; now?: Date },
+  options: {
+    minAgeMs: number;
+    now?: Date;
+    /**
+     * Runs each delete (`remove`) when nothing claims the digest (a write's lease, a row since the listing); returns
+     * whether it was removed. Without it, candidates are removed directly.
+     */
+    guard?: (digest: string, remove: () => Promise<boolean>) => Promise<boolean>;
+  },
 ): Promise<SweepResult> {
   const cutoff = new Date((options.now ?? new Date()).getTime() - options.minAgeMs);
   const candidates: string[] = [];
@@ -30,10 +38,11 @@ export async function sweepBlobs(
   }
   const referenced = await listReferenced();
   const removed: string[] = [];
+  const remove = (digest: string) => (): Promise<boolean> => store.delete(digest, { onlyIfOlderThan: cutoff });
   for (const digest of candidates) {
     if (referenced.has(digest)) {
       kept += 1;
-    } else if (await store.delete(digest, { onlyIfOlderThan: cutoff })) {
+    } else if (await (options.guard ?? ((_, remove) => remove()))(digest, remove(digest))) {
       removed.push(digest);
     } else {
       kept += 1;

@@ -3,7 +3,7 @@ import { migrateDownAll, migrateLatest } from '../../src/db/migrate';
 import { createScratchDatabase } from '../support/db';
 
 /** Migrations in src/db/migrations/index.ts. */
-const MIGRATION_COUNT = 15;
+const MIGRATION_COUNT = 16;
 
 const TABLES = [
   'users',
@@ -22,6 +22,7 @@ const TABLES = [
   'login_failures',
   'datasets',
   'evaluations',
+  'blob_leases',
 ];
 
 async function existingTables(knex: Knex): Promise<string[]> {

@@ -3,13 +3,22 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { listReferencedDigests } from '../../src/db/queries/blobs';
+import {
+  databaseLeases,
+  listReferencedDigests,
+  removeExpiredLeases,
+  removeUnlessClaimed,
+} from '../../src/db/queries/blobs';
+import type { BlobStore } from '../../src/storage/blob-store';
+import { LeasedBlobStore } from '../../src/storage/leased-blob-store';
+import { blobStoreAt } from '../../src/storage/open-blob-store';
 import { FsBlobStore } from '../../src/storage/fs-blob-store';
 import { sweepBlobs } from '../../src/storage/sweep';
 import { buildGlobalModel, buildTraining, buildUser } from '../fixtures/factories';
+import { bucketStore, folderStore, type TestBlobStore } from '../support/blob-stores';
 import { createTestKnex } from '../support/db';
 
-async function storedDigests(store: FsBlobStore): Promise<string[]> {
+async function storedDigests(store: BlobStore): Promise<string[]> {
   const out: string[] = [];
   for await (const blob of store.list()) {
     out.push(blob.digest);
@@ -87,5 +96,98 @@ describe('sweepBlobs', () => {
     );
     expect(result.removed).toEqual([]);
     expect(await storedDigests(store)).toEqual([blob.digest]);
+  });
+});
+
+describe.each([
+  ['the folder store', folderStore],
+  ['the S3 store', bucketStore],
+])('write leases on %s', (_, open) => {
+  const MINUTE = 60_000;
+  let knex: Knex;
+  let harness: TestBlobStore;
+  let store: BlobStore;
+  let leased: BlobStore;
+
+  beforeAll(() => {
+    knex = createTestKnex();
+  });
+
+  afterAll(async () => {
+    await knex.destroy();
+  });
+
+  beforeEach(async () => {
+    harness = await open();
+    store = blobStoreAt(harness.url);
+    leased = new LeasedBlobStore(store, databaseLeases(knex, 30 * MINUTE));
+  });
+
+  afterEach(async () => {
+    await harness.cleanup();
+  });
+
+  const sweepAt = (now: Date) =>
+    sweepBlobs(store, () => listReferencedDigests(knex), {
+      minAgeMs: 0,
+      now,
+      guard: (digest, remove) => removeUnlessClaimed(knex, digest, now, remove),
+    });
+
+  it('when a write left an orphan, the sweep keeps it while the lease lasts and removes it after', async () => {
+    const blob = await leased.put(randomBytes(2_000));
+    expect(await knex('blob_leases').where({ digest: blob.digest })).toHaveLength(1);
+
+    expect((await sweepAt(new Date(Date.now() + MINUTE))).removed).toEqual([]);
+    expect(await storedDigests(store)).toEqual([blob.digest]);
+
+    const later = new Date(Date.now() + 31 * MINUTE);
+    expect((await sweepAt(later)).removed).toEqual([blob.digest]);
+    expect(await storedDigests(store)).toEqual([]);
+    expect(await removeExpiredLeases(knex, later)).toBeGreaterThanOrEqual(1);
+    expect(await knex('blob_leases').where({ digest: blob.digest })).toHaveLength(0);
+  });
+
+  it('when a write of the same bytes comes while the sweep deletes an orphan, it waits and its blob is there after', async () => {
+    const bytes = randomBytes(3_000);
+    const orphan = await store.put(bytes);
+    let reached: () => void = () => undefined;
+    const deleting = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const now = new Date(Date.now() + 1_000);
+    const sweep = removeUnlessClaimed(knex, orphan.digest, now, async () => {
+      reached();
+      await gate;
+      return await store.delete(orphan.digest, { onlyIfOlderThan: now });
+    });
+    await deleting;
+    let written = false;
+    const write = leased.put(bytes).then((ref) => {
+      written = true;
+      return ref;
+    });
+    // The write's bytes are whole, but it cannot lease the digest while the sweep holds it.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(written).toBe(false);
+    release();
+    expect(await sweep).toBe(true);
+    expect(await write).toEqual(orphan);
+    expect(await store.stat(orphan.digest)).toEqual({ digest: orphan.digest, size: bytes.length });
+    // And the next sweep keeps it: the write holds its lease.
+    expect((await sweepAt(new Date(Date.now() + MINUTE))).removed).toEqual([]);
+  });
+
+  it('when a write leased the digest first, the sweep leaves it alone', async () => {
+    const bytes = randomBytes(1_500);
+    await store.put(bytes);
+    const again = await leased.put(bytes);
+    const now = new Date(Date.now() + 1_000);
+    expect(await removeUnlessClaimed(knex, again.digest, now, () => store.delete(again.digest))).toBe(false);
+    expect(await store.stat(again.digest)).toBeDefined();
   });
 });

@@ -14,6 +14,7 @@ import * as m012 from './20261202160000_training_group';
 import * as m013 from './20261202170000_datasets';
 import * as m014 from './20261202180000_evaluations';
 import * as m015 from './20261203090000_model_format';
+import * as m016 from './20261203100000_blob_leases';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -37,6 +38,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['20261202170000_datasets', m013],
   ['20261202180000_evaluations', m014],
   ['20261203090000_model_format', m015],
+  ['20261203100000_blob_leases', m016],
 ];
 
 /** A knex migration source over the static list above. */
