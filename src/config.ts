@@ -58,6 +58,18 @@ const envSchema = z.object({
   TEMPORAL_ADDRESS: hostPort.optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).optional(),
+  /** Where trainings put aggregations and evaluations; defaults to `<task queue>-aggregation`. */
+  TEMPORAL_AGGREGATION_TASK_QUEUE: z.string().min(1).optional(),
+  /** What `roundhouse worker` polls: `training` (workflows, light activities), `aggregation`, or both (the default). */
+  ROUNDHOUSE_WORKER_QUEUES: z
+    .string()
+    .regex(
+      /^(training|aggregation)(,(training|aggregation))?$/,
+      'must be training, aggregation or training,aggregation',
+    )
+    .default('training,aggregation'),
+  /** Aggregations (or evaluations) one worker runs at once; each holds about a model of float64 in memory. */
+  ROUNDHOUSE_AGGREGATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** The `temporal` CLI binary; otherwise found on the PATH or in pip's scripts folder. */
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   /** The Temporal settings file. */
@@ -191,11 +203,18 @@ export interface Config {
     readonly address: string;
     readonly namespace: string;
     readonly taskQueue: string;
+    /** The heavy activities' task queue (aggregations, evaluations). */
+    readonly aggregationTaskQueue: string;
     /** Set when Roundhouse must start the dev server itself (TEMPORAL_ADDRESS unset). */
     readonly devServer: (TemporalFileSettings['devServer'] & { readonly dbPath: string }) | undefined;
     readonly searchAttributes: TemporalFileSettings['searchAttributes'];
     readonly dynamicConfig: TemporalFileSettings['dynamicConfig'];
     readonly cliPath: string | undefined;
+  };
+  /** What a worker process polls, and how many heavy activities it runs at once. */
+  readonly worker: {
+    readonly queues: readonly ('training' | 'aggregation')[];
+    readonly aggregationConcurrency: number;
   };
   readonly blobs: {
     /** `file:///folder` or `s3://bucket/prefix`. */
@@ -311,10 +330,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       address: e.TEMPORAL_ADDRESS ?? settings.address,
       namespace: e.TEMPORAL_NAMESPACE ?? settings.namespace,
       taskQueue: e.TEMPORAL_TASK_QUEUE ?? settings.taskQueue,
+      aggregationTaskQueue:
+        e.TEMPORAL_AGGREGATION_TASK_QUEUE ?? `${e.TEMPORAL_TASK_QUEUE ?? settings.taskQueue}-aggregation`,
       devServer,
       searchAttributes: settings.searchAttributes,
       dynamicConfig: settings.dynamicConfig,
       cliPath: e.TEMPORAL_CLI_PATH,
+    },
+    worker: {
+      queues: [...new Set(e.ROUNDHOUSE_WORKER_QUEUES.split(','))] as ('training' | 'aggregation')[],
+      aggregationConcurrency: e.ROUNDHOUSE_AGGREGATION_CONCURRENCY,
     },
     blobs: {
       url:

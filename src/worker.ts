@@ -21,6 +21,24 @@ export async function createWorker(settings: WorkerSettings, deps: ActivityDeps)
   });
 }
 
+/**
+ * Creates a worker for the heavy activities alone (aggregations, evaluations) on their task queue, running at most
+ * `concurrency` at once: each holds about a model's float64 in memory. No workflows: adding these workers adds
+ * aggregation capacity, which workflow workers cannot (they run their own workflows' activities first).
+ */
+export async function createAggregationWorker(
+  settings: Omit<WorkerSettings, 'workflowBundle'> & { concurrency: number },
+  deps: ActivityDeps,
+): Promise<Worker> {
+  return Worker.create({
+    connection: settings.connection,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+    activities: createActivities(deps),
+    maxConcurrentActivityTaskExecutions: settings.concurrency,
+  });
+}
+
 /** The bundle entry, next to this file in `src` (ts) or `dist` (js). */
 export function workflowsPath(): string {
   return require.resolve('./workflows');

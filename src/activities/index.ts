@@ -12,6 +12,11 @@ export interface ActivityDeps {
   logger: Logger;
   /** How notifications are pushed; `DEFAULT_DELIVERY` when left out. */
   delivery?: DeliverySettings;
+  /**
+   * The task queue new training runs put their aggregations and evaluations on; left out, the training's own. Some
+   * worker must poll it (`roundhouse worker` does by default).
+   */
+  aggregationTaskQueue?: string;
 }
 
 /** Pushes with a 10 s timeout, three attempts from 1 s apart, 16 at once, and no private addresses. */
@@ -30,7 +35,7 @@ export const DEFAULT_DELIVERY: Readonly<DeliverySettings> = Object.freeze({
 export function createActivities(deps: ActivityDeps): TrainingActivities {
   const { knex, blobs, logger } = deps;
   return {
-    ...createTrainingActivities({ knex, blobs, logger }),
+    ...createTrainingActivities({ knex, blobs, logger, aggregationTaskQueue: deps.aggregationTaskQueue }),
     ...createNotificationActivities({ knex, logger, delivery: deps.delivery ?? DEFAULT_DELIVERY }),
   };
 }

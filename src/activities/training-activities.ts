@@ -25,6 +25,8 @@ export function createTrainingActivities(deps: {
   knex: Knex;
   blobs: BlobStore;
   logger: Logger;
+  /** Where the runs put their heavy activities (`ActivityDeps.aggregationTaskQueue`). */
+  aggregationTaskQueue?: string | undefined;
 }): TrainingRunActivities {
   const { knex, logger } = deps;
   // Every line an activity logs is about one training: its logger says which.
@@ -37,7 +39,9 @@ export function createTrainingActivities(deps: {
         throw trainingNotFound(trainingId);
       }
       const participantIds = (training.participants ?? []).map((user) => user.id);
-      return settingsOf(training, participantIds, model.round);
+      const settings = settingsOf(training, participantIds, model.round);
+      const queue = deps.aggregationTaskQueue;
+      return queue === undefined ? settings : { ...settings, aggregationTaskQueue: queue };
     },
 
     async recordTrainingState({ trainingId, state, error }) {

@@ -9,7 +9,7 @@ import { findTemporalCli } from '../dev/temporal-cli';
 import { startTemporalDevServer, type RunningDevServer } from '../dev/temporal-dev-server';
 import type { Logger } from '../logger';
 import { installTemporalRuntime } from '../logging/temporal-runtime';
-import { createWorker } from '../worker';
+import { createWorkers } from './run-worker';
 import {
   EMBEDDED_DATABASE,
   connectClientToTemporal,
@@ -91,20 +91,31 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
     await migrateLatest(knex);
     const nativeConnection = await connectWorkerToTemporal(config, logger);
     stops.unshift(['worker connection', () => nativeConnection.close()]);
-    const worker = await createWorker(
-      { connection: nativeConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
-      { knex, blobs: openBlobStore(config, knex), logger, delivery: deliverySettings(config, 'dev') },
-    );
-    const running = worker.run();
-    stops.unshift([
-      'worker',
-      async () => {
-        if (worker.getState() === 'RUNNING') {
-          worker.shutdown();
-        }
-        await running;
+    // Both queues in this one process: the trainings and their aggregations.
+    const workers = await createWorkers(config, {
+      connection: nativeConnection,
+      deps: {
+        knex,
+        blobs: openBlobStore(config, knex),
+        logger,
+        delivery: deliverySettings(config, 'dev'),
+        aggregationTaskQueue: config.temporal.aggregationTaskQueue,
       },
-    ]);
+      queues: ['training', 'aggregation'],
+    });
+    const runs = workers.map(({ name, worker }) => {
+      const running = worker.run();
+      stops.unshift([
+        name,
+        async () => {
+          if (worker.getState() === 'RUNNING') {
+            worker.shutdown();
+          }
+          await running;
+        },
+      ]);
+      return running;
+    });
     const client = connectClientToTemporal(config);
     stops.unshift(['temporal client', () => client.close()]);
     const blobs = openBlobStore(config, knex);
@@ -130,7 +141,7 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
     );
     stops.unshift(['api', () => api.close()]);
     printUrls(config, api.url, temporal?.uiUrl, pg?.dataDir);
-    await Promise.race([waitForShutdownSignal(logger), running]);
+    await Promise.race([waitForShutdownSignal(logger), ...runs]);
   } finally {
     await stopAll(logger, stops);
   }

@@ -3,8 +3,21 @@ import path from 'node:path';
 
 /** One `roundhouse <role>` process from the TypeScript sources, resolved once `readyText` appears in its output. */
 export async function startRole(role: string, env: NodeJS.ProcessEnv, readyText: string): Promise<ChildProcess> {
-  const main = path.join(__dirname, '../../src/cli/main.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', main, role], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return await startScript(path.join(__dirname, '../../src/cli/main.ts'), [role], env, readyText);
+}
+
+/** A TypeScript script in a process of its own (tsx), resolved once `readyText` appears in its output. */
+export async function startScript(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  readyText: string,
+): Promise<ChildProcess> {
+  const role = path.basename(script);
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
@@ -15,7 +28,9 @@ export async function startRole(role: string, env: NodeJS.ProcessEnv, readyText:
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`roundhouse ${role} exited with ${String(code)}:\n${output}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${role} ${args.join(' ')} exited with ${String(code)}:\n${output}`)),
+    );
   });
   return child;
 }

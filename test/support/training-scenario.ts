@@ -375,20 +375,25 @@ export async function createTrainingWorker(
   api: TestApi,
   taskQueue: string,
   wrap: (activities: TrainingActivities) => TrainingActivities = (activities) => activities,
+  aggregationTaskQueue?: string,
 ): Promise<Worker> {
   return Worker.create({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: wrap(
-      createActivities({
-        knex: api.knex,
-        blobs: api.blobs,
-        logger: createLogger('error'),
-        delivery: { timeoutMs: 5_000, attempts: 2, backoffMs: 100, concurrency: 8, allowPrivateAddresses: true },
-      }),
-    ),
+    activities: wrap(testActivities(api, aggregationTaskQueue)),
+  });
+}
+
+/** The real activities on the API's database and blobs; notifications retry twice, 100 ms apart. */
+export function testActivities(api: TestApi, aggregationTaskQueue?: string): TrainingActivities {
+  return createActivities({
+    knex: api.knex,
+    blobs: api.blobs,
+    logger: createLogger('error'),
+    delivery: { timeoutMs: 5_000, attempts: 2, backoffMs: 100, concurrency: 8, allowPrivateAddresses: true },
+    ...(aggregationTaskQueue === undefined ? {} : { aggregationTaskQueue }),
   });
 }
 

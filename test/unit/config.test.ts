@@ -53,8 +53,24 @@ describe('loadConfig', () => {
     expect(config.temporal).toMatchObject({
       address: 'temporal.internal:7233',
       taskQueue: 'fl-prod',
+      aggregationTaskQueue: 'fl-prod-aggregation',
       devServer: undefined,
     });
+    expect(config.worker).toEqual({ queues: ['training', 'aggregation'], aggregationConcurrency: 1 });
+  });
+
+  it('when the worker variables name the queues and the concurrency, uses them; anything else is refused', () => {
+    const config = loadConfig({
+      TEMPORAL_AGGREGATION_TASK_QUEUE: 'fl-heavy',
+      ROUNDHOUSE_WORKER_QUEUES: 'aggregation',
+      ROUNDHOUSE_AGGREGATION_CONCURRENCY: '2',
+    });
+    expect(config.temporal.aggregationTaskQueue).toBe('fl-heavy');
+    expect(config.worker).toEqual({ queues: ['aggregation'], aggregationConcurrency: 2 });
+    expect(() => loadConfig({ ROUNDHOUSE_WORKER_QUEUES: 'training,notifications' })).toThrow(
+      /ROUNDHOUSE_WORKER_QUEUES.*training, aggregation or training,aggregation/,
+    );
+    expect(() => loadConfig({ ROUNDHOUSE_AGGREGATION_CONCURRENCY: '0' })).toThrow(/ROUNDHOUSE_AGGREGATION_CONCURRENCY/);
   });
 
   it('when ROUNDHOUSE_BLOB_URL names a folder or a bucket, the store is that; anything else is refused', () => {

@@ -48,6 +48,11 @@ export interface TrainingSettings {
    * absent when the training names none, and in settings recorded before evaluations existed.
    */
   evaluationDatasetId?: number;
+  /**
+   * The task queue of the heavy activities (aggregations, evaluations), when the deployment gives them workers of
+   * their own; absent, they run on the training's task queue (and in every run recorded before).
+   */
+  aggregationTaskQueue?: string;
 }
 
 /** Upload phases, as the `uploads` table names them. */

@@ -44,41 +44,51 @@ const evaluating = proxyActivities<TrainingActivities>({
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
 });
-// Spelled out (activity proxies have no own keys to spread), each call with a summary the Web UI shows.
-const acts: TrainingActivities = {
-  loadTrainingSettings: (trainingId) =>
-    quick.loadTrainingSettings.executeWithOptions({ summary: 'load the training settings' }, [trainingId]),
-  recordTrainingState: (input) =>
-    quick.recordTrainingState.executeWithOptions({ summary: `record state ${input.state}` }, [input]),
-  sendNotifications: (input) =>
-    notifying.sendNotifications.executeWithOptions(
-      { summary: `${input.type} to ${input.receivers.length} receiver(s)` },
-      [input],
-    ),
-  evaluateVersion: (input) =>
-    evaluating.evaluateVersion.executeWithOptions({ summary: `evaluate round ${input.round} on the dataset` }, [input]),
-  closeRoundTasks: (input) =>
-    quick.closeRoundTasks.executeWithOptions({ summary: `close the ${input.type} tasks of round ${input.round}` }, [
-      input,
-    ]),
-  removeParticipant: (input) =>
-    quick.removeParticipant.executeWithOptions({ summary: `remove client ${input.clientId}` }, [input]),
-  aggregateRound: (input) =>
-    slow.aggregateRound.executeWithOptions(
-      { summary: `aggregate round ${input.round} from ${input.updates.length} update(s)` },
-      [input],
-    ),
-  advanceRound: (input) =>
-    quick.advanceRound.executeWithOptions(
-      { summary: `round ${input.round} done; daisy-chain on without aggregating` },
-      [input],
-    ),
-  aggregateSwag: (input) =>
-    slow.aggregateSwag.executeWithOptions(
-      { summary: `average the SWAG moments of ${input.uploads.length} client(s)` },
-      [input],
-    ),
-};
+/**
+ * The activities, spelled out (activity proxies have no own keys to spread), each call with a summary the Web UI
+ * shows. The heavy ones (aggregations, evaluations) go to `aggregationQueue` when the settings name one, so that
+ * workers for them scale apart from the workers running workflows; otherwise to the training's own task queue.
+ */
+function activitiesOn(aggregationQueue: string | undefined): TrainingActivities {
+  const heavy = aggregationQueue === undefined ? {} : { taskQueue: aggregationQueue };
+  return {
+    loadTrainingSettings: (trainingId) =>
+      quick.loadTrainingSettings.executeWithOptions({ summary: 'load the training settings' }, [trainingId]),
+    recordTrainingState: (input) =>
+      quick.recordTrainingState.executeWithOptions({ summary: `record state ${input.state}` }, [input]),
+    sendNotifications: (input) =>
+      notifying.sendNotifications.executeWithOptions(
+        { summary: `${input.type} to ${input.receivers.length} receiver(s)` },
+        [input],
+      ),
+    evaluateVersion: (input) =>
+      evaluating.evaluateVersion.executeWithOptions(
+        { summary: `evaluate round ${input.round} on the dataset`, ...heavy },
+        [input],
+      ),
+    closeRoundTasks: (input) =>
+      quick.closeRoundTasks.executeWithOptions({ summary: `close the ${input.type} tasks of round ${input.round}` }, [
+        input,
+      ]),
+    removeParticipant: (input) =>
+      quick.removeParticipant.executeWithOptions({ summary: `remove client ${input.clientId}` }, [input]),
+    aggregateRound: (input) =>
+      slow.aggregateRound.executeWithOptions(
+        { summary: `aggregate round ${input.round} from ${input.updates.length} update(s)`, ...heavy },
+        [input],
+      ),
+    advanceRound: (input) =>
+      quick.advanceRound.executeWithOptions(
+        { summary: `round ${input.round} done; daisy-chain on without aggregating` },
+        [input],
+      ),
+    aggregateSwag: (input) =>
+      slow.aggregateSwag.executeWithOptions(
+        { summary: `average the SWAG moments of ${input.uploads.length} client(s)`, ...heavy },
+        [input],
+      ),
+  };
+}
 
 /** Input of a training workflow: the training id; continue-as-new adds the carried state. */
 export interface TrainingWorkflowInput {
@@ -95,8 +105,10 @@ export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ 
   // A continued run has its state before its handlers: an upload buffered across the hand-over finds it at once.
   const carried = input.carried && new TrainingRun(input.carried.settings, input.carried);
   const slot = installHandlers(input.trainingId, carried);
-  const state = carried ?? slot.attach(new TrainingRun(await acts.loadTrainingSettings(input.trainingId)));
+  const state =
+    carried ?? slot.attach(new TrainingRun(await activitiesOn(undefined).loadTrainingSettings(input.trainingId)));
   const { settings } = state;
+  const acts = activitiesOn(settings.aggregationTaskQueue);
   const evaluations: Array<Promise<void>> = [];
   const ctx: RoundContext = {
     state,
@@ -104,7 +116,7 @@ export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ 
     publish: () => publish(state),
     evaluate: (round) => {
       if (settings.evaluationDatasetId !== undefined) {
-        evaluations.push(evaluate(state, round));
+        evaluations.push(evaluate(acts, state, round));
       }
     },
   };
@@ -142,7 +154,7 @@ export async function trainingWorkflow(input: TrainingWorkflowInput): Promise<{ 
  * Evaluates one version in the background of the rounds and shows the figures (or why there are none) in the memo
  * and the Web UI's current details. Never throws: the training goes on whatever the evaluation does.
  */
-async function evaluate(state: TrainingRun, round: number): Promise<void> {
+async function evaluate(acts: TrainingActivities, state: TrainingRun, round: number): Promise<void> {
   const { trainingId } = state.settings;
   let outcome: EvaluationOutcome;
   try {
@@ -176,7 +188,7 @@ async function finish(ctx: RoundContext): Promise<void> {
   const { settings } = state;
   state.endWait('FINISHED');
   publish(state);
-  await acts.recordTrainingState({ trainingId: settings.trainingId, state: TrainingState.COMPLETED });
+  await ctx.acts.recordTrainingState({ trainingId: settings.trainingId, state: TrainingState.COMPLETED });
   const receivers = [...new Set([...state.participants, settings.actorId])];
   await notify(ctx, 'TRAINING_FINISHED', receivers, { global_model_uuid: settings.modelId });
 }
@@ -190,7 +202,11 @@ async function fail(ctx: RoundContext, err: unknown): Promise<never> {
   state.endWait('FAILED');
   publish(state);
   const reason = reasonOf(err);
-  await acts.recordTrainingState({ trainingId: state.settings.trainingId, state: TrainingState.ERROR, error: reason });
+  await ctx.acts.recordTrainingState({
+    trainingId: state.settings.trainingId,
+    state: TrainingState.ERROR,
+    error: reason,
+  });
   throw err instanceof ApplicationFailure ? err : ApplicationFailure.create({ message: reason, nonRetryable: true });
 }
 
