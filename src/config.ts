@@ -43,6 +43,15 @@ const envSchema = z.object({
   ROUNDHOUSE_HOST: z.string().min(1).default('0.0.0.0'),
   /** API port; 8000 is the reference server's port, which its client library assumes. */
   PORT: port.default(8000),
+  /**
+   * The metrics port (`GET /metrics`, Prometheus text); unset: 9464 for the API and `dev`, 9465 for a worker; 0: any
+   * free port; `off`: none.
+   */
+  ROUNDHOUSE_METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).optional(),
+  /** The interface the metrics port listens on. */
+  ROUNDHOUSE_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  /** `true` also serves `GET /metrics` on the public API port. */
+  ROUNDHOUSE_METRICS_ON_API: z.enum(['true', 'false']).default('false'),
   /** An external Postgres; unset means the embedded one under the state directory. */
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   /** Port of the embedded Postgres. */
@@ -193,6 +202,8 @@ const envSchema = z.object({
 export interface Config {
   readonly stateDir: string;
   readonly http: { readonly host: string; readonly port: number };
+  /** `port` undefined: the role's default (`metricsPort`); null: no metrics port. */
+  readonly metrics: { readonly host: string; readonly port: number | null | undefined; readonly onApi: boolean };
   readonly db: {
     /** Connection string; for the embedded database it is filled in once that database runs. */
     readonly url: string | undefined;
@@ -315,6 +326,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return deepFreeze({
     stateDir,
     http: { host: e.ROUNDHOUSE_HOST, port: e.PORT },
+    metrics: {
+      host: e.ROUNDHOUSE_METRICS_HOST,
+      port: e.ROUNDHOUSE_METRICS_PORT === 'off' ? null : e.ROUNDHOUSE_METRICS_PORT,
+      onApi: e.ROUNDHOUSE_METRICS_ON_API === 'true',
+    },
     db: {
       url: e.DATABASE_URL,
       poolMax: e.DATABASE_POOL_MAX,

@@ -32,6 +32,8 @@ export interface AppErrorOptions {
   details?: unknown;
   headers?: Record<string, string>;
   cause?: unknown;
+  /** Why a 503 happened, for the metrics (`unavailable`). */
+  reason?: string;
 }
 
 /** An error whose code, status and message may be shown to the client (for 4xx) and logged (always). */
@@ -40,6 +42,7 @@ export class AppError extends Error {
   readonly status: number;
   readonly details: unknown;
   readonly headers: Record<string, string>;
+  readonly reason: string | undefined;
 
   constructor(options: AppErrorOptions) {
     super(options.message, { cause: options.cause });
@@ -48,6 +51,7 @@ export class AppError extends Error {
     this.status = options.status;
     this.details = options.details;
     this.headers = options.headers ?? {};
+    this.reason = options.reason;
   }
 }
 
@@ -116,15 +120,23 @@ export function unsupportedMediaType(message: string): AppError {
   return new AppError({ code: 'unsupported_media_type', status: 415, message });
 }
 
-/** Thrown when a dependency (Postgres, Temporal) cannot serve the request now; the client may retry. */
-export function unavailable(message: string, retryAfterSeconds: number, details?: unknown, cause?: unknown): AppError {
+/**
+ * Thrown when a dependency (Postgres, Temporal, a busy run, full inference) cannot serve the request now; the client
+ * may retry. `reason` says which, in a word operators count 503s by (`roundhouse_http_unavailable_total`).
+ */
+export function unavailable(
+  message: string,
+  retryAfterSeconds: number,
+  options: { reason: string; details?: unknown; cause?: unknown },
+): AppError {
   return new AppError({
     code: 'unavailable',
     status: 503,
     message,
-    details,
+    details: options.details,
     headers: { 'Retry-After': String(retryAfterSeconds) },
-    cause,
+    cause: options.cause,
+    reason: options.reason,
   });
 }
 

@@ -6,6 +6,7 @@ import { findVersion } from '../db/queries/models';
 import { deleteLocalModelsThrough, recordAggregate } from '../db/queries/training-runs';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
+import { aggregationBytes, aggregationDuration } from '../metrics/metrics';
 import { asActivityFailure } from './activity-failures';
 import { heartbeatingBlob, heartbeatingChunks } from './heartbeat-stream';
 import { loadRoundUpdates } from './round-updates';
@@ -35,15 +36,18 @@ export async function aggregateRound(
     return withState({ round: next, weightsDigest: done.weightsDigest }, done.strategyStateDigest);
   }
   const global = await requireVersion(knex, training.modelId, input.round);
+  const method = training.aggregationMethod;
+  const timer = aggregationDuration.startTimer({ method });
   try {
+    const updates = await loadRoundUpdates(deps, training.id, input.round, input.updates);
     const previousState = input.stateDigest
       ? decodeStrategyState(await collectBytes(await blobs.read(input.stateDigest)))
       : undefined;
     const result = await aggregate({
-      method: training.aggregationMethod,
-      params: strategyParams(training.aggregationMethod, training.options),
+      method,
+      params: strategyParams(method, training.options),
       global: heartbeatingBlob(blobs, global.weightsDigest, 'reading the global model'),
-      updates: await loadRoundUpdates(deps, training.id, input.round, input.updates),
+      updates,
       ...(previousState ? { state: previousState } : {}),
     });
     const stored = await blobs.put(heartbeatingChunks(result.model, 'writing the aggregate'));
@@ -55,6 +59,12 @@ export async function aggregateRound(
       return digests;
     });
     const weightsDigest = recorded.weightsDigest;
+    timer({ outcome: 'ok' });
+    const sizes = await Promise.all(updates.map(async (update) => (await blobs.stat(update.digest))?.size ?? 0));
+    aggregationBytes.inc(
+      { method },
+      sizes.reduce((sum, size) => sum + size, 0),
+    );
     logger.info('round aggregated', {
       round: input.round,
       method: result.method,
@@ -64,7 +74,10 @@ export async function aggregateRound(
     });
     return withState({ round: next, weightsDigest }, recorded.strategyStateDigest);
   } catch (err) {
-    throw asActivityFailure(err);
+    const failure = asActivityFailure(err);
+    // Refused: the engine refused the inputs (a permanent failure); failed: anything a retry may mend.
+    timer({ outcome: (failure as { nonRetryable?: unknown }).nonRetryable === true ? 'refused' : 'failed' });
+    throw failure;
   }
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Context, heartbeat, sleep } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import pLimit from 'p-limit';
+import { notifications } from '../metrics/metrics';
 import {
   findReceivers,
   type NotificationRow,
@@ -169,10 +170,15 @@ export function createNotificationActivities(deps: {
       const state = states.get(id);
       if (state !== 'PENDING') {
         // Delivered by an earlier attempt of this activity, or a pull-only client: nothing to push.
+        if (state === 'PULL') {
+          notifications.inc({ type: input.type, outcome: 'pull' });
+        }
         return state !== 'FAILED';
       }
       const payload = { notification_type: input.type, body: bodies[i], training_uuid: input.trainingId };
-      return pushWithRetries(log, receiver, id, payload);
+      const pushed = await pushWithRetries(log, receiver, id, payload);
+      notifications.inc({ type: input.type, outcome: pushed ? 'delivered' : 'failed' });
+      return pushed;
     };
     const delivered = await Promise.all(receivers.map((receiver, i) => limit(() => deliver(receiver, i))));
     return { undeliverable: receivers.filter((_, i) => !delivered[i]).map((r) => r.id) };

@@ -20,7 +20,7 @@ export async function loadRoundUpdates(
   trainingId: string,
   round: number,
   accepted: readonly UploadSubmission[],
-): Promise<ClientUpdate[]> {
+): Promise<(ClientUpdate & { digest: string })[]> {
   const { knex, blobs } = deps;
   const rows = await findRoundUploads(
     knex,
@@ -44,6 +44,7 @@ export async function loadRoundUpdates(
       return {
         clientId: update.clientId,
         sampleSize,
+        digest,
         source: heartbeatingBlob(blobs, digest, `reading the update of ${update.clientId}`),
       };
     }),

@@ -7,6 +7,7 @@ import type { BlobStore } from '../storage/blob-store';
 import { createAuthenticator } from './auth/authenticator';
 import { accessLog } from './middleware/access-log';
 import { errorHandler } from './middleware/error-handler';
+import { httpMetrics, metricsRoute } from './middleware/http-metrics';
 import { requestId } from './middleware/request-id';
 import type { ReadinessCheck } from './readiness';
 import { apiRoutes } from './routes';
@@ -35,6 +36,8 @@ export interface AppDeps {
   auth: AuthSettings;
   /** Serves `GET /api/dummy/` (ROUNDHOUSE_DEMO_DATA); off when absent. */
   demoData?: boolean;
+  /** Also serves `GET /metrics` here (ROUNDHOUSE_METRICS_ON_API); by default only the metrics port does. */
+  metricsOnApi?: boolean;
 }
 
 /** Builds the Koa app without listening, so tests can drive `app.callback()` directly. */
@@ -46,8 +49,12 @@ export function createApp(deps: AppDeps): Koa {
   app.maxIpsCount = 1;
   app.silent = true;
   app.use(requestId());
+  app.use(httpMetrics());
   app.use(accessLog(deps.logger));
   app.use(errorHandler(deps.logger));
+  if (deps.metricsOnApi === true) {
+    app.use(metricsRoute());
+  }
   const api = createRouter('/api');
   const health = healthRoutes(deps.readinessChecks);
   api.use(health.routes(), health.allowedMethods());

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../logger';
+import { watchWaiters } from '../metrics/metrics';
 
 /** The channel the notifications table announces each new row on, with its receiver's id (migration 20261202130000). */
 export const TASKS_CHANNEL = 'roundhouse_tasks';
@@ -35,6 +36,8 @@ export class TaskWaker implements TaskWakeups {
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private failures = 0;
+  /** Stops counting the waiters in the metrics. */
+  private unwatch: () => void = () => undefined;
 
   private readonly applicationName: string;
   private readonly maxWaitMs: number;
@@ -54,6 +57,11 @@ export class TaskWaker implements TaskWakeups {
 
   /** Connects and listens; resolves once listening, or after the first failure (it goes on trying in the background). */
   async start(): Promise<void> {
+    this.unwatch = watchWaiters(() => {
+      let waiting = 0;
+      this.waiters.forEach((set) => (waiting += set.size));
+      return waiting;
+    });
     await this.connect();
   }
 
@@ -100,6 +108,7 @@ export class TaskWaker implements TaskWakeups {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.unwatch();
     clearTimeout(this.reconnectTimer);
     const client = this.client;
     this.client = undefined;

@@ -85,7 +85,8 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
         return;
       }
       throw unavailable('The training could not be started now; try again shortly.', RETRY_AFTER_SECONDS, {
-        reason: err instanceof Error ? err.message : String(err),
+        reason: 'training_not_started',
+        details: { reason: err instanceof Error ? err.message : String(err) },
       });
     }
     await transitionTraining(this.knex, training.id, TrainingState.INITIAL, TrainingState.ONGOING);
@@ -95,7 +96,9 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
     const deadline = Date.now() + this.settings.updateWaitMs;
     const release = await this.updates.acquire(training.id, this.settings.updateWaitMs);
     if (!release) {
-      throw unavailable('The training is taking many uploads right now; retry the same request.', RETRY_AFTER_SECONDS);
+      throw unavailable('The training is taking many uploads right now; retry the same request.', RETRY_AFTER_SECONDS, {
+        reason: 'upload_backlog',
+      });
     }
     try {
       await this.submitWhenReady(training, upload, deadline);
@@ -110,7 +113,13 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
       }
       // No worker answered in time, or Temporal is out of reach: the row stays, and the client's retry of the same
       // upload finds it and sends the same Update again.
-      throw unavailable('The training cannot take this upload right now; retry the same request.', RETRY_AFTER_SECONDS);
+      throw unavailable(
+        'The training cannot take this upload right now; retry the same request.',
+        RETRY_AFTER_SECONDS,
+        {
+          reason: 'run_unresponsive',
+        },
+      );
     } finally {
       release();
     }
@@ -129,7 +138,9 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
     } catch (err) {
       throw (
         httpErrorOfWorkflowFailure(err, training.id) ??
-        unavailable('The training cannot take this decline right now; retry the same request.', RETRY_AFTER_SECONDS)
+        unavailable('The training cannot take this decline right now; retry the same request.', RETRY_AFTER_SECONDS, {
+          reason: 'run_unresponsive',
+        })
       );
     }
   }
@@ -145,6 +156,7 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
       throw unavailable(
         'The training cannot take new participants right now; retry the same request.',
         RETRY_AFTER_SECONDS,
+        { reason: 'run_unresponsive' },
       );
     }
   }

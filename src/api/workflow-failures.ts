@@ -29,7 +29,7 @@ export function httpErrorOfWorkflowFailure(err: unknown, trainingId: string): Ap
     case TrainingErrorCode.DECLINED:
       return conflictBecause(TrainingErrorCode.DECLINED, message);
     case TrainingErrorCode.STARTING:
-      return unavailable(message, 1);
+      return unavailable(message, 1, { reason: 'training_starting' });
     default:
       return invalidInput(message, { reason: cause?.type });
   }

@@ -10,6 +10,7 @@ import {
   startTaskWaker,
   trainingOrchestrator,
 } from './infrastructure';
+import { startRoleMetrics } from './metrics-port';
 import { stopAll, waitForShutdownSignal } from './shutdown';
 
 /** `roundhouse api`: the HTTP API alone, for as many replicas as the load needs. */
@@ -31,13 +32,16 @@ export async function runApiRole(config: Config, logger: Logger): Promise<void> 
       tasks,
       demoData: config.demoData,
       auth: config.auth,
+      metricsOnApi: config.metrics.onApi,
     },
     config.http.host,
     config.http.port,
   );
   logger.info('API listening', { url: `${api.url}/api/` });
+  const metrics = await startRoleMetrics(config, 'api', logger);
   await waitForShutdownSignal(logger);
   await stopAll(logger, [
+    ['metrics', async () => metrics?.close()],
     ['api', () => api.close()],
     ['inference', () => inference.close()],
     ['task wake-ups', () => tasks.close()],

@@ -22,6 +22,7 @@ import {
   trainingOrchestrator,
   deliverySettings,
 } from './infrastructure';
+import { startRoleMetrics, temporalMetricsAddress } from './metrics-port';
 import { stopAll, waitForShutdownSignal } from './shutdown';
 
 async function startPostgres(config: Config, logger: Logger): Promise<RunningPostgres | undefined> {
@@ -75,7 +76,8 @@ async function startTemporal(config: Config, logger: Logger): Promise<RunningDev
  */
 export async function runDev(config: Config, logger: Logger): Promise<void> {
   await fs.mkdir(config.stateDir, { recursive: true });
-  installTemporalRuntime(logger, config.log.level);
+  const temporalAddress = await temporalMetricsAddress(config);
+  installTemporalRuntime(logger, config.log.level, temporalAddress);
   const stops: Array<[string, () => Promise<void>]> = [];
   try {
     const pg = await startPostgres(config, logger);
@@ -135,11 +137,14 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
         tasks,
         demoData: config.demoData,
         auth: config.auth,
+        metricsOnApi: config.metrics.onApi,
       },
       config.http.host,
       config.http.port,
     );
     stops.unshift(['api', () => api.close()]);
+    const metrics = await startRoleMetrics(config, 'dev', logger, temporalAddress);
+    stops.unshift(['metrics', async () => metrics?.close()]);
     printUrls(config, api.url, temporal?.uiUrl, pg?.dataDir);
     await Promise.race([waitForShutdownSignal(logger), ...runs]);
   } finally {

@@ -5,6 +5,7 @@ import { installTemporalRuntime } from '../logging/temporal-runtime';
 import { createAggregationWorker, createWorker } from '../worker';
 import type { ActivityDeps } from '../activities';
 import { connectDatabase, connectWorkerToTemporal, deliverySettings, openBlobStore } from './infrastructure';
+import { startRoleMetrics, temporalMetricsAddress } from './metrics-port';
 import { stopAll, waitForShutdownSignal } from './shutdown';
 
 /**
@@ -13,7 +14,8 @@ import { stopAll, waitForShutdownSignal } from './shutdown';
  * a time), both by default. Run as many as the trainings need; aggregation-only workers add aggregation capacity.
  */
 export async function runWorkerRole(config: Config, logger: Logger): Promise<void> {
-  installTemporalRuntime(logger, config.log.level);
+  const temporalAddress = await temporalMetricsAddress(config);
+  installTemporalRuntime(logger, config.log.level, temporalAddress);
   const knex = connectDatabase(config);
   const connection = await connectWorkerToTemporal(config, logger);
   const workers = await createWorkers(config, {
@@ -32,9 +34,11 @@ export async function runWorkerRole(config: Config, logger: Logger): Promise<voi
     taskQueues: workers.map(({ taskQueue }) => taskQueue),
     address: config.temporal.address,
   });
+  const metrics = await startRoleMetrics(config, 'worker', logger, temporalAddress);
   // A signal, or one worker stopping (a fatal error): either way every worker stops.
   await Promise.race([waitForShutdownSignal(logger), ...runs]);
   await stopAll(logger, [
+    ['metrics', async () => metrics?.close()],
     ...workers.map(({ name, worker }, i): [string, () => Promise<void>] => [
       name,
       async () => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AppError, invalidInput, unavailable } from '../errors';
+import { AppError, invalidInput, isAppError, unavailable } from '../errors';
+import { inferenceDuration, watchInferenceQueue } from '../metrics/metrics';
 import type { PoolWorkerData } from './pool-worker';
 import type { FromWorker, InferenceSamples, InferenceTask, ToWorker } from './task';
 
@@ -44,33 +45,50 @@ export class InferencePool {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly settings: InferencePoolSettings) {}
+  /** Stops counting this pool's queue in the metrics. */
+  private readonly unwatch: () => void;
+
+  constructor(private readonly settings: InferencePoolSettings) {
+    this.unwatch = watchInferenceQueue(() => this.queue.length);
+  }
 
   /** Runs a task. @throws 503 when the queue is full, 400 for a model or input the model refuses. */
   run(task: InferenceTask): Promise<InferenceSamples> {
     if (this.closed) {
-      return Promise.reject(unavailable('Inference is shutting down.', RETRY_AFTER_SECONDS));
+      return Promise.reject(
+        unavailable('Inference is shutting down.', RETRY_AFTER_SECONDS, { reason: 'shutting_down' }),
+      );
     }
     this.start();
     if (this.queue.length >= this.settings.maxQueued) {
+      inferenceDuration.observe({ outcome: 'at_capacity' }, 0);
       return Promise.reject(
-        unavailable('Inference is at capacity right now; retry the same request.', RETRY_AFTER_SECONDS),
+        unavailable('Inference is at capacity right now; retry the same request.', RETRY_AFTER_SECONDS, {
+          reason: 'inference_at_capacity',
+        }),
       );
     }
     // A file's bytes are transferred to the thread: a copy of their own, never a view into a shared buffer.
     const input = task.input.kind === 'file' ? { ...task.input, bytes: new Uint8Array(task.input.bytes) } : task.input;
-    return new Promise((resolve, reject) => {
+    const stop = inferenceDuration.startTimer();
+    const result = new Promise<InferenceSamples>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, task: { ...task, input }, resolve, reject });
       this.dispatch();
     });
+    result.then(
+      () => stop({ outcome: 'ok' }),
+      (error: unknown) => stop({ outcome: isAppError(error) && error.status < 500 ? 'refused' : 'failed' }),
+    );
+    return result;
   }
 
   /** Stops every thread (their sessions go with them); running and queued tasks fail with 503. */
   async close(): Promise<void> {
     this.closed = true;
+    this.unwatch();
     const running = this.slots.flatMap((slot) => (slot.current ? [slot.current] : []));
     for (const pending of [...running, ...this.queue.splice(0)]) {
-      pending.reject(unavailable('Inference is shutting down.', RETRY_AFTER_SECONDS));
+      pending.reject(unavailable('Inference is shutting down.', RETRY_AFTER_SECONDS, { reason: 'shutting_down' }));
     }
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
     this.slots.length = 0;

@@ -38,12 +38,16 @@ export function temporalLogger(logger: Logger): TemporalLogger {
  * Installs this process's Temporal runtime, logging through `logger`: the SDK's own lines, Core's (forwarded from
  * Rust, filtered at `level`) and the workflows' `log` calls, so a workflow's `log.info` is written at LOG_LEVEL=info.
  * Call it once per process, before any Worker or NativeConnection is created. The runtime's own signal handling is
- * off: the entry points stop the worker themselves, in order with everything else.
+ * off: the entry points stop the worker themselves, in order with everything else. With `metricsAddress`, Core
+ * exports its metrics (polls, task latencies, slots) there in Prometheus form, for the process's `/metrics`.
  */
-export function installTemporalRuntime(logger: Logger, level: LogLevel): void {
+export function installTemporalRuntime(logger: Logger, level: LogLevel, metricsAddress?: string): void {
   Runtime.install({
     logger: temporalLogger(logger),
-    telemetryOptions: { logging: { filter: { core: CORE[level] }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: CORE[level] }, forward: {} },
+      ...(metricsAddress === undefined ? {} : { metrics: { prometheus: { bindAddress: metricsAddress } } }),
+    },
     shutdownSignals: [],
   });
 }

@@ -36,7 +36,7 @@ function appThrowing(logger: Logger): Koa {
     throw invalidInput('round: expected an integer', { round: ['Not a valid integer.'] });
   });
   router.get('/busy', () => {
-    throw unavailable('The training cannot take an upload now.', 3);
+    throw unavailable('The training cannot take an upload now.', 3, { reason: 'run_unresponsive' });
   });
   router.get('/boom', () => {
     throw new Error('secret database password in this message');

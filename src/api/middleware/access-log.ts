@@ -42,7 +42,7 @@ function requestIdOf(ctx: Context): string {
 }
 
 /** The route pattern @koa/router matched (`/api/models/:id`), or null when none did (404, 405). */
-function matchedRoute(ctx: Context): string | null {
+export function matchedRoute(ctx: Context): string | null {
   const route = (ctx as Context & { _matchedRoute?: string | RegExp })._matchedRoute;
   return route === undefined ? null : String(route);
 }

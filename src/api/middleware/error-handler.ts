@@ -33,6 +33,10 @@ export function errorHandler(logger: Logger): Middleware {
       if (isAppError(err)) {
         ctx.status = err.status;
         ctx.set(err.headers);
+        if (err.reason !== undefined) {
+          // For the metrics (httpMetrics): why this request was answered 503.
+          ctx.state.unavailableReason = err.reason;
+        }
         ctx.body = {
           detail: err.message,
           code: err.code,

@@ -13,5 +13,8 @@ export function translateOutage(err: unknown): AppError | undefined {
   if (!service) {
     return undefined;
   }
-  return unavailable(`The ${service} is unavailable right now; retry shortly.`, RETRY_AFTER_SECONDS, undefined, err);
+  return unavailable(`The ${service} is unavailable right now; retry shortly.`, RETRY_AFTER_SECONDS, {
+    reason: `${service.toLowerCase().replace(/[^a-z0-9]+/g, '_')}_down`,
+    cause: err,
+  });
 }

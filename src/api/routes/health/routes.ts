@@ -25,6 +25,7 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>): Router {
       return;
     }
     ctx.status = 503;
+    ctx.state.unavailableReason = 'not_ready';
     ctx.set('Retry-After', '5');
     ctx.body = { detail: `Not ready: ${down.join(', ')} unreachable.`, code: 'not_ready', checks: report };
   });
