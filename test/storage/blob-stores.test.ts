@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { BlobStore } from '../../src/storage/blob-store';
 import { blobStoreAt } from '../../src/storage/open-blob-store';
@@ -130,5 +132,52 @@ describe.each([
     await expect(store.readAll('../../etc/passwd')).rejects.toMatchObject({ code: 'not_found' });
     expect(await store.stat('../x')).toBeUndefined();
     expect(await store.delete('../x')).toBe(false);
+  });
+});
+
+describe('the S3 store under throttling', () => {
+  it('when the server answers 503 SlowDown, each request is retried with backoff until it succeeds', async () => {
+    const harness = await bucketStore();
+    const target = new URL(process.env.AWS_ENDPOINT_URL ?? '');
+    let requests = 0;
+    let throttled = 0;
+    // A proxy in front of the S3 server that answers every third request with S3's throttling error.
+    const proxy = http.createServer((req, res) => {
+      requests += 1;
+      if (requests % 3 === 1) {
+        throttled += 1;
+        req.resume();
+        res.writeHead(503, { 'content-type': 'application/xml' });
+        res.end(
+          '<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+        );
+        return;
+      }
+      const upstream = http.request(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const endpoint = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const store = blobStoreAt(harness.url);
+      const bytes = randomBytes(40_000);
+      const ref = await store.put(bytes);
+      expect((await store.readAll(ref.digest)).equals(bytes)).toBe(true);
+      expect((await store.readRange(ref.digest, 100, 10)).equals(bytes.subarray(100, 110))).toBe(true);
+      expect(await collect(store.list())).toHaveLength(1);
+      expect(throttled).toBeGreaterThanOrEqual(3);
+      expect(requests).toBeGreaterThan(throttled);
+    } finally {
+      process.env.AWS_ENDPOINT_URL = endpoint;
+      await new Promise((resolve) => proxy.close(resolve));
+      await harness.cleanup();
+    }
   });
 });
