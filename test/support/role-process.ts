@@ -37,7 +37,8 @@ export async function startScript(
 
 /** Sends SIGTERM and resolves with the exit code. */
 export function stopRole(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    // Exited already, or killed by a signal (a test's SIGKILL): there is no exit event left to wait for.
     return Promise.resolve(child.exitCode);
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -14,7 +14,8 @@ import { ClientReceiver, type PushedNotification } from './fl-clients';
 import { requestsMultipart } from './requests-multipart';
 import { connectTestTemporal, type TestTemporal, uniqueTaskQueue, workflowBundle } from './temporal';
 
-export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+/** The API a simulated client talks to: an app's callback (in process), or a server's base URL (another process). */
+export type Handler = ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | string;
 
 /** A simulated client to register: its name, the update it uploads every round and its sample size. */
 export interface ClientSpec {
