@@ -1,6 +1,5 @@
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Knex } from 'knex';
-import pRetry from 'p-retry';
 import { TrainingErrorCode } from '../error-reasons';
 import type { Training } from '../db/models/training';
 import { findModelById } from '../db/queries/models';
@@ -27,6 +26,7 @@ import {
 import type { trainingWorkflow } from '../workflows/training/training-workflow';
 import { TrainingState } from '../training-states';
 import { KeyedLimiter } from './keyed-limiter';
+import { retryWhileStarting } from './retry-while-starting';
 import { httpErrorOfWorkflowFailure, refusalReasonOf } from './workflow-failures';
 import type { TrainingOrchestrator } from './training-orchestrator';
 
@@ -44,8 +44,6 @@ const RETRY_AFTER_SECONDS = 5;
  * workflow's tasks from completing. Queued here instead, a burst reaches the workflow a few at a time.
  */
 const UPDATES_IN_FLIGHT_PER_TRAINING = 4;
-/** Pause between tries of an upload that a still-starting run refused. */
-const STARTING_RETRY_MS = 200;
 /** A status query is a convenience for GET: it never holds the request long. */
 const STATUS_WAIT_MS = 2_000;
 
@@ -130,7 +128,7 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
     const handle = this.client.workflow.getHandle<typeof trainingWorkflow>(trainingWorkflowId(training.id));
     const updateId = declineUpdateId(training.id, request.round, request.clientId, request.phase);
     try {
-      await this.retryWhileStarting(deadline, () =>
+      await retryWhileStarting(deadline, () =>
         this.client.connection.withDeadline(deadline, () =>
           handle.executeUpdate(declineUpdate, { args: [request], updateId }),
         ),
@@ -200,31 +198,12 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
       ...(upload.phase === 'update' && upload.modelId ? { modelId: upload.modelId } : {}),
     };
     const updateId = uploadUpdateId(training.id, upload.round, upload.clientId, upload.phase);
-    await this.retryWhileStarting(deadline, () =>
+    await retryWhileStarting(deadline, () =>
       this.client.connection.withDeadline(deadline, () =>
         handle.executeUpdate(submitUploadUpdate, { args: [submission], updateId }),
       ),
     );
   }
-
-  /** Runs `send` (an Update) again while the run refuses it only because it is still starting. */
-  private async retryWhileStarting(deadline: number, send: () => Promise<unknown>): Promise<void> {
-    await pRetry(send, {
-      forever: true,
-      factor: 1,
-      minTimeout: STARTING_RETRY_MS,
-      onFailedAttempt: (err) => {
-        if (!startingWithTimeLeft(err, deadline)) {
-          throw err;
-        }
-      },
-    });
-  }
-}
-
-/** True when the run refused the upload only because it is still starting, and there is time to try again. */
-function startingWithTimeLeft(err: unknown, deadline: number): boolean {
-  return refusalReasonOf(err) === TrainingErrorCode.STARTING && Date.now() + STARTING_RETRY_MS < deadline;
 }
 
 function ignoreNotFound(err: unknown): void {

@@ -16,17 +16,8 @@ import {
   registerClients,
   startTraining,
   type SimulatedClient,
+  waitFor,
 } from '../support/training-scenario';
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error('condition not met in time');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /**
  * Roles on separate hosts, simulated (the recipe: scripts/scale-out/run.sh): two API processes and two workers, each

@@ -10,17 +10,8 @@ import {
   expectedVersions,
   registerClients,
   startTraining,
+  waitFor,
 } from '../support/training-scenario';
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error('condition not met in time');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('a training whose worker process is killed during a round', () => {
   let temporal: Awaited<ReturnType<typeof connectTestTemporal>>;
