@@ -5,6 +5,8 @@ import type { InferencePool } from '../inference/pool';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
 import { createAuthenticator } from './auth/authenticator';
+import type { ChangeFeed } from './cache/change-feed';
+import { seeOwnChanges } from './cache/see-own-changes';
 import { accessLog } from './middleware/access-log';
 import { errorHandler } from './middleware/error-handler';
 import { httpMetrics, metricsRoute } from './middleware/http-metrics';
@@ -19,6 +21,7 @@ import { createRouter } from './routing/router';
 import { RouteRegistry } from './routing/route-spec';
 import type { TaskWakeups } from './task-waker';
 import type { TrainingOrchestrator } from './training-orchestrator';
+import { InferenceModels } from './use-cases/inference-model';
 
 /** Everything the API needs, built by the entry point (or a test) and passed in. */
 export interface AppDeps {
@@ -32,6 +35,11 @@ export interface AppDeps {
   inference: InferencePool;
   /** Wakes long-polling clients (`TaskWaker`). */
   tasks: TaskWakeups;
+  /**
+   * Row changes, for the caches of tokens, sessions and the models inference runs (`ChangeFeed`); without it every
+   * request reads the database.
+   */
+  changes?: ChangeFeed;
   /** Session lifetimes and failed-login limits. */
   auth: AuthSettings;
   /** Serves `GET /api/dummy/` (ROUNDHOUSE_DEMO_DATA); off when absent. */
@@ -52,6 +60,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(httpMetrics());
   app.use(accessLog(deps.logger));
   app.use(errorHandler(deps.logger));
+  if (deps.changes) {
+    app.use(seeOwnChanges(deps.changes));
+  }
   if (deps.metricsOnApi === true) {
     app.use(metricsRoute());
   }
@@ -65,7 +76,7 @@ export function createApp(deps: AppDeps): Koa {
   const routing = {
     registry: new RouteRegistry(),
     limits: deps.limits,
-    authenticator: createAuthenticator(knex, deps.auth),
+    authenticator: createAuthenticator(knex, deps.auth, deps.changes),
   };
   const services = {
     knex,
@@ -73,6 +84,7 @@ export function createApp(deps: AppDeps): Koa {
     logger: deps.logger,
     orchestrator: deps.orchestrator,
     inference: deps.inference,
+    inferenceModels: new InferenceModels(knex, deps.changes),
     tasks: deps.tasks,
   };
   const resources = apiRoutes({ ...routing, router: createRouter() }, services, { demoData: deps.demoData ?? false });

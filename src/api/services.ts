@@ -3,6 +3,7 @@ import type { InferencePool } from '../inference/pool';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
 import type { TaskWakeups } from './task-waker';
+import type { InferenceModels } from './use-cases/inference-model';
 import type { TrainingOrchestrator } from './training-orchestrator';
 
 /** What the resource routes and their use cases work with. */
@@ -12,6 +13,8 @@ export interface ApiServices {
   readonly logger: Logger;
   readonly orchestrator: TrainingOrchestrator;
   readonly inference: InferencePool;
+  /** The models inference runs, cached while nothing they were read from changes. */
+  readonly inferenceModels: InferenceModels;
   /** Wakes long-polling clients when a task or message arrives for them. */
   readonly tasks: TaskWakeups;
 }

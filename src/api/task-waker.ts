@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { PgListener } from '../db/pg-listener';
 import type { Logger } from '../logger';
 import { watchWaiters } from '../metrics/metrics';
 
@@ -21,9 +21,6 @@ export interface TaskWakeups {
   subscribe(receiverId: string): TaskSubscription;
 }
 
-const RECONNECT_MIN_MS = 500;
-const RECONNECT_MAX_MS = 30_000;
-
 /**
  * Wakes long-polling clients (`GET /api/users/myself/tasks/?wait=S`) when a notification for them is stored, by any
  * process: one Postgres connection per API process LISTENs on the channel a trigger NOTIFYs, so thousands of waiting
@@ -32,27 +29,33 @@ const RECONNECT_MAX_MS = 30_000;
  */
 export class TaskWaker implements TaskWakeups {
   private readonly waiters = new Map<string, Set<() => void>>();
-  private client: pg.Client | undefined;
-  private closed = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private failures = 0;
+  private readonly listener: PgListener;
   /** Stops counting the waiters in the metrics. */
   private unwatch: () => void = () => undefined;
 
-  private readonly applicationName: string;
   private readonly maxWaitMs: number;
 
   /**
    * `applicationName` names its connection in `pg_stat_activity`; `maxWaitMs` caps every wait (an operator may hold
    * polls for less than the API's 60 seconds).
    */
-  constructor(
-    private readonly databaseUrl: string,
-    private readonly logger: Logger,
-    options: { applicationName?: string; maxWaitMs?: number } = {},
-  ) {
-    this.applicationName = options.applicationName ?? 'roundhouse-task-waker';
+  constructor(databaseUrl: string, logger: Logger, options: { applicationName?: string; maxWaitMs?: number } = {}) {
     this.maxWaitMs = options.maxWaitMs ?? 60_000;
+    this.listener = new PgListener(databaseUrl, logger, {
+      name: 'task wake-ups',
+      applicationName: options.applicationName ?? 'roundhouse-task-waker',
+      channels: [TASKS_CHANNEL],
+      handlers: {
+        onNotification: (_channel, receiverId) => this.wake(receiverId),
+        // Announcements made while no connection listened are lost: every waiting poll looks again.
+        onListening: (afterGap) => {
+          if (afterGap) {
+            this.wakeAll();
+          }
+        },
+        onLost: () => undefined,
+      },
+    });
   }
 
   /** Connects and listens; resolves once listening, or after the first failure (it goes on trying in the background). */
@@ -62,7 +65,7 @@ export class TaskWaker implements TaskWakeups {
       this.waiters.forEach((set) => (waiting += set.size));
       return waiting;
     });
-    await this.connect();
+    await this.listener.start();
   }
 
   subscribe(receiverId: string): TaskSubscription {
@@ -107,64 +110,8 @@ export class TaskWaker implements TaskWakeups {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
     this.unwatch();
-    clearTimeout(this.reconnectTimer);
-    const client = this.client;
-    this.client = undefined;
-    await client?.end().catch(() => undefined);
-  }
-
-  private async connect(): Promise<void> {
-    const client = new pg.Client({
-      connectionString: this.databaseUrl,
-      connectionTimeoutMillis: 5_000,
-      application_name: this.applicationName,
-    });
-    client.on('notification', (message) => {
-      if (message.channel === TASKS_CHANNEL && message.payload) {
-        this.wake(message.payload);
-      }
-    });
-    client.on('error', (err) => this.lost(client, err));
-    client.on('end', () => this.lost(client, new Error('connection ended')));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${TASKS_CHANNEL}`);
-    } catch (err) {
-      this.lost(client, err);
-      return;
-    }
-    if (this.closed) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.client = client;
-    if (this.failures > 0) {
-      this.logger.info('task wake-ups listening again', { after: this.failures });
-      // Announcements made while no connection listened are lost: every waiting poll looks again.
-      this.wakeAll();
-    }
-    this.failures = 0;
-  }
-
-  private lost(client: pg.Client, err: unknown): void {
-    if (this.closed || (this.client !== undefined && this.client !== client) || this.reconnectTimer) {
-      return;
-    }
-    this.client = undefined;
-    client.removeAllListeners('notification');
-    void client.end().catch(() => undefined);
-    this.failures += 1;
-    const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.min(this.failures - 1, 10));
-    this.logger.warn('task wake-ups not listening; reconnecting', {
-      error: err instanceof Error ? err.message : String(err),
-      retryInMs: delay,
-    });
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      void this.connect();
-    }, delay);
+    await this.listener.close();
   }
 
   private wake(receiverId: string): void {

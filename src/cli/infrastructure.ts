@@ -8,6 +8,7 @@ import { TemporalTrainingOrchestrator } from '../api/temporal-training-orchestra
 import type { DeliverySettings } from '../activities/notification-activities';
 import type { Config } from '../config';
 import { createKnex } from '../db/knex';
+import { ChangeFeed } from '../api/cache/change-feed';
 import { TaskWaker } from '../api/task-waker';
 import { embeddedDatabaseUrl } from '../dev/embedded-postgres';
 import type { Logger } from '../logger';
@@ -31,6 +32,16 @@ export async function startTaskWaker(config: Config, logger: Logger): Promise<Ta
   const waker = new TaskWaker(databaseUrl(config), logger, { maxWaitMs: config.maxPollWaitMs });
   await waker.start();
   return waker;
+}
+
+/**
+ * Starts the cache invalidation of an API process: one Postgres connection that LISTENs for row changes and proves
+ * every few milliseconds that it heard them all (docs/architecture.md#caches).
+ */
+export async function startChangeFeed(config: Config, logger: Logger): Promise<ChangeFeed> {
+  const feed = new ChangeFeed(databaseUrl(config), logger);
+  await feed.start();
+  return feed;
 }
 
 /** Creates the knex instance and binds Objection to it (entry points only). */

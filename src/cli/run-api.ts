@@ -7,6 +7,7 @@ import {
   inferencePool,
   openBlobStore,
   readinessChecks,
+  startChangeFeed,
   startTaskWaker,
   trainingOrchestrator,
 } from './infrastructure';
@@ -20,6 +21,7 @@ export async function runApiRole(config: Config, logger: Logger): Promise<void> 
   const blobs = openBlobStore(config, knex);
   const inference = inferencePool(config, blobs);
   const tasks = await startTaskWaker(config, logger);
+  const changes = await startChangeFeed(config, logger);
   const api = await startApiServer(
     {
       logger,
@@ -30,6 +32,7 @@ export async function runApiRole(config: Config, logger: Logger): Promise<void> 
       orchestrator: trainingOrchestrator(config, knex, connection),
       inference,
       tasks,
+      changes,
       demoData: config.demoData,
       auth: config.auth,
       metricsOnApi: config.metrics.onApi,
@@ -45,6 +48,7 @@ export async function runApiRole(config: Config, logger: Logger): Promise<void> 
     ['api', () => api.close()],
     ['inference', () => inference.close()],
     ['task wake-ups', () => tasks.close()],
+    ['cache invalidation', () => changes.close()],
     ['temporal client', () => connection.close()],
     ['database', () => knex.destroy()],
   ]);

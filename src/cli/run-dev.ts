@@ -18,6 +18,7 @@ import {
   inferencePool,
   openBlobStore,
   readinessChecks,
+  startChangeFeed,
   startTaskWaker,
   trainingOrchestrator,
   deliverySettings,
@@ -125,6 +126,8 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
     stops.unshift(['inference', () => inference.close()]);
     const tasks = await startTaskWaker(config, logger);
     stops.unshift(['task wake-ups', () => tasks.close()]);
+    const changes = await startChangeFeed(config, logger);
+    stops.unshift(['cache invalidation', () => changes.close()]);
     const api = await startApiServer(
       {
         logger,
@@ -135,6 +138,7 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
         orchestrator: trainingOrchestrator(config, knex, client),
         inference,
         tasks,
+        changes,
         demoData: config.demoData,
         auth: config.auth,
         metricsOnApi: config.metrics.onApi,

@@ -119,3 +119,19 @@ export function watchWaiters(count: () => number): () => void {
   waiterCounts.add(count);
   return () => waiterCounts.delete(count);
 }
+
+export const cacheLookups = new Counter({
+  name: 'roundhouse_cache_lookups_total',
+  help:
+    'Lookups in the API caches (tokens, sessions, inference_models) by outcome: hit, miss (read and kept or not), ' +
+    'or bypass (the change feed could not vouch for freshness: read from the database)',
+  labelNames: ['cache', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const cacheInvalidations = new Counter({
+  name: 'roundhouse_cache_invalidations_total',
+  help: 'Row changes the API heard (change), and times it dropped every cache entry (reset: connection lost or a heartbeat unanswered)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});

@@ -31,7 +31,8 @@ export async function accessModel(knex: Knex, user: User, id: string): Promise<M
     throw notFound(`Model ${id} not found.`);
   }
   const training = await findTrainingOfModel(knex, model.baseModelId ?? model.id);
-  return { model, training, relations: relationsOf(user, model, training) };
+  const participantIds = new Set(training?.participants?.map((p) => p.id));
+  return { model, training, relations: relationsOf(user, model, training, participantIds) };
 }
 
 /**
@@ -54,7 +55,16 @@ export async function readableModel(knex: Knex, user: User, id: string): Promise
   return access;
 }
 
-function relationsOf(user: User, model: FlModel, training: Training | undefined): Set<ModelRelation> {
+/**
+ * Every relation `user` holds to `model`, whose (global model's) training is `training` with the participants
+ * `participantIds`.
+ */
+export function relationsOf(
+  user: User,
+  model: FlModel,
+  training: Omit<Training, 'participants'> | undefined,
+  participantIds: ReadonlySet<string>,
+): Set<ModelRelation> {
   const relations = new Set<ModelRelation>();
   if (model.ownerId === user.id) {
     relations.add('owner');
@@ -62,7 +72,7 @@ function relationsOf(user: User, model: FlModel, training: Training | undefined)
   if (training?.actorId === user.id) {
     relations.add('actor');
   }
-  if (training?.participants?.some((p) => p.id === user.id)) {
+  if (participantIds.has(user.id)) {
     relations.add(model.type === 'LOCAL' ? 'fellow' : 'participant');
   }
   return relations;

@@ -1,15 +1,12 @@
 import fs from 'node:fs/promises';
-import type { Knex } from 'knex';
 import type { FlModel } from '../../db/models/model';
 import type { Training } from '../../db/models/training';
 import type { User } from '../../db/models/user';
-import { findModelById, findModelsByIds, findVersion, listMemberIds } from '../../db/queries/models';
 import { invalidInput, onnxRequired } from '../../errors';
 import type { ModelInputSource } from '../../inference/input/model-input';
 import {
   DEFAULT_SAMPLES,
   MAX_SAMPLES,
-  type InferenceTarget,
   planInference,
   UNCERTAINTY_METHODS,
   type UncertaintyMethod,
@@ -18,7 +15,7 @@ import {
 import type { InferencePool } from '../../inference/pool';
 import { type InferenceOutcome, summarize } from '../../inference/summarize';
 import type { UploadedFiles } from '../routing/uploaded-files';
-import { readableModel } from './model-access';
+import type { InferenceModels } from './inference-model';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -46,13 +43,12 @@ export interface InferenceAnswer extends InferenceOutcome {
  * @param multipart whether the request was multipart (its default return format is binary, as the reference's).
  */
 export async function runInference(
-  deps: { knex: Knex; inference: InferencePool },
+  deps: { inference: InferencePool; inferenceModels: InferenceModels },
   user: User,
   fields: InferenceFields,
   files: UploadedFiles,
   multipart: boolean,
 ): Promise<InferenceAnswer> {
-  const { knex } = deps;
   if (fields.model_id === undefined || fields.model_id === '') {
     throw invalidInput("No 'model_id' provided in request.");
   }
@@ -61,28 +57,20 @@ export async function runInference(
     throw invalidInput(`Model ${modelId} not found.`);
   }
   const format = returnFormat(fields.return_format, multipart);
-  // The access check already found the training (a local model's is its global model's): no second lookup.
-  const { model, training } = await readableModel(knex, user, modelId).catch((err: unknown) => {
-    throw isNotFound(err) ? invalidInput(`Model ${modelId} not found.`) : err;
-  });
-  const memberIds = model.type === 'MEAN' ? await listMemberIds(knex, model.id) : [];
-  await refuseNonOnnx(knex, model, memberIds);
-  const global = model.type === 'LOCAL' && model.baseModelId ? await findModelById(knex, model.baseModelId) : model;
+  const { model, global, training, onnx, target } = await deps.inferenceModels.readable(user, modelId);
+  if (!onnx) {
+    // onnxruntime runs ONNX only: a PyTorch model (or a MEAN model with one among its members) gets the export recipe.
+    throw onnxRequired('Inference');
+  }
   const settings = uncertaintySettings(global ?? model, training, fields);
-  const preprocessingDigest = global?.preprocessingDigest ?? null;
+  if ('error' in target) {
+    throw invalidInput(target.error);
+  }
   // The method must fit the model before the input is even read.
-  const plan = planInference(await inferenceTarget(knex, model, memberIds, preprocessingDigest), settings);
+  const plan = planInference(target, settings);
   const input = await inputSource(fields, files);
   const samples = await deps.inference.run({ ...plan, input, inputShape: global?.inputShape ?? null });
   return { format, method: settings.method, ...summarize(settings.method, samples) };
-}
-
-/** onnxruntime runs ONNX only: a PyTorch model (or a MEAN model with one among its members) gets the export recipe. */
-async function refuseNonOnnx(knex: Knex, model: FlModel, memberIds: readonly string[]): Promise<void> {
-  const members = memberIds.length > 0 ? await findModelsByIds(knex, memberIds) : [];
-  if ([model, ...members].some((candidate) => candidate.format !== 'onnx')) {
-    throw onnxRequired('Inference');
-  }
 }
 
 function returnFormat(value: unknown, multipart: boolean): 'json' | 'binary' {
@@ -121,7 +109,7 @@ async function inputSource(fields: InferenceFields, files: UploadedFiles): Promi
  */
 function uncertaintySettings(
   global: FlModel,
-  training: Training | undefined,
+  training: Omit<Training, 'participants'> | undefined,
   fields: InferenceFields,
 ): UncertaintySettings {
   const trained =
@@ -184,45 +172,10 @@ function uncertaintyOptions(value: unknown): { samples: number; softmax: boolean
   return { samples: (N as number | undefined) ?? DEFAULT_SAMPLES, softmax: softmax === true };
 }
 
-async function inferenceTarget(
-  knex: Knex,
-  model: FlModel,
-  members: readonly string[],
-  preprocessingDigest: string | null,
-): Promise<InferenceTarget> {
-  const version = await findVersion(knex, model.id);
-  const memberDigests = await Promise.all(
-    members.map(async (id) => {
-      const memberVersion = await findVersion(knex, id);
-      if (!memberVersion) {
-        throw invalidInput(`Member ${id} of MEAN model ${model.id} has no weights.`);
-      }
-      return memberVersion.weightsDigest;
-    }),
-  );
-  // The moments describe the SWAG model's own weights: a local update has none.
-  const moments =
-    model.swagFirstMomentDigest && model.swagSecondMomentDigest
-      ? { first: model.swagFirstMomentDigest, second: model.swagSecondMomentDigest }
-      : undefined;
-  return {
-    modelId: model.id,
-    type: model.type,
-    weightsDigest: version?.weightsDigest,
-    memberDigests,
-    preprocessingDigest,
-    swagMoments: moments,
-  };
-}
-
 function parseJson(text: string, field: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
     throw invalidInput(`${field} is not valid JSON.`);
   }
-}
-
-function isNotFound(err: unknown): boolean {
-  return (err as { status?: unknown }).status === 404;
 }

@@ -22,6 +22,15 @@ function touchAfterSeconds(lifetime: SessionLifetime): number {
   return Math.min(60, lifetime.idleSeconds / 10);
 }
 
+/** A live session, and how long it may be taken as live without asking again. */
+export interface ResumedRow extends LiveSession {
+  /**
+   * Seconds until the session could expire or its use must be recorded again: a cache may hold it that long (any
+   * change to the row is announced besides).
+   */
+  readonly servableForSeconds: number;
+}
+
 /**
  * The session stored under `keyHash` if it is live, recording its use; 'expired' for one that was idle or old (its
  * row is deleted), undefined for none. Expiry is judged by the database's clock, which every API process shares.
@@ -30,7 +39,7 @@ export async function resumeSession(
   db: Knex,
   keyHash: string,
   lifetime: SessionLifetime,
-): Promise<LiveSession | 'expired' | undefined> {
+): Promise<ResumedRow | 'expired' | undefined> {
   const found = await Session.query(db)
     .findById(keyHash)
     .select('userId', 'csrfToken')
@@ -40,8 +49,17 @@ export async function resumeSession(
         [lifetime.idleSeconds, lifetime.maxAgeSeconds],
       ),
       db.raw('last_used_at <= now() - make_interval(secs => ?) AS stale', [touchAfterSeconds(lifetime)]),
+      db.raw('extract(epoch FROM now() - last_used_at)::float8 AS idle_seconds'),
+      db.raw('extract(epoch FROM now() - created_at)::float8 AS age_seconds'),
     )
-    .castTo<Pick<Session, 'userId' | 'csrfToken'> & { expired: boolean; stale: boolean }>();
+    .castTo<
+      Pick<Session, 'userId' | 'csrfToken'> & {
+        expired: boolean;
+        stale: boolean;
+        idleSeconds: number;
+        ageSeconds: number;
+      }
+    >();
   if (!found) {
     return undefined;
   }
@@ -54,7 +72,13 @@ export async function resumeSession(
       .findById(keyHash)
       .patch({ lastUsedAt: raw('now()') });
   }
-  return { userId: found.userId, csrfToken: found.csrfToken };
+  const idleSeconds = found.stale ? 0 : found.idleSeconds;
+  const servableForSeconds = Math.min(
+    lifetime.idleSeconds - idleSeconds,
+    lifetime.maxAgeSeconds - found.ageSeconds,
+    touchAfterSeconds(lifetime) - idleSeconds,
+  );
+  return { userId: found.userId, csrfToken: found.csrfToken, servableForSeconds };
 }
 
 /** Stores a new session. */
