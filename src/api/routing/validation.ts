@@ -64,7 +64,7 @@ export function validationError(issues: readonly z.core.$ZodIssue[], location: s
  * framework's words; undefined when there is none.
  */
 export function nullCharacterError(body: unknown, location: string): AppError | undefined {
-  const path = nullCharacterPath(body, []);
+  const path = nullCharacterPath(body);
   if (path === undefined) {
     return undefined;
   }
@@ -73,17 +73,37 @@ export function nullCharacterError(body: unknown, location: string): AppError | 
   return fieldInvalid(field, message);
 }
 
-function nullCharacterPath(value: unknown, path: string[]): string[] | undefined {
+/**
+ * The path (below `value`) of the first string holding U+0000, or of the object with such a key. Numbers, the bulk
+ * of an inference input's nested lists, are passed over without allocating anything; the path is built only for a
+ * find, on the way back up.
+ */
+function nullCharacterPath(value: unknown): string[] | undefined {
   if (typeof value === 'string') {
-    return value.includes('\u0000') ? path : undefined;
+    return value.includes('\u0000') ? [] : undefined;
   }
   if (typeof value !== 'object' || value === null) {
     return undefined;
   }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      const item: unknown = value[i];
+      if (typeof item === 'string' || (typeof item === 'object' && item !== null)) {
+        const found = nullCharacterPath(item);
+        if (found) {
+          return [String(i), ...found];
+        }
+      }
+    }
+    return undefined;
+  }
   for (const [key, item] of Object.entries(value)) {
-    const found = nullCharacterPath(key, path) ?? nullCharacterPath(item, [...path, key]);
+    if (key.includes('\u0000')) {
+      return [];
+    }
+    const found = nullCharacterPath(item);
     if (found) {
-      return found;
+      return [key, ...found];
     }
   }
   return undefined;

@@ -18,7 +18,9 @@ export type ModelInputSource =
   /** A multipart text field `model_input`: a JSON list, or base64. */
   | { kind: 'form'; value: string; shape?: unknown }
   /** A multipart file part `model_input`: .npy, safetensors, PNG or JPEG, told apart by content. */
-  | { kind: 'file'; bytes: Uint8Array; filename?: string };
+  | { kind: 'file'; bytes: Uint8Array; filename?: string }
+  /** A nested list decoded already (and reshaped by its `shape`), on its way to the thread that runs it. */
+  | { kind: 'tensor'; tensor: FloatTensor };
 
 /** A decoded input: a tensor as sent, or an image as a `[1, 3, H, W]` RGB tensor of values 0..255. */
 export type DecodedInput = { kind: 'tensor'; tensor: FloatTensor } | { kind: 'image'; tensor: FloatTensor };
@@ -32,6 +34,9 @@ export type DecodedInput = { kind: 'tensor'; tensor: FloatTensor } | { kind: 'im
 export function decodeModelInput(source: ModelInputSource, limits: InputLimits = DEFAULT_INPUT_LIMITS): DecodedInput {
   if (source.kind === 'file') {
     return decodeFile(source.bytes, source.filename, limits);
+  }
+  if (source.kind === 'tensor') {
+    return { kind: 'tensor', tensor: source.tensor };
   }
   const shape = parseShapeField(source.shape);
   const { value } = source;
