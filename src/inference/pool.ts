@@ -144,7 +144,11 @@ export class InferencePool {
       slot.worker.ref();
       const input = next.task.input;
       const transfer =
-        input.kind === 'file' ? [input.bytes.buffer] : input.kind === 'tensor' ? [input.tensor.data.buffer] : [];
+        input.kind === 'file' || input.kind === 'json-text'
+          ? [input.bytes.buffer]
+          : input.kind === 'tensor'
+            ? [input.tensor.data.buffer]
+            : [];
       slot.worker.postMessage(
         { type: 'run', id: next.id, task: next.task } satisfies ToWorker,
         transfer as ArrayBuffer[],

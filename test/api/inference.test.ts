@@ -324,6 +324,23 @@ describe('POST /api/inference/', () => {
       expect(errorOf(res.body).detail).toContain(detail);
     });
 
+    it.each<[string, string, RegExp]>([
+      // The list is left as text for the inference thread, which parses it and answers in the body parser's words.
+      ['malformed inside model_input', '{"model_id": "ID", "model_input": [[1, 2x]]}', /^JSON parse error - /],
+      ['ragged', '{"model_id": "ID", "model_input": [[1, 2], [3]]}', /^Model input is not rectangular: /],
+      // Anything unusual is left to the usual parser, which refuses it as before.
+      ['with __proto__', '{"__proto__": {"a": 1}, "model_id": "ID", "model_input": [[1]]}', /^JSON parse error - /],
+      ['cut short', '{"model_id": "ID", "model_input": [[1, 2]', /^JSON parse error - /],
+    ])('when a JSON body is %s, answers 400 in the same words as ever', async (_what, text, detail) => {
+      const res = await request(api.app.callback())
+        .post('/api/inference/')
+        .set('Authorization', auth)
+        .set('Content-Type', 'application/json')
+        .send(text.replace('ID', modelId));
+      expect(res.status).toBe(400);
+      expect(errorOf(res.body).detail).toMatch(detail);
+    });
+
     it('when a model without Dropout is asked for MC_DROPOUT, answers 400 saying how to export one', async () => {
       const res = await infer({
         model_id: modelId,

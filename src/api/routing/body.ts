@@ -1,10 +1,12 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import bourne from '@hapi/bourne';
 import type { Part } from 'formidable';
 import type { Context, Middleware, Request } from 'koa';
 import { HttpMethodEnum, koaBody } from 'koa-body';
 import { type AppError, invalidInput, payloadTooLarge, unsupportedMediaType } from '../../errors';
+import { splitJsonObject } from './json-lists';
 
 /** How a route reads its body. */
 export type BodyKind =
@@ -45,7 +47,7 @@ function unsupportedMediaTypeOf(type: string): AppError {
  * Parses the body as `kind` says into `ctx.request.body` (and `ctx.request.files`), mapping parser errors. File parts
  * go to a temporary folder of the request's own, removed once the request is answered (also when parsing failed).
  */
-export function parseBody(kind: BodyKind, limits: BodyLimits): Middleware {
+export function parseBody(kind: BodyKind, limits: BodyLimits, listFields?: ReadonlySet<string>): Middleware {
   if (kind === 'raw-json') {
     return rawJsonBody(limits.bodyBytes);
   }
@@ -82,6 +84,11 @@ export function parseBody(kind: BodyKind, limits: BodyLimits): Middleware {
       await next();
       return;
     }
+    if (listFields && ctx.is('json') && jsonOfKnownLength(ctx, limits.bodyBytes)) {
+      ctx.request.body = await jsonWithLists(ctx, listFields);
+      await next();
+      return;
+    }
     if (!ctx.is('multipart')) {
       await plain(ctx, next);
       return;
@@ -96,6 +103,33 @@ export function parseBody(kind: BodyKind, limits: BodyLimits): Middleware {
       await fs.rm(dir, { recursive: true, force: true });
     }
   };
+}
+
+/** A JSON body, not compressed, whose declared length is within the limit (anything else: koa-body, as ever). */
+function jsonOfKnownLength(ctx: Context, limit: number): boolean {
+  const encoding = ctx.get('Content-Encoding');
+  const length = ctx.request.length;
+  return (encoding === '' || encoding === 'identity') && length > 0 && length <= limit;
+}
+
+/**
+ * A JSON body with `listFields` left as text when they are lists (`splitJsonObject`); any other body is parsed as
+ * koa-body would (co-body, non-strict, refusing `__proto__`), so the answer to a malformed one does not change.
+ */
+async function jsonWithLists(ctx: Context, listFields: ReadonlySet<string>): Promise<Request['body']> {
+  const bytes = await readBytes(ctx, Number.POSITIVE_INFINITY);
+  if (bytes.length !== ctx.request.length) {
+    throw invalidInput('request size did not match content length');
+  }
+  const split = splitJsonObject(bytes, listFields);
+  if (split) {
+    return split as Request['body'];
+  }
+  try {
+    return bourne.parse(bytes.toString('utf8'), { protoAction: 'error' }) as Request['body'];
+  } catch (err) {
+    throw invalidInput(`JSON parse error - ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /** The `csrfmiddlewaretoken` field of the request's form or multipart body, if it had one (as text or a list). */
@@ -158,6 +192,11 @@ function formFields(text: string): Record<string, string | string[]> {
 
 /** The request body as UTF-8 text. @throws 413 past `limit` bytes. */
 async function readBody(ctx: Context, limit: number): Promise<string> {
+  return (await readBytes(ctx, limit)).toString('utf8');
+}
+
+/** The request body. @throws 413 past `limit` bytes. */
+async function readBytes(ctx: Context, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
@@ -168,7 +207,7 @@ async function readBody(ctx: Context, limit: number): Promise<string> {
     }
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function rawJsonBody(limit: number): Middleware {

@@ -14,6 +14,7 @@ import {
 } from '../../inference/plan';
 import type { InferencePool } from '../../inference/pool';
 import { type InferenceOutcome, summarize } from '../../inference/summarize';
+import { JsonListText } from '../routing/json-lists';
 import type { UploadedFiles } from '../routing/uploaded-files';
 import type { InferenceModels } from './inference-model';
 
@@ -97,6 +98,9 @@ async function inputSource(fields: InferenceFields, files: UploadedFiles): Promi
   const value = fields.model_input;
   if (value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)) {
     throw invalidInput("No uploaded file 'model_input' found.");
+  }
+  if (value instanceof JsonListText) {
+    return { kind: 'json-text', bytes: value.bytes, shape: fields.shape };
   }
   return typeof value === 'string'
     ? { kind: 'form', value, shape: fields.shape }

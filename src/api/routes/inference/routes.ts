@@ -80,6 +80,7 @@ export function inferenceRoutes(rc: RouteContext, services: ApiServices): void {
         'same tensors (`inference`, `outputs`, `uncertainty.<name>`).',
       body: inferenceBody,
       bodyKind: 'upload',
+      jsonLists: ['model_input'],
       accepts: ['json', 'multipart'],
       files: [
         {

@@ -1,0 +1,180 @@
+/**
+ * A JSON list left as its UTF-8 text: a field that may hold megabytes of numbers (an inference's `model_input`) is
+ * parsed by the thread that uses it, not by the API thread, whose every millisecond delays every other request.
+ */
+export class JsonListText {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/**
+ * A JSON object body's fields, each parsed as `JSON.parse` would, except the values of `listFields` that are lists:
+ * those stay text (`JsonListText`), found by a scan that only counts brackets and skips strings. Undefined for
+ * anything else or anything unusual (not an object, a malformed body, a key or value naming `__proto__` or
+ * `constructor`, an object inside such a list): the caller then parses the body the usual way, which refuses it
+ * or reads it in the usual words.
+ */
+export function splitJsonObject(
+  bytes: Uint8Array,
+  listFields: ReadonlySet<string>,
+): Record<string, unknown> | undefined {
+  const text = (start: number, end: number): string =>
+    Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+  const n = bytes.length;
+  const fields = new Map<string, unknown>();
+  let i = skipSpace(bytes, 0);
+  if (bytes[i] !== OPEN_BRACE) {
+    return undefined;
+  }
+  i = skipSpace(bytes, i + 1);
+  if (bytes[i] === CLOSE_BRACE) {
+    return undefined;
+  }
+  for (;;) {
+    if (bytes[i] !== QUOTE) {
+      return undefined;
+    }
+    const keyEnd = skipString(bytes, i);
+    if (keyEnd < 0) {
+      return undefined;
+    }
+    const key = parse(text(i, keyEnd));
+    if (typeof key !== 'string' || key === '__proto__' || key === 'constructor') {
+      return undefined;
+    }
+    i = skipSpace(bytes, keyEnd);
+    if (bytes[i] !== COLON) {
+      return undefined;
+    }
+    const start = skipSpace(bytes, i + 1);
+    const end = skipValue(bytes, start);
+    if (end < 0) {
+      return undefined;
+    }
+    if (listFields.has(key) && bytes[start] === OPEN_BRACKET) {
+      if (bytes.subarray(start, end).includes(OPEN_BRACE)) {
+        return undefined;
+      }
+      // A copy of its own (a Buffer's slice would share the body's memory, maybe Node's pool): it is moved to a thread.
+      fields.set(key, new JsonListText(new Uint8Array(bytes.subarray(start, end))));
+    } else {
+      const value = text(start, end);
+      if (value.includes('__proto__') || value.includes('constructor')) {
+        return undefined;
+      }
+      const parsed = parse(value);
+      if (parsed === FAILED) {
+        return undefined;
+      }
+      fields.set(key, parsed);
+    }
+    i = skipSpace(bytes, end);
+    if (bytes[i] === COMMA) {
+      i = skipSpace(bytes, i + 1);
+      continue;
+    }
+    if (bytes[i] !== CLOSE_BRACE) {
+      return undefined;
+    }
+    return skipSpace(bytes, i + 1) === n ? Object.fromEntries(fields) : undefined;
+  }
+}
+
+const FAILED = Symbol('failed');
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return FAILED;
+  }
+}
+
+function skipSpace(bytes: Uint8Array, from: number): number {
+  let i = from;
+  for (;;) {
+    const c = bytes[i];
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
+      return i;
+    }
+    i += 1;
+  }
+}
+
+/** The index after the string starting at `from` (its opening quote); -1 when it never closes. */
+function skipString(bytes: Uint8Array, from: number): number {
+  const n = bytes.length;
+  let i = from + 1;
+  while (i < n) {
+    const c = bytes[i];
+    if (c === BACKSLASH) {
+      i += 2;
+    } else if (c === QUOTE) {
+      return i + 1;
+    } else {
+      i += 1;
+    }
+  }
+  return -1;
+}
+
+/**
+ * The index after the value starting at `from`: a string, a list or object (brackets counted, strings skipped), or
+ * a number or literal (up to the next delimiter). -1 when it does not end. Only where it ends is checked here.
+ */
+function skipValue(bytes: Uint8Array, from: number): number {
+  const n = bytes.length;
+  const first = bytes[from];
+  if (first === QUOTE) {
+    return skipString(bytes, from);
+  }
+  if (first === OPEN_BRACKET || first === OPEN_BRACE) {
+    let depth = 0;
+    let i = from;
+    while (i < n) {
+      const c = bytes[i];
+      if (c === QUOTE) {
+        i = skipString(bytes, i);
+        if (i < 0) {
+          return -1;
+        }
+        continue;
+      }
+      if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+        depth += 1;
+      } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) {
+        depth -= 1;
+        if (depth === 0) {
+          return i + 1;
+        }
+      }
+      i += 1;
+    }
+    return -1;
+  }
+  let i = from;
+  while (i < n) {
+    const c = bytes[i];
+    if (
+      c === COMMA ||
+      c === CLOSE_BRACE ||
+      c === CLOSE_BRACKET ||
+      c === 0x20 ||
+      c === 0x0a ||
+      c === 0x0d ||
+      c === 0x09
+    ) {
+      break;
+    }
+    i += 1;
+  }
+  return i === from ? -1 : i;
+}

@@ -1,0 +1,65 @@
+import { JsonListText, splitJsonObject } from '../../../src/api/routing/json-lists';
+
+const LISTS = new Set(['model_input']);
+
+function split(text: string): Record<string, unknown> | undefined {
+  return splitJsonObject(Buffer.from(text, 'utf8'), LISTS);
+}
+
+function listText(value: unknown): string {
+  expect(value).toBeInstanceOf(JsonListText);
+  return Buffer.from((value as JsonListText).bytes).toString('utf8');
+}
+
+describe('splitJsonObject', () => {
+  it('leaves a list field as its exact text and parses every other field as JSON.parse does', () => {
+    const body = ` {"model_id" : "4f1c", "model_input":[[1, 2.5e-3], [-3, 4]] ,\n"options":{"uncertainty":{"N":3}},
+      "shape": [2, 2], "note": "a ] bracket, a \\" quote and a [ in text", "flag": true, "none": null, "n": -1.5 } `;
+    const fields = split(body);
+    expect(fields).toBeDefined();
+    expect(listText(fields?.model_input)).toBe('[[1, 2.5e-3], [-3, 4]]');
+    const { model_input: _list, ...rest } = fields ?? {};
+    const { model_input: _parsed, ...expected } = JSON.parse(body) as Record<string, unknown>;
+    expect(rest).toEqual(expected);
+    // Its list text parses to what the whole body held.
+    expect(JSON.parse(listText(fields?.model_input))).toEqual([
+      [1, 2.5e-3],
+      [-3, 4],
+    ]);
+  });
+
+  it('parses a field that is not a list (a string, a number) and a list field not named as it is', () => {
+    const fields = split('{"model_input": "AAAA", "shape": [1], "other": [1, 2]}');
+    expect(fields).toEqual({ model_input: 'AAAA', shape: [1], other: [1, 2] });
+  });
+
+  it('keeps the last of a repeated key, as JSON.parse does', () => {
+    const fields = split('{"model_input": [1], "model_input": [2, 3]}');
+    expect(listText(fields?.model_input)).toBe('[2, 3]');
+  });
+
+  it('copies the list out of the body, so moving it to another thread moves no more than the list', () => {
+    const bytes = Buffer.from('{"model_input": [1, 2]}');
+    const list = splitJsonObject(bytes, LISTS)?.model_input as JsonListText;
+    expect(list.bytes.byteLength).toBe(6);
+    expect(list.bytes.buffer.byteLength).toBe(6);
+  });
+
+  it.each([
+    ['an empty object', '{}'],
+    ['a list body', '[1, 2]'],
+    ['a string body', '"model_input"'],
+    ['a missing colon', '{"model_input" [1]}'],
+    ['a missing comma', '{"a": 1 "model_input": [1]}'],
+    ['trailing text', '{"model_input": [1]} x'],
+    ['an unclosed list', '{"model_input": [[1, 2]'],
+    ['an unclosed string', '{"model_input": [1], "a": "b}'],
+    ['a malformed value', '{"a": tru, "model_input": [1]}'],
+    ['a __proto__ key', '{"__proto__": {"x": 1}, "model_input": [1]}'],
+    ['a constructor key', '{"constructor": 1, "model_input": [1]}'],
+    ['__proto__ inside a value', '{"options": {"__proto__": 1}, "model_input": [1]}'],
+    ['an object inside the list', '{"model_input": [{"__proto__": 1}]}'],
+  ])('declines %s, for the usual parser to answer', (_name, body) => {
+    expect(split(body)).toBeUndefined();
+  });
+});
