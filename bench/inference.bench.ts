@@ -1,127 +1,332 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
-import * as ort from 'onnxruntime-node';
-import { DEFAULT_AUTH_SETTINGS } from '../src/auth/auth-settings';
-import { collectBytes } from '../src/onnx/model-source';
-import { createApp } from '../src/api/app';
-import { TaskWaker } from '../src/api/task-waker';
-import { TemporalTrainingOrchestrator } from '../src/api/temporal-training-orchestrator';
-import { createKnex } from '../src/db/knex';
-import { InferencePool } from '../src/inference/pool';
 import { createLogger } from '../src/logger';
-import { FsBlobStore } from '../src/storage/fs-blob-store';
 import { fixture } from '../test/fixtures/onnx-edge-cases';
 import { startEphemeralServices } from '../test/support/ephemeral-services';
+import { freePort } from '../test/support/free-port';
+import type { LoadOptions, LoadResult } from './http/load';
+import { ensureVenv } from './python-venv';
 
 /**
- * `npm run bench:inference`: latency (p50, p99) and throughput of `POST /api/inference/` for the MLP and the CNN
- * fixtures at batch 1 and 64, over real HTTP with the pool the API uses (threads and intra-op threads from the
- * options), each beside the same model run directly in this process with onnxruntime-node (the baseline: no HTTP,
- * no JSON, no pool); then the p99 of `GET /api/health/` idle and under CNN batch-64 load.
+ * `npm run bench:inference`: the API's hot path measured from outside. `roundhouse api` runs as a process of its own
+ * (Postgres and the Temporal dev server beside it, token authentication, default logging); autocannon drives it
+ * from other processes (bench/http/load.ts). For the MLP and the CNN at batch 1 and 64 it reports the latency of
+ * sequential requests on one keep-alive connection (p50, p99) and the throughput with 16 connections, beside
+ * onnxruntime-node called directly in a plain process on the same input (bench/http/direct-onnx.ts) and beside a
+ * FastAPI server with Python's onnxruntime serving the same model (bench/http/python_server.py, installed into its
+ * own virtual environment). Then the p99 of `GET /api/health/` from a third process while inference, model
+ * downloads and model uploads (100 concurrent clients each) load the API. Targets are printed, never enforced.
  */
+
+const ROOT = path.join(__dirname, '..');
+const TOKEN_HEADER = 'Authorization';
 const logger = createLogger('error');
 
-interface Measured {
-  p50: number;
-  p99: number;
-  perSecond: number;
+interface Case {
+  model: 'mlp' | 'cnn';
+  batch: number;
+}
+
+const CASES: readonly Case[] = [
+  { model: 'mlp', batch: 1 },
+  { model: 'cnn', batch: 1 },
+  { model: 'mlp', batch: 64 },
+  { model: 'cnn', batch: 64 },
+];
+
+interface Settings {
+  seconds: number;
+  threads: number;
+  connections: number;
+  python: boolean;
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      threads: { type: 'string', default: '2' },
-      'intra-op': { type: 'string', default: '1' },
-      concurrency: { type: 'string', default: '4' },
       seconds: { type: 'string', default: '5' },
+      threads: { type: 'string', default: '2' },
+      connections: { type: 'string', default: '16' },
+      'no-python': { type: 'boolean', default: false },
     },
   });
-  const threads = Number(values.threads);
-  const intraOp = Number(values['intra-op']);
-  const concurrency = Number(values.concurrency);
-  const seconds = Number(values.seconds);
+  const settings: Settings = {
+    seconds: Number(values.seconds),
+    threads: Number(values.threads),
+    connections: Number(values.connections),
+    python: !values['no-python'],
+  };
+  const python = settings.python ? ensureVenv(path.join(__dirname, 'http', 'requirements.txt')) : undefined;
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'roundhouse-bench-inference-'));
   const services = await startEphemeralServices({ database: 'roundhouse_bench', logger });
-  const blobRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'roundhouse-bench-inference-'));
-  const knex = createKnex({ url: services.pg.urlFor('roundhouse_bench'), poolMax: 10 });
-  const blobs = new FsBlobStore(blobRoot);
-  // The real orchestrator, though no training runs here: inference never reaches it.
-  const connection = await Connection.connect({ address: services.temporal.address });
-  const temporal = new Client({ connection, namespace: services.namespace });
-  const inference = new InferencePool({
-    threads,
-    intraOpNumThreads: intraOp,
-    cacheBytesPerThread: 1 << 28,
-    maxQueued: 1024,
-    loadBlob: async (digest) => collectBytes(await blobs.read(digest)),
-  });
-  const app = createApp({
-    logger,
-    readinessChecks: {},
-    knex,
-    blobs,
-    limits: { uploadBytes: 64 << 20, bodyBytes: 16 << 20, metricBytes: 4 << 20, datasetBytes: 1 << 20 },
-    orchestrator: new TemporalTrainingOrchestrator(temporal, knex, { taskQueue: 'bench-unused', updateWaitMs: 1_000 }),
-    inference,
-    // No client long-polls here: wake-ups that never connect are enough.
-    tasks: new TaskWaker(services.pg.urlFor('roundhouse_bench'), logger),
-    auth: DEFAULT_AUTH_SETTINGS,
-  });
-  const handle = app.callback();
-  const server = http.createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const children: ChildProcess[] = [];
   try {
-    const token = await register(base);
-    const rows: string[][] = [];
-    let cnnBatch64 = '';
-    for (const name of ['mlp', 'cnn']) {
-      const modelId = await upload(base, token, fixture(`${name}-global-r0.onnx`));
-      for (const batch of [1, 64]) {
-        const body = JSON.stringify({ model_id: modelId, model_input: digits(batch) });
-        const send = () => post(base, token, body);
-        await send(); // warm: thread start and session
-        const http = await measure(send, concurrency, seconds, batch);
-        const direct = await directBaseline(fixture(`${name}-global-r0.onnx`), batch, intraOp, seconds);
-        rows.push(row(`${name} batch ${batch}`, http, direct));
-        if (name === 'cnn' && batch === 64) {
-          cnnBatch64 = body;
-        }
-        process.stderr.write(`done ${name} batch ${batch}\n`);
+    const api = await startApi(services, dir, settings, children);
+    const token = await register(api);
+    const modelIds = {
+      mlp: await uploadModel(api, token, fixture('mlp-global-r0.onnx')),
+      cnn: await uploadModel(api, token, fixture('cnn-global-r0.onnx')),
+    };
+    const py = python ? await startPython(python, dir, token, children) : undefined;
+    const rows: Row[] = [];
+    for (const c of CASES) {
+      const input = digits(c.batch);
+      const inputFile = path.join(dir, `input-${c.model}-${c.batch}.json`);
+      await fs.writeFile(inputFile, JSON.stringify(input));
+      const rhBody = await writeBody(dir, `rh-${c.model}-${c.batch}`, {
+        model_id: modelIds[c.model],
+        model_input: input,
+      });
+      const request = (base: string, url: string, bodyFile: string): Omit<LoadOptions, 'connections' | 'seconds'> => ({
+        url: `${base}${url}`,
+        method: 'POST',
+        headers: { [TOKEN_HEADER]: `Token ${token}`, 'Content-Type': 'application/json' },
+        bodyFile,
+        warmupSeconds: 1,
+      });
+      const rh = request(api, '/api/inference/', rhBody);
+      const row: Row = {
+        name: `${c.model} batch ${c.batch}`,
+        batch: c.batch,
+        rhLatency: await load({ ...rh, connections: 1, seconds: settings.seconds }),
+        rhThroughput: await load({ ...rh, connections: settings.connections, seconds: settings.seconds }),
+        direct: await direct(fixture(`${c.model}-global-r0.onnx`), dir, c.model, inputFile, settings),
+      };
+      if (py) {
+        const pyBody = await writeBody(dir, `py-${c.model}-${c.batch}`, { model_input: input });
+        const pyRequest = request(py, `/inference/${c.model}`, pyBody);
+        row.pyLatency = await load({ ...pyRequest, connections: 1, seconds: settings.seconds });
+        row.pyThroughput = await load({ ...pyRequest, connections: settings.connections, seconds: settings.seconds });
       }
+      rows.push(row);
+      process.stderr.write(`done ${row.name}\n`);
     }
-    const health = () => get(`${base}/api/health/`);
-    const idle = await measure(health, 1, 2, 1);
-    let loading = true;
-    const load = Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (loading) {
-          await post(base, token, cnnBatch64);
-        }
+
+    // GET /api/health/ from a third process, alone and beside each load.
+    const health: LoadOptions = { url: `${api}/api/health/`, connections: 1, seconds: settings.seconds };
+    const idle = await load({ ...health, warmupSeconds: 1 });
+    const beside = async (
+      what: string,
+      loadOptions: LoadOptions,
+    ): Promise<{ what: string; health: LoadResult; load: LoadResult }> => {
+      // The load starts first and runs a second longer on each side, so health is measured under it throughout.
+      const running = load({ ...loadOptions, seconds: settings.seconds + 2 });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const measured = await load(health);
+      return { what, health: measured, load: await running };
+    };
+    const cnn64 = path.join(dir, 'rh-cnn-64.json');
+    const auth = { [TOKEN_HEADER]: `Token ${token}` };
+    const upload = await writeMultipart(dir, fixture('mlp-global-r0.onnx'));
+    const loaded = [
+      await beside(`CNN batch 64 inference, ${settings.connections} connections`, {
+        url: `${api}/api/inference/`,
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        bodyFile: cnn64,
+        connections: settings.connections,
+        seconds: 0,
       }),
-    );
-    const loaded = await measure(health, 1, seconds, 1);
-    loading = false;
-    await load;
-    printTable(rows, idle, loaded, { threads, intraOp, concurrency, seconds });
+      await beside('MLP model download, 100 connections', {
+        url: `${api}/api/models/${modelIds.mlp}/`,
+        headers: auth,
+        connections: 100,
+        seconds: 0,
+      }),
+      await beside('MLP model upload, 100 connections', {
+        url: `${api}/api/models/`,
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': upload.contentType },
+        bodyFile: upload.file,
+        connections: 100,
+        seconds: 0,
+      }),
+    ];
+    printReport(rows, idle, loaded, settings);
   } finally {
-    server.close();
-    await inference.close();
-    await connection.close();
-    await knex.destroy();
+    for (const child of children) {
+      child.kill('SIGTERM');
+    }
+    await Promise.all(children.filter((child) => child.exitCode === null).map(onceExit));
     await services.stop();
-    await fs.rm(blobRoot, { recursive: true, force: true });
+    await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+interface Row {
+  name: string;
+  batch: number;
+  rhLatency: LoadResult;
+  rhThroughput: LoadResult;
+  direct: { p50: number; p99: number; perSecond: number; intraOp: number };
+  pyLatency?: LoadResult;
+  pyThroughput?: LoadResult;
+}
+
+/** `roundhouse api` in a process of its own, as deployed: resolves with its base URL once it listens. */
+async function startApi(
+  services: Awaited<ReturnType<typeof startEphemeralServices>>,
+  dir: string,
+  settings: Settings,
+  children: ChildProcess[],
+): Promise<string> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), 'api'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: services.databaseUrl,
+      TEMPORAL_ADDRESS: services.temporal.address,
+      TEMPORAL_NAMESPACE: services.namespace,
+      ROUNDHOUSE_BLOB_DIR: path.join(dir, 'blobs'),
+      PORT: String(port),
+      ROUNDHOUSE_HOST: '127.0.0.1',
+      ROUNDHOUSE_METRICS_PORT: 'off',
+      ROUNDHOUSE_INFERENCE_THREADS: String(settings.threads),
+      ROUNDHOUSE_INFERENCE_INTRA_OP_THREADS: '1',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  await waitForOutput(child, 'API listening');
+  return `http://127.0.0.1:${port}`;
+}
+
+/** The FastAPI server on both models; resolves with its base URL once it answers. */
+async function startPython(python: string, dir: string, token: string, children: ChildProcess[]): Promise<string> {
+  const port = await freePort();
+  const models: string[] = [];
+  for (const name of ['mlp', 'cnn']) {
+    const file = path.join(dir, `${name}.onnx`);
+    await fs.writeFile(file, fixture(`${name}-global-r0.onnx`));
+    models.push(`${name}=${file}`);
+  }
+  const child = spawn(python, [path.join(__dirname, 'http', 'python_server.py'), String(port), token, ...models], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+  });
+  children.push(child);
+  const base = `http://127.0.0.1:${port}`;
+  const until = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`the Python server exited with ${child.exitCode}`);
+    }
+    const ok = await fetch(`${base}/health`).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ok) {
+      return base;
+    }
+    if (Date.now() > until) {
+      throw new Error('the Python server did not answer within a minute');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Resolves once `text` appears in the child's output; its output is dropped from then on. */
+function waitForOutput(child: ChildProcess, text: string): Promise<void> {
+  let output = '';
+  return new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes(text)) {
+        child.stdout?.off('data', onData);
+        child.stderr?.off('data', onData);
+        child.stdout?.resume();
+        child.stderr?.resume();
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited with ${String(code)}:\n${output}`)));
+  });
+}
+
+function onceExit(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Runs a TypeScript child to its end and parses the JSON line it prints. */
+function runChild<T>(script: string, options: unknown): Promise<T> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise<T>((resolve, reject) => {
+    child.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(output) as T) : reject(new Error(`${script} exited with ${String(code)}`)),
+    );
+  });
+}
+
+async function load(options: LoadOptions): Promise<LoadResult> {
+  const result = await runChild<LoadResult>(path.join(__dirname, 'http', 'load.ts'), options);
+  if (result.failed > 0) {
+    process.stderr.write(
+      `warning: ${result.failed} failed answers to ${options.method ?? 'GET'} ${options.url} (first ${String(result.firstFailure)})\n`,
+    );
+  }
+  return result;
+}
+
+/** onnxruntime-node direct, with one intra-op thread (as a pool thread) and with one per core; the faster of each. */
+async function direct(
+  model: Buffer,
+  dir: string,
+  name: string,
+  inputFile: string,
+  settings: Settings,
+): Promise<Row['direct']> {
+  const file = path.join(dir, `${name}-direct.onnx`);
+  await fs.writeFile(file, model);
+  const runs: Row['direct'][] = [];
+  for (const intraOp of [1, os.availableParallelism()]) {
+    const result = await runChild<Omit<Row['direct'], 'intraOp'>>(path.join(__dirname, 'http', 'direct-onnx.ts'), {
+      model: file,
+      inputFile,
+      intraOpNumThreads: intraOp,
+      seconds: settings.seconds,
+    });
+    runs.push({ ...result, intraOp });
+  }
+  // The floor for latency is the fastest p50, for throughput the most samples a second.
+  const fastest = runs.reduce((a, b) => (b.p50 < a.p50 ? b : a));
+  const most = runs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+  return { p50: fastest.p50, p99: fastest.p99, perSecond: most.perSecond, intraOp: most.intraOp };
+}
+
+async function writeBody(dir: string, name: string, body: unknown): Promise<string> {
+  const file = path.join(dir, `${name}.json`);
+  await fs.writeFile(file, JSON.stringify(body));
+  return file;
+}
+
+/** A model upload's multipart body, as a file with its Content-Type. */
+async function writeMultipart(dir: string, model: Buffer): Promise<{ file: string; contentType: string }> {
+  const form = new FormData();
+  form.append('name', 'bench upload');
+  form.append('description', 'an upload under load');
+  form.append('model_file', new Blob([model]), 'model.onnx');
+  const request = new Request('http://localhost/', { method: 'POST', body: form });
+  const file = path.join(dir, 'upload.multipart');
+  await fs.writeFile(file, Buffer.from(await request.arrayBuffer()));
+  return { file, contentType: request.headers.get('content-type') ?? '' };
 }
 
 /** `count` MNIST-shaped inputs (deterministic pseudo-digits), as nested lists [count, 1, 28, 28]. */
 function digits(count: number): number[][][][] {
   return Array.from({ length: count }, (_, n) => [
-    Array.from({ length: 28 }, (_, r) => Array.from({ length: 28 }, (_, c) => Math.sin(n + r * 28 + c) * 2)),
+    Array.from({ length: 28 }, (_, r) =>
+      Array.from({ length: 28 }, (_, c) => Math.round(Math.sin(n + r * 28 + c) * 2e4) / 1e4),
+    ),
   ]);
 }
 
@@ -134,14 +339,14 @@ async function register(base: string): Promise<string> {
   return ((await res.json()) as { token: string }).token;
 }
 
-async function upload(base: string, token: string, model: Buffer): Promise<string> {
+async function uploadModel(base: string, token: string, model: Buffer): Promise<string> {
   const form = new FormData();
   form.append('name', 'bench');
   form.append('description', 'a benchmark model');
   form.append('model_file', new Blob([model]), 'model.onnx');
   const res = await fetch(`${base}/api/models/`, {
     method: 'POST',
-    headers: { Authorization: `Token ${token}` },
+    headers: { [TOKEN_HEADER]: `Token ${token}` },
     body: form,
   });
   const body = (await res.json()) as { model_id?: string };
@@ -151,112 +356,89 @@ async function upload(base: string, token: string, model: Buffer): Promise<strin
   return body.model_id;
 }
 
-async function post(base: string, token: string, body: string): Promise<void> {
-  const res = await fetch(`${base}/api/inference/`, {
-    method: 'POST',
-    headers: { Authorization: `Token ${token}`, 'Content-Type': 'application/json' },
-    body,
-  });
-  const answer = await res.arrayBuffer();
-  if (res.status !== 200) {
-    throw new Error(`inference answered ${res.status}: ${Buffer.from(answer).toString('utf8')}`);
-  }
-}
-
-async function get(url: string): Promise<void> {
-  const res = await fetch(url);
-  await res.arrayBuffer();
-}
-
-/** Runs `send` from `concurrency` loops for `seconds`; latencies in ms, throughput in samples per second. */
-async function measure(
-  send: () => Promise<void>,
-  concurrency: number,
-  seconds: number,
-  samplesPerCall: number,
-): Promise<Measured> {
-  const latencies: number[] = [];
-  const started = performance.now();
-  const until = started + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < until) {
-        const t = performance.now();
-        await send();
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  return summary(latencies, (latencies.length * samplesPerCall) / elapsed);
-}
-
-/** The same model and batch run directly with onnxruntime-node in this thread, one run after another. */
-async function directBaseline(model: Buffer, batch: number, intraOp: number, seconds: number): Promise<Measured> {
-  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: intraOp });
-  const input = new ort.Tensor('float32', Float32Array.from(digits(batch).flat(3)), [batch, 1, 28, 28]);
-  const feeds = { [session.inputNames[0] ?? 'input']: input };
-  await session.run(feeds);
-  const latencies: number[] = [];
-  const started = performance.now();
-  while (performance.now() < started + seconds * 1000) {
-    const t = performance.now();
-    await session.run(feeds);
-    latencies.push(performance.now() - t);
-  }
-  const elapsed = (performance.now() - started) / 1000;
-  await session.release();
-  return summary(latencies, (latencies.length * batch) / elapsed);
-}
-
-function summary(latencies: number[], perSecond: number): Measured {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-  return { p50: at(0.5), p99: at(0.99), perSecond };
-}
-
-function row(name: string, http: Measured, direct: Measured): string[] {
-  return [
-    name,
-    `${http.p50.toFixed(1)} ms`,
-    `${http.p99.toFixed(1)} ms`,
-    `${http.perSecond.toFixed(0)}/s`,
-    `${direct.p50.toFixed(2)} ms`,
-    `${direct.perSecond.toFixed(0)}/s`,
-    (http.perSecond / direct.perSecond).toFixed(2),
-  ];
-}
-
-function printTable(
-  rows: string[][],
-  idle: Measured,
-  loaded: Measured,
-  settings: { threads: number; intraOp: number; concurrency: number; seconds: number },
+function printReport(
+  rows: readonly Row[],
+  idle: LoadResult,
+  loaded: ReadonlyArray<{ what: string; health: LoadResult; load: LoadResult }>,
+  settings: Settings,
 ): void {
-  const header = [
-    'model',
-    'HTTP p50',
-    'HTTP p99',
-    'HTTP samples',
-    'direct p50',
-    'direct samples',
-    'throughput / direct',
-  ];
-  const lines = [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`);
-  process.stdout.write(
-    [
-      `Inference over HTTP (${settings.threads} pool threads, ${settings.intraOp} intra-op thread(s), ` +
-        `${settings.concurrency} concurrent clients, ${settings.seconds} s each) against onnxruntime-node direct in-process`,
-      ...lines,
-      '',
-      `GET /api/health/ p99: idle ${idle.p99.toFixed(2)} ms, under CNN batch-64 load ${loaded.p99.toFixed(2)} ms ` +
-        `(ratio ${(loaded.p99 / idle.p99).toFixed(2)}; p50 ${idle.p50.toFixed(2)} → ${loaded.p50.toFixed(2)} ms)`,
-      '',
-    ].join('\n'),
+  const out = (line = ''): boolean => process.stdout.write(`${line}\n`);
+  const ms = (value: number | undefined): string => (value === undefined ? '–' : value.toFixed(2));
+  const rate = (value: number | undefined): string => (value === undefined ? '–' : value.toFixed(0));
+  out();
+  out(
+    `Inference over HTTP, measured from other processes (${os.availableParallelism()} cores; roundhouse api with ` +
+      `${settings.threads} inference threads, token auth; latency: 1 keep-alive connection, sequential; ` +
+      `throughput: ${settings.connections} connections; ${settings.seconds} s each)`,
   );
+  out();
+  const header = [
+    'case',
+    'roundhouse p50 ms',
+    'p99 ms',
+    'samples/s',
+    'direct ort p50 ms',
+    'direct samples/s',
+    'python p50 ms',
+    'python p99 ms',
+    'python samples/s',
+    'throughput / direct',
+    'throughput / python',
+  ];
+  const table = rows.map((row) => [
+    row.name,
+    ms(row.rhLatency.p50),
+    ms(row.rhLatency.p99),
+    rate(row.rhThroughput.perSecond * row.batch),
+    ms(row.direct.p50),
+    rate(row.direct.perSecond),
+    ms(row.pyLatency?.p50),
+    ms(row.pyLatency?.p99),
+    rate(row.pyThroughput && row.pyThroughput.perSecond * row.batch),
+    ((row.rhThroughput.perSecond * row.batch) / row.direct.perSecond).toFixed(2),
+    row.pyThroughput ? (row.rhThroughput.perSecond / row.pyThroughput.perSecond).toFixed(2) : '–',
+  ]);
+  for (const cells of [header, header.map(() => '---'), ...table]) {
+    out(`| ${cells.join(' | ')} |`);
+  }
+  out();
+  out(`GET /api/health/ from a third process, 1 connection: idle p50 ${ms(idle.p50)} ms, p99 ${ms(idle.p99)} ms`);
+  for (const { what, health, load: under } of loaded) {
+    out(
+      `  beside ${what} (${rate(under.perSecond)}/s answered, p50 ${ms(under.p50)} ms, p99 ${ms(under.p99)} ms` +
+        `${under.failed > 0 ? `, ${under.failed} failed` : ''}): health p50 ${ms(health.p50)} ms, p99 ${ms(health.p99)} ms`,
+    );
+  }
+  out();
+  const verdict = (pass: boolean): string => (pass ? 'PASS' : 'MISS');
+  const find = (name: string): Row | undefined => rows.find((row) => row.name === name);
+  const mlp1 = find('mlp batch 1');
+  const cnn1 = find('cnn batch 1');
+  if (mlp1) {
+    out(`${verdict(mlp1.rhLatency.p50 < 1.5)} MLP batch 1 p50 ${ms(mlp1.rhLatency.p50)} ms < 1.5 ms`);
+  }
+  if (cnn1) {
+    out(`${verdict(cnn1.rhLatency.p50 < 2)} CNN batch 1 p50 ${ms(cnn1.rhLatency.p50)} ms < 2 ms`);
+  }
+  for (const row of rows.filter((r) => r.batch === 64)) {
+    const ratio = (row.rhThroughput.perSecond * row.batch) / row.direct.perSecond;
+    out(`${verdict(ratio >= 0.8)} ${row.name} throughput ${ratio.toFixed(2)} of direct onnxruntime >= 0.80`);
+  }
+  for (const row of rows.filter((r) => r.pyLatency && r.pyThroughput)) {
+    const faster =
+      row.rhLatency.p50 <= (row.pyLatency?.p50 ?? 0) &&
+      row.rhThroughput.perSecond >= (row.pyThroughput?.perSecond ?? Infinity);
+    out(`${verdict(faster)} ${row.name}: p50 and throughput at least the Python server's`);
+  }
+  const underInference = loaded[0]?.health.p99 ?? NaN;
+  out(`${verdict(underInference < 5)} health p99 under inference ${ms(underInference)} ms < 5 ms`);
+  out('(targets are reported, not enforced)');
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

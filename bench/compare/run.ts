@@ -1,9 +1,8 @@
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureVenv, run } from '../python-venv';
 import { writeCompareData, type CompareData } from './data';
 
 /**
@@ -59,7 +58,7 @@ async function main(): Promise<void> {
     throw new Error(`${GNU_TIME} is missing: install GNU time (apt-get install time); it reads each tool's peak RSS`);
   }
   ensureBuilt();
-  const python = ensureVenv();
+  const python = ensureVenv(join(HERE, 'requirements.txt'));
   const info = pythonInfo(python);
 
   const started = Date.now();
@@ -162,18 +161,6 @@ function measure(command: readonly string[], dir: string, pythonEnv = false): Sa
   return { seconds, rssBytes: kib * 1024 };
 }
 
-function run(
-  file: string,
-  args: readonly string[],
-  options: SpawnSyncOptions = {},
-): { status: number; stdout: string; stderr: string } {
-  const child = spawnSync(file, args, { encoding: 'utf8', maxBuffer: 16 << 20, ...options });
-  if (child.error) {
-    throw child.error;
-  }
-  return { status: child.status ?? 1, stdout: String(child.stdout ?? ''), stderr: String(child.stderr ?? '') };
-}
-
 function pythonEnvironment(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of OPENBLAS_VARIABLES) {
@@ -206,51 +193,6 @@ function newestMtime(dir: string): number {
     newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
   }
   return newest;
-}
-
-/**
- * The virtual environment with requirements.txt's pins, made once per requirements and Python version under
- * ~/.cache/roundhouse-bench/ (built aside, then renamed into place, so a half-made one is never used).
- */
-function ensureVenv(): string {
-  const basePython = process.env.BENCH_PYTHON ?? 'python3';
-  const version = run(basePython, ['--version']);
-  if (version.status !== 0) {
-    throw new Error(`${basePython} --version failed: the benchmark needs Python 3 with venv (BENCH_PYTHON to choose)`);
-  }
-  const requirements = join(HERE, 'requirements.txt');
-  const hash = createHash('sha256')
-    .update(readFileSync(requirements))
-    .update(version.stdout + version.stderr)
-    .digest('hex')
-    .slice(0, 12);
-  const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'roundhouse-bench');
-  const venv = join(cache, `venv-${hash}`);
-  const python = join(venv, 'bin', 'python');
-  if (existsSync(python)) {
-    return python;
-  }
-  mkdirSync(cache, { recursive: true });
-  const building = `${venv}.building-${process.pid}`;
-  process.stderr.write(`installing the Python tools into ${venv} (once)\n`);
-  try {
-    const steps: [string, string[]][] = [
-      [basePython, ['-m', 'venv', building]],
-      [
-        join(building, 'bin', 'python'),
-        ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements],
-      ],
-    ];
-    for (const [file, args] of steps) {
-      if (run(file, args, { stdio: 'inherit' }).status !== 0) {
-        throw new Error(`${file} ${args.join(' ')} failed`);
-      }
-    }
-    renameSync(building, venv);
-  } finally {
-    rmSync(building, { recursive: true, force: true });
-  }
-  return python;
 }
 
 interface PythonInfo {
