@@ -1,7 +1,15 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Changes } from './change-feed';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Requests whose route said they change nothing a cache holds. */
+const readOnly = new WeakSet<Context>();
+
+/** Says that this request, though not a GET, changes nothing a cache holds (an inference): it need not wait. */
+export function changesNothingCached(ctx: Context): void {
+  readOnly.add(ctx);
+}
 
 /**
  * A request that may have changed something (any method but GET, HEAD and OPTIONS) is answered only once this
@@ -17,7 +25,9 @@ export function seeOwnChanges(changes: Changes): Middleware {
     try {
       await next();
     } finally {
-      await changes.sync();
+      if (!readOnly.has(ctx)) {
+        await changes.sync();
+      }
     }
   };
 }

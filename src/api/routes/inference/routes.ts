@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { writeSafetensors, type Float32Tensor } from '../../../aggregation/safetensors';
 import { INFERENCE_RESPONSE_FORMAT } from '../../../inference/summarize';
 import type { FloatTensor } from '../../../inference/tensor';
+import { changesNothingCached } from '../../cache/see-own-changes';
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
 import { type InferenceAnswer, runInference } from '../../use-cases/run-inference';
@@ -102,6 +103,7 @@ export function inferenceRoutes(rc: RouteContext, services: ApiServices): void {
       ],
     },
     async (ctx, { user, body, files }) => {
+      changesNothingCached(ctx);
       const answer = await runInference(services, user, body, files, ctx.is('multipart') === 'multipart');
       if (answer.format === 'binary') {
         ctx.type = 'application/octet-stream';
