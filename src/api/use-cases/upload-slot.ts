@@ -4,7 +4,7 @@ import type { Training } from '../../db/models/training';
 import type { Upload } from '../../db/models/upload';
 import type { User } from '../../db/models/user';
 import { findModelById } from '../../db/queries/models';
-import { findTrainingOfModel } from '../../db/queries/trainings';
+import { findTrainingOfModelFor } from '../../db/queries/trainings';
 import { completeTask } from '../../db/queries/tasks';
 import { findUpload, type Slot } from '../../db/queries/uploads';
 import { conflict, invalidInput, notFound } from '../../errors';
@@ -36,11 +36,12 @@ export async function uploadTarget(
   if (!model || model.type === 'LOCAL') {
     throw notFound(`GlobalModel ${modelId} not found.`);
   }
-  const training = await findTrainingOfModel(knex, model.id);
-  if (!training) {
+  const found = await findTrainingOfModelFor(knex, model.id, user.id);
+  if (!found) {
     throw notFound(`Model with ID ${model.id} does not have a training process running`);
   }
-  if (!training.participants?.some((p) => p.id === user.id)) {
+  const { training } = found;
+  if (!found.participant) {
     throw forbidden(`You are not a participant of training ${training.id}!`);
   }
   if (training.state !== state) {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { scanModel } from '../../models/scan';
+import type { ModelSummary } from '../../onnx/summary';
 import type { FlModel } from '../../db/models/model';
 import type { User } from '../../db/models/user';
 import { findVersion } from '../../db/queries/models';
@@ -92,12 +93,33 @@ async function updateTarget(
   }
 }
 
+/**
+ * Scans of global models by weights digest: every participant's upload in a round checks against the same global
+ * model, which is read and scanned once, not once per upload (a blob's bytes never change under its digest).
+ */
+const globalScans = new Map<string, Promise<ModelSummary>>();
+const GLOBAL_SCANS_KEPT = 16;
+
 /** The global model's current weights, scanned: an update must match their structure. */
 async function globalBase(deps: { knex: Knex; blobs: BlobStore }, model: FlModel): Promise<UpdateBase> {
   const version = await findVersion(deps.knex, model.id, model.round);
   if (!version) {
     throw conflict(`Model ${model.id} has no weights for round ${model.round}.`);
   }
-  const source = () => deps.blobs.read(version.weightsDigest);
-  return { summary: await scanModel(await source()), source };
+  const digest = version.weightsDigest;
+  const source = () => deps.blobs.read(digest);
+  let scan = globalScans.get(digest);
+  if (scan) {
+    // Most recently used last.
+    globalScans.delete(digest);
+  } else {
+    scan = source().then((chunks) => scanModel(chunks));
+    // A failed read is not kept: the next upload reads again.
+    scan.catch(() => globalScans.delete(digest));
+  }
+  globalScans.set(digest, scan);
+  while (globalScans.size > GLOBAL_SCANS_KEPT) {
+    globalScans.delete(globalScans.keys().next().value as string);
+  }
+  return { summary: await scan, source };
 }

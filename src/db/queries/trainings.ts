@@ -13,6 +13,33 @@ export async function findTrainingOfModel(db: Knex, modelId: string): Promise<Tr
   return await Training.query(db).findOne({ modelId }).withGraphFetched('participants(ordered)').modifiers(ORDERED);
 }
 
+/**
+ * The training of a global model without its participants, and whether `userId` is one of them: what an upload
+ * checks, without reading a thousand participants' rows for each of a thousand uploads.
+ */
+export async function findTrainingOfModelFor(
+  db: Knex,
+  modelId: string,
+  userId: string,
+): Promise<{ training: Training; participant: boolean } | undefined> {
+  const found = await Training.query(db)
+    .findOne({ modelId })
+    .select(
+      'trainings.*',
+      db.raw(
+        'EXISTS (SELECT 1 FROM training_participants p WHERE p.training_id = trainings.id AND p.user_id = ?) AS is_participant',
+        [userId],
+      ),
+    )
+    .castTo<Training & { isParticipant?: boolean }>();
+  if (!found) {
+    return undefined;
+  }
+  const participant = found.isParticipant === true;
+  delete found.isParticipant;
+  return { training: found, participant };
+}
+
 /** Trainings whose actor is `userId`. */
 export async function listTrainingsOfActor(db: Knex, userId: string): Promise<Training[]> {
   return await Training.query(db)
