@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { startEphemeralServices } from '../test/support/ephemeral-services';
 import { freePort } from '../test/support/free-port';
 import type { LoadOptions, LoadResult } from './http/load';
 import { ensureVenv } from './python-venv';
+import { Processes, runJsonScript } from './support/processes';
 
 /**
  * `npm run bench:inference`: the API's hot path measured from outside. `roundhouse api` runs as a process of its own
@@ -21,7 +21,6 @@ import { ensureVenv } from './python-venv';
  * downloads and model uploads (100 concurrent clients each) load the API. Targets are printed, never enforced.
  */
 
-const ROOT = path.join(__dirname, '..');
 const TOKEN_HEADER = 'Authorization';
 const logger = createLogger('error');
 
@@ -62,15 +61,15 @@ async function main(): Promise<void> {
   const python = settings.python ? ensureVenv(path.join(__dirname, 'http', 'requirements.txt')) : undefined;
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'roundhouse-bench-inference-'));
   const services = await startEphemeralServices({ database: 'roundhouse_bench', logger });
-  const children: ChildProcess[] = [];
+  const processes = new Processes(dir);
   try {
-    const api = await startApi(services, dir, settings, children);
+    const api = await startApi(services, dir, settings, processes);
     const token = await register(api);
     const modelIds = {
       mlp: await uploadModel(api, token, fixture('mlp-global-r0.onnx')),
       cnn: await uploadModel(api, token, fixture('cnn-global-r0.onnx')),
     };
-    const py = python ? await startPython(python, dir, token, children) : undefined;
+    const py = python ? await startPython(python, dir, token, processes) : undefined;
     const rows: Row[] = [];
     for (const c of CASES) {
       const input = digits(c.batch);
@@ -147,10 +146,7 @@ async function main(): Promise<void> {
     ];
     printReport(rows, idle, loaded, settings);
   } finally {
-    for (const child of children) {
-      child.kill('SIGTERM');
-    }
-    await Promise.all(children.filter((child) => child.exitCode === null).map(onceExit));
+    await processes.stop();
     await services.stop();
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -171,12 +167,12 @@ async function startApi(
   services: Awaited<ReturnType<typeof startEphemeralServices>>,
   dir: string,
   settings: Settings,
-  children: ChildProcess[],
+  processes: Processes,
 ): Promise<string> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), 'api'], {
-    env: {
-      ...process.env,
+  await processes.role(
+    'api',
+    {
       DATABASE_URL: services.databaseUrl,
       TEMPORAL_ADDRESS: services.temporal.address,
       TEMPORAL_NAMESPACE: services.namespace,
@@ -188,15 +184,13 @@ async function startApi(
       ROUNDHOUSE_INFERENCE_INTRA_OP_THREADS: '1',
       LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  await waitForOutput(child, 'API listening');
+    'API listening',
+  );
   return `http://127.0.0.1:${port}`;
 }
 
 /** The FastAPI server on both models; resolves with its base URL once it answers. */
-async function startPython(python: string, dir: string, token: string, children: ChildProcess[]): Promise<string> {
+async function startPython(python: string, dir: string, token: string, processes: Processes): Promise<string> {
   const port = await freePort();
   const models: string[] = [];
   for (const name of ['mlp', 'cnn']) {
@@ -204,11 +198,13 @@ async function startPython(python: string, dir: string, token: string, children:
     await fs.writeFile(file, fixture(`${name}-global-r0.onnx`));
     models.push(`${name}=${file}`);
   }
-  const child = spawn(python, [path.join(__dirname, 'http', 'python_server.py'), String(port), token, ...models], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
-  });
-  children.push(child);
+  const child = await processes.start(
+    python,
+    [path.join(__dirname, 'http', 'python_server.py'), String(port), token, ...models],
+    {
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+    },
+  );
   const base = `http://127.0.0.1:${port}`;
   const until = Date.now() + 60_000;
   for (;;) {
@@ -229,46 +225,8 @@ async function startPython(python: string, dir: string, token: string, children:
   }
 }
 
-/** Resolves once `text` appears in the child's output; its output is dropped from then on. */
-function waitForOutput(child: ChildProcess, text: string): Promise<void> {
-  let output = '';
-  return new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (output.includes(text)) {
-        child.stdout?.off('data', onData);
-        child.stderr?.off('data', onData);
-        child.stdout?.resume();
-        child.stderr?.resume();
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited with ${String(code)}:\n${output}`)));
-  });
-}
-
-function onceExit(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-/** Runs a TypeScript child to its end and parses the JSON line it prints. */
-function runChild<T>(script: string, options: unknown): Promise<T> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(options)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise<T>((resolve, reject) => {
-    child.once('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(output) as T) : reject(new Error(`${script} exited with ${String(code)}`)),
-    );
-  });
-}
-
 async function load(options: LoadOptions): Promise<LoadResult> {
-  const result = await runChild<LoadResult>(path.join(__dirname, 'http', 'load.ts'), options);
+  const result = await runJsonScript<LoadResult>(path.join(__dirname, 'http', 'load.ts'), options);
   if (result.failed > 0) {
     process.stderr.write(
       `warning: ${result.failed} failed answers to ${options.method ?? 'GET'} ${options.url} (first ${String(result.firstFailure)})\n`,
@@ -289,7 +247,7 @@ async function direct(
   await fs.writeFile(file, model);
   const runs: Row['direct'][] = [];
   for (const intraOp of [1, os.availableParallelism()]) {
-    const result = await runChild<Omit<Row['direct'], 'intraOp'>>(path.join(__dirname, 'http', 'direct-onnx.ts'), {
+    const result = await runJsonScript<Omit<Row['direct'], 'intraOp'>>(path.join(__dirname, 'http', 'direct-onnx.ts'), {
       model: file,
       inputFile,
       intraOpNumThreads: intraOp,

@@ -1,53 +1,51 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { DEFAULT_AUTH_SETTINGS } from '../src/auth/auth-settings';
-import { createActivities } from '../src/activities';
-import { collectBytes } from '../src/onnx/model-source';
-import { createApp } from '../src/api/app';
-import { TaskWaker } from '../src/api/task-waker';
-import { TemporalTrainingOrchestrator } from '../src/api/temporal-training-orchestrator';
-import { createKnex } from '../src/db/knex';
-import { InferencePool } from '../src/inference/pool';
 import { createLogger } from '../src/logger';
-import { FsBlobStore } from '../src/storage/fs-blob-store';
 import { trainingWorkflowId } from '../src/workflows/training/definitions';
-import { workflowsPath } from '../src/worker';
 import { tinyModel } from '../test/fixtures/onnx-edge-cases';
 import { type EphemeralServices, startEphemeralServices } from '../test/support/ephemeral-services';
+import { freePort } from '../test/support/free-port';
 import { ClientReceiver } from '../test/support/fl-clients';
+import { Processes } from './support/processes';
 
 /**
- * `npm run bench:rounds` (also the last part of `npm run bench`): how long the server takes between rounds. A
- * FedAvg training runs with N simulated clients on loopback (real HTTP receivers and uploads, the API, a worker and
- * the real activities in this process, Postgres and the Temporal dev server beside it); each client "trains" for 2 s
- * after UPDATE_ROUND_START, then uploads its update and retries a 503 every 200 ms. For each round it measures
- * the time from the last update accepted (its 201) to the next round's UPDATE_ROUND_START received by the last
- * client, minus the aggregation activity's own run time (from the workflow history): the orchestration overhead a
- * round adds. N = 100 is set against N = 3 in the same run.
+ * `npm run bench:rounds` (also the last part of `npm run bench`): how long the server takes between rounds, and how
+ * it holds many trainings at once. `roundhouse api` and `roundhouse worker` run as processes of their own (Postgres
+ * and the Temporal dev server beside them); this process holds the simulated clients: real HTTP receivers on
+ * loopback that "train" for 2 s after UPDATE_ROUND_START, then upload their update (retrying a 503 every 200 ms).
+ *
+ * 1. One FedAvg training per size (`--sizes`, default 3, 100 and 1,000 clients): for each round, the time from the
+ *    last update accepted (its 201) to the next round's UPDATE_ROUND_START received by the last client, minus the
+ *    aggregation activity's own run time (from the workflow history): the orchestration overhead a round adds.
+ * 2. `--concurrent`, default 100x10: that many trainings of that many clients each, started together; every round
+ *    of every training must complete; the latency of the uploads (the accepted request, and from the first try to
+ *    the accepted one) is reported at p50 and p99.
  */
 
-const SIZES = [3, 100] as const;
 /** How long a simulated client trains before it uploads. */
 const TRAINING_MS = 2_000;
 const logger = createLogger('error');
 
-interface RoundTimes {
-  /** Per round: when each client's update was accepted. */
-  accepted: Map<number, number[]>;
-  /** Per round: when each client received UPDATE_ROUND_START. */
-  started: Map<number, number[]>;
+interface Env {
+  base: string;
+  client: Client;
 }
 
-function push(map: Map<number, number[]>, round: number, at: number): void {
-  const list = map.get(round) ?? [];
-  list.push(at);
-  map.set(round, list);
+/** Every upload, timed. */
+interface UploadTimes {
+  /** The accepted request alone, ms. */
+  accepted: number[];
+  /** From the first try to the accepted one (503 retries included), ms. */
+  total: number[];
+  /** 503 answers retried. */
+  retried: number;
+}
+
+function newUploadTimes(): UploadTimes {
+  return { accepted: [], total: [], retried: 0 };
 }
 
 async function post(base: string, url: string, init: RequestInit): Promise<Response> {
@@ -80,41 +78,83 @@ function modelForm(fields: Record<string, string>, model: Buffer): FormData {
   return form;
 }
 
-/** 503 answers the clients got and retried. */
-const retried = { count: 0 };
-
 /** Retries a 503 the way an eager client does, every 200 ms (the API asks for it when the workflow cannot take the upload yet). */
-async function uploadUpdate(base: string, token: string, modelId: string, round: number, model: Buffer): Promise<void> {
+async function uploadUpdate(
+  base: string,
+  token: string,
+  modelId: string,
+  round: number,
+  model: Buffer,
+  times: UploadTimes,
+): Promise<void> {
+  const first = performance.now();
   for (;;) {
+    const started = performance.now();
     const res = await fetch(`${base}/api/models/${modelId}/`, {
       method: 'POST',
       headers: { Authorization: `Token ${token}` },
       body: modelForm({ round: String(round), sample_size: '100' }, model),
     });
     if (res.status === 201) {
+      await res.arrayBuffer();
+      const now = performance.now();
+      times.accepted.push(now - started);
+      times.total.push(now - first);
       return;
     }
     if (res.status !== 503) {
       throw new Error(`update refused: ${res.status} ${await res.text()}`);
     }
-    retried.count += 1;
+    await res.arrayBuffer();
+    times.retried += 1;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
-/** Runs one training of `rounds` rounds with `n` clients; returns each round's overhead in ms (aggregation excluded). */
-async function measure(
-  env: { base: string; client: Client },
-  n: number,
-  rounds: number,
-): Promise<{ overheadMs: number[]; aggregationMs: number[]; notifyMs: number[]; unavailable: number }> {
-  const retriedBefore = retried.count;
-  const label = `${n}-${Date.now().toString(36)}`;
-  const times: RoundTimes = { accepted: new Map(), started: new Map() };
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function inBatches<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index] as T, index);
+      }
+    }),
+  );
+  return results;
+}
+
+/** A training of `n` simulated clients, ready to start: its receivers record when each round started for each client. */
+interface PreparedTraining {
+  trainingId: string;
+  start(): Promise<void>;
+  receivers: ClientReceiver[];
+  /** Per round: when each client received UPDATE_ROUND_START, and when its update was accepted. */
+  started: Map<number, number[]>;
+  accepted: Map<number, number[]>;
+}
+
+function push(map: Map<number, number[]>, round: number, at: number): void {
+  const list = map.get(round) ?? [];
+  list.push(at);
+  map.set(round, list);
+}
+
+let prepared = 0;
+
+/** Registers `n` clients (with receivers) and an actor, uploads a model and creates the training. */
+async function prepareTraining(env: Env, n: number, rounds: number, uploads: UploadTimes): Promise<PreparedTraining> {
+  const label = `${n}-${(prepared += 1)}-${Date.now().toString(36)}`;
+  const started = new Map<number, number[]>();
+  const accepted = new Map<number, number[]>();
   const receivers: ClientReceiver[] = [];
-  const clients: string[] = [];
-  const errors: unknown[] = [];
-  for (let i = 0; i < n; i += 1) {
+  const clients = await inBatches(Array.from({ length: n }), 16, async (_, i) => {
     const model = tinyModel({ kind: 'values', values: [i, 1, 2, 3] });
     const me: { token?: string } = {};
     const receiver = new ClientReceiver(async (notification) => {
@@ -122,11 +162,11 @@ async function measure(
         return;
       }
       const round = Number(notification.body.round);
-      push(times.started, round, Date.now());
+      push(started, round, Date.now());
       // Local training: the uploads of early clients do not compete with the notifying of later ones.
       await new Promise((resolve) => setTimeout(resolve, TRAINING_MS));
-      await uploadUpdate(env.base, me.token, String(notification.body.global_model_uuid), round, model);
-      push(times.accepted, round, Date.now());
+      await uploadUpdate(env.base, me.token, String(notification.body.global_model_uuid), round, model, uploads);
+      push(accepted, round, Date.now());
     });
     receivers.push(receiver);
     const user = await register(env.base, `bench-client-${i}-${label}`, {
@@ -134,8 +174,8 @@ async function measure(
       message_endpoint: await receiver.listen(),
     });
     me.token = user.token;
-    clients.push(user.id);
-  }
+    return user.id;
+  });
   const actor = await register(env.base, `bench-actor-${label}`, { actor: true });
   const auth = { Authorization: `Token ${actor.token}` };
   const uploaded = await post(env.base, '/api/models/', {
@@ -158,15 +198,38 @@ async function measure(
     }),
   });
   const { training_id: trainingId } = (await created.json()) as { training_id: string };
-  await post(env.base, `/api/trainings/${trainingId}/start/`, { method: 'POST', headers: auth });
-  await env.client.workflow.getHandle(trainingWorkflowId(trainingId)).result();
-  await Promise.all(receivers.map((r) => r.close()));
-  receivers.forEach((r) => errors.push(...r.errors));
+  return {
+    trainingId,
+    receivers,
+    started,
+    accepted,
+    start: async () => {
+      await post(env.base, `/api/trainings/${trainingId}/start/`, { method: 'POST', headers: auth });
+    },
+  };
+}
+
+/** Waits for the training's workflow to end, closes its receivers and fails on any client error. */
+async function finish(env: Env, training: PreparedTraining): Promise<void> {
+  await env.client.workflow.getHandle(trainingWorkflowId(training.trainingId)).result();
+  await Promise.all(training.receivers.map((r) => r.close()));
+  const errors = training.receivers.flatMap((r) => r.errors);
   if (errors.length > 0) {
     throw new Error(`clients failed: ${String(errors[0])}`);
   }
+}
 
-  const activities = await activityTimes(env.client, trainingWorkflowId(trainingId));
+/** One training of `n` clients; each round's overhead in ms (aggregation excluded), and the round's activities. */
+async function measureOne(
+  env: Env,
+  n: number,
+  rounds: number,
+): Promise<{ overheadMs: number[]; aggregationMs: number[]; notifyMs: number[]; uploads: UploadTimes }> {
+  const uploads = newUploadTimes();
+  const training = await prepareTraining(env, n, rounds, uploads);
+  await training.start();
+  await finish(env, training);
+  const activities = await activityTimes(env.client, trainingWorkflowId(training.trainingId));
   const aggregationMs: number[] = [];
   const notifyMs: number[] = [];
   activities.forEach((activity, i) => {
@@ -178,11 +241,38 @@ async function measure(
   });
   const overheadMs: number[] = [];
   for (let round = 0; round + 1 < rounds; round += 1) {
-    const lastAccepted = Math.max(...(times.accepted.get(round) ?? [NaN]));
-    const lastStarted = Math.max(...(times.started.get(round + 1) ?? [NaN]));
+    const lastAccepted = Math.max(...(training.accepted.get(round) ?? [NaN]));
+    const lastStarted = Math.max(...(training.started.get(round + 1) ?? [NaN]));
     overheadMs.push(lastStarted - lastAccepted - (aggregationMs[round] ?? NaN));
   }
-  return { overheadMs, aggregationMs, notifyMs, unavailable: retried.count - retriedBefore };
+  return { overheadMs, aggregationMs, notifyMs, uploads };
+}
+
+/** `trainings` trainings of `n` clients each, started together; every round of each must complete. */
+async function measureConcurrent(
+  env: Env,
+  trainings: number,
+  n: number,
+  rounds: number,
+): Promise<{ seconds: number; uploads: UploadTimes; rounds: number }> {
+  const uploads = newUploadTimes();
+  const prepared = await inBatches(Array.from({ length: trainings }), 4, () =>
+    prepareTraining(env, n, rounds, uploads),
+  );
+  const started = performance.now();
+  await Promise.all(prepared.map((training) => training.start()));
+  await Promise.all(prepared.map((training) => finish(env, training)));
+  const seconds = (performance.now() - started) / 1000;
+  // Every round of every training: each client was told of each round and had its update accepted.
+  let completed = 0;
+  for (const training of prepared) {
+    for (let round = 0; round < rounds; round += 1) {
+      if ((training.accepted.get(round)?.length ?? 0) === n) {
+        completed += 1;
+      }
+    }
+  }
+  return { seconds, uploads, rounds: completed };
 }
 
 /** Run times (started to completed) of a training's activities, in the order they completed, across continued runs. */
@@ -213,115 +303,135 @@ async function activityTimes(client: Client, workflowId: string): Promise<{ type
   return activities;
 }
 
-function median(values: number[]): number {
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '6' } } });
-  const rounds = Number(values.rounds);
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const services = await startEphemeralServices({ database: 'roundhouse_bench', logger });
-  let rows: string[][];
-  try {
-    rows = await measureAll(services, rounds);
-  } finally {
-    await services.stop();
-  }
-  const header = [
-    'clients',
-    'rounds',
-    'overhead (median)',
-    'overhead (range)',
-    'notify activity (median)',
-    'aggregation (median)',
-    `ratio vs ${SIZES[0]}`,
-    '503s retried',
-  ];
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
-  process.stdout.write('\nlast update accepted → next round notified (aggregation excluded)\n');
-  for (const row of all) {
+function printTable(title: string, rows: string[][]): void {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+  process.stdout.write(`\n${title}\n`);
+  for (const row of rows) {
     process.stdout.write(`${row.map((cell, i) => cell.padStart(widths[i] ?? 0)).join('  ')}\n`);
   }
 }
 
-/** Runs the API and a worker on the services and measures a training per size; returns the table rows. */
-async function measureAll(services: EphemeralServices, rounds: number): Promise<string[][]> {
-  const blobRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'roundhouse-bench-blobs-'));
-  const knex = createKnex({ url: services.databaseUrl, poolMax: 20 });
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '6' },
+      sizes: { type: 'string', default: '3,100,1000' },
+      concurrent: { type: 'string', default: '100x10' },
+      'keep-logs': { type: 'boolean', default: false },
+    },
+  });
+  const rounds = Number(values.rounds);
+  const sizes = values.sizes.split(',').filter(Boolean).map(Number);
+  const [trainings = 0, perTraining = 0] = values.concurrent === 'off' ? [] : values.concurrent.split('x').map(Number);
+  const services = await startEphemeralServices({ database: 'roundhouse_bench', logger });
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'roundhouse-bench-rounds-'));
+  const processes = new Processes(root);
   const connection = await Connection.connect({ address: services.temporal.address });
-  const nativeConnection = await NativeConnection.connect({ address: services.temporal.address });
-  const client = new Client({ connection, namespace: services.namespace });
-  const taskQueue = `bench-rounds-${Date.now().toString(36)}`;
-  const blobs = new FsBlobStore(blobRoot);
-  const app = createApp({
-    logger,
-    readinessChecks: {},
-    knex,
-    blobs,
-    limits: { uploadBytes: 1 << 20, bodyBytes: 1 << 20, metricBytes: 4 << 20, datasetBytes: 1 << 20 },
-    orchestrator: new TemporalTrainingOrchestrator(client, knex, { taskQueue, updateWaitMs: 10_000 }),
-    inference: new InferencePool({
-      threads: 1,
-      intraOpNumThreads: 1,
-      cacheBytesPerThread: 1 << 28,
-      maxQueued: 8,
-      loadBlob: async (digest) => collectBytes(await blobs.read(digest)),
-    }),
-    // The bench's clients take pushes; none long-polls.
-    tasks: new TaskWaker(services.databaseUrl, logger),
-    auth: DEFAULT_AUTH_SETTINGS,
-  });
-  const handle = app.callback();
-  const server = http.createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const rows: string[][] = [];
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    namespace: services.namespace,
-    taskQueue,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('ERROR') }),
-    activities: createActivities({
-      knex,
-      blobs,
-      logger,
-      delivery: { timeoutMs: 5_000, attempts: 3, backoffMs: 200, concurrency: 16, allowPrivateAddresses: true },
-    }),
-  });
   try {
-    await worker.runUntil(async () => {
-      const results = new Map<number, number>();
-      for (const n of SIZES) {
-        const { overheadMs, aggregationMs, notifyMs, unavailable } = await measure({ base, client }, n, rounds);
-        results.set(n, median(overheadMs));
-        rows.push([
-          String(n),
-          String(rounds),
-          `${median(overheadMs).toFixed(0)} ms`,
-          `${Math.min(...overheadMs).toFixed(0)}–${Math.max(...overheadMs).toFixed(0)} ms`,
-          `${median(notifyMs.slice(0, -1)).toFixed(0)} ms`,
-          `${median(aggregationMs).toFixed(0)} ms`,
-          ((results.get(n) ?? NaN) / (results.get(SIZES[0]) ?? NaN)).toFixed(2),
-          String(unavailable),
-        ]);
-        process.stderr.write(`done ${n} clients\n`);
-      }
-    });
+    const env = await startRoles(services, path.join(root, 'blobs'), processes, connection);
+    const rows: string[][] = [
+      [
+        'clients',
+        'rounds',
+        'overhead (median)',
+        'overhead (max)',
+        'notify activity (median)',
+        'aggregation (median)',
+        'upload p50',
+        'upload p99',
+        '503s retried',
+      ],
+    ];
+    for (const n of sizes) {
+      const { overheadMs, aggregationMs, notifyMs, uploads } = await measureOne(env, n, rounds);
+      rows.push([
+        String(n),
+        String(rounds),
+        `${median(overheadMs).toFixed(0)} ms`,
+        `${Math.max(...overheadMs).toFixed(0)} ms`,
+        `${median(notifyMs.slice(0, -1)).toFixed(0)} ms`,
+        `${median(aggregationMs).toFixed(0)} ms`,
+        `${quantile(uploads.accepted, 0.5).toFixed(1)} ms`,
+        `${quantile(uploads.accepted, 0.99).toFixed(1)} ms`,
+        String(uploads.retried),
+      ]);
+      process.stderr.write(`done ${n} clients\n`);
+    }
+    printTable('last update accepted → next round notified (aggregation excluded), one training at a time', rows);
+    if (trainings > 0 && perTraining > 0) {
+      const result = await measureConcurrent(env, trainings, perTraining, rounds);
+      printTable(`${trainings} trainings of ${perTraining} clients at once, ${rounds} rounds each`, [
+        [
+          'rounds completed',
+          'wall time',
+          'accepted upload p50',
+          'p99',
+          'first try to accepted p50',
+          'p99',
+          '503s retried',
+        ],
+        [
+          `${result.rounds} of ${trainings * rounds}`,
+          `${result.seconds.toFixed(1)} s`,
+          `${quantile(result.uploads.accepted, 0.5).toFixed(1)} ms`,
+          `${quantile(result.uploads.accepted, 0.99).toFixed(1)} ms`,
+          `${quantile(result.uploads.total, 0.5).toFixed(1)} ms`,
+          `${quantile(result.uploads.total, 0.99).toFixed(1)} ms`,
+          String(result.uploads.retried),
+        ],
+      ]);
+    }
+    const largest = Math.max(...sizes);
+    process.stdout.write(`\n(target: round overhead under 2 s at ${largest} clients; reported, not enforced)\n`);
   } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await knex.destroy();
+    await processes.stop();
     await connection.close();
-    await nativeConnection.close();
-    await fs.rm(blobRoot, { recursive: true, force: true });
+    await services.stop();
+    if (values['keep-logs']) {
+      process.stderr.write(`the processes' logs are in ${root}\n`);
+    } else {
+      await fs.rm(root, { recursive: true, force: true });
+    }
   }
-  return rows;
 }
 
-// Exits explicitly: after a failure the embedded Postgres and the Temporal runtime would keep the process alive.
+/** `roundhouse api` and `roundhouse worker` as processes of their own on the services; the API's URL and a client. */
+async function startRoles(
+  services: EphemeralServices,
+  blobRoot: string,
+  processes: Processes,
+  connection: Connection,
+): Promise<Env> {
+  const port = await freePort();
+  const env = {
+    DATABASE_URL: services.databaseUrl,
+    TEMPORAL_ADDRESS: services.temporal.address,
+    TEMPORAL_NAMESPACE: services.namespace,
+    ROUNDHOUSE_BLOB_DIR: blobRoot,
+    ROUNDHOUSE_METRICS_PORT: 'off',
+    // The simulated clients listen on loopback.
+    ROUNDHOUSE_ALLOW_PRIVATE_ENDPOINTS: 'true',
+    ROUNDHOUSE_NOTIFY_TIMEOUT_SECONDS: '5',
+    ROUNDHOUSE_NOTIFY_BACKOFF_SECONDS: '0.2',
+    LOG_LEVEL: 'info',
+  };
+  await processes.role('worker', env, 'worker polling');
+  await processes.role('api', { ...env, PORT: String(port), ROUNDHOUSE_HOST: '127.0.0.1' }, 'API listening');
+  return { base: `http://127.0.0.1:${port}`, client: new Client({ connection, namespace: services.namespace }) };
+}
+
+// Exits explicitly: after a failure the embedded Postgres would keep the process alive.
 main().then(
   () => process.exit(0),
   (error: unknown) => {
