@@ -180,6 +180,16 @@ describe('bad input', () => {
       .send({ username: `big-${user.id}`, password: 'x', first_name: 'y'.repeat(4_000) });
     expect(json.status).toBe(413);
     expect(json.body).toMatchObject({ code: 'payload_too_large' });
+    // A JSON body on a route that also takes files names the limit it passed, the body limit.
+    const inference = await request(api.app.callback())
+      .post('/api/inference/')
+      .set('Authorization', tokenAuth(user))
+      .send({ model_id: user.id, model_input: Array.from({ length: 1_000 }, () => 1.5) });
+    expect(inference.status).toBe(413);
+    expect(inference.body).toEqual({
+      detail: 'Request body too large: the limit is 2048 bytes.',
+      code: 'payload_too_large',
+    });
     expect(await snapshot()).toEqual(before);
   });
 

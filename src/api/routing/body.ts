@@ -69,8 +69,9 @@ export function parseBody(kind: BodyKind, limits: BodyLimits, listFields?: Reado
         maxFieldsSize: limits.bodyBytes,
         onPart: fileByFilename,
       },
-      onError: (err) => {
-        throw translateParserError(err, fileLimit);
+      // JSON and forms stop at the body limit; a multipart body at its file limit (its fields at the body limit).
+      onError: (err, ctx) => {
+        throw translateParserError(err, ctx.is('multipart') ? fileLimit : limits.bodyBytes);
       },
     });
   const plain = parser(os.tmpdir());
