@@ -117,7 +117,10 @@ export class ChangeFeed implements Changes {
         this.confirmedAt = Math.max(this.confirmedAt, sentAt);
       },
       (err: unknown) => {
-        this.dropAll();
+        // Nothing is kept while unconfirmed: only the first failure after a confirmation has anything to drop.
+        if (this.confirmedAt !== Number.NEGATIVE_INFINITY) {
+          this.dropAll();
+        }
         if (!this.closed && this.listener.listening) {
           this.listener.abandon(err instanceof Error ? err.message : String(err));
         }
