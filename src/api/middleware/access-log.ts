@@ -2,14 +2,22 @@ import type { Context, Middleware } from 'koa';
 import type { Logger } from '../../logger';
 import { callerIdOf } from '../auth/authenticate';
 
+/** The logger `accessLog` was given for each request; the request's own child of it is made when first asked for. */
+const bases = new WeakMap<Context, Logger>();
 const loggers = new WeakMap<Context, Logger>();
 
 /**
- * The logger of this request, whose lines carry its request id: the one `accessLog` made, or else `fallback` bound to
- * the request id (an app built without `accessLog`, as some tests build one).
+ * The logger of this request, whose lines carry its request id: a child of the one `accessLog` was given, or else
+ * of `fallback` (an app built without `accessLog`, as some tests build one). Made on first use: most requests log
+ * nothing but their access line.
  */
 export function requestLogger(ctx: Context, fallback: Logger): Logger {
-  return loggers.get(ctx) ?? fallback.child({ requestId: requestIdOf(ctx) });
+  let log = loggers.get(ctx);
+  if (!log) {
+    log = (bases.get(ctx) ?? fallback).child({ requestId: requestIdOf(ctx) });
+    loggers.set(ctx, log);
+  }
+  return log;
 }
 
 /**
@@ -20,11 +28,11 @@ export function requestLogger(ctx: Context, fallback: Logger): Logger {
 export function accessLog(logger: Logger): Middleware {
   return async (ctx, next) => {
     const started = performance.now();
-    const log = logger.child({ requestId: requestIdOf(ctx) });
-    loggers.set(ctx, log);
+    bases.set(ctx, logger);
     // 'close' comes after the body is sent, so a streamed download counts whole.
     ctx.res.once('close', () => {
-      log.info('request completed', {
+      logger.info('request completed', {
+        requestId: requestIdOf(ctx),
         method: ctx.method,
         route: matchedRoute(ctx),
         status: ctx.status,
