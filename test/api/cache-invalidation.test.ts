@@ -193,6 +193,38 @@ describe('cache invalidation across API processes', () => {
     expect((await infer(other.url, actor.token, modelId)).status).toBe(200);
   });
 
+  it('a training created for a model lets its participant run it on the other process within the bound', async () => {
+    const actor = await register({ actor: true });
+    const participant = await register({ client: true });
+    const form = new FormData();
+    form.append('name', 'not yet trained');
+    form.append('description', 'a model before its training');
+    form.append('model_file', new Blob([fixture('mlp-global-r0.onnx')]), 'model.onnx');
+    const uploaded = await fetch(`${one.url}/api/models/`, {
+      method: 'POST',
+      headers: { Authorization: `Token ${actor.token}` },
+      body: form,
+    });
+    const { model_id: modelId } = (await uploaded.json()) as { model_id: string };
+    // The other process holds the model, with no training: the participant is a stranger to it.
+    expect((await infer(other.url, actor.token, modelId)).status).toBe(200);
+    expect((await infer(other.url, participant.token, modelId)).body.detail).toBe(`Model ${modelId} not found.`);
+    const created = await call(one.url, 'POST', '/api/trainings/', actor.token, {
+      model_id: modelId,
+      target_num_updates: 1,
+      metric_names: [],
+      aggregation_method: 'FedAvg',
+      uncertainty_method: 'NONE',
+      clients: [participant.id],
+    });
+    expect(created.status).toBe(201);
+    await seenWithinBound(
+      performance.now(),
+      () => infer(other.url, participant.token, modelId),
+      (answer) => answer.status === 200,
+    );
+  });
+
   it('a deleted model is not found on the other process within the bound', async () => {
     const actor = await register({ actor: true });
     const participant = await register({ client: true });
