@@ -1,5 +1,4 @@
-import { PgListener } from '../db/pg-listener';
-import type { Logger } from '../logger';
+import type { PgListener } from '../db/pg-listener';
 import { watchWaiters } from '../metrics/metrics';
 
 /** The channel the notifications table announces each new row on, with its receiver's id (migration 20261202130000). */
@@ -36,25 +35,21 @@ export class TaskWaker implements TaskWakeups {
   private readonly maxWaitMs: number;
 
   /**
-   * `applicationName` names its connection in `pg_stat_activity`; `maxWaitMs` caps every wait (an operator may hold
-   * polls for less than the API's 60 seconds).
+   * Listens on `listener` (the process's one, shared); `maxWaitMs` caps every wait (an operator may hold polls for
+   * less than the API's 60 seconds).
    */
-  constructor(databaseUrl: string, logger: Logger, options: { applicationName?: string; maxWaitMs?: number } = {}) {
+  constructor(listener: PgListener, options: { maxWaitMs?: number } = {}) {
     this.maxWaitMs = options.maxWaitMs ?? 60_000;
-    this.listener = new PgListener(databaseUrl, logger, {
-      name: 'task wake-ups',
-      applicationName: options.applicationName ?? 'roundhouse-task-waker',
-      channels: [TASKS_CHANNEL],
-      handlers: {
-        onNotification: (_channel, receiverId) => this.wake(receiverId),
-        // Announcements made while no connection listened are lost: every waiting poll looks again.
-        onListening: (afterGap) => {
-          if (afterGap) {
-            this.wakeAll();
-          }
-        },
-        onLost: () => undefined,
+    this.listener = listener;
+    listener.listen(TASKS_CHANNEL, {
+      onNotification: (_channel, receiverId) => this.wake(receiverId),
+      // Announcements made while no connection listened are lost: every waiting poll looks again.
+      onListening: (afterGap) => {
+        if (afterGap) {
+          this.wakeAll();
+        }
       },
+      onLost: () => undefined,
     });
   }
 

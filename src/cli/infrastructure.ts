@@ -8,6 +8,7 @@ import { TemporalTrainingOrchestrator } from '../api/temporal-training-orchestra
 import type { DeliverySettings } from '../activities/notification-activities';
 import type { Config } from '../config';
 import { createKnex } from '../db/knex';
+import { PgListener } from '../db/pg-listener';
 import { ChangeFeed } from '../api/cache/change-feed';
 import { TaskWaker } from '../api/task-waker';
 import { embeddedDatabaseUrl } from '../dev/embedded-postgres';
@@ -27,21 +28,21 @@ export function databaseUrl(config: Config): string {
   return config.db.url ?? embeddedDatabaseUrl(config.db.embedded?.port ?? 0, EMBEDDED_DATABASE);
 }
 
-/** Starts the long-poll wake-ups of an API process: one Postgres connection that LISTENs for new tasks. */
-export async function startTaskWaker(config: Config, logger: Logger): Promise<TaskWaker> {
-  const waker = new TaskWaker(databaseUrl(config), logger, { maxWaitMs: config.maxPollWaitMs });
-  await waker.start();
-  return waker;
-}
-
 /**
- * Starts the cache invalidation of an API process: one Postgres connection that LISTENs for row changes and proves
- * every few milliseconds that it heard them all (docs/architecture.md#caches).
+ * Starts what an API process hears from Postgres, on one connection that LISTENs: the long-poll wake-ups (new tasks)
+ * and the cache invalidation (row changes, proven heard every few milliseconds; docs/architecture.md#caches). Each
+ * closes on its own; the connection ends with the second.
  */
-export async function startChangeFeed(config: Config, logger: Logger): Promise<ChangeFeed> {
-  const feed = new ChangeFeed(databaseUrl(config), logger);
-  await feed.start();
-  return feed;
+export async function startListening(
+  config: Config,
+  logger: Logger,
+): Promise<{ tasks: TaskWaker; changes: ChangeFeed }> {
+  const listener = new PgListener(databaseUrl(config), logger);
+  const tasks = new TaskWaker(listener, { maxWaitMs: config.maxPollWaitMs });
+  const changes = new ChangeFeed(listener);
+  await tasks.start();
+  await changes.start();
+  return { tasks, changes };
 }
 
 /** Creates the knex instance and binds Objection to it (entry points only). */

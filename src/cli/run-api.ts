@@ -7,8 +7,7 @@ import {
   inferencePool,
   openBlobStore,
   readinessChecks,
-  startChangeFeed,
-  startTaskWaker,
+  startListening,
   trainingOrchestrator,
 } from './infrastructure';
 import { startRoleMetrics } from './metrics-port';
@@ -20,8 +19,7 @@ export async function runApiRole(config: Config, logger: Logger): Promise<void> 
   const connection = connectClientToTemporal(config);
   const blobs = openBlobStore(config, knex);
   const inference = inferencePool(config, blobs);
-  const tasks = await startTaskWaker(config, logger);
-  const changes = await startChangeFeed(config, logger);
+  const { tasks, changes } = await startListening(config, logger);
   const api = await startApiServer(
     {
       logger,

@@ -18,8 +18,7 @@ import {
   inferencePool,
   openBlobStore,
   readinessChecks,
-  startChangeFeed,
-  startTaskWaker,
+  startListening,
   trainingOrchestrator,
   deliverySettings,
 } from './infrastructure';
@@ -124,9 +123,8 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
     const blobs = openBlobStore(config, knex);
     const inference = inferencePool(config, blobs);
     stops.unshift(['inference', () => inference.close()]);
-    const tasks = await startTaskWaker(config, logger);
+    const { tasks, changes } = await startListening(config, logger);
     stops.unshift(['task wake-ups', () => tasks.close()]);
-    const changes = await startChangeFeed(config, logger);
     stops.unshift(['cache invalidation', () => changes.close()]);
     const api = await startApiServer(
       {

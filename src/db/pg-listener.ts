@@ -18,31 +18,43 @@ export interface ListenerHandlers {
 }
 
 /**
- * One Postgres connection LISTENing on some channels, for a whole process: it reconnects with backoff when lost and
- * says so, so that what hangs on its notifications can assume the worst meanwhile. Queries may run on it too (a
- * round trip on the listening connection proves every notification committed before it was sent has arrived).
+ * One Postgres connection LISTENing on some channels, for a whole process and everything in it that listens (the
+ * long-poll wake-ups and the cache invalidation share it): it reconnects with backoff when lost and says so, so that
+ * what hangs on its notifications can assume the worst meanwhile. Queries may run on it too (a round trip on the
+ * listening connection proves every notification committed before it was sent has arrived).
+ *
+ * Every user registers its channel with `listen` before the first `start`, then starts and closes it as if it were
+ * its own: the connection opens with the first `start` and ends with the last `close`.
  */
 export class PgListener {
   private client: pg.Client | undefined;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private failures = 0;
+  private readonly subscriptions: { channel: string; handlers: ListenerHandlers }[] = [];
+  private started: Promise<void> | undefined;
+  private users = 0;
 
   /** `name` says what listens, in the logs; `applicationName` names the connection in `pg_stat_activity`. */
   constructor(
     private readonly databaseUrl: string,
     private readonly logger: Logger,
-    private readonly options: {
-      name: string;
-      applicationName: string;
-      channels: readonly string[];
-      handlers: ListenerHandlers;
-    },
+    private readonly options: { name?: string; applicationName?: string } = {},
   ) {}
+
+  /** Registers `handlers` for `channel`. @throws once started: the connection LISTENs only when it opens. */
+  listen(channel: string, handlers: ListenerHandlers): void {
+    if (this.started) {
+      throw new Error(`${this.name}: listen to ${channel} before starting`);
+    }
+    this.subscriptions.push({ channel, handlers });
+  }
 
   /** Connects and listens; resolves once listening, or after the first failure (it goes on trying in the background). */
   async start(): Promise<void> {
-    await this.connect();
+    this.users += 1;
+    this.started ??= this.connect();
+    await this.started;
   }
 
   /** Whether the connection is up and listening now. */
@@ -54,7 +66,7 @@ export class PgListener {
   async query(sql: string): Promise<void> {
     const client = this.client;
     if (!client) {
-      throw new Error(`${this.options.name}: not listening`);
+      throw new Error(`${this.name}: not listening`);
     }
     await client.query(sql);
   }
@@ -67,7 +79,12 @@ export class PgListener {
     }
   }
 
+  /** Ends one user's share; the connection ends with the last. */
   async close(): Promise<void> {
+    this.users -= 1;
+    if (this.users > 0) {
+      return;
+    }
     this.closed = true;
     clearTimeout(this.reconnectTimer);
     const client = this.client;
@@ -75,16 +92,25 @@ export class PgListener {
     await client?.end().catch(() => undefined);
   }
 
+  private get name(): string {
+    return this.options.name ?? 'notifications';
+  }
+
   private async connect(): Promise<void> {
-    const { channels, handlers } = this.options;
     const client = new pg.Client({
       connectionString: this.databaseUrl,
       connectionTimeoutMillis: 5_000,
-      application_name: this.options.applicationName,
+      application_name: this.options.applicationName ?? 'roundhouse-listener',
     });
+    const channels = [...new Set(this.subscriptions.map((subscription) => subscription.channel))];
     client.on('notification', (message) => {
-      if (message.payload !== undefined && channels.includes(message.channel)) {
-        handlers.onNotification(message.channel, message.payload);
+      if (message.payload === undefined) {
+        return;
+      }
+      for (const { channel, handlers } of this.subscriptions) {
+        if (channel === message.channel) {
+          handlers.onNotification(channel, message.payload);
+        }
       }
     });
     client.on('error', (err) => this.lost(client, err));
@@ -105,10 +131,12 @@ export class PgListener {
     this.client = client;
     const afterGap = this.failures > 0;
     if (afterGap) {
-      this.logger.info(`${this.options.name} listening again`, { after: this.failures });
+      this.logger.info(`${this.name} listening again`, { after: this.failures });
     }
     this.failures = 0;
-    handlers.onListening(afterGap);
+    for (const { handlers } of this.subscriptions) {
+      handlers.onListening(afterGap);
+    }
   }
 
   private lost(client: pg.Client, err: unknown): void {
@@ -120,11 +148,13 @@ export class PgListener {
     void client.end().catch(() => undefined);
     this.failures += 1;
     const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.min(this.failures - 1, 10));
-    this.logger.warn(`${this.options.name} not listening; reconnecting`, {
+    this.logger.warn(`${this.name} not listening; reconnecting`, {
       error: err instanceof Error ? err.message : String(err),
       retryInMs: delay,
     });
-    this.options.handlers.onLost();
+    for (const { handlers } of this.subscriptions) {
+      handlers.onLost();
+    }
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       void this.connect();

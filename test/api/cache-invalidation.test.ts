@@ -298,7 +298,7 @@ describe('cache invalidation across API processes', () => {
     expect((await call(other.url, 'GET', '/api/users/myself/', user.token)).status).toBe(200);
     // Every API's feed loses its connection; the rotation's announcement goes to nobody.
     await knex.raw(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'roundhouse-change-feed'",
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'roundhouse-listener'",
     );
     await knex('users')
       .where({ id: user.id })

@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 import { createApp, type AppDeps } from '../../src/api/app';
 import { postgresCheck, temporalCheck } from '../../src/api/readiness';
 import { TaskWaker } from '../../src/api/task-waker';
+import { PgListener } from '../../src/db/pg-listener';
 import { TemporalTrainingOrchestrator } from '../../src/api/temporal-training-orchestrator';
 import { createKnex } from '../../src/db/knex';
 import { InferencePool } from '../../src/inference/pool';
@@ -41,7 +42,7 @@ function appDeps(knex: Knex, temporal: TestTemporal): Omit<AppDeps, 'readinessCh
       loadBlob: () => Promise.reject(new Error('no blobs here')),
     }),
     // Never started: these tests never long-poll.
-    tasks: new TaskWaker('postgres://unused', createLogger('error')),
+    tasks: new TaskWaker(new PgListener('postgres://unused', createLogger('error'))),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { TASKS_CHANNEL, TaskWaker } from '../../src/api/task-waker';
+import { PgListener } from '../../src/db/pg-listener';
 import { createLogger } from '../../src/logger';
 import { createTestKnex } from '../support/db';
 import { testEnv } from '../support/test-env';
@@ -13,7 +14,9 @@ describe('TaskWaker', () => {
 
   beforeAll(async () => {
     knex = createTestKnex();
-    waker = new TaskWaker(testEnv('databaseUrl'), createLogger('error'), { applicationName: APPLICATION_NAME });
+    waker = new TaskWaker(
+      new PgListener(testEnv('databaseUrl'), createLogger('error'), { applicationName: APPLICATION_NAME }),
+    );
     await waker.start();
   });
 
@@ -43,7 +46,7 @@ describe('TaskWaker', () => {
   });
 
   it('when the operator caps the wait, a longer one ends at the cap', async () => {
-    const capped = new TaskWaker(testEnv('databaseUrl'), createLogger('error'), { maxWaitMs: 50 });
+    const capped = new TaskWaker(new PgListener(testEnv('databaseUrl'), createLogger('error')), { maxWaitMs: 50 });
     const subscription = capped.subscribe('receiver-f');
     // A wait that ignored the cap would hold this test for a minute, past jest's timeout.
     await expect(subscription.wait(120_000)).resolves.toBe(false);

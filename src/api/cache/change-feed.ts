@@ -1,5 +1,4 @@
-import { PgListener } from '../../db/pg-listener';
-import type { Logger } from '../../logger';
+import type { PgListener } from '../../db/pg-listener';
 import { cacheInvalidations } from '../../metrics/metrics';
 
 /** The channel row changes are announced on (migration 20261204100000). */
@@ -58,17 +57,14 @@ export class ChangeFeed implements Changes {
   private closed = false;
   epoch = 0;
 
-  constructor(databaseUrl: string, logger: Logger, settings: Partial<Settings> = {}) {
+  /** Listens on `listener` (the process's one, shared). */
+  constructor(listener: PgListener, settings: Partial<Settings> = {}) {
     this.settings = { ...DEFAULTS, ...settings };
-    this.listener = new PgListener(databaseUrl, logger, {
-      name: 'cache invalidation',
-      applicationName: 'roundhouse-change-feed',
-      channels: [CHANGES_CHANNEL],
-      handlers: {
-        onNotification: (_channel, key) => this.changed(key),
-        onListening: () => this.dropAll(),
-        onLost: () => this.dropAll(),
-      },
+    this.listener = listener;
+    listener.listen(CHANGES_CHANNEL, {
+      onNotification: (_channel, key) => this.changed(key),
+      onListening: () => this.dropAll(),
+      onLost: () => this.dropAll(),
     });
   }
 
