@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -119,6 +119,10 @@ describe('cache invalidation across API processes', () => {
   const infer = (base: string, token: string, modelId: string) =>
     call(base, 'POST', '/api/inference/', token, { model_id: modelId, model_input: [digit] });
 
+  const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+  const download = (base: string, token: string, modelId: string) =>
+    fetch(`${base}/api/models/${modelId}/`, { headers: { Authorization: `Token ${token}` } });
+
   /** How many lookups of `cache` the other process answered from memory so far. */
   async function hits(cache: string): Promise<number> {
     const text = await (await fetch(other.metricsUrl)).text();
@@ -189,6 +193,8 @@ describe('cache invalidation across API processes', () => {
       () => infer(other.url, participant.token, modelId),
       (answer) => answer.status === 400 && answer.body.detail === `Model ${modelId} not found.`,
     );
+    // Downloads ask the same cache: the global model is hidden from them too.
+    expect((await download(other.url, participant.token, modelId)).status).toBe(404);
     // The actor still may.
     expect((await infer(other.url, actor.token, modelId)).status).toBe(200);
   });
@@ -247,10 +253,15 @@ describe('cache invalidation across API processes', () => {
     const before = await infer(other.url, participant.token, modelId);
     expect(before.status).toBe(200);
     expect(await infer(other.url, participant.token, modelId)).toEqual(before);
+    expect((await download(other.url, participant.token, modelId)).status).toBe(200);
     // As the aggregation activity does: the new weights in the store, then the version row.
     const weights = await new FsBlobStore(blobDir).put(fixture('mlp-client-a.onnx'));
     await insertVersion(knex, modelId, 1, weights);
     const since = performance.now();
+    // A client told of the new round downloads at once: the version is never taken from a cache.
+    const downloaded = Buffer.from(await (await download(other.url, participant.token, modelId)).arrayBuffer());
+    // Compared by digest: jest's deep equality takes seconds over 400 KB.
+    expect(sha256(downloaded)).toBe(sha256(fixture('mlp-client-a.onnx')));
     const elapsed = await seenWithinBound(
       since,
       () => infer(other.url, participant.token, modelId),

@@ -41,20 +41,21 @@ export class InferenceModels {
   }
 
   /**
-   * The model with `id` as `user` may run it.
-   * @throws 400 "Model … not found." when it does not exist or the user has no relation to it (as the reference),
-   * 403 for a participant running another participant's update FedDC did not assign them.
+   * The model with `id` as `user` may run or read it (docs/api.md#who-may-read-a-model).
+   * @throws `missing("Model … not found.")` when it does not exist or the user has no relation to it (400 by
+   * default, as the reference's inference; its downloads answer 404), 403 for a participant reading another
+   * participant's update FedDC did not assign them.
    */
-  async readable(user: User, id: string): Promise<InferenceModel> {
+  async readable(user: User, id: string, missing: (detail: string) => Error = invalidInput): Promise<InferenceModel> {
     const load = (): Promise<Loaded<InferenceModel> | undefined> => loadInferenceModel(this.knex, id);
     // One entry per model, however the caller spelled its id.
     const found = this.cache ? await this.cache.get(id.toLowerCase(), load) : (await load())?.value;
     if (!found) {
-      throw invalidInput(`Model ${id} not found.`);
+      throw missing(`Model ${id} not found.`);
     }
     const relations = relationsOf(user, found.model, found.training, found.participantIds);
     if (relations.size === 0) {
-      throw invalidInput(`Model ${id} not found.`);
+      throw missing(`Model ${id} not found.`);
     }
     if (relations.size === 1 && relations.has('fellow')) {
       // Rare (FedDC's assignments), and a notification table no cache follows: read each time.

@@ -4,7 +4,7 @@ import type { User } from '../../db/models/user';
 import { findVersion } from '../../db/queries/models';
 import { notFound } from '../../errors';
 import type { BlobStore } from '../../storage/blob-store';
-import { readableModel } from './model-access';
+import type { InferenceModels } from './inference-model';
 
 /** A model's bytes as a download answers them: a stream of the stored blob, and its size. */
 export interface ModelDownload {
@@ -14,17 +14,19 @@ export interface ModelDownload {
 }
 
 /**
- * The ONNX bytes of a model the caller may read: the version of `round`, or the latest one. A MEAN model has no
- * weights of its own and answers no bytes, as the reference does.
- * @throws 404 for a missing or hidden model, or a round it does not have; 403 as `readableModel`.
+ * The bytes of a model the caller may read: the version of `round`, or the latest one. Who may read it comes from the
+ * model cache (as inference's, within its staleness bound); the version is always read from Postgres, since a client
+ * told of a new round downloads at once and must never get the round before. A MEAN model has no weights of its own
+ * and answers no bytes, as the reference does.
+ * @throws 404 for a missing or hidden model, or a round it does not have; 403 as `InferenceModels.readable`.
  */
 export async function downloadModel(
-  deps: { knex: Knex; blobs: BlobStore },
+  deps: { knex: Knex; blobs: BlobStore; inferenceModels: InferenceModels },
   user: User,
   modelId: string,
   round?: number,
 ): Promise<ModelDownload> {
-  const { model } = await readableModel(deps.knex, user, modelId);
+  const { model } = await deps.inferenceModels.readable(user, modelId, notFound);
   const version = await findVersion(deps.knex, model.id, round);
   if (!version) {
     if (round !== undefined) {

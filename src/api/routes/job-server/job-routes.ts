@@ -33,7 +33,7 @@ const RESULTS_REFUSED = [
 
 /** `/actions/ping/`, `get_job_params/`, `get_model/`, `update_job_details/` and `add_job_picture/`: jobs are tasks. */
 export function jobServerJobRoutes(rc: RouteContext, services: ApiServices): void {
-  const { knex, blobs } = services;
+  const { knex } = services;
   const common = { method: 'post', root: true, tag: JOB_SERVER_TAG, bodyKind: 'data' } as const;
   const metricDeps = (ctx: Parameters<typeof requestLogger>[0]) => ({
     ...services,
@@ -84,7 +84,7 @@ export function jobServerJobRoutes(rc: RouteContext, services: ApiServices): voi
       ],
     },
     async (ctx, { user, params }) => {
-      sendModel(ctx, await downloadModel({ knex, blobs }, user, params.id));
+      sendModel(ctx, await downloadModel(services, user, params.id));
     },
   );
   authedRoute(

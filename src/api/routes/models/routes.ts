@@ -41,7 +41,7 @@ export function sendModel(ctx: Context, download: ModelDownload): void {
 }
 
 /** `GET`/`POST /api/models/`, `GET`/`DELETE /api/models/{id}/`: list, upload, download and delete models. */
-export function modelRoutes(rc: RouteContext, { knex, blobs, orchestrator }: ApiServices): void {
+export function modelRoutes(rc: RouteContext, { knex, blobs, orchestrator, inferenceModels }: ApiServices): void {
   authedRoute(
     rc,
     {
@@ -100,7 +100,7 @@ export function modelRoutes(rc: RouteContext, { knex, blobs, orchestrator }: Api
       responses: [{ status: 200, description: 'The model bytes.', binary: true }, MODEL_FORBIDDEN, MODEL_MISSING],
     },
     async (ctx, { user, params, query }) => {
-      sendModel(ctx, await downloadModel({ knex, blobs }, user, params.id, query.round));
+      sendModel(ctx, await downloadModel({ knex, blobs, inferenceModels }, user, params.id, query.round));
     },
   );
   authedRoute(
