@@ -55,14 +55,13 @@ export function splitJsonObject(
       return undefined;
     }
     const start = skipSpace(bytes, i + 1);
-    const end = skipValue(bytes, start);
+    const asList = listFields.has(key) && bytes[start] === OPEN_BRACKET;
+    // A list kept as text must hold no object (the thread's parser takes only lists and scalars).
+    const end = skipValue(bytes, start, asList);
     if (end < 0) {
       return undefined;
     }
-    if (listFields.has(key) && bytes[start] === OPEN_BRACKET) {
-      if (bytes.subarray(start, end).includes(OPEN_BRACE)) {
-        return undefined;
-      }
+    if (asList) {
       // A copy of its own (a Buffer's slice would share the body's memory, maybe Node's pool): it is moved to a thread.
       fields.set(key, new JsonListText(new Uint8Array(bytes.subarray(start, end))));
     } else {
@@ -128,9 +127,10 @@ function skipString(bytes: Uint8Array, from: number): number {
 
 /**
  * The index after the value starting at `from`: a string, a list or object (brackets counted, strings skipped), or
- * a number or literal (up to the next delimiter). -1 when it does not end. Only where it ends is checked here.
+ * a number or literal (up to the next delimiter). -1 when it does not end, or holds an object and `noObjects` is set.
+ * Only where it ends is checked here.
  */
-function skipValue(bytes: Uint8Array, from: number): number {
+function skipValue(bytes: Uint8Array, from: number, noObjects = false): number {
   const n = bytes.length;
   const first = bytes[from];
   if (first === QUOTE) {
@@ -147,6 +147,9 @@ function skipValue(bytes: Uint8Array, from: number): number {
           return -1;
         }
         continue;
+      }
+      if (c === OPEN_BRACE && noObjects) {
+        return -1;
       }
       if (c === OPEN_BRACKET || c === OPEN_BRACE) {
         depth += 1;
