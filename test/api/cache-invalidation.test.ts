@@ -88,11 +88,8 @@ describe('cache invalidation across API processes', () => {
     return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
   }
 
-  /** A model of `owner` in a training of `owner` with `participant`: everything an inference reads. */
-  async function trainingWith(
-    owner: { token: string },
-    participant: { id: string },
-  ): Promise<{ modelId: string; trainingId: string }> {
+  /** Uploads the MLP fixture as a model of `owner`, through the first process. */
+  async function uploadModel(owner: { token: string }): Promise<string> {
     const form = new FormData();
     form.append('name', 'cached');
     form.append('description', 'read from a cache');
@@ -102,8 +99,13 @@ describe('cache invalidation across API processes', () => {
       headers: { Authorization: `Token ${owner.token}` },
       body: form,
     });
-    const { model_id: modelId } = (await uploaded.json()) as { model_id: string };
-    const created = await call(one.url, 'POST', '/api/trainings/', owner.token, {
+    expect(uploaded.status).toBe(201);
+    return ((await uploaded.json()) as { model_id: string }).model_id;
+  }
+
+  /** Creates a training of `modelId` by `actor` with `participant`, through the first process. */
+  async function createTraining(actor: { token: string }, modelId: string, participant: { id: string }) {
+    const created = await call(one.url, 'POST', '/api/trainings/', actor.token, {
       model_id: modelId,
       target_num_updates: 2,
       metric_names: [],
@@ -112,7 +114,16 @@ describe('cache invalidation across API processes', () => {
       clients: [participant.id],
     });
     expect(created.status).toBe(201);
-    return { modelId, trainingId: String(created.body.training_id) };
+    return String(created.body.training_id);
+  }
+
+  /** A model of `owner` in a training of `owner` with `participant`: everything an inference reads. */
+  async function trainingWith(
+    owner: { token: string },
+    participant: { id: string },
+  ): Promise<{ modelId: string; trainingId: string }> {
+    const modelId = await uploadModel(owner);
+    return { modelId, trainingId: await createTraining(owner, modelId, participant) };
   }
 
   const digit = [Array.from({ length: 28 }, (_, r) => Array.from({ length: 28 }, (_, c) => ((r * 28 + c) % 7) / 7))];
@@ -202,28 +213,11 @@ describe('cache invalidation across API processes', () => {
   it('a training created for a model lets its participant run it on the other process within the bound', async () => {
     const actor = await register({ actor: true });
     const participant = await register({ client: true });
-    const form = new FormData();
-    form.append('name', 'not yet trained');
-    form.append('description', 'a model before its training');
-    form.append('model_file', new Blob([fixture('mlp-global-r0.onnx')]), 'model.onnx');
-    const uploaded = await fetch(`${one.url}/api/models/`, {
-      method: 'POST',
-      headers: { Authorization: `Token ${actor.token}` },
-      body: form,
-    });
-    const { model_id: modelId } = (await uploaded.json()) as { model_id: string };
+    const modelId = await uploadModel(actor);
     // The other process holds the model, with no training: the participant is a stranger to it.
     expect((await infer(other.url, actor.token, modelId)).status).toBe(200);
     expect((await infer(other.url, participant.token, modelId)).body.detail).toBe(`Model ${modelId} not found.`);
-    const created = await call(one.url, 'POST', '/api/trainings/', actor.token, {
-      model_id: modelId,
-      target_num_updates: 1,
-      metric_names: [],
-      aggregation_method: 'FedAvg',
-      uncertainty_method: 'NONE',
-      clients: [participant.id],
-    });
-    expect(created.status).toBe(201);
+    await createTraining(actor, modelId, participant);
     await seenWithinBound(
       performance.now(),
       () => infer(other.url, participant.token, modelId),
