@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
-import { loggable, REDACTED, REDACTED_PATHS } from './logging/redaction';
+import { isSecretKey, loggable, REDACTED } from './logging/redaction';
 
 /** Severity levels in increasing order. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -44,9 +44,9 @@ export function createLogger(
       messageKey: 'message',
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      // Fields are made loggable before pino sees them; its default `err` serializer would turn `name` into `type`.
+      // Fields are made loggable (and secrets redacted) before pino sees them; its default `err` serializer would
+      // turn `name` into `type`.
       serializers: { err: (value: unknown) => value },
-      redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
     },
     destination,
   );
@@ -73,7 +73,8 @@ function wrap(target: PinoLogger): Logger {
 function fieldsOf(fields: LogFields): LogFields {
   const out: LogFields = {};
   for (const [key, value] of Object.entries(fields)) {
-    out[RESERVED_KEYS.has(key) ? `_${key}` : key] = loggable(value);
+    out[RESERVED_KEYS.has(key) ? `_${key}` : key] =
+      isSecretKey(key) && value !== undefined ? REDACTED : loggable(value);
   }
   return out;
 }

@@ -66,6 +66,41 @@ describe('log redaction', () => {
     expect(lines[4]).toMatchObject({ token: '[redacted]', requestId: 'r-1' });
   });
 
+  it('when a secret sits deep down or in a class instance, redacts it; deeper than six levels, writes no object', () => {
+    const log = captureLog();
+    class Account {
+      constructor(
+        readonly id: string,
+        readonly token: string,
+      ) {}
+    }
+    class Row {
+      toJSON() {
+        return { id: 'r1', password_hash: SECRETS.password };
+      }
+    }
+    const deep = { a: { b: { c: { d: { token: SECRETS.token, kept: 1 } } } } };
+    createLogger('info', {}, log.destination).info('shapes', {
+      deep,
+      account: new Account('a1', SECRETS.token),
+      row: new Row(),
+      list: [{ signature: SECRETS.signature }],
+      tooDeep: { a: { b: { c: { d: { e: { f: { cookie: SECRETS.cookie } } } } } } },
+      when: new Date(0),
+      absent: { token: undefined },
+    });
+    expectNoSecret(log.text());
+    expect(log.lines()[0]).toMatchObject({
+      deep: { a: { b: { c: { d: { token: '[redacted]', kept: 1 } } } } },
+      account: { id: 'a1', token: '[redacted]' },
+      row: { id: 'r1', password_hash: '[redacted]' },
+      list: [{ signature: '[redacted]' }],
+      tooDeep: { a: { b: { c: { d: { e: { f: '[too deep]' } } } } } },
+      when: '1970-01-01T00:00:00.000Z',
+      absent: {},
+    });
+  });
+
   it('when an error carries the request that failed, logs the error without the request or its headers', () => {
     const log = captureLog();
     const err = Object.assign(new Error('Request failed with status code 500'), {
