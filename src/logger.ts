@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { isSecretKey, loggable, REDACTED } from './logging/redaction';
+import { TurnDestination } from './logging/turn-destination';
 
 /** Severity levels in increasing order. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -29,8 +30,9 @@ const RESERVED_KEYS = new Set(['level', 'time', 'message']);
 let stderr: DestinationStream | undefined;
 
 /**
- * Creates a logger that drops lines below `level`; `base` fields are added to every line. Lines go to stderr
- * synchronously by default, so the error a process logs right before `process.exit()` is not lost.
+ * Creates a logger that drops lines below `level`; `base` fields are added to every line. Lines go to stderr by
+ * default, written together at the end of each turn of the event loop and before the process exits, so the error a
+ * process logs right before `process.exit()` is not lost (`logging/turn-destination`).
  */
 export function createLogger(
   level: LogLevel,
@@ -79,8 +81,8 @@ function fieldsOf(fields: LogFields): LogFields {
   return out;
 }
 
-/** One stderr destination per process: a line is written before the call returns. */
+/** One stderr destination per process: a turn of the event loop's lines are written together after it. */
 function stderrDestination(): DestinationStream {
-  stderr ??= pino.destination({ fd: 2, sync: true });
+  stderr ??= new TurnDestination(2);
   return stderr;
 }
