@@ -52,6 +52,11 @@ export class SessionCache<S extends Releasable = Releasable> {
     }
   }
 
+  /** Bytes of model the session under `key` was made from (0 when absent). */
+  bytesOf(key: string): number {
+    return this.entries.get(key)?.bytes ?? 0;
+  }
+
   /** Bytes of model the cached sessions were made from. */
   size(): number {
     return this.total;

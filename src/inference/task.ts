@@ -48,7 +48,15 @@ export type ToWorker =
 /** Messages from a pool worker to the API thread. */
 export type FromWorker =
   | { readonly type: 'need'; readonly id: number; readonly digests: readonly string[] }
-  | { readonly type: 'done'; readonly id: number; readonly result: InferenceSamples }
+  | {
+      readonly type: 'done';
+      readonly id: number;
+      readonly result: InferenceSamples;
+      /** How long decoding and running took, session creation excluded (ms). */
+      readonly runMs: number;
+      /** Bytes of the models the task's sessions were created from. */
+      readonly modelBytes: number;
+    }
   | {
       readonly type: 'failed';
       readonly id: number;
