@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type AuthSettings, DEFAULT_AUTH_SETTINGS } from './auth/auth-settings';
 import { DEFAULT_POSTGRES_HOME } from './dev/postgres-placement';
+import { INLINE_RUN_MS } from './inference/task';
 
 /** The package root: `src/` and `dist/` both sit one level below it. */
 export const PACKAGE_ROOT = path.resolve(__dirname, '..');
@@ -164,6 +165,11 @@ const envSchema = z.object({
   /** Inference requests waiting for a thread beyond which a new one answers 503 with Retry-After. */
   ROUNDHOUSE_INFERENCE_MAX_QUEUED: z.coerce.number().int().min(1).default(64),
   /**
+   * Milliseconds under which a kind of inference task, once measured on a thread, runs on the API thread instead
+   * (no hop to a thread and back); 0 keeps every task on the threads.
+   */
+  ROUNDHOUSE_INFERENCE_INLINE_MS: z.coerce.number().min(0).max(5).default(INLINE_RUN_MS),
+  /**
    * Whether `GET /api/dummy/` serves: anyone may then create demo data and get the token of its `dummy-user`. For
    * demos and development only; unset or `false`, the path does not exist.
    */
@@ -259,6 +265,7 @@ export interface Config {
     readonly intraOpNumThreads: number;
     readonly cacheBytesPerThread: number;
     readonly maxQueued: number;
+    readonly inlineRunMs: number;
   };
   /** Whether the API serves `GET /api/dummy/`, which creates demo data for anyone (docs/api.md#demo-data). */
   readonly demoData: boolean;
@@ -388,6 +395,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       intraOpNumThreads: e.ROUNDHOUSE_INFERENCE_INTRA_OP_THREADS,
       cacheBytesPerThread: e.ROUNDHOUSE_INFERENCE_CACHE_BYTES,
       maxQueued: e.ROUNDHOUSE_INFERENCE_MAX_QUEUED,
+      inlineRunMs: e.ROUNDHOUSE_INFERENCE_INLINE_MS,
     },
     demoData: e.ROUNDHOUSE_DEMO_DATA === 'true',
     auth: {

@@ -4,7 +4,9 @@ import { AppError, invalidInput, isAppError, unavailable } from '../errors';
 import { inferenceDuration, watchInferenceQueue } from '../metrics/metrics';
 import { decodeModelInput, type ModelInputSource } from './input/model-input';
 import type { PoolWorkerData } from './pool-worker';
-import type { FromWorker, InferenceSamples, InferenceTask, ToWorker } from './task';
+import { type FromWorker, INLINE_RUN_MS, type InferenceSamples, type InferenceTask, type ToWorker } from './task';
+import { TaskRunner } from './task-runner';
+import { InferenceModelError } from './variants';
 
 /** How the pool runs. */
 export interface InferencePoolSettings {
@@ -18,10 +20,26 @@ export interface InferencePoolSettings {
   readonly maxQueued: number;
   /** Reads a blob (a model, a moment file) by digest, for a thread that lacks a session. */
   readonly loadBlob: (digest: string) => Promise<Uint8Array>;
+  /**
+   * A task that a pool thread ran in less than this (decoding and runs; milliseconds) runs on the API thread from
+   * then on, sparing the hop to a thread and back; 0 runs every task on the threads. Default `INLINE_RUN_MS`.
+   */
+  readonly inlineRunMs?: number;
 }
+
+/** Bytes of model whose sessions the API thread keeps. */
+const INLINE_CACHE_BYTES = 64 * 1024 * 1024;
+/** Models larger than this never run on the API thread: creating their session would block it too long. */
+const INLINE_MAX_MODEL_BYTES = 16 * 1024 * 1024;
+/** Tasks waiting for the API thread beyond which a new one goes to the threads, whatever it measured. */
+const INLINE_MAX_WAITING = 2;
+/** Measured kinds of task remembered (least recently measured out). */
+const MEASURED_KINDS = 4096;
 
 interface Pending {
   readonly id: number;
+  /** What its run time is remembered under (`kindOf`). */
+  readonly kind: string;
   readonly task: InferenceTask;
   readonly resolve: (result: InferenceSamples) => void;
   readonly reject: (err: unknown) => void;
@@ -51,16 +69,43 @@ function transferable(input: ModelInputSource): ModelInputSource {
 }
 
 /**
+ * What a task's run time depends on: its sessions, passes and softmax, the kind of its input and its size within a
+ * factor of two.
+ */
+function kindOf(task: InferenceTask): string {
+  const input = task.input;
+  const size =
+    input.kind === 'file' || input.kind === 'json-text'
+      ? input.bytes.byteLength
+      : input.kind === 'tensor'
+        ? input.tensor.data.byteLength
+        : typeof input.value === 'string'
+          ? input.value.length
+          : 0;
+  const sessions = task.sessions.map((spec) => spec.key).join(',');
+  return `${task.preprocess?.key ?? ''}|${sessions}|${task.passes}|${task.softmax}|${input.kind}|${Math.ceil(Math.log2(size + 1))}`;
+}
+
+/**
  * Runs inference tasks on `worker_threads`, so creating sessions and `session.run` (synchronous in onnxruntime-node)
  * never block the API's event loop. Threads start on the first task. A task waits in a bounded FIFO queue for an idle
  * thread; each thread caches its own sessions and asks for blobs only when it lacks one. A thread that dies fails its
  * task and is replaced.
+ *
+ * Each task's run time on a thread is remembered by its kind (`kindOf`): a kind whose fastest run took less than `inlineRunMs`
+ * with models of at most 16 MiB runs on the API thread from then on (its own small session cache), where the hop to
+ * a thread and back would cost more than the run; at most two such tasks wait there, the rest go to the threads.
  */
 export class InferencePool {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
+  /** Run times measured on the threads, by kind of task; least recently measured first. */
+  private readonly measured = new Map<string, { runMs: number; modelBytes: number }>();
+  private inline: TaskRunner | undefined;
+  private inlineWaiting = 0;
+  private readonly counts = { inline: 0, threads: 0 };
 
   /** Stops counting this pool's queue in the metrics. */
   private readonly unwatch: () => void;
@@ -86,11 +131,16 @@ export class InferencePool {
       );
     }
     const stop = inferenceDuration.startTimer();
-    const result = new Promise<InferenceSamples>((resolve, reject) => {
-      const input = transferable(task.input);
-      this.queue.push({ id: this.nextId++, task: { ...task, input }, resolve, reject });
-      this.dispatch();
-    });
+    // A JSON list becomes a tensor here, whichever thread runs it (kindOf then knows its size).
+    const prepared = { ...task, input: transferable(task.input) };
+    const kind = kindOf(prepared);
+    const result = this.runsInline(kind)
+      ? this.runInline(prepared)
+      : new Promise<InferenceSamples>((resolve, reject) => {
+          this.counts.threads += 1;
+          this.queue.push({ id: this.nextId++, kind, task: prepared, resolve, reject });
+          this.dispatch();
+        });
     result.then(
       () => stop({ outcome: 'ok' }),
       (error: unknown) => stop({ outcome: isAppError(error) && error.status < 500 ? 'refused' : 'failed' }),
@@ -98,16 +148,67 @@ export class InferencePool {
     return result;
   }
 
+  /** How many tasks ran on the API thread and how many on the threads (for tests and benchmarks). */
+  runs(): { inline: number; threads: number } {
+    return { ...this.counts };
+  }
+
   /** Stops every thread (their sessions go with them); running and queued tasks fail with 503. */
   async close(): Promise<void> {
     this.closed = true;
     this.unwatch();
+    await this.inline?.close();
     const running = this.slots.flatMap((slot) => (slot.current ? [slot.current] : []));
     for (const pending of [...running, ...this.queue.splice(0)]) {
       pending.reject(unavailable('Inference is shutting down.', RETRY_AFTER_SECONDS, { reason: 'shutting_down' }));
     }
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
     this.slots.length = 0;
+  }
+
+  private runsInline(kind: string): boolean {
+    const measured = this.measured.get(kind);
+    return (
+      measured !== undefined &&
+      measured.runMs < (this.settings.inlineRunMs ?? INLINE_RUN_MS) &&
+      measured.modelBytes <= INLINE_MAX_MODEL_BYTES &&
+      this.inlineWaiting < INLINE_MAX_WAITING
+    );
+  }
+
+  /** Runs `task` on the API thread, failing as a thread's run would. */
+  private async runInline(task: InferenceTask): Promise<InferenceSamples> {
+    this.inline ??= new TaskRunner({ intraOpNumThreads: 1, cacheBytes: INLINE_CACHE_BYTES });
+    this.inlineWaiting += 1;
+    this.counts.inline += 1;
+    try {
+      const { result } = await this.inline.run(task, async (digests) => {
+        const blobs = await Promise.all(
+          digests.map(async (digest) => [digest, await this.settings.loadBlob(digest)] as const),
+        );
+        return new Map(blobs);
+      });
+      return result;
+    } catch (err) {
+      if (isAppError(err)) {
+        throw err;
+      }
+      throw err instanceof InferenceModelError
+        ? invalidInput(err.message, { reason: err.code })
+        : new Error(`Inference failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.inlineWaiting -= 1;
+    }
+  }
+
+  /** Remembers the fastest run of a kind: a slower one was slowed by something else (a cold start, a busy core). */
+  private remember(kind: string, runMs: number, modelBytes: number): void {
+    const before = this.measured.get(kind);
+    this.measured.delete(kind);
+    this.measured.set(kind, { runMs: Math.min(runMs, before?.runMs ?? Infinity), modelBytes });
+    if (this.measured.size > MEASURED_KINDS) {
+      this.measured.delete(this.measured.keys().next().value as string);
+    }
   }
 
   private start(): void {
@@ -168,6 +269,7 @@ export class InferencePool {
     slot.current = undefined;
     slot.worker.unref();
     if (message.type === 'done') {
+      this.remember(pending.kind, message.runMs, message.modelBytes);
       pending.resolve(message.result);
     } else {
       pending.reject(

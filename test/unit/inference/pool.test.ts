@@ -98,4 +98,83 @@ describe('InferencePool', () => {
       await pool.close();
     }
   }, 30_000);
+
+  describe('the API thread lane', () => {
+    const digit = () => [
+      [Array.from({ length: 28 }, (_, r) => Array.from({ length: 28 }, (_, c) => ((r + c) % 9) / 9))],
+    ];
+    const settings = (loadBlob: (digest: string) => Promise<Uint8Array>, inlineRunMs?: number) => ({
+      threads: 1,
+      intraOpNumThreads: 1,
+      cacheBytesPerThread: 1 << 26,
+      maxQueued: 8,
+      loadBlob,
+      ...(inlineRunMs === undefined ? {} : { inlineRunMs }),
+    });
+
+    it('when a kind of task ran fast on a thread, runs it on the API thread from then on, with the same output', async () => {
+      const reads: string[] = [];
+      // A generous limit: a cold first run on a busy machine must not decide this test.
+      const pool = new InferencePool(
+        settings((digest) => {
+          reads.push(digest);
+          return Promise.resolve(mlp);
+        }, 50),
+      );
+      try {
+        const onThread = await pool.run(task({ input: { kind: 'json', value: digit() } }));
+        expect(pool.runs()).toEqual({ inline: 0, threads: 1 });
+        const inline = await pool.run(task({ input: { kind: 'json', value: digit() } }));
+        const again = await pool.run(task({ input: { kind: 'json', value: digit() } }));
+        expect(pool.runs()).toEqual({ inline: 2, threads: 1 });
+        expect(Array.from(inline.samples.data)).toEqual(Array.from(onThread.samples.data));
+        expect(again.samples.dims).toEqual(onThread.samples.dims);
+        // The API thread keeps sessions of its own: it read the model once more, then never again.
+        expect(reads).toEqual(['mlp', 'mlp']);
+        // Another size of input is another kind: measured on a thread first.
+        await pool.run(task({ input: { kind: 'json', value: [digit()[0], digit()[0], digit()[0]] } }));
+        expect(pool.runs()).toEqual({ inline: 2, threads: 2 });
+      } finally {
+        await pool.close();
+      }
+    }, 30_000);
+
+    it('when the input is wrong, refuses it on the API thread with the same 400 as a thread', async () => {
+      const pool = new InferencePool(settings(() => Promise.resolve(mlp), 50));
+      try {
+        await pool.run(task({ input: { kind: 'json', value: digit() } }));
+        // As many numbers as a digit, so the same kind of task, in the wrong shape.
+        const flat = { kind: 'json' as const, value: [digit()[0]![0]!.flat()] };
+        await expect(pool.run(task({ input: flat }))).rejects.toMatchObject({
+          status: 400,
+          details: { reason: 'shape_mismatch' },
+        });
+        expect(pool.runs().inline).toBe(1);
+      } finally {
+        await pool.close();
+      }
+    }, 30_000);
+
+    it('when tasks run slower than the limit, or the lane is off, keeps every task on the threads', async () => {
+      const off = new InferencePool(settings(() => Promise.resolve(mlp), 0));
+      try {
+        for (let i = 0; i < 3; i++) {
+          await off.run(task({ input: { kind: 'json', value: digit() } }));
+        }
+        expect(off.runs()).toEqual({ inline: 0, threads: 3 });
+      } finally {
+        await off.close();
+      }
+      // A run the MLP needs more than a microsecond for.
+      const slow = new InferencePool(settings(() => Promise.resolve(mlp), 0.001));
+      try {
+        for (let i = 0; i < 3; i++) {
+          await slow.run(task({ input: { kind: 'json', value: digit() } }));
+        }
+        expect(slow.runs()).toEqual({ inline: 0, threads: 3 });
+      } finally {
+        await slow.close();
+      }
+    }, 30_000);
+  });
 });
