@@ -1,6 +1,6 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { isSecretKey, loggable, REDACTED } from './logging/redaction';
-import { TurnDestination } from './logging/turn-destination';
+import { BatchedDestination } from './logging/batched-destination';
 
 /** Severity levels in increasing order. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -31,8 +31,8 @@ let stderr: DestinationStream | undefined;
 
 /**
  * Creates a logger that drops lines below `level`; `base` fields are added to every line. Lines go to stderr by
- * default, written together at the end of each turn of the event loop and before the process exits, so the error a
- * process logs right before `process.exit()` is not lost (`logging/turn-destination`).
+ * default, gathered for up to 10 ms and written together, and before the process exits, so the error a
+ * process logs right before `process.exit()` is not lost (`logging/batched-destination`).
  */
 export function createLogger(
   level: LogLevel,
@@ -81,8 +81,8 @@ function fieldsOf(fields: LogFields): LogFields {
   return out;
 }
 
-/** One stderr destination per process: a turn of the event loop's lines are written together after it. */
+/** One stderr destination per process: lines gathered for up to 10 ms are written together. */
 function stderrDestination(): DestinationStream {
-  stderr ??= new TurnDestination(2);
+  stderr ??= new BatchedDestination(2);
   return stderr;
 }
