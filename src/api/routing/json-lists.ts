@@ -57,7 +57,7 @@ export function splitJsonObject(
     const start = skipSpace(bytes, i + 1);
     const asList = listFields.has(key) && bytes[start] === OPEN_BRACKET;
     // A list kept as text must hold no object (the thread's parser takes only lists and scalars).
-    const end = skipValue(bytes, start, asList);
+    const end = asList ? skipList(bytes, start) : skipValue(bytes, start);
     if (end < 0) {
       return undefined;
     }
@@ -123,6 +123,41 @@ function skipString(bytes: Uint8Array, from: number): number {
     }
   }
   return -1;
+}
+
+/**
+ * The index after the list starting at `from` (its opening bracket); -1 when it does not end or holds an object. A
+ * list of numbers is crossed by jumps from bracket to bracket (`indexOf` searches natively, many times faster than a
+ * loop over every byte); then, if the list held no string whose brackets could have been counted, the jumps were
+ * exact. A list with a string is scanned byte by byte.
+ */
+function skipList(bytes: Uint8Array, from: number): number {
+  let depth = 0;
+  let i = from;
+  let nextOpen = bytes.indexOf(OPEN_BRACKET, i);
+  let nextClose = bytes.indexOf(CLOSE_BRACKET, i);
+  for (;;) {
+    if (nextClose < 0) {
+      return -1;
+    }
+    if (nextOpen >= 0 && nextOpen < nextClose) {
+      depth += 1;
+      i = nextOpen + 1;
+      nextOpen = bytes.indexOf(OPEN_BRACKET, i);
+    } else {
+      depth -= 1;
+      i = nextClose + 1;
+      if (depth === 0) {
+        break;
+      }
+      nextClose = bytes.indexOf(CLOSE_BRACKET, i);
+    }
+  }
+  const list = bytes.subarray(from, i);
+  if (list.includes(QUOTE)) {
+    return skipValue(bytes, from, true);
+  }
+  return list.includes(OPEN_BRACE) ? -1 : i;
 }
 
 /**

@@ -33,6 +33,18 @@ describe('splitJsonObject', () => {
     expect(fields).toEqual({ model_input: 'AAAA', shape: [1], other: [1, 2] });
   });
 
+  it.each([
+    ['a string with brackets inside the list', '{"model_input": [["a]", "[b"], [1]], "n": 1}', '[["a]", "[b"], [1]]'],
+    ['a string with brackets after the list', '{"model_input": [[1, 2], [3]], "name": "]] [["}', '[[1, 2], [3]]'],
+    ['deep nesting', '{"model_input": [[[[0]]], [[[1]]]]}', '[[[[0]]], [[[1]]]]'],
+  ])('finds where a list ends with %s', (_, body, list) => {
+    const fields = split(body);
+    expect(listText(fields?.model_input)).toBe(list);
+    const { model_input: _list, ...rest } = fields ?? {};
+    const { model_input: _parsed, ...expected } = JSON.parse(body) as Record<string, unknown>;
+    expect(rest).toEqual(expected);
+  });
+
   it('keeps the last of a repeated key, as JSON.parse does', () => {
     const fields = split('{"model_input": [1], "model_input": [2, 3]}');
     expect(listText(fields?.model_input)).toBe('[2, 3]');
@@ -53,6 +65,7 @@ describe('splitJsonObject', () => {
     ['a missing comma', '{"a": 1 "model_input": [1]}'],
     ['trailing text', '{"model_input": [1]} x'],
     ['an unclosed list', '{"model_input": [[1, 2]'],
+    ['an unclosed list before a string with a bracket', '{"model_input": [[1, 2], "a": "]"}'],
     ['an unclosed string', '{"model_input": [1], "a": "b}'],
     ['a malformed value', '{"a": tru, "model_input": [1]}'],
     ['a __proto__ key', '{"__proto__": {"x": 1}, "model_input": [1]}'],
