@@ -113,14 +113,17 @@ function skipString(bytes: Uint8Array, from: number): number {
   const n = bytes.length;
   let i = from + 1;
   while (i < n) {
-    const c = bytes[i];
-    if (c === BACKSLASH) {
-      i += 2;
-    } else if (c === QUOTE) {
-      return i + 1;
-    } else {
-      i += 1;
+    // Natively to the next quote: it closes the string unless an escape comes before it (base64 has none).
+    const quote = bytes.indexOf(QUOTE, i);
+    if (quote < 0) {
+      return -1;
     }
+    // Searched only up to the quote, so that every byte is looked at once however many strings there are.
+    const escape = bytes.subarray(i, quote).indexOf(BACKSLASH);
+    if (escape < 0) {
+      return quote + 1;
+    }
+    i += escape + 2;
   }
   return -1;
 }

@@ -37,6 +37,11 @@ describe('splitJsonObject', () => {
     ['a string with brackets inside the list', '{"model_input": [["a]", "[b"], [1]], "n": 1}', '[["a]", "[b"], [1]]'],
     ['a string with brackets after the list', '{"model_input": [[1, 2], [3]], "name": "]] [["}', '[[1, 2], [3]]'],
     ['deep nesting', '{"model_input": [[[[0]]], [[[1]]]]}', '[[[[0]]], [[[1]]]]'],
+    [
+      'escaped backslashes and quotes around it',
+      String.raw`{"a": "x\\", "b": "\"]\\\"", "model_input": [["\\"], [2]], "c": "\\\\"}`,
+      String.raw`[["\\"], [2]]`,
+    ],
   ])('finds where a list ends with %s', (_, body, list) => {
     const fields = split(body);
     expect(listText(fields?.model_input)).toBe(list);
