@@ -27,14 +27,30 @@ const logger = createLogger('error');
 interface Case {
   model: 'mlp' | 'cnn';
   batch: number;
+  /** How `model_input` is sent: nested JSON lists, or little-endian float32 in base64 with its `shape`. */
+  encoding: 'json' | 'base64';
 }
 
 const CASES: readonly Case[] = [
-  { model: 'mlp', batch: 1 },
-  { model: 'cnn', batch: 1 },
-  { model: 'mlp', batch: 64 },
-  { model: 'cnn', batch: 64 },
+  { model: 'mlp', batch: 1, encoding: 'json' },
+  { model: 'cnn', batch: 1, encoding: 'json' },
+  { model: 'mlp', batch: 64, encoding: 'json' },
+  { model: 'cnn', batch: 64, encoding: 'json' },
+  { model: 'mlp', batch: 64, encoding: 'base64' },
+  { model: 'cnn', batch: 64, encoding: 'base64' },
 ];
+
+/** `model_input` (and `shape`) of a request body in the case's encoding. */
+function modelInput(input: number[][][][], encoding: Case['encoding']): Record<string, unknown> {
+  if (encoding === 'json') {
+    return { model_input: input };
+  }
+  const values = Float32Array.from(input.flat(3));
+  return {
+    model_input: Buffer.from(values.buffer).toString('base64'),
+    shape: [input.length, 1, 28, 28],
+  };
+}
 
 interface Settings {
   seconds: number;
@@ -75,9 +91,10 @@ async function main(): Promise<void> {
       const input = digits(c.batch);
       const inputFile = path.join(dir, `input-${c.model}-${c.batch}.json`);
       await fs.writeFile(inputFile, JSON.stringify(input));
-      const rhBody = await writeBody(dir, `rh-${c.model}-${c.batch}`, {
+      const name = `${c.model}-${c.batch}-${c.encoding}`;
+      const rhBody = await writeBody(dir, `rh-${name}`, {
         model_id: modelIds[c.model],
-        model_input: input,
+        ...modelInput(input, c.encoding),
       });
       const request = (base: string, url: string, bodyFile: string): Omit<LoadOptions, 'connections' | 'seconds'> => ({
         url: `${base}${url}`,
@@ -88,14 +105,14 @@ async function main(): Promise<void> {
       });
       const rh = request(api, '/api/inference/', rhBody);
       const row: Row = {
-        name: `${c.model} batch ${c.batch}`,
+        name: `${c.model} batch ${c.batch}${c.encoding === 'json' ? '' : ` (${c.encoding} float32)`}`,
         batch: c.batch,
         rhLatency: await load({ ...rh, connections: 1, seconds: settings.seconds }),
         rhThroughput: await load({ ...rh, connections: settings.connections, seconds: settings.seconds }),
         direct: await direct(fixture(`${c.model}-global-r0.onnx`), dir, c.model, inputFile, settings),
       };
       if (py) {
-        const pyBody = await writeBody(dir, `py-${c.model}-${c.batch}`, { model_input: input });
+        const pyBody = await writeBody(dir, `py-${name}`, modelInput(input, c.encoding));
         const pyRequest = request(py, `/inference/${c.model}`, pyBody);
         row.pyLatency = await load({ ...pyRequest, connections: 1, seconds: settings.seconds });
         row.pyThroughput = await load({ ...pyRequest, connections: settings.connections, seconds: settings.seconds });
@@ -117,7 +134,7 @@ async function main(): Promise<void> {
       const measured = await load(health);
       return { what, health: measured, load: await running };
     };
-    const cnn64 = path.join(dir, 'rh-cnn-64.json');
+    const cnn64 = path.join(dir, 'rh-cnn-64-json.json');
     const auth = { [TOKEN_HEADER]: `Token ${token}` };
     const upload = await writeMultipart(dir, fixture('mlp-global-r0.onnx'));
     const loaded = [

@@ -1,10 +1,11 @@
 """A minimal inference server, as a user might write one instead of Roundhouse (npm run bench:inference).
 
 FastAPI on uvicorn, one process, onnxruntime with its default threads: POST /inference/{name} with a token and a
-JSON body {"model_input": nested lists} answers {"inference": argmax per row, "outputs": the raw output}, as
-Roundhouse's NONE method does. Usage: python python_server.py PORT TOKEN name=model.onnx [name=model.onnx ...]
+JSON body {"model_input": nested lists} (or little-endian float32 in base64 with its "shape") answers
+{"inference": argmax per row, "outputs": the raw output}, as Roundhouse's NONE method does. Usage: python python_server.py PORT TOKEN name=model.onnx [name=model.onnx ...]
 """
 
+import base64
 import sys
 
 import numpy as np
@@ -34,7 +35,11 @@ async def infer(name: str, request: Request):
     if session is None:
         raise HTTPException(status_code=404, detail="No such model.")
     body = await request.json()
-    x = np.asarray(body["model_input"], dtype=np.float32)
+    if "shape" in body:
+        # Little-endian float32 in base64, as Roundhouse also takes it.
+        x = np.frombuffer(base64.b64decode(body["model_input"]), dtype="<f4").reshape(body["shape"])
+    else:
+        x = np.asarray(body["model_input"], dtype=np.float32)
     outputs = session.run(None, {session.get_inputs()[0].name: x})[0]
     return {"inference": outputs.argmax(axis=1).tolist(), "outputs": outputs.tolist()}
 

@@ -35,6 +35,13 @@ const INLINE_MAX_MODEL_BYTES = 16 * 1024 * 1024;
 const INLINE_MAX_WAITING = 2;
 /** Measured kinds of task remembered (least recently measured out). */
 const MEASURED_KINDS = 4096;
+/** How often the API thread's busyness is sampled. */
+const LOOP_SAMPLE_MS = 100;
+/**
+ * The share of the last sample the API thread's event loop was busy above which every task goes to the threads: under
+ * load the API thread is what limits throughput, and the threads run on the other cores.
+ */
+const INLINE_MAX_LOOP_UTILIZATION = 0.5;
 
 interface Pending {
   readonly id: number;
@@ -92,9 +99,11 @@ function kindOf(task: InferenceTask): string {
  * thread; each thread caches its own sessions and asks for blobs only when it lacks one. A thread that dies fails its
  * task and is replaced.
  *
- * Each task's run time on a thread is remembered by its kind (`kindOf`): a kind whose fastest run took less than `inlineRunMs`
- * with models of at most 16 MiB runs on the API thread from then on (its own small session cache), where the hop to
- * a thread and back would cost more than the run; at most two such tasks wait there, the rest go to the threads.
+ * Each task's run time on a thread is remembered by its kind (`kindOf`): a kind whose fastest run took less than
+ * `inlineRunMs` with models of at most 16 MiB runs on the API thread from then on (its own small session cache), where the hop to
+ * a thread and back would cost more than the run; at most two such tasks wait there, the rest go to the threads, and
+ * none runs there while the API thread's event loop was more than half busy over the last 100 ms (under load it is
+ * the API thread that limits throughput).
  */
 export class InferencePool {
   private readonly slots: Slot[] = [];
@@ -105,6 +114,9 @@ export class InferencePool {
   private readonly measured = new Map<string, { runMs: number; modelBytes: number }>();
   private inline: TaskRunner | undefined;
   private inlineWaiting = 0;
+  /** Whether the API thread's event loop was busy over the last sample (then nothing runs inline). */
+  private loopBusy = false;
+  private loopSampler: NodeJS.Timeout | undefined;
   private readonly counts = { inline: 0, threads: 0 };
 
   /** Stops counting this pool's queue in the metrics. */
@@ -157,6 +169,7 @@ export class InferencePool {
   async close(): Promise<void> {
     this.closed = true;
     this.unwatch();
+    clearInterval(this.loopSampler);
     await this.inline?.close();
     const running = this.slots.flatMap((slot) => (slot.current ? [slot.current] : []));
     for (const pending of [...running, ...this.queue.splice(0)]) {
@@ -172,7 +185,8 @@ export class InferencePool {
       measured !== undefined &&
       measured.runMs < (this.settings.inlineRunMs ?? INLINE_RUN_MS) &&
       measured.modelBytes <= INLINE_MAX_MODEL_BYTES &&
-      this.inlineWaiting < INLINE_MAX_WAITING
+      this.inlineWaiting < INLINE_MAX_WAITING &&
+      !this.loopBusy
     );
   }
 
@@ -212,6 +226,14 @@ export class InferencePool {
   }
 
   private start(): void {
+    if (!this.loopSampler && !this.closed) {
+      let last = performance.eventLoopUtilization();
+      this.loopSampler = setInterval(() => {
+        const now = performance.eventLoopUtilization();
+        this.loopBusy = performance.eventLoopUtilization(now, last).utilization > INLINE_MAX_LOOP_UTILIZATION;
+        last = now;
+      }, LOOP_SAMPLE_MS).unref();
+    }
     while (this.slots.length < this.settings.threads) {
       this.slots.push(this.spawn());
     }

@@ -125,6 +125,8 @@ describe('InferencePool', () => {
         const onThread = await pool.run(task({ input: { kind: 'json', value: digit() } }));
         expect(pool.runs()).toEqual({ inline: 0, threads: 1 });
         const inline = await pool.run(task({ input: { kind: 'json', value: digit() } }));
+        // Creating its session kept the API thread busy for a while: past a sample of the loop, it is idle again.
+        await new Promise((resolve) => setTimeout(resolve, 250));
         const again = await pool.run(task({ input: { kind: 'json', value: digit() } }));
         expect(pool.runs()).toEqual({ inline: 2, threads: 1 });
         expect(Array.from(inline.samples.data)).toEqual(Array.from(onThread.samples.data));
@@ -150,6 +152,27 @@ describe('InferencePool', () => {
           details: { reason: 'shape_mismatch' },
         });
         expect(pool.runs().inline).toBe(1);
+      } finally {
+        await pool.close();
+      }
+    }, 30_000);
+
+    it('while the API thread was busy, sends every task to the threads; once it is idle again, runs them inline', async () => {
+      const pool = new InferencePool(settings(() => Promise.resolve(mlp), 50));
+      const run = () => pool.run(task({ input: { kind: 'json', value: digit() } }));
+      try {
+        await run();
+        // Busy for longer than a sample of the loop's utilization, then let the sample see it.
+        const until = performance.now() + 250;
+        while (performance.now() < until) {
+          // The API thread at work.
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await run();
+        expect(pool.runs()).toEqual({ inline: 0, threads: 2 });
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        await run();
+        expect(pool.runs()).toEqual({ inline: 1, threads: 2 });
       } finally {
         await pool.close();
       }
