@@ -25,6 +25,8 @@ export interface InferencePoolSettings {
    * then on, sparing the hop to a thread and back; 0 runs every task on the threads. Default `INLINE_RUN_MS`.
    */
   readonly inlineRunMs?: number;
+  /** Below this run time, inline whenever it may (see `INLINE_ALWAYS_MS`, the default); for tests. */
+  readonly inlineAlwaysMs?: number;
 }
 
 /** Bytes of model whose sessions the API thread keeps. */
@@ -33,15 +35,15 @@ const INLINE_CACHE_BYTES = 64 * 1024 * 1024;
 const INLINE_MAX_MODEL_BYTES = 16 * 1024 * 1024;
 /** Tasks waiting for the API thread beyond which a new one goes to the threads, whatever it measured. */
 const INLINE_MAX_WAITING = 2;
+/**
+ * Milliseconds under which a run costs the API thread less than the hop to a thread and back would: such a kind runs
+ * inline whenever it may. A slower one (up to `inlineRunMs`) runs inline only when nothing else runs or waits: a lone
+ * request is answered sooner, while under load the threads take the runs off the API thread, which then limits
+ * throughput.
+ */
+const INLINE_ALWAYS_MS = 0.1;
 /** Measured kinds of task remembered (least recently measured out). */
 const MEASURED_KINDS = 4096;
-/** How often the API thread's busyness is sampled. */
-const LOOP_SAMPLE_MS = 100;
-/**
- * The share of the last sample the API thread's event loop was busy above which every task goes to the threads: under
- * load the API thread is what limits throughput, and the threads run on the other cores.
- */
-const INLINE_MAX_LOOP_UTILIZATION = 0.5;
 
 interface Pending {
   readonly id: number;
@@ -101,9 +103,9 @@ function kindOf(task: InferenceTask): string {
  *
  * Each task's run time on a thread is remembered by its kind (`kindOf`): a kind whose fastest run took less than
  * `inlineRunMs` with models of at most 16 MiB runs on the API thread from then on (its own small session cache), where the hop to
- * a thread and back would cost more than the run; at most two such tasks wait there, the rest go to the threads, and
- * none runs there while the API thread's event loop was more than half busy over the last 100 ms (under load it is
- * the API thread that limits throughput).
+ * a thread and back would cost more than the run; at most two such tasks wait there, the rest go to the threads. A
+ * kind slower than the hop itself (0.1 ms) runs inline only when nothing else runs or waits: under load, the API
+ * thread is what limits throughput, and the threads run on the other cores.
  */
 export class InferencePool {
   private readonly slots: Slot[] = [];
@@ -114,9 +116,6 @@ export class InferencePool {
   private readonly measured = new Map<string, { runMs: number; modelBytes: number }>();
   private inline: TaskRunner | undefined;
   private inlineWaiting = 0;
-  /** Whether the API thread's event loop was busy over the last sample (then nothing runs inline). */
-  private loopBusy = false;
-  private loopSampler: NodeJS.Timeout | undefined;
   private readonly counts = { inline: 0, threads: 0 };
 
   /** Stops counting this pool's queue in the metrics. */
@@ -169,7 +168,6 @@ export class InferencePool {
   async close(): Promise<void> {
     this.closed = true;
     this.unwatch();
-    clearInterval(this.loopSampler);
     await this.inline?.close();
     const running = this.slots.flatMap((slot) => (slot.current ? [slot.current] : []));
     for (const pending of [...running, ...this.queue.splice(0)]) {
@@ -186,8 +184,13 @@ export class InferencePool {
       measured.runMs < (this.settings.inlineRunMs ?? INLINE_RUN_MS) &&
       measured.modelBytes <= INLINE_MAX_MODEL_BYTES &&
       this.inlineWaiting < INLINE_MAX_WAITING &&
-      !this.loopBusy
+      (measured.runMs < (this.settings.inlineAlwaysMs ?? INLINE_ALWAYS_MS) || this.idle())
     );
+  }
+
+  /** Whether no task runs or waits anywhere. */
+  private idle(): boolean {
+    return this.inlineWaiting === 0 && this.queue.length === 0 && this.slots.every((slot) => !slot.current);
   }
 
   /** Runs `task` on the API thread, failing as a thread's run would. */
@@ -226,14 +229,6 @@ export class InferencePool {
   }
 
   private start(): void {
-    if (!this.loopSampler && !this.closed) {
-      let last = performance.eventLoopUtilization();
-      this.loopSampler = setInterval(() => {
-        const now = performance.eventLoopUtilization();
-        this.loopBusy = performance.eventLoopUtilization(now, last).utilization > INLINE_MAX_LOOP_UTILIZATION;
-        last = now;
-      }, LOOP_SAMPLE_MS).unref();
-    }
     while (this.slots.length < this.settings.threads) {
       this.slots.push(this.spawn());
     }

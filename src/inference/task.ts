@@ -5,7 +5,7 @@ import type { FloatTensor } from './tensor';
  * Milliseconds under which a kind of task, once measured on a pool thread, runs on the API thread by default (it
  * blocks the API's event loop for as long: src/inference/pool.ts).
  */
-export const INLINE_RUN_MS = 0.25;
+export const INLINE_RUN_MS = 1;
 
 /** How a session's model is derived from a stored model. */
 export type ModelVariant =
