@@ -103,46 +103,60 @@ describe('InferencePool', () => {
     const digit = () => [
       [Array.from({ length: 28 }, (_, r) => Array.from({ length: 28 }, (_, c) => ((r + c) % 9) / 9))],
     ];
-    const settings = (loadBlob: (digest: string) => Promise<Uint8Array>, inlineRunMs?: number) => ({
-      threads: 1,
-      intraOpNumThreads: 1,
-      cacheBytesPerThread: 1 << 26,
-      maxQueued: 8,
-      loadBlob,
-      ...(inlineRunMs === undefined ? {} : { inlineRunMs }),
-    });
+    const runDigit = (pool: InferencePool) => pool.run(task({ input: { kind: 'json', value: digit() } }));
 
-    it('when a kind of task ran fast on a thread, runs it on the API thread from then on, with the same output', async () => {
-      const reads: string[] = [];
-      // A generous limit: a cold first run on a busy machine must not decide this test.
-      const pool = new InferencePool(
-        settings((digest) => {
+    /** Runs `use` with a pool of one thread on the MLP (`reads` gets each blob read), then closes it. */
+    async function withPool(
+      lane: { inlineRunMs: number; inlineAlwaysMs?: number },
+      use: (pool: InferencePool) => Promise<void>,
+      reads: string[] = [],
+    ): Promise<void> {
+      const pool = new InferencePool({
+        threads: 1,
+        intraOpNumThreads: 1,
+        cacheBytesPerThread: 1 << 26,
+        maxQueued: 8,
+        loadBlob: (digest) => {
           reads.push(digest);
           return Promise.resolve(mlp);
-        }, 50),
-      );
+        },
+        ...lane,
+      });
       try {
-        const onThread = await pool.run(task({ input: { kind: 'json', value: digit() } }));
-        expect(pool.runs()).toEqual({ inline: 0, threads: 1 });
-        const inline = await pool.run(task({ input: { kind: 'json', value: digit() } }));
-        const again = await pool.run(task({ input: { kind: 'json', value: digit() } }));
-        expect(pool.runs()).toEqual({ inline: 2, threads: 1 });
-        expect(Array.from(inline.samples.data)).toEqual(Array.from(onThread.samples.data));
-        expect(again.samples.dims).toEqual(onThread.samples.dims);
-        // The API thread keeps sessions of its own: it read the model once more, then never again.
-        expect(reads).toEqual(['mlp', 'mlp']);
-        // Another size of input is another kind: measured on a thread first.
-        await pool.run(task({ input: { kind: 'json', value: [digit()[0], digit()[0], digit()[0]] } }));
-        expect(pool.runs()).toEqual({ inline: 2, threads: 2 });
+        await use(pool);
       } finally {
         await pool.close();
       }
+    }
+
+    // A generous limit: a cold first run on a busy machine must not decide these tests.
+    const generous = { inlineRunMs: 50 };
+
+    it('when a kind of task ran fast on a thread, runs it on the API thread from then on, with the same output', async () => {
+      const reads: string[] = [];
+      await withPool(
+        generous,
+        async (pool) => {
+          const onThread = await runDigit(pool);
+          expect(pool.runs()).toEqual({ inline: 0, threads: 1 });
+          const inline = await runDigit(pool);
+          const again = await runDigit(pool);
+          expect(pool.runs()).toEqual({ inline: 2, threads: 1 });
+          expect(Array.from(inline.samples.data)).toEqual(Array.from(onThread.samples.data));
+          expect(again.samples.dims).toEqual(onThread.samples.dims);
+          // The API thread keeps sessions of its own: it read the model once more, then never again.
+          expect(reads).toEqual(['mlp', 'mlp']);
+          // Another size of input is another kind: measured on a thread first.
+          await pool.run(task({ input: { kind: 'json', value: [digit()[0], digit()[0], digit()[0]] } }));
+          expect(pool.runs()).toEqual({ inline: 2, threads: 2 });
+        },
+        reads,
+      );
     }, 30_000);
 
     it('when the input is wrong, refuses it on the API thread with the same 400 as a thread', async () => {
-      const pool = new InferencePool(settings(() => Promise.resolve(mlp), 50));
-      try {
-        await pool.run(task({ input: { kind: 'json', value: digit() } }));
+      await withPool(generous, async (pool) => {
+        await runDigit(pool);
         // As many numbers as a digit, so the same kind of task, in the wrong shape.
         const flat = { kind: 'json' as const, value: [digit()[0]![0]!.flat()] };
         await expect(pool.run(task({ input: flat }))).rejects.toMatchObject({
@@ -150,47 +164,33 @@ describe('InferencePool', () => {
           details: { reason: 'shape_mismatch' },
         });
         expect(pool.runs().inline).toBe(1);
-      } finally {
-        await pool.close();
-      }
+      });
     }, 30_000);
 
     it('when a kind runs slower than the hop, runs it inline only while nothing else runs or waits', async () => {
       // Every kind counts as slower than the hop.
-      const pool = new InferencePool({ ...settings(() => Promise.resolve(mlp), 50), inlineAlwaysMs: 0 });
-      const run = () => pool.run(task({ input: { kind: 'json', value: digit() } }));
-      try {
-        await run();
-        await run();
+      await withPool({ ...generous, inlineAlwaysMs: 0 }, async (pool) => {
+        await runDigit(pool);
+        await runDigit(pool);
         expect(pool.runs()).toEqual({ inline: 1, threads: 1 });
         // Three at once: the first finds the pool idle, the others find it busy.
-        await Promise.all([run(), run(), run()]);
+        await Promise.all([runDigit(pool), runDigit(pool), runDigit(pool)]);
         expect(pool.runs()).toEqual({ inline: 2, threads: 3 });
-      } finally {
-        await pool.close();
-      }
+      });
     }, 30_000);
 
-    it('when tasks run slower than the limit, or the lane is off, keeps every task on the threads', async () => {
-      const off = new InferencePool(settings(() => Promise.resolve(mlp), 0));
-      try {
-        for (let i = 0; i < 3; i++) {
-          await off.run(task({ input: { kind: 'json', value: digit() } }));
-        }
-        expect(off.runs()).toEqual({ inline: 0, threads: 3 });
-      } finally {
-        await off.close();
-      }
-      // A run the MLP needs more than a microsecond for.
-      const slow = new InferencePool(settings(() => Promise.resolve(mlp), 0.001));
-      try {
-        for (let i = 0; i < 3; i++) {
-          await slow.run(task({ input: { kind: 'json', value: digit() } }));
-        }
-        expect(slow.runs()).toEqual({ inline: 0, threads: 3 });
-      } finally {
-        await slow.close();
-      }
-    }, 30_000);
+    // Off, and a limit of a microsecond, which the MLP's runs all take longer than.
+    it.each([0, 0.001])(
+      'when the limit is %s ms, keeps every task on the threads',
+      async (inlineRunMs) => {
+        await withPool({ inlineRunMs }, async (pool) => {
+          for (let i = 0; i < 3; i++) {
+            await runDigit(pool);
+          }
+          expect(pool.runs()).toEqual({ inline: 0, threads: 3 });
+        });
+      },
+      30_000,
+    );
   });
 });
