@@ -19,6 +19,34 @@ const workflowForbidden = [
   '@temporalio/activity',
 ];
 
+/**
+ * The dashboard (src/ui) runs in the browser: no Node built-ins, and from the server's code (`outside`, the relative
+ * path that leaves src/ui from `files`) only types, so it shares the API's payload types without bundling the server.
+ */
+function dashboardImports(files, outside) {
+  return {
+    files,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)].map((name) => ({
+            name,
+            message: 'The dashboard runs in the browser: no Node built-ins.',
+          })),
+          patterns: [
+            {
+              group: [outside],
+              allowTypeImports: true,
+              message: 'The dashboard shares only types with the server: import them with "import type".',
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'dist-check/**', 'coverage/**', 'node_modules/**', '.roundhouse/**', 'bin/**'] },
   eslint.configs.recommended,
@@ -26,7 +54,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', '*.mjs', 'src/workflows/lint-check-virtual.ts'] },
+        projectService: {
+          allowDefaultProject: ['*.js', '*.mjs', 'src/workflows/lint-check-virtual.ts', 'src/ui/lint-check-virtual.ts'],
+        },
       },
     },
     plugins: { 'import-x': importX },
@@ -66,6 +96,8 @@ export default tseslint.config(
       ],
     },
   },
+  dashboardImports(['src/ui/*.ts', 'src/ui/*.tsx'], '../**'),
+  dashboardImports(['src/ui/*/**/*.ts', 'src/ui/*/**/*.tsx'], '../../**'),
   {
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
