@@ -200,6 +200,16 @@ const envSchema = z.object({
     .int()
     .min(1)
     .default(DEFAULT_AUTH_SETTINGS.failureWindowSeconds),
+  /** The built dashboard served at `/ui/` (`npm run build` writes it). */
+  ROUNDHOUSE_UI_DIR: z
+    .string()
+    .min(1)
+    .default(path.join(PACKAGE_ROOT, 'dist', 'ui')),
+  /**
+   * The Temporal Web UI the dashboard links each training's workflow to; unset: the dev server's UI of temporal.yaml
+   * when Roundhouse runs the dev server, else no link.
+   */
+  ROUNDHOUSE_TEMPORAL_UI_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Searched for the `temporal` CLI. */
   PATH: z.string().default(''),
 });
@@ -271,6 +281,8 @@ export interface Config {
   readonly demoData: boolean;
   /** Session lifetimes and failed-login limits of the API. */
   readonly auth: AuthSettings;
+  /** The dashboard at `/ui/`: its built files, and the Temporal Web UI it links to (undefined: no link). */
+  readonly dashboard: { readonly assetsDir: string; readonly temporalUiUrl: string | undefined };
   /** The PATH, searched for the `temporal` CLI. */
   readonly systemPath: string;
 }
@@ -404,6 +416,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       failuresPerUsername: e.ROUNDHOUSE_LOGIN_FAILURES_PER_USERNAME,
       failuresPerAddress: e.ROUNDHOUSE_LOGIN_FAILURES_PER_ADDRESS,
       failureWindowSeconds: e.ROUNDHOUSE_LOGIN_FAILURE_WINDOW_SECONDS,
+    },
+    dashboard: {
+      assetsDir: path.resolve(e.ROUNDHOUSE_UI_DIR),
+      temporalUiUrl:
+        e.ROUNDHOUSE_TEMPORAL_UI_URL?.replace(/\/+$/, '') ??
+        (devServer ? `http://${devServer.ip}:${devServer.uiPort}` : undefined),
     },
     systemPath: e.PATH,
   });

@@ -5,6 +5,7 @@ import type { InferencePool } from '../inference/pool';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
 import { createAuthenticator } from './auth/authenticator';
+import { dashboardAssetRoutes } from './dashboard/asset-routes';
 import type { ChangeFeed } from './cache/change-feed';
 import { seeOwnChanges } from './cache/see-own-changes';
 import { accessLog } from './middleware/access-log';
@@ -22,6 +23,16 @@ import { RouteRegistry } from './routing/route-spec';
 import type { TaskWakeups } from './task-waker';
 import type { TrainingOrchestrator } from './training-orchestrator';
 import { InferenceModels } from './use-cases/inference-model';
+
+/** What the dashboard at `/ui/` is served from, and what it links to. */
+export interface DashboardSettings {
+  /** The built dashboard (`npm run build` writes `dist/ui`); when it holds no build, `/ui/` answers 503. */
+  readonly assetsDir: string;
+  /** The Temporal Web UI (no trailing slash) a training's workflow is linked to; undefined: no link. */
+  readonly temporalUiUrl: string | undefined;
+  /** The Temporal namespace the trainings' workflows run in, for those links. */
+  readonly temporalNamespace: string;
+}
 
 /** Everything the API needs, built by the entry point (or a test) and passed in. */
 export interface AppDeps {
@@ -44,6 +55,8 @@ export interface AppDeps {
   auth: AuthSettings;
   /** Serves `GET /api/dummy/` (ROUNDHOUSE_DEMO_DATA); off when absent. */
   demoData?: boolean;
+  /** The dashboard at `/ui/` (`/` redirects there). */
+  dashboard: DashboardSettings;
   /** Also serves `GET /metrics` here (ROUNDHOUSE_METRICS_ON_API); by default only the metrics port does. */
   metricsOnApi?: boolean;
 }
@@ -93,6 +106,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(api.allowedMethods());
   // The seed-004 job-server protocol lives at the root, beside /api, and appears in the same OpenAPI document.
   const root = jobServerRoutes({ ...routing, router: createRouter() }, services);
+  const dashboard = dashboardAssetRoutes(deps.dashboard.assetsDir);
+  app.use(dashboard.routes());
+  app.use(dashboard.allowedMethods());
   app.use(plusAsSpace('/actions/'));
   app.use(root.routes());
   app.use(root.allowedMethods());

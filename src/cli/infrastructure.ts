@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { Model } from 'objection';
 import pRetry from 'p-retry';
+import type { DashboardSettings } from '../api/app';
 import { postgresCheck, temporalCheck, type ReadinessCheck } from '../api/readiness';
 import { TemporalTrainingOrchestrator } from '../api/temporal-training-orchestrator';
 import type { DeliverySettings } from '../activities/notification-activities';
@@ -89,6 +90,15 @@ export function readinessChecks(config: Config, knex: Knex, connection: Connecti
   return {
     postgres: postgresCheck(knex),
     temporal: temporalCheck(connection, config.temporal.namespace),
+  };
+}
+
+/** What the API serves the dashboard from, and the Temporal Web UI it links trainings to. */
+export function dashboardSettings(config: Config): DashboardSettings {
+  return {
+    assetsDir: config.dashboard.assetsDir,
+    temporalUiUrl: config.dashboard.temporalUiUrl,
+    temporalNamespace: config.temporal.namespace,
   };
 }
 

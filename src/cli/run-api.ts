@@ -4,6 +4,7 @@ import type { Logger } from '../logger';
 import {
   connectClientToTemporal,
   connectDatabase,
+  dashboardSettings,
   inferencePool,
   openBlobStore,
   readinessChecks,
@@ -33,6 +34,7 @@ export async function runApiRole(config: Config, logger: Logger): Promise<void> 
       changes,
       demoData: config.demoData,
       auth: config.auth,
+      dashboard: dashboardSettings(config),
       metricsOnApi: config.metrics.onApi,
     },
     config.http.host,

@@ -14,6 +14,7 @@ import {
   EMBEDDED_DATABASE,
   connectClientToTemporal,
   connectDatabase,
+  dashboardSettings,
   connectWorkerToTemporal,
   inferencePool,
   openBlobStore,
@@ -139,6 +140,7 @@ export async function runDev(config: Config, logger: Logger): Promise<void> {
         changes,
         demoData: config.demoData,
         auth: config.auth,
+        dashboard: dashboardSettings(config),
         metricsOnApi: config.metrics.onApi,
       },
       config.http.host,
@@ -165,6 +167,7 @@ function printUrls(
   const placed = embedded && pgDataDir && pgDataDir !== embedded.dataDir ? `, data in ${pgDataDir}` : '';
   const lines = [
     'Roundhouse is running. Ctrl-C stops it.',
+    `  Dashboard         ${apiUrl}/ui/`,
     `  API               ${apiUrl}/api/`,
     `  Health            ${apiUrl}/api/health/   readiness ${apiUrl}/api/ready/`,
     `  OpenAPI           ${apiUrl}/api/schema/   Swagger UI ${apiUrl}/api/schema/swagger-ui/   ReDoc ${apiUrl}/api/schema/redoc/`,

@@ -26,6 +26,11 @@ function appDeps(knex: Knex, temporal: TestTemporal): Omit<AppDeps, 'readinessCh
   return {
     logger: createLogger('error'),
     auth: DEFAULT_AUTH_SETTINGS,
+    dashboard: {
+      assetsDir: path.join(os.tmpdir(), 'roundhouse-ready-unused'),
+      temporalUiUrl: undefined,
+      temporalNamespace: 'default',
+    },
     knex,
     blobs: new FsBlobStore(path.join(os.tmpdir(), 'roundhouse-ready-unused')),
     limits: TEST_LIMITS,

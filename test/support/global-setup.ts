@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { createLogger } from '../../src/logger';
+import { buildUi } from '../../scripts/ui/build';
 import { type EphemeralServices, startEphemeralServices } from './ephemeral-services';
 import { type S3Server, startS3Server } from './s3-server';
 import { TEST_ENV } from './test-env';
@@ -13,8 +15,8 @@ declare global {
 export const TEST_CONTINUE_AS_NEW_EVENTS = 40;
 
 /**
- * Starts one embedded Postgres, one Temporal dev server and one S3 server for the whole run, migrates the test database once, and
- * hands the addresses to the test files through environment variables.
+ * Starts one embedded Postgres, one Temporal dev server and one S3 server for the whole run, migrates the test database once,
+ * builds the dashboard, and hands the addresses to the test files through environment variables.
  */
 export default async function globalSetup(): Promise<void> {
   const services = await startEphemeralServices({
@@ -33,4 +35,9 @@ export default async function globalSetup(): Promise<void> {
   // An S3 server (moto) for the S3 blob store's tests.
   globalThis.roundhouseTestS3 = await startS3Server();
   process.env[TEST_ENV.s3Endpoint] = globalThis.roundhouseTestS3.endpoint;
+  // The dashboard as npm run build bundles it, built from the current sources into the run's folder (not dist/, which
+  // may hold an older build), so the tests serve the real assets.
+  const uiDir = path.join(services.root, 'ui');
+  await buildUi(uiDir);
+  process.env[TEST_ENV.uiDir] = uiDir;
 }

@@ -7,6 +7,7 @@ export const TEST_ENV = {
   temporalNamespace: 'ROUNDHOUSE_TEST_TEMPORAL_NAMESPACE',
   temporalCliPath: 'ROUNDHOUSE_TEST_TEMPORAL_CLI_PATH',
   s3Endpoint: 'ROUNDHOUSE_TEST_S3_ENDPOINT',
+  uiDir: 'ROUNDHOUSE_TEST_UI_DIR',
 } as const;
 
 /** Reads one of the variables above; fails loudly when the test runs outside the integration project. */

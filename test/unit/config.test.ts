@@ -94,6 +94,24 @@ describe('loadConfig', () => {
     expect(problemsOf({ ROUNDHOUSE_DEMO_DATA: 'yes' })).toEqual([expect.stringContaining('env ROUNDHOUSE_DEMO_DATA')]);
   });
 
+  it("when the dashboard variables are unset, serves dist/ui and links the dev server's Web UI; set, uses them", () => {
+    expect(loadConfig({}).dashboard).toEqual({
+      assetsDir: path.resolve(__dirname, '../../dist/ui'),
+      temporalUiUrl: 'http://127.0.0.1:8233',
+    });
+    expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal.internal:7233' }).dashboard.temporalUiUrl).toBeUndefined();
+    expect(
+      loadConfig({
+        TEMPORAL_ADDRESS: 'temporal.internal:7233',
+        ROUNDHOUSE_TEMPORAL_UI_URL: 'https://temporal.example.org/',
+        ROUNDHOUSE_UI_DIR: 'build/ui',
+      }).dashboard,
+    ).toEqual({ assetsDir: path.resolve('build/ui'), temporalUiUrl: 'https://temporal.example.org' });
+    expect(problemsOf({ ROUNDHOUSE_TEMPORAL_UI_URL: 'javascript:alert(1)' })).toEqual([
+      expect.stringContaining('env ROUNDHOUSE_TEMPORAL_UI_URL'),
+    ]);
+  });
+
   it('when the session and login variables are unset, uses the defaults; set, uses them; zero is refused', () => {
     expect(loadConfig({}).auth).toEqual({
       sessionIdleSeconds: 28_800,
