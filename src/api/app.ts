@@ -13,6 +13,7 @@ import { errorHandler } from './middleware/error-handler';
 import { httpMetrics, metricsRoute } from './middleware/http-metrics';
 import { requestId } from './middleware/request-id';
 import type { ReadinessCheck } from './readiness';
+import type { DashboardSettings } from './services';
 import { apiRoutes } from './routes';
 import { healthRoutes } from './routes/health/routes';
 import { jobServerRoutes } from './routes/job-server';
@@ -23,16 +24,6 @@ import { RouteRegistry } from './routing/route-spec';
 import type { TaskWakeups } from './task-waker';
 import type { TrainingOrchestrator } from './training-orchestrator';
 import { InferenceModels } from './use-cases/inference-model';
-
-/** What the dashboard at `/ui/` is served from, and what it links to. */
-export interface DashboardSettings {
-  /** The built dashboard (`npm run build` writes `dist/ui`); when it holds no build, `/ui/` answers 503. */
-  readonly assetsDir: string;
-  /** The Temporal Web UI (no trailing slash) a training's workflow is linked to; undefined: no link. */
-  readonly temporalUiUrl: string | undefined;
-  /** The Temporal namespace the trainings' workflows run in, for those links. */
-  readonly temporalNamespace: string;
-}
 
 /** Everything the API needs, built by the entry point (or a test) and passed in. */
 export interface AppDeps {
@@ -99,6 +90,7 @@ export function createApp(deps: AppDeps): Koa {
     inference: deps.inference,
     inferenceModels: new InferenceModels(knex, deps.changes),
     tasks: deps.tasks,
+    dashboard: deps.dashboard,
   };
   const resources = apiRoutes({ ...routing, router: createRouter() }, services, { demoData: deps.demoData ?? false });
   api.use(resources.routes(), resources.allowedMethods());

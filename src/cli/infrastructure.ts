@@ -3,7 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { Model } from 'objection';
 import pRetry from 'p-retry';
-import type { DashboardSettings } from '../api/app';
+import type { DashboardSettings } from '../api/services';
 import { postgresCheck, temporalCheck, type ReadinessCheck } from '../api/readiness';
 import { TemporalTrainingOrchestrator } from '../api/temporal-training-orchestrator';
 import type { DeliverySettings } from '../activities/notification-activities';

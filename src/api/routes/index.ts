@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { RouteContext } from '../routing/route';
 import type { ApiServices } from '../services';
 import { authRoutes } from './auth/routes';
+import { dashboardRoutes } from './dashboard/routes';
 import { datasetPointRoutes } from './datasets/point-routes';
 import { datasetRoutes } from './datasets/routes';
 import { dummyRoutes } from './dummy/routes';
@@ -42,6 +43,7 @@ export function apiRoutes(rc: RouteContext, services: ApiServices, optional: Opt
   inferenceRoutes(rc, services);
   datasetRoutes(rc, services);
   datasetPointRoutes(rc, services);
+  dashboardRoutes(rc, services);
   if (optional.demoData) {
     dummyRoutes(rc, services);
   }

@@ -82,3 +82,33 @@ function metricsOfModel(db: Knex, modelId: string, { reporterId }: MetricScope):
     own.where({ reporterId }).orWhereNull('reporterId');
   });
 }
+
+/** The server's latest float figure of each name on one model: the evaluation of its newest evaluated version. */
+export interface LatestServerMetric {
+  modelId: string;
+  key: string;
+  step: number;
+  value: number;
+}
+
+/** For each of `modelIds`, the server's latest float metric of each name (no reporter; the highest step). */
+export async function listLatestServerMetrics(db: Knex, modelIds: readonly string[]): Promise<LatestServerMetric[]> {
+  if (modelIds.length === 0) {
+    return [];
+  }
+  const rows = await Metric.query(db)
+    .distinctOn('modelId', 'key')
+    .select('modelId', 'key', 'step', 'valueFloat')
+    .whereIn('modelId', modelIds)
+    .whereNull('reporterId')
+    .whereNotNull('valueFloat')
+    .whereNotNull('step')
+    .orderBy([{ column: 'modelId' }, { column: 'key' }, { column: 'step', order: 'desc' }]);
+  // The filters above make none of these null.
+  return rows.map((row) => ({
+    modelId: row.modelId ?? '',
+    key: row.key,
+    step: row.step ?? 0,
+    value: row.valueFloat ?? 0,
+  }));
+}
