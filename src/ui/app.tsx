@@ -1,6 +1,7 @@
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { UserResponse } from '../api/routes/users/schemas';
+import { NewTrainingPage } from './pages/new-training';
 import { SignInPage } from './pages/sign-in';
 import { TrainingPage } from './pages/training';
 import { TrainingsPage } from './pages/trainings';
@@ -49,12 +50,15 @@ export function App(): JSX.Element {
         Skip to content
       </a>
       <Header user={session.user} onSignedOut={() => setSession({ kind: 'signed-out' })} />
-      <main id="main">{page(route)}</main>
+      <main id="main">{page(route, session.user)}</main>
     </>
   );
 }
 
-function page(route: string): JSX.Element {
+function page(route: string, me: UserResponse): JSX.Element {
+  if (route === 'trainings/new') {
+    return <NewTrainingPage me={me} />;
+  }
   const training = /^trainings\/([0-9a-f-]{36})$/.exec(route);
   if (training?.[1] !== undefined) {
     return <TrainingPage id={training[1]} />;
@@ -89,6 +93,7 @@ function Header(props: { user: UserResponse; onSignedOut: () => void }): JSX.Ele
       </Link>
       <nav aria-label="Main">
         <Link to="trainings">Trainings</Link>
+        <Link to="trainings/new">New training</Link>
       </nav>
       <span class="who">
         Signed in as <strong>{props.user.username}</strong>

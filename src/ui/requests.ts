@@ -47,6 +47,18 @@ export async function postJson<T>(path: string, body: unknown): Promise<T> {
   );
 }
 
+/** POSTs a multipart form (a file upload) with the session's CSRF token; the browser sets the boundary. */
+export async function postForm<T>(path: string, form: FormData): Promise<T> {
+  return answer<T>(
+    await fetch(path, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'X-CSRFToken': csrfToken() },
+      body: form,
+    }),
+  );
+}
+
 async function answer<T>(res: Response): Promise<T> {
   const body: unknown = await res.json().catch(() => null);
   if (res.ok) {

@@ -40,6 +40,7 @@ describe('/api/dashboard/', () => {
       for (const path of [
         '/api/users/myself/',
         '/api/dashboard/trainings/',
+        '/api/dashboard/choices/',
         `/api/dashboard/trainings/${training}/`,
         `/api/dashboard/trainings/${training}/?since=ab&wait=5`,
         `/api/trainings/${training}/rounds/`,
@@ -64,6 +65,22 @@ describe('/api/dashboard/', () => {
       expect(out.status).toBe(200);
       const res = await request(api.app.callback()).get('/api/dashboard/trainings/').set('Cookie', gone.cookie);
       expect(res).toMatchObject({ status: 401, body: { detail: 'Invalid session; log in again.' } });
+    });
+  });
+
+  describe('GET /api/dashboard/choices/', () => {
+    it('when signed in, answers every aggregation and uncertainty method and the parameters of each method', async () => {
+      const res = await request(api.app.callback()).get('/api/dashboard/choices/').set('Cookie', session.cookie);
+      expect(res).toMatchObject({
+        status: 200,
+        body: {
+          uncertainty_methods: ['NONE', 'ENSEMBLE', 'MC_DROPOUT', 'SWAG'],
+          strategy_parameters: { FedProx: ['proximal_mu'], FedDC: ['daisy_chain_period', 'aggregation_period'] },
+        },
+      });
+      const methods = (res.body as { aggregation_methods: string[] }).aggregation_methods;
+      expect(methods).toEqual(expect.arrayContaining(['FedAvg', 'FedProx', 'FedDC', 'FedAdam', 'Krum', 'Bulyan']));
+      expect(methods).toHaveLength(12);
     });
   });
 

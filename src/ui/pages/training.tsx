@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { TrainingLive } from '../../api/routes/dashboard/schemas';
 import { figure, stateName } from '../format';
-import { getJson, messageOf, RequestError } from '../requests';
+import { getJson, messageOf, postJson, RequestError } from '../requests';
 import { Link } from '../router';
 import { ClientCharts, ServerCharts } from './training-charts';
 import { RoundsTable } from './training-rounds';
@@ -54,6 +54,7 @@ export function TrainingPage(props: { id: string }): JSX.Element {
         </p>
       )}
       {t.error && <p class="error">The training failed: {t.error}</p>}
+      {t.role === 'actor' && t.state === 'I' && <StartButton id={t.id} />}
       <dl class="facts">
         <dt>State</dt>
         <dd>
@@ -113,6 +114,35 @@ export function TrainingPage(props: { id: string }): JSX.Element {
         )}
       </section>
     </>
+  );
+}
+
+/** Starts a training in state INITIAL (its actor's); the page shows the change by itself. */
+function StartButton(props: { id: string }): JSX.Element {
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const start = async (): Promise<void> => {
+    setBusy(true);
+    setError('');
+    try {
+      await postJson(`/api/trainings/${props.id}/start/`, {});
+    } catch (err) {
+      setError(messageOf(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <p>
+      <button type="button" disabled={busy} onClick={() => void start()}>
+        {busy ? 'Starting…' : 'Start the training'}
+      </button>
+      {error && (
+        <span role="alert" class="error">
+          {' '}
+          {error}
+        </span>
+      )}
+    </p>
   );
 }
 

@@ -37,6 +37,9 @@ export function TrainingsPage(): JSX.Element {
   return (
     <>
       <h1>Trainings</h1>
+      <p>
+        <Link to="trainings/new">Create a training</Link>
+      </p>
       {error && (
         <p role="alert" class="error">
           {error}

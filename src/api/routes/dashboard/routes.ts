@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { AGGREGATION_METHODS } from '../../../aggregation/strategies/registry';
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
 import { LIVE_POLL_MS, listTrainingSummaries, liveTraining } from '../../use-cases/dashboard-trainings';
 import { errorSchema } from '../common-schemas';
-import { trainingParams } from '../trainings/schemas';
-import { liveQuery, MAX_LIVE_WAIT_SECONDS, trainingLive, trainingSummary } from './schemas';
+import { STRATEGY_PARAMETERS, trainingParams, UNCERTAINTY_METHODS } from '../trainings/schemas';
+import { liveQuery, MAX_LIVE_WAIT_SECONDS, trainingChoices, trainingLive, trainingSummary } from './schemas';
 
 const TAG = 'dashboard';
 
@@ -22,6 +23,24 @@ export function dashboardRoutes(rc: RouteContext, services: ApiServices): void {
     },
     async (ctx, { user }) => {
       ctx.body = await listTrainingSummaries(knex, dashboard, user);
+    },
+  );
+  authedRoute(
+    rc,
+    {
+      method: 'get',
+      path: '/dashboard/choices',
+      tag: TAG,
+      summary: "The aggregation and uncertainty methods a training may name, and each method's strategy parameters.",
+      responses: [{ status: 200, description: 'The choices.', schema: trainingChoices }],
+    },
+    async (ctx) => {
+      ctx.body = {
+        aggregation_methods: [...AGGREGATION_METHODS],
+        uncertainty_methods: [...UNCERTAINTY_METHODS],
+        strategy_parameters: STRATEGY_PARAMETERS,
+      };
+      await Promise.resolve();
     },
   );
   authedRoute(

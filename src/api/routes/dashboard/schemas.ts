@@ -66,3 +66,12 @@ export const trainingLive = z.object({
   versions: z.array(modelVersion),
 });
 export type TrainingLive = z.infer<typeof trainingLive>;
+
+/** The choices of the dashboard's training form, as the API accepts them. */
+export const trainingChoices = z.object({
+  aggregation_methods: z.array(z.string()),
+  uncertainty_methods: z.array(z.string()),
+  /** The strategy parameters each method takes in `options` (methods without any are absent). */
+  strategy_parameters: z.record(z.string(), z.array(z.string())),
+});
+export type TrainingChoices = z.infer<typeof trainingChoices>;
