@@ -1,6 +1,8 @@
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { UserResponse } from '../api/routes/users/schemas';
+import { GroupsPage } from './pages/groups';
+import { InferencePage } from './pages/inference';
 import { NewTrainingPage } from './pages/new-training';
 import { SignInPage } from './pages/sign-in';
 import { TrainingPage } from './pages/training';
@@ -56,6 +58,12 @@ export function App(): JSX.Element {
 }
 
 function page(route: string, me: UserResponse): JSX.Element {
+  if (route === 'inference') {
+    return <InferencePage />;
+  }
+  if (route === 'groups') {
+    return <GroupsPage me={me} />;
+  }
   if (route === 'trainings/new') {
     return <NewTrainingPage me={me} />;
   }
@@ -94,6 +102,8 @@ function Header(props: { user: UserResponse; onSignedOut: () => void }): JSX.Ele
       <nav aria-label="Main">
         <Link to="trainings">Trainings</Link>
         <Link to="trainings/new">New training</Link>
+        <Link to="groups">People and groups</Link>
+        <Link to="inference">Inference</Link>
       </nav>
       <span class="who">
         Signed in as <strong>{props.user.username}</strong>

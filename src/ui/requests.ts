@@ -37,9 +37,14 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
 
 /** POSTs JSON with the session's CSRF token. */
 export async function postJson<T>(path: string, body: unknown): Promise<T> {
+  return sendJson<T>('POST', path, body);
+}
+
+/** Sends JSON with an unsafe method (POST, DELETE) and the session's CSRF token. */
+export async function sendJson<T>(method: 'POST' | 'DELETE', path: string, body: unknown): Promise<T> {
   return answer<T>(
     await fetch(path, {
-      method: 'POST',
+      method,
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': csrfToken() },
       body: JSON.stringify(body),
