@@ -53,6 +53,7 @@ function indexPage(script: string, stylesheet: string): string {
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Roundhouse</title>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="/ui/${stylesheet}">
   <script type="module" src="/ui/${script}"></script>
 </head>

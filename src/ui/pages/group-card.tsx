@@ -46,8 +46,13 @@ export function GroupCard(props: {
           <li key={id}>
             {props.names.get(id) ?? id}
             {owner && id !== props.me.id && (
-              <button type="button" class="small" onClick={() => props.onRemove(id)}>
-                Remove {props.names.get(id) ?? 'member'}
+              <button
+                type="button"
+                class="small"
+                aria-label={`Remove ${props.names.get(id) ?? id}`}
+                onClick={() => props.onRemove(id)}
+              >
+                Remove
               </button>
             )}
           </li>

@@ -17,7 +17,7 @@ export function RoundsTable(props: { rounds: readonly RoundView[]; names: Readon
   }
   const name = (id: string): string => props.names.get(id) ?? `client ${id.slice(0, 8)}`;
   return (
-    <div class="scroll" role="region" aria-label="Rounds" tabIndex={0}>
+    <div class="scroll" role="region" aria-label="Table of rounds" tabIndex={0}>
       <table>
         <thead>
           <tr>
