@@ -1,7 +1,10 @@
 /** @jest-environment ./test/support/onnx-runtime-environment.ts */
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { PNG } from 'pngjs';
 import type { Browser, Page } from 'puppeteer-core';
 import request from 'supertest';
 import type { User } from '../../src/db/models/user';
@@ -72,7 +75,10 @@ describe('the dashboard in chromium', () => {
   let clients: SimulatedClient[];
   const behaviour: ClientBehaviour = {};
   const round0 = gate();
-  /** Console errors other than the 401 a signed-out page's first request gets. */
+  /**
+   * Console errors other than HTTP refusals (the tests provoke a 401 and a 400 and check them): script errors and
+   * Content-Security-Policy violations.
+   */
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
@@ -106,7 +112,7 @@ describe('the dashboard in chromium', () => {
     browser = await launchChromium();
     page = await browser.newPage();
     page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().includes('status of 401')) {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource: the server responded')) {
         consoleErrors.push(message.text());
       }
     });
@@ -193,6 +199,10 @@ describe('the dashboard in chromium', () => {
       expect(text).toContain(client.username);
     }
     expect(text).toContain('Download version 2');
+    // The download links work with the session cookie alone (a GET needs no CSRF token).
+    const link: unknown = await page.evaluate(`document.querySelector('ul.versions a').getAttribute('href')`);
+    expect(link).toMatch(/^\/api\/models\/[0-9a-f-]{36}\/\?round=2$/);
+    expect(await statusFromPage(page, String(link))).toBe(200);
   });
 
   it('when the page is as narrow as a phone, nothing is wider than the screen', async () => {
@@ -237,6 +247,27 @@ describe('the dashboard in chromium', () => {
     expect(await textOf(page)).toMatch(/Prediction[0-9]Outputs/);
     await screenshot(page, '10-inference');
     expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it("when an image is run on a model without a preprocessing graph, shows the server's refusal", async () => {
+    const [upload] = await page.$$('input[type=radio]');
+    await upload?.click();
+    await page.waitForSelector('#inference-file');
+    const png = new PNG({ width: 28, height: 28 });
+    const file = path.join(os.tmpdir(), `digit-${Date.now()}.png`);
+    fs.writeFileSync(file, PNG.sync.write(png));
+    try {
+      await (await page.$('#inference-file'))?.uploadFile(file);
+      await page.click('#inference-shape', { count: 3 });
+      await page.keyboard.press('Backspace');
+      await page.click('form.stacked button[type=submit]');
+      await page.waitForSelector('[role=alert]');
+      expect(await textOf(page, '[role=alert]')).toBe(
+        'The model has no preprocessing graph to turn an image into its input; send a tensor instead.',
+      );
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   });
 
   it('when the actor signs out, the sign-in form comes back and the session no longer reads anything', async () => {
