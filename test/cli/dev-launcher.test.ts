@@ -34,12 +34,24 @@ describe('roundhouse dev (npm start)', () => {
     await fs.rm(root, { recursive: true, force: true });
   });
 
-  it('when started with nothing configured, serves the API and Web UI, keeps its state across restarts and leaves no process behind', async () => {
+  it('when started with nothing configured, serves the API, the dashboard and Web UI, keeps its state across restarts and leaves no process behind', async () => {
     await launcher.start();
     const api = `http://127.0.0.1:${ports.api}`;
     expect(launcher.output).toContain(`Temporal Web UI   http://127.0.0.1:${ports.ui}/namespaces/default/workflows`);
     expect((await fetch(`${api}/api/ready/`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
+    // The dashboard, served by the API: `/` leads there.
+    expect(launcher.output).toContain(`Dashboard         ${api}/ui/`);
+    const start = await fetch(`${api}/`, { redirect: 'manual' });
+    expect({ status: start.status, location: start.headers.get('location') }).toEqual({
+      status: 302,
+      location: '/ui/',
+    });
+    const page = await fetch(`${api}/ui/`);
+    expect({ status: page.status, type: page.headers.get('content-type') }).toEqual({
+      status: 200,
+      type: 'text/html; charset=utf-8',
+    });
 
     // State: a row in Postgres and a running workflow on the launcher's own worker.
     const db = knexFactory({

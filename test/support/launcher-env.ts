@@ -51,6 +51,8 @@ export async function launcherEnv(
     ROUNDHOUSE_EMBEDDED_PG_PORT: String(ports.pg),
     ROUNDHOUSE_TEMPORAL_CONFIG: temporalYaml,
     TEMPORAL_CLI_PATH: testEnv('temporalCliPath'),
+    // The dashboard the run's global setup built from the current sources (dist/ may hold none, or an older one).
+    ROUNDHOUSE_UI_DIR: testEnv('uiDir'),
     LOG_LEVEL: 'warn',
     ...overrides,
   };
