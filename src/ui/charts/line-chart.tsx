@@ -2,13 +2,8 @@ import type { JSX } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import type { ChartData } from '../figures';
 import { figure } from '../format';
-
-/** One line of a chart: its name and a value per x (null where it has none). */
-export interface ChartSeries {
-  label: string;
-  values: ReadonlyArray<number | null>;
-}
 
 /** Distinct line colours with at least 4.5:1 contrast on white. */
 const COLOURS = ['#1f5fa8', '#b3261e', '#1b6e3a', '#7a4ea3', '#8a5a00'];
@@ -18,12 +13,7 @@ const HEIGHT = 220;
  * A line chart of figures per round (uPlot on a canvas), with the same numbers in a table for screen readers and
  * for copying. It follows its container's width, so it fits a phone, and takes new points without being rebuilt.
  */
-export function LineChart(props: {
-  title: string;
-  xLabel: string;
-  xs: readonly number[];
-  series: ChartSeries[];
-}): JSX.Element {
+export function LineChart(props: ChartData): JSX.Element {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const shape = props.series.map((s) => s.label).join('\u0000');
