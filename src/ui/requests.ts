@@ -40,8 +40,8 @@ export async function postJson<T>(path: string, body: unknown): Promise<T> {
   return sendJson<T>('POST', path, body);
 }
 
-/** Sends JSON with an unsafe method (POST, DELETE) and the session's CSRF token. */
-export async function sendJson<T>(method: 'POST' | 'DELETE', path: string, body: unknown): Promise<T> {
+/** Sends JSON with an unsafe method (POST, PUT, DELETE) and the session's CSRF token. */
+export async function sendJson<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body: unknown): Promise<T> {
   return answer<T>(
     await fetch(path, {
       method,

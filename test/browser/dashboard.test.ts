@@ -14,6 +14,7 @@ import { FIXTURES } from '../fixtures/onnx-edge-cases';
 import { axeViolations, launchChromium, screenshot, textOf } from '../support/browser';
 import {
   type ClientBehaviour,
+  createTraining,
   registerClients,
   type SimulatedClient,
   startTrainingStack,
@@ -228,6 +229,26 @@ describe('the dashboard in chromium', () => {
     expect(await axeViolations(page)).toEqual([]);
   });
 
+  it("when the actor adds and removes a participant on an Initial training's page, the page follows", async () => {
+    const created = await createTraining(base, `browser-idle-${Date.now()}`, [], 1, {
+      actor: { id: actor.id, token: actor.token },
+    });
+    // Not networkidle: the training's page always holds one long-poll open.
+    await page.goto(`${base}/ui/trainings/${created.trainingId}`, { waitUntil: 'domcontentloaded' });
+    await waitForText(page, 'No participants yet.');
+    const first = clients[0];
+    await page.select('#add-participant', first?.id ?? '');
+    await page.click('form.inline-form button[type=submit]');
+    await page.waitForSelector(`::-p-aria(Remove ${first?.username ?? ''} from the training)`);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, '10-training-participants');
+    await page.click(`::-p-aria(Remove ${first?.username ?? ''} from the training)`);
+    await waitForText(page, 'No participants yet.');
+    await page.click('::-p-text(Start the training)');
+    await page.waitForSelector('[role=alert]');
+    expect(await textOf(page, '[role=alert]')).toBe('At least one participant must be registered!');
+  });
+
   it('when numbers are pasted into the inference form, shows the prediction', async () => {
     await page.click('header a[href="/ui/inference"]');
     await page.waitForSelector('#inference-model');
@@ -245,7 +266,7 @@ describe('the dashboard in chromium', () => {
     await page.click('form.stacked button[type=submit]');
     await page.waitForSelector('#answer');
     expect(await textOf(page)).toMatch(/Prediction[0-9]Outputs/);
-    await screenshot(page, '10-inference');
+    await screenshot(page, '11-inference');
     expect(await axeViolations(page)).toEqual([]);
   });
 

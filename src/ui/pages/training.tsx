@@ -5,6 +5,7 @@ import { figure, stateName } from '../format';
 import { getJson, messageOf, postJson, RequestError } from '../requests';
 import { Link } from '../router';
 import { ClientCharts, ServerCharts } from './training-charts';
+import { TrainingParticipants } from './training-participants';
 import { RoundsTable } from './training-rounds';
 import { VersionsList } from './training-versions';
 
@@ -103,15 +104,7 @@ export function TrainingPage(props: { id: string }): JSX.Element {
       </section>
       <section aria-labelledby="clients">
         <h2 id="clients">{t.role === 'actor' ? 'Participants' : 'You'}</h2>
-        {live.clients.length === 0 ? (
-          <p>No participants.</p>
-        ) : (
-          <ul>
-            {live.clients.map((c) => (
-              <li key={c.id}>{c.username}</li>
-            ))}
-          </ul>
-        )}
+        <TrainingParticipants live={live} />
       </section>
     </>
   );
@@ -132,17 +125,18 @@ function StartButton(props: { id: string }): JSX.Element {
     }
   };
   return (
-    <p>
-      <button type="button" disabled={busy} onClick={() => void start()}>
-        {busy ? 'Starting…' : 'Start the training'}
-      </button>
+    <>
+      <p>
+        <button type="button" disabled={busy} onClick={() => void start()}>
+          {busy ? 'Starting…' : 'Start the training'}
+        </button>
+      </p>
       {error && (
-        <span role="alert" class="error">
-          {' '}
+        <p role="alert" class="error">
           {error}
-        </span>
+        </p>
       )}
-    </p>
+    </>
   );
 }
 
