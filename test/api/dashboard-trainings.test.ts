@@ -45,6 +45,11 @@ describe('/api/dashboard/', () => {
         `/api/dashboard/trainings/${training}/?since=ab&wait=5`,
         `/api/trainings/${training}/rounds/`,
         `/api/models/${training}/rounds/`,
+        `/api/models/${training}/?round=0`,
+        '/api/models/',
+        '/api/users/',
+        '/api/groups/',
+        '/api/datasets/',
       ]) {
         const res = await request(api.app.callback()).get(path);
         expect(res).toMatchObject({
