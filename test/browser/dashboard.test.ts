@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
-import type { Browser, Page } from 'puppeteer-core';
+import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import type { User } from '../../src/db/models/user';
 import { buildApiUser, PASSWORD } from '../fixtures/api-app';
@@ -46,19 +46,32 @@ function gate(): { promise: Promise<void>; open: () => void } {
   return { promise, open };
 }
 
-/** Waits until the chart titled `title` holds `points` values (its table of values has that many rows). */
-async function waitForPoints(page: Page, title: string, points: number): Promise<void> {
-  await page.waitForFunction(
-    `[...document.querySelectorAll('figure.chart')].some((figure) =>
-      figure.querySelector('figcaption')?.textContent === ${JSON.stringify(title)} &&
-      figure.querySelectorAll('tbody tr').length === ${points})`,
-    { timeout: 60_000 },
-  );
+/** Resolves once `check` holds (asked every 100 ms); throws after `timeoutMs`. */
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
-/** Waits until the page's text contains `text`. */
+/**
+ * Waits until the chart titled `title` holds `points` values (its table of values has that many rows). Locators, not
+ * `waitForFunction`: Playwright evaluates a function's text in the page, which the page's CSP forbids (no eval).
+ */
+async function waitForPoints(page: Page, title: string, points: number): Promise<void> {
+  const rows = page
+    .locator('figure.chart')
+    .filter({ has: page.getByText(title, { exact: true }) })
+    .locator('tbody tr');
+  await until(async () => (await rows.count()) === points, `${points} points on "${title}"`);
+}
+
+/** Waits until the page shows `text`. */
 async function waitForText(page: Page, text: string): Promise<void> {
-  await page.waitForFunction(`document.body.textContent.includes(${JSON.stringify(text)})`, { timeout: 60_000 });
+  await page.getByText(text).first().waitFor({ timeout: 60_000 });
 }
 
 /** The status a `fetch` of `path` made by the page (with its cookies) answers. */
@@ -118,7 +131,7 @@ describe('the dashboard in chromium', () => {
       }
     });
     page.on('pageerror', (err) => consoleErrors.push(String(err)));
-    await page.setViewport({ width: 1200, height: 900 });
+    await page.setViewportSize({ width: 1200, height: 900 });
   });
 
   afterAll(async () => {
@@ -130,7 +143,7 @@ describe('the dashboard in chromium', () => {
 
   // The steps share one browser page, in order, as one person would use the dashboard.
   it('when a visitor is not signed in, any page is the sign-in form, and the API refuses the page its data', async () => {
-    await page.goto(`${base}/ui/trainings/5b0f1f0e-1111-4b6a-9d0c-0a4e5d0c1a2b`, { waitUntil: 'networkidle0' });
+    await page.goto(`${base}/ui/trainings/5b0f1f0e-1111-4b6a-9d0c-0a4e5d0c1a2b`, { waitUntil: 'networkidle' });
     await page.waitForSelector('#username');
     expect(await textOf(page, 'h1')).toBe('Sign in to Roundhouse');
     expect(await statusFromPage(page, '/api/dashboard/trainings/')).toBe(401);
@@ -139,16 +152,16 @@ describe('the dashboard in chromium', () => {
   });
 
   it('when the password is wrong, says so; when right, shows the trainings and keeps nothing in browser storage', async () => {
-    await page.type('#username', actor.username);
-    await page.type('#password', 'not the password');
+    await page.fill('#username', actor.username);
+    await page.fill('#password', 'not the password');
     await page.click('button[type=submit]');
     await page.waitForSelector('[role=alert]');
     expect(await textOf(page, '[role=alert]')).toBe('Invalid username/password.');
     // From the server's root this time: it redirects to the dashboard, which asks for the sign-in again.
-    await page.goto(`${base}/`, { waitUntil: 'networkidle0' });
+    await page.goto(`${base}/`, { waitUntil: 'networkidle' });
     expect(page.url()).toBe(`${base}/ui/`);
-    await page.type('#username', actor.username);
-    await page.type('#password', PASSWORD);
+    await page.fill('#username', actor.username);
+    await page.fill('#password', PASSWORD);
     await page.click('button[type=submit]');
     await waitForText(page, 'You have no trainings yet');
     expect(await page.evaluate('localStorage.length + sessionStorage.length')).toBe(0);
@@ -160,21 +173,18 @@ describe('the dashboard in chromium', () => {
     await page.click('a[href="/ui/trainings/new"]');
     await page.waitForSelector('#model-file');
     expect(await axeViolations(page)).toEqual([]);
-    const file = await page.$('#model-file');
-    await file?.uploadFile(path.join(FIXTURES, 'mlp-global-r0.onnx'));
-    await page.type('#model-name', 'mnist-mlp');
-    await page.type('#input-shape', 'None, 1, 28, 28');
-    await page.click('#rounds', { count: 3 });
-    await page.type('#rounds', '2');
-    const digits: unknown = await page.evaluate(`document.querySelector('#dataset option:nth-child(2)').value`);
-    await page.select('#dataset', String(digits));
+    await page.setInputFiles('#model-file', path.join(FIXTURES, 'mlp-global-r0.onnx'));
+    await page.fill('#model-name', 'mnist-mlp');
+    await page.fill('#input-shape', 'None, 1, 28, 28');
+    await page.fill('#rounds', '2');
+    await page.selectOption('#dataset', { label: 'digits (16 rows)' });
     // The three clients as participants, and no test rounds, so each round ends with its uploads.
     for (const label of [...clients.map((c) => c.username), "Skip the clients' test rounds"]) {
-      await page.click(`label.inline ::-p-text(${label})`);
+      await page.getByLabel(label).check();
     }
     await screenshot(page, '03-new-training');
     await page.click('form.stacked button[type=submit]');
-    await page.waitForFunction(`/^\\/ui\\/trainings\\/[0-9a-f-]{36}$/.test(location.pathname)`, { timeout: 30_000 });
+    await page.waitForURL(/\/ui\/trainings\/[0-9a-f-]{36}$/, { timeout: 30_000 });
     // Version 0 is evaluated at the start: one point. The clients hold their round-0 uploads until the gate opens.
     await waitForPoints(page, 'Server accuracy', 1);
     await waitForText(page, '0 of 3');
@@ -207,10 +217,10 @@ describe('the dashboard in chromium', () => {
   });
 
   it('when the page is as narrow as a phone, nothing is wider than the screen', async () => {
-    await page.setViewport({ width: 375, height: 800 });
+    await page.setViewportSize({ width: 375, height: 800 });
     await screenshot(page, '07-training-phone');
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBe(375);
-    await page.setViewport({ width: 1200, height: 900 });
+    await page.setViewportSize({ width: 1200, height: 900 });
   });
 
   it('when the trainings page is shown, it lists the training completed with its accuracy', async () => {
@@ -237,14 +247,15 @@ describe('the dashboard in chromium', () => {
     await page.goto(`${base}/ui/trainings/${created.trainingId}`, { waitUntil: 'domcontentloaded' });
     await waitForText(page, 'No participants yet.');
     const first = clients[0];
-    await page.select('#add-participant', first?.id ?? '');
+    await page.selectOption('#add-participant', first?.id ?? '');
     await page.click('form.inline-form button[type=submit]');
-    await page.waitForSelector(`::-p-aria(Remove ${first?.username ?? ''} from the training)`);
+    const remove = page.getByRole('button', { name: `Remove ${first?.username ?? ''} from the training` });
+    await remove.waitFor();
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, '10-training-participants');
-    await page.click(`::-p-aria(Remove ${first?.username ?? ''} from the training)`);
+    await remove.click();
     await waitForText(page, 'No participants yet.');
-    await page.click('::-p-text(Start the training)');
+    await page.getByRole('button', { name: 'Start the training' }).click();
     await page.waitForSelector('[role=alert]');
     expect(await textOf(page, '[role=alert]')).toBe('At least one participant must be registered!');
   });
@@ -252,17 +263,11 @@ describe('the dashboard in chromium', () => {
   it('when numbers are pasted into the inference form, shows the prediction', async () => {
     await page.click('header a[href="/ui/inference"]');
     await page.waitForSelector('#inference-model');
-    const [, paste] = await page.$$('input[type=radio]');
-    await paste?.click();
+    await page.getByLabel('Paste numbers').check();
     await page.waitForSelector('#inference-numbers');
     const pixels = JSON.stringify(Array.from({ length: 784 }, (_, i) => (i % 7) / 7));
-    // Typing 784 numbers key by key is slow: set the value and announce it as typed.
-    await page.evaluate(`(() => {
-      const area = document.querySelector('#inference-numbers');
-      area.value = ${JSON.stringify(pixels)};
-      area.dispatchEvent(new Event('input', { bubbles: true }));
-    })()`);
-    await page.type('#inference-shape', '1, 1, 28, 28');
+    await page.fill('#inference-numbers', pixels);
+    await page.fill('#inference-shape', '1, 1, 28, 28');
     await page.click('form.stacked button[type=submit]');
     await page.waitForSelector('#answer');
     expect(await textOf(page)).toMatch(/Prediction[0-9]Outputs/);
@@ -271,16 +276,14 @@ describe('the dashboard in chromium', () => {
   });
 
   it("when an image is run on a model without a preprocessing graph, shows the server's refusal", async () => {
-    const [upload] = await page.$$('input[type=radio]');
-    await upload?.click();
+    await page.getByLabel('Upload an image').check();
     await page.waitForSelector('#inference-file');
     const png = new PNG({ width: 28, height: 28 });
     const file = path.join(os.tmpdir(), `digit-${Date.now()}.png`);
     fs.writeFileSync(file, PNG.sync.write(png));
     try {
-      await (await page.$('#inference-file'))?.uploadFile(file);
-      await page.click('#inference-shape', { count: 3 });
-      await page.keyboard.press('Backspace');
+      await page.setInputFiles('#inference-file', file);
+      await page.fill('#inference-shape', '');
       await page.click('form.stacked button[type=submit]');
       await page.waitForSelector('[role=alert]');
       expect(await textOf(page, '[role=alert]')).toBe(

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { z } from 'zod';
 
-/** Where Debian (and Ubuntu's deb) put chromium; CHROMIUM_PATH names another. Puppeteer's own download cannot work here. */
+/** Where Debian (and Ubuntu's deb) put chromium; CHROMIUM_PATH names another. Playwright's own download cannot work here. */
 const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
 /** Where the browser tests write a screenshot of each page they visit (ignored by git). */
@@ -24,11 +24,7 @@ export function chromiumPath(): string {
 
 /** Headless chromium; `--no-sandbox` because CI runs as root, where chromium's sandbox refuses to start. */
 export async function launchChromium(): Promise<Browser> {
-  return puppeteer.launch({
-    executablePath: chromiumPath(),
-    headless: true,
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  });
+  return chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-dev-shm-usage'] });
 }
 
 /** Writes a full-page screenshot of `page` as `<name>.png` in `SCREENSHOTS_DIR`. */
@@ -48,15 +44,14 @@ const violations = z.array(
 export async function axeViolations(page: Page): Promise<string[]> {
   const source = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   await page.evaluate(source);
+  // A string, not a function, runs in the page: this project's test code has no DOM types.
   const found: unknown = await page.evaluate('axe.run().then((result) => result.violations)');
   return violations
     .parse(found)
     .flatMap((v) => v.nodes.map((node) => `${v.id} (${v.impact ?? 'unknown'}): ${node.html}`));
 }
 
-/** The text of the first element `selector` matches ('' when none does). */
+/** The text of the first element `selector` matches, once there is one. */
 export async function textOf(page: Page, selector = 'body'): Promise<string> {
-  // Strings rather than functions run in the page: this project's test code has no DOM types.
-  const text: unknown = await page.evaluate(`document.querySelector(${JSON.stringify(selector)})?.textContent ?? ''`);
-  return String(text);
+  return (await page.locator(selector).first().textContent()) ?? '';
 }
