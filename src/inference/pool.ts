@@ -61,6 +61,13 @@ interface Slot {
 
 const RETRY_AFTER_SECONDS = 2;
 
+/** A model's blob could not be read for a session (a server failure: 500). */
+class ModelReadError extends Error {
+  constructor(cause: unknown) {
+    super(`Inference could not read a model: ${String(cause)}`);
+  }
+}
+
 /**
  * The input as it crosses to the pool thread, moved rather than copied. A file's bytes get a buffer of their own
  * (never a view into a shared one). A JSON nested list is decoded here, on the API thread: walking it once costs
@@ -102,8 +109,9 @@ function kindOf(task: InferenceTask): string {
  * task and is replaced.
  *
  * Each task's run time on a thread is remembered by its kind (`kindOf`): a kind whose fastest run took less than
- * `inlineRunMs` with models of at most 16 MiB runs on the API thread from then on (its own small session cache), where the hop to
- * a thread and back would cost more than the run; at most two such tasks wait there, the rest go to the threads. A
+ * `inlineRunMs` with models of at most 16 MiB runs on the API thread from then on (its own small session cache),
+ * where the hop to a thread and back would cost more than the run; at most two such tasks wait there, the rest go to
+ * the threads. A
  * kind slower than the hop itself (0.1 ms) runs inline only when nothing else runs or waits: under load, the API
  * thread is what limits throughput, and the threads run on the other cores.
  */
@@ -200,14 +208,19 @@ export class InferencePool {
     this.counts.inline += 1;
     try {
       const { result } = await this.inline.run(task, async (digests) => {
-        const blobs = await Promise.all(
-          digests.map(async (digest) => [digest, await this.settings.loadBlob(digest)] as const),
-        );
-        return new Map(blobs);
+        try {
+          const blobs = await Promise.all(
+            digests.map(async (digest) => [digest, await this.settings.loadBlob(digest)] as const),
+          );
+          return new Map(blobs);
+        } catch (err) {
+          // Worded as when a thread's blobs cannot be read.
+          throw err instanceof AppError ? err : new ModelReadError(err);
+        }
       });
       return result;
     } catch (err) {
-      if (isAppError(err)) {
+      if (isAppError(err) || err instanceof ModelReadError) {
         throw err;
       }
       throw err instanceof InferenceModelError
@@ -312,7 +325,7 @@ export class InferencePool {
     } catch (err) {
       // The worker waits for these blobs: a replacement thread takes over the queue.
       slot.current = undefined;
-      pending.reject(err instanceof AppError ? err : new Error(`Inference could not read a model: ${String(err)}`));
+      pending.reject(err instanceof AppError ? err : new ModelReadError(err));
       this.replace(slot);
     }
   }

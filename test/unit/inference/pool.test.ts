@@ -154,6 +154,26 @@ describe('InferencePool', () => {
       );
     }, 30_000);
 
+    it("when the API thread cannot read the model, fails in a thread's words", async () => {
+      let reads = 0;
+      const pool = new InferencePool({
+        threads: 1,
+        intraOpNumThreads: 1,
+        cacheBytesPerThread: 1 << 26,
+        maxQueued: 8,
+        inlineRunMs: 50,
+        // The thread's read succeeds, the API thread's fails.
+        loadBlob: () => (reads++ === 0 ? Promise.resolve(mlp) : Promise.reject(new Error('disk gone'))),
+      });
+      try {
+        await runDigit(pool);
+        await expect(runDigit(pool)).rejects.toThrow('Inference could not read a model: Error: disk gone');
+        expect(pool.runs()).toEqual({ inline: 1, threads: 1 });
+      } finally {
+        await pool.close();
+      }
+    }, 30_000);
+
     it('when the input is wrong, refuses it on the API thread with the same 400 as a thread', async () => {
       await withPool(generous, async (pool) => {
         await runDigit(pool);
