@@ -43,7 +43,7 @@ export async function watchTraining(
       drawn = lines.length;
     } else {
       for (const change of changes(snapshot, options.metric)) {
-        const key = JSON.stringify(change.value);
+        const key = change.key ?? JSON.stringify(change.value);
         if (!printed.has(key)) {
           printed.add(key);
           printer.line(change.value, change.text);
@@ -60,11 +60,20 @@ export async function watchTraining(
   }
 }
 
-/** What changed, as lines for a log or a script: the status, each round's outcome, the end. */
-function changes(snapshot: Snapshot, metric: string): Array<{ value: Record<string, unknown>; text: string }> {
+/** One line of `watch`; a line with a `key` is printed once per key, any other once per distinct value. */
+interface Change {
+  readonly value: Record<string, unknown>;
+  readonly text: string;
+  readonly key?: string;
+}
+
+/**
+ * What changed, as lines for a log or a script: the status, each round's outcome once it is settled, the end.
+ */
+function changes(snapshot: Snapshot, metric: string): Change[] {
   const { training, rounds } = snapshot;
   const state = STATE_NAMES[training.state] ?? training.state;
-  const out: Array<{ value: Record<string, unknown>; text: string }> = [];
+  const out: Change[] = [];
   const run = training.run;
   if (training.state !== 'C' && training.state !== 'E') {
     const value = {
@@ -85,11 +94,12 @@ function changes(snapshot: Snapshot, metric: string): Array<{ value: Record<stri
     out.push({ value, text });
   }
   for (const round of rounds) {
-    if (round.state !== 'DONE' && round.state !== 'FAILED') {
+    if (!settled(training, round)) {
       continue;
     }
     const figure = round.server_metrics[metric];
     out.push({
+      key: `round ${round.round}`,
       value: {
         event: 'round',
         round: round.round,
@@ -115,6 +125,25 @@ function changes(snapshot: Snapshot, metric: string): Array<{ value: Record<stri
     });
   }
   return out;
+}
+
+/**
+ * Whether a round's line can be printed for good: it is done or failed, and the server's figures on the version it
+ * produced are in (or failed, or never come: no evaluation dataset, or the training has ended). The server evaluates
+ * in the background of the next round, so a round is often done a little before its figures arrive.
+ */
+function settled(training: TrainingStatus, round: Round): boolean {
+  if (round.state !== 'DONE' && round.state !== 'FAILED') {
+    return false;
+  }
+  return (
+    training.state === 'C' ||
+    training.state === 'E' ||
+    training.options.evaluation_dataset === undefined ||
+    round.produced === null ||
+    Object.keys(round.server_metrics).length > 0 ||
+    round.evaluation_errors[String(round.produced)] !== undefined
+  );
 }
 
 /** The view drawn on a terminal. */

@@ -177,6 +177,38 @@ describe('the client commands on a terminal', () => {
     });
   });
 
+  it("prints a round once, with the server's figures, when the round is done before they arrive", async () => {
+    const { printer, out } = captured();
+    const evaluated = { ...training('O', {}), options: { evaluation_dataset: 7 } } as TrainingStatus;
+    const before = { ...round(0, 'DONE', 0.1, 0.6), server_metrics: {} };
+    const client = fakeClient([
+      { training: evaluated, rounds: [before] },
+      { training: evaluated, rounds: [round(0, 'DONE', 0.1, 0.6)] },
+      { training: evaluated, rounds: [round(0, 'TEST', 0.1, 0.6)] },
+      { training: evaluated, rounds: [round(0, 'DONE', 0.1, 0.6), round(1, 'UPDATE', 0.6, undefined)] },
+      { training: training('C', null), rounds: [round(0, 'DONE', 0.1, 0.6), round(1, 'DONE', 0.6, 0.9)] },
+    ]);
+    await watchTraining(client, 't', printer({ json: true }), { interval: 0.001, metric: 'accuracy' });
+    const rounds = out
+      .map((line) => JSON.parse(line) as { event: string; round?: number; server_metrics?: object })
+      .filter((e) => e.event === 'round');
+    expect(rounds).toEqual([
+      expect.objectContaining({ round: 0, server_metrics: { accuracy: 0.6 } }),
+      expect.objectContaining({ round: 1, server_metrics: { accuracy: 0.9 } }),
+    ]);
+  });
+
+  it('prints a round without figures at once when nothing evaluates it', async () => {
+    const { printer, out } = captured();
+    const client = fakeClient([
+      { training: training('O', {}), rounds: [{ ...round(0, 'DONE', 0.1, 0.6), server_metrics: {} }] },
+      { training: training('C', null), rounds: [{ ...round(0, 'DONE', 0.1, 0.6), server_metrics: {} }] },
+    ]);
+    await watchTraining(client, 't', printer({}), { interval: 0.001, metric: 'accuracy' });
+    expect(out.filter((line) => line.startsWith('round 0'))).toEqual(['round 0 DONE: 2/2 updates, 5000 samples\n']);
+    expect(out.findIndex((line) => line.startsWith('round 0'))).toBeLessThan(out.length - 1);
+  });
+
   it('draws a progress bar on a terminal, and only a final line otherwise', () => {
     const tty = captured();
     const bar = progressBar(tty.printer({ tty: true }), 'uploading m.onnx', 'uploaded');
