@@ -6,7 +6,7 @@ import type { Part } from 'formidable';
 import type { Context, Middleware, Request } from 'koa';
 import { HttpMethodEnum, koaBody } from 'koa-body';
 import { type AppError, invalidInput, payloadTooLarge, unsupportedMediaType } from '../../errors';
-import { splitJsonObject } from './json-lists';
+import { splitJsonObject } from './json-text';
 
 /** How a route reads its body. */
 export type BodyKind =
@@ -47,7 +47,7 @@ function unsupportedMediaTypeOf(type: string): AppError {
  * Parses the body as `kind` says into `ctx.request.body` (and `ctx.request.files`), mapping parser errors. File parts
  * go to a temporary folder of the request's own, removed once the request is answered (also when parsing failed).
  */
-export function parseBody(kind: BodyKind, limits: BodyLimits, listFields?: ReadonlySet<string>): Middleware {
+export function parseBody(kind: BodyKind, limits: BodyLimits, textFields?: ReadonlySet<string>): Middleware {
   if (kind === 'raw-json') {
     return rawJsonBody(limits.bodyBytes);
   }
@@ -85,8 +85,8 @@ export function parseBody(kind: BodyKind, limits: BodyLimits, listFields?: Reado
       await next();
       return;
     }
-    if (listFields && ctx.is('json') && jsonOfKnownLength(ctx, limits.bodyBytes)) {
-      ctx.request.body = await jsonWithLists(ctx, listFields);
+    if (textFields && ctx.is('json') && jsonOfKnownLength(ctx, limits.bodyBytes)) {
+      ctx.request.body = await jsonWithText(ctx, textFields);
       await next();
       return;
     }
@@ -114,15 +114,16 @@ function jsonOfKnownLength(ctx: Context, limit: number): boolean {
 }
 
 /**
- * A JSON body with `listFields` left as text when they are lists (`splitJsonObject`); any other body is parsed as
+ * A JSON body with `textFields` left as text when they are lists or strings (`splitJsonObject`); any other body is
+ * parsed as
  * koa-body would (co-body, non-strict, refusing `__proto__`), so the answer to a malformed one does not change.
  */
-async function jsonWithLists(ctx: Context, listFields: ReadonlySet<string>): Promise<Request['body']> {
+async function jsonWithText(ctx: Context, textFields: ReadonlySet<string>): Promise<Request['body']> {
   const bytes = await readBytes(ctx, Number.POSITIVE_INFINITY);
   if (bytes.length !== ctx.request.length) {
     throw invalidInput('request size did not match content length');
   }
-  const split = splitJsonObject(bytes, listFields);
+  const split = splitJsonObject(bytes, textFields);
   if (split) {
     return split as Request['body'];
   }

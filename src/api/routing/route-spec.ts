@@ -58,10 +58,10 @@ export interface RouteSpec<
   readonly body?: B;
   readonly bodyKind?: BodyKind;
   /**
-   * Fields of a JSON body whose list values the handler gets as their text (`JsonListText`), for the thread that
-   * uses them to parse: the API thread never parses megabytes of numbers.
+   * Fields of a JSON body whose list and string values the handler gets as their text (`JsonText`), for the thread
+   * that uses them to parse: the API thread never parses megabytes of numbers, nor copies a long base64 string.
    */
-  readonly jsonLists?: readonly string[];
+  readonly keepAsText?: readonly string[];
   /** The body limit of this route, when it takes more than the configured one (metrics carry pictures as base64). */
   readonly bodyBytes?: (limits: BodyLimits) => number;
   /** The file limit of this route, when it is not the configured upload limit (datasets have their own). */

@@ -101,7 +101,7 @@ function register<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>
       ...(spec.bodyBytes ? { bodyBytes: spec.bodyBytes(rc.limits) } : {}),
       ...(spec.uploadBytes ? { uploadBytes: spec.uploadBytes(rc.limits) } : {}),
     };
-    chain.push(parseBody(spec.bodyKind, limits, spec.jsonLists && new Set(spec.jsonLists)));
+    chain.push(parseBody(spec.bodyKind, limits, spec.keepAsText && new Set(spec.keepAsText)));
   } else if (auth) {
     chain.push(csrfFormBody(rc.limits));
   }

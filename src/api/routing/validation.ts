@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { fieldInvalid, invalidInput } from '../../errors';
 import type { AppError } from '../../errors';
-import { JsonListText } from './json-lists';
+import { JsonText } from './json-text';
 
 /** Marshmallow-style messages (the reference's wording for trainings and client lists) for zod's own issues. */
 export function fieldMessage(issue: z.core.$ZodRawIssue | z.core.$ZodIssue): string {
@@ -83,7 +83,7 @@ function nullCharacterPath(value: unknown): string[] | undefined {
   if (typeof value === 'string') {
     return value.includes('\u0000') ? [] : undefined;
   }
-  if (typeof value !== 'object' || value === null || value instanceof JsonListText) {
+  if (typeof value !== 'object' || value === null || value instanceof JsonText) {
     return undefined;
   }
   if (Array.isArray(value)) {

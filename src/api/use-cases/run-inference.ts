@@ -14,7 +14,7 @@ import {
 } from '../../inference/plan';
 import type { InferencePool } from '../../inference/pool';
 import { type InferenceOutcome, summarize } from '../../inference/summarize';
-import { JsonListText } from '../routing/json-lists';
+import { JsonText } from '../routing/json-text';
 import type { UploadedFiles } from '../routing/uploaded-files';
 import type { InferenceModels } from './inference-model';
 
@@ -99,7 +99,7 @@ async function inputSource(fields: InferenceFields, files: UploadedFiles): Promi
   if (value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)) {
     throw invalidInput("No uploaded file 'model_input' found.");
   }
-  if (value instanceof JsonListText) {
+  if (value instanceof JsonText) {
     return { kind: 'json-text', bytes: value.bytes, shape: fields.shape };
   }
   return typeof value === 'string'

@@ -11,6 +11,11 @@ import { decodeRawFloat32 } from './raw-float32';
 import { decodeSafetensorsInput } from './safetensors-input';
 import { parseShapeField } from './shape-field';
 
+const QUOTE = 0x22;
+/** What a JSON string's text cannot hold as it is: an escape, a quote or a control character. */
+// eslint-disable-next-line no-control-regex
+const NOT_PLAIN_IN_STRING = /[\u0000-\u001f"\\]/;
+
 /** Where the request carried `model_input`, with the request's `shape` field for the text forms. */
 export type ModelInputSource =
   /** The JSON body's `model_input`: a nested list, or a string (a JSON list, or base64). */
@@ -60,8 +65,19 @@ export function decodeModelInput(source: ModelInputSource, limits: InputLimits =
   );
 }
 
-/** The list's text as koa-body would have parsed it in the body. @throws 400 in its words when it is no JSON. */
+/**
+ * The kept text of a list or string as koa-body would have parsed it in the body. A string's text between its quotes
+ * is its value when it holds no escape and no control character (base64 never does); `JSON.parse` reads any other.
+ * @throws 400 in koa-body's words when it is no JSON.
+ */
 function parseJsonText(bytes: Uint8Array): unknown {
+  const n = bytes.length;
+  if (n >= 2 && bytes[0] === QUOTE && bytes[n - 1] === QUOTE) {
+    const inner = Buffer.from(bytes.buffer, bytes.byteOffset + 1, n - 2).toString('utf8');
+    if (!NOT_PLAIN_IN_STRING.test(inner)) {
+      return inner;
+    }
+  }
   try {
     return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
   } catch (err) {

@@ -45,6 +45,20 @@ describe('decodeModelInput: base64 float32', () => {
     });
   });
 
+  it('when the string arrives as its kept JSON text, it decodes as the parsed string would, and so does its refusal', () => {
+    const text = (json: string) => ({ kind: 'json-text', bytes: Buffer.from(json), shape: [2, 3] }) as const;
+    expect(decodeModelInput(text(`"${base64}"`))).toEqual(
+      decodeModelInput({ kind: 'json', value: base64, shape: [2, 3] }),
+    );
+    // Escapes and control characters go through JSON.parse: a tab in a string is no JSON.
+    expect(decodeModelInput(text(`"${base64.slice(0, 4)}\\n${base64.slice(4)}"`)).tensor.dims).toEqual([2, 3]);
+    expect(refusal(() => decodeModelInput(text(`"AAAA\tAAAA"`)))).toMatchObject({ reason: 'bad_json' });
+    expect(refusal(() => decodeModelInput(text('"AAAA$AAA"')))).toMatchObject({
+      reason: 'bad_base64',
+      message: 'Model input is neither a JSON list nor valid base64: "$" at position 4 is not in the base64 alphabet.',
+    });
+  });
+
   it('when the float32 values include infinity, they are refused', () => {
     const value = Buffer.from(bytesOf(Float32Array.from([1, Infinity]))).toString('base64');
     expect(refusal(() => decodeModelInput({ kind: 'json', value, shape: [2] }))).toMatchObject({

@@ -81,7 +81,7 @@ export function inferenceRoutes(rc: RouteContext, services: ApiServices): void {
         'same tensors (`inference`, `outputs`, `uncertainty.<name>`).',
       body: inferenceBody,
       bodyKind: 'upload',
-      jsonLists: ['model_input'],
+      keepAsText: ['model_input'],
       accepts: ['json', 'multipart'],
       files: [
         {

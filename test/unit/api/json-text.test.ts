@@ -1,4 +1,4 @@
-import { JsonListText, splitJsonObject } from '../../../src/api/routing/json-lists';
+import { JsonText, splitJsonObject } from '../../../src/api/routing/json-text';
 
 const LISTS = new Set(['model_input']);
 
@@ -7,8 +7,8 @@ function split(text: string): Record<string, unknown> | undefined {
 }
 
 function listText(value: unknown): string {
-  expect(value).toBeInstanceOf(JsonListText);
-  return Buffer.from((value as JsonListText).bytes).toString('utf8');
+  expect(value).toBeInstanceOf(JsonText);
+  return Buffer.from((value as JsonText).bytes).toString('utf8');
 }
 
 describe('splitJsonObject', () => {
@@ -28,9 +28,17 @@ describe('splitJsonObject', () => {
     ]);
   });
 
-  it('parses a field that is not a list (a string, a number) and a list field not named as it is', () => {
-    const fields = split('{"model_input": "AAAA", "shape": [1], "other": [1, 2]}');
-    expect(fields).toEqual({ model_input: 'AAAA', shape: [1], other: [1, 2] });
+  it('parses a field that is neither list nor string, and a list field not named as it is', () => {
+    const fields = split('{"model_input": 12.5, "shape": [1], "other": [1, 2]}');
+    expect(fields).toEqual({ model_input: 12.5, shape: [1], other: [1, 2] });
+  });
+
+  it('leaves a string field as its text with its quotes, unless it is empty or holds an escape', () => {
+    const fields = split('{"model_input": "AAAA+/8=", "shape": [1], "other": "BBBB"}');
+    expect(listText(fields?.model_input)).toBe('"AAAA+/8="');
+    expect(fields?.other).toBe('BBBB');
+    expect(split('{"model_input": ""}')).toEqual({ model_input: '' });
+    expect(split(String.raw`{"model_input": "AA\/A", "n": 1}`)).toEqual({ model_input: 'AA/A', n: 1 });
   });
 
   it.each([
@@ -57,7 +65,7 @@ describe('splitJsonObject', () => {
 
   it('copies the list out of the body, so moving it to another thread moves no more than the list', () => {
     const bytes = Buffer.from('{"model_input": [1, 2]}');
-    const list = splitJsonObject(bytes, LISTS)?.model_input as JsonListText;
+    const list = splitJsonObject(bytes, LISTS)?.model_input as JsonText;
     expect(list.bytes.byteLength).toBe(6);
     expect(list.bytes.buffer.byteLength).toBe(6);
   });

@@ -1,8 +1,9 @@
 /**
- * A JSON list left as its UTF-8 text: a field that may hold megabytes of numbers (an inference's `model_input`) is
- * parsed by the thread that uses it, not by the API thread, whose every millisecond delays every other request.
+ * A JSON list or string left as its UTF-8 text (a string with its quotes): a field that may hold megabytes of numbers
+ * or base64 (an inference's `model_input`) is parsed by the thread that uses it, not by the API thread, whose every
+ * millisecond delays every other request.
  */
-export class JsonListText {
+export class JsonText {
   constructor(readonly bytes: Uint8Array) {}
 }
 
@@ -16,15 +17,15 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
 /**
- * A JSON object body's fields, each parsed as `JSON.parse` would, except the values of `listFields` that are lists:
- * those stay text (`JsonListText`), found by a scan that only counts brackets and skips strings. Undefined for
- * anything else or anything unusual (not an object, a malformed body, a key or value naming `__proto__` or
- * `constructor`, an object inside such a list): the caller then parses the body the usual way, which refuses it
- * or reads it in the usual words.
+ * A JSON object body's fields, each parsed as `JSON.parse` would, except the values of `textFields` that are lists or
+ * strings without escapes: those stay text (`JsonText`), found by a scan that only counts brackets and skips strings
+ * (a string is crossed natively to its quote). Undefined for anything else or anything unusual (not an object, a
+ * malformed body, a key or value naming `__proto__` or `constructor`, an object inside such a list): the caller then
+ * parses the body the usual way, which refuses it or reads it in the usual words.
  */
 export function splitJsonObject(
   bytes: Uint8Array,
-  listFields: ReadonlySet<string>,
+  textFields: ReadonlySet<string>,
 ): Record<string, unknown> | undefined {
   const text = (start: number, end: number): string =>
     Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
@@ -55,15 +56,20 @@ export function splitJsonObject(
       return undefined;
     }
     const start = skipSpace(bytes, i + 1);
-    const asList = listFields.has(key) && bytes[start] === OPEN_BRACKET;
+    const kept = textFields.has(key);
     // A list kept as text must hold no object (the thread's parser takes only lists and scalars).
-    const end = asList ? skipList(bytes, start) : skipValue(bytes, start);
+    const end = kept && bytes[start] === OPEN_BRACKET ? skipList(bytes, start) : skipValue(bytes, start);
     if (end < 0) {
       return undefined;
     }
-    if (asList) {
+    // A string is kept only when not empty and without escapes: its text between the quotes is then its value.
+    const asText =
+      kept &&
+      (bytes[start] === OPEN_BRACKET ||
+        (bytes[start] === QUOTE && end - start > 2 && bytes.subarray(start, end).indexOf(BACKSLASH) < 0));
+    if (asText) {
       // A copy of its own (a Buffer's slice would share the body's memory, maybe Node's pool): it is moved to a thread.
-      fields.set(key, new JsonListText(new Uint8Array(bytes.subarray(start, end))));
+      fields.set(key, new JsonText(new Uint8Array(bytes.subarray(start, end))));
     } else {
       const value = text(start, end);
       if (value.includes('__proto__') || value.includes('constructor')) {
