@@ -2,6 +2,9 @@ import type { FloatTensor } from '../tensor';
 import { inputError } from '../../errors';
 import { checkDims, checkFinite, type InputLimits } from './input-limits';
 
+/** Whether this machine stores a float32 little-endian, as the input is sent. */
+const LITTLE_ENDIAN = new Uint8Array(new Float32Array([1]).buffer)[3] === 0x3f;
+
 /**
  * Reads little-endian float32 values laid out row-major in `shape`.
  * @throws 400 when the byte count is not 4 × the element count (both are named), or a value is not finite.
@@ -14,10 +17,17 @@ export function decodeRawFloat32(bytes: Uint8Array, shape: readonly number[], li
       `Model input has ${bytes.length} bytes, but shape [${shape.join(', ')}] needs ${4 * elements} (4 bytes per float32).`,
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const data = new Float32Array(elements);
-  for (let i = 0; i < elements; i++) {
-    data[i] = view.getFloat32(4 * i, true);
+  let data: Float32Array;
+  if (LITTLE_ENDIAN) {
+    // The bytes are the values as this machine lays them out: one copy into a buffer of their own, aligned (not
+    // `slice()`, which a Buffer answers with a view into its maybe shared memory).
+    data = new Float32Array(new Uint8Array(bytes).buffer);
+  } else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    data = new Float32Array(elements);
+    for (let i = 0; i < elements; i++) {
+      data[i] = view.getFloat32(4 * i, true);
+    }
   }
   checkFinite(data);
   return { dims: [...shape], data };
