@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -156,6 +157,11 @@ const envSchema = z.object({
   ROUNDHOUSE_INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(1),
   /** onnxruntime's intra-op threads per inference session. */
   ROUNDHOUSE_INFERENCE_INTRA_OP_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * onnxruntime's intra-op threads for an inference that has the pool to itself (docs/inference.md#the-session-pool):
+   * a lone request runs on every core, each of many on one. Default: the cores; at most the intra-op threads: off.
+   */
+  ROUNDHOUSE_INFERENCE_WIDE_THREADS: z.coerce.number().int().min(1).max(64).default(os.availableParallelism()),
   /** Bytes of model whose sessions each inference thread keeps cached (least recently used out). */
   ROUNDHOUSE_INFERENCE_CACHE_BYTES: z.coerce
     .number()
@@ -273,6 +279,7 @@ export interface Config {
   readonly inference: {
     readonly threads: number;
     readonly intraOpNumThreads: number;
+    readonly wideIntraOpThreads: number;
     readonly cacheBytesPerThread: number;
     readonly maxQueued: number;
     readonly inlineRunMs: number;
@@ -405,6 +412,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inference: {
       threads: e.ROUNDHOUSE_INFERENCE_THREADS,
       intraOpNumThreads: e.ROUNDHOUSE_INFERENCE_INTRA_OP_THREADS,
+      wideIntraOpThreads: e.ROUNDHOUSE_INFERENCE_WIDE_THREADS,
       cacheBytesPerThread: e.ROUNDHOUSE_INFERENCE_CACHE_BYTES,
       maxQueued: e.ROUNDHOUSE_INFERENCE_MAX_QUEUED,
       inlineRunMs: e.ROUNDHOUSE_INFERENCE_INLINE_MS,

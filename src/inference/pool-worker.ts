@@ -7,6 +7,7 @@ import { InferenceModelError } from './variants';
 /** What the pool hands every worker at its start. */
 export interface PoolWorkerData {
   readonly intraOpNumThreads: number;
+  readonly wideIntraOpThreads: number;
   readonly cacheBytes: number;
 }
 
@@ -22,10 +23,10 @@ port?.on('message', (message: ToWorker) => {
     return;
   }
   // One task at a time (the runner queues them): sessions run with their own intra-op threads.
-  void answer(message.id, message.task);
+  void answer(message.id, message.task, message.wide);
 });
 
-async function answer(id: number, task: InferenceTask): Promise<void> {
+async function answer(id: number, task: InferenceTask, wide: boolean): Promise<void> {
   try {
     const { result, runMs, modelBytes } = await runner.run(
       task,
@@ -34,6 +35,7 @@ async function answer(id: number, task: InferenceTask): Promise<void> {
           waiting.set(id, resolve);
           post({ type: 'need', id, digests });
         }),
+      wide,
     );
     post({ type: 'done', id, result, runMs, modelBytes }, [result.samples.data.buffer as ArrayBuffer]);
   } catch (err) {

@@ -20,22 +20,34 @@ export interface TaskOutcome {
   readonly modelBytes: number;
 }
 
+/** How a runner's sessions run. */
+export interface TaskRunnerSettings {
+  /** onnxruntime's intra-op threads per session. */
+  readonly intraOpNumThreads: number;
+  /** Intra-op threads of the sessions a wide task runs on (a task that has the pool to itself). */
+  readonly wideIntraOpThreads?: number;
+  /** Bytes of model whose sessions the runner keeps (wide ones included). */
+  readonly cacheBytes: number;
+}
+
 /**
  * Runs inference tasks with a cache of sessions, one task at a time: a pool thread has one, and so has the API
  * thread for the tasks measured to take almost no time (src/inference/pool.ts). Session creation and
- * `session.run` are synchronous in onnxruntime-node: on the thread that calls them, they block it.
+ * `session.run` are synchronous in onnxruntime-node: on the thread that calls them, they block it. A wide task
+ * runs on sessions of its own with `wideIntraOpThreads` threads, which sleep rather than spin between runs, so that
+ * they do not take cores from the other threads when the pool is busy again.
  */
 export class TaskRunner {
   private readonly cache: SessionCache<ort.InferenceSession>;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly settings: { readonly intraOpNumThreads: number; readonly cacheBytes: number }) {
+  constructor(private readonly settings: TaskRunnerSettings) {
     this.cache = new SessionCache(settings.cacheBytes);
   }
 
   /** Runs `task` after the tasks before it, creating the sessions it lacks from blobs `fetch` reads. */
-  run(task: InferenceTask, fetch: FetchBlobs): Promise<TaskOutcome> {
-    const outcome = this.queue.then(() => this.runNow(task, fetch));
+  run(task: InferenceTask, fetch: FetchBlobs, wide = false): Promise<TaskOutcome> {
+    const outcome = this.queue.then(() => this.runNow(task, fetch, wide));
     this.queue = outcome.catch(() => undefined);
     return outcome;
   }
@@ -46,21 +58,23 @@ export class TaskRunner {
     await this.cache.clear();
   }
 
-  private async runNow(task: InferenceTask, fetch: FetchBlobs): Promise<TaskOutcome> {
+  private async runNow(task: InferenceTask, fetch: FetchBlobs, wide: boolean): Promise<TaskOutcome> {
+    const threads = wide ? (this.settings.wideIntraOpThreads ?? this.settings.intraOpNumThreads) : 0;
+    const key = (spec: SessionSpec): string => (wide ? `${spec.key}|wide ${threads}` : spec.key);
     const specs = [...(task.preprocess ? [task.preprocess] : []), ...task.sessions];
     // The input first: a request's own mistake is told before any model is read.
     const decodeStarted = performance.now();
     let input = decodeInput(task);
     const decodeMs = performance.now() - decodeStarted;
-    const modelBytes = await this.ensureSessions(specs, fetch);
+    const modelBytes = await this.ensureSessions(specs, fetch, key, threads);
     const started = performance.now();
     if (task.preprocess) {
-      input = (await runOnce(this.cache.get(task.preprocess.key), input)).output;
+      input = (await runOnce(this.cache.get(key(task.preprocess)), input)).output;
     }
     const outputs: FloatTensor[] = [];
     let outputName = '';
     for (const spec of task.sessions) {
-      const session = this.cache.get(spec.key);
+      const session = this.cache.get(key(spec));
       for (let pass = 0; pass < task.passes; pass++) {
         const result = await runOnce(session, input);
         outputName = result.name;
@@ -72,23 +86,33 @@ export class TaskRunner {
   }
 
   /**
-   * Creates the sessions the task needs and the cache lacks; answers the bytes of the models all its sessions were
-   * created from.
+   * Creates the sessions the task needs and the cache lacks (under `key`; with `wideThreads` intra-op threads, or 0
+   * for the usual ones); answers the bytes of the models all its sessions were created from.
    */
-  private async ensureSessions(specs: readonly SessionSpec[], fetch: FetchBlobs): Promise<number> {
-    this.cache.pin(specs.map((spec) => spec.key));
-    const missing = specs.filter((spec) => !this.cache.has(spec.key));
+  private async ensureSessions(
+    specs: readonly SessionSpec[],
+    fetch: FetchBlobs,
+    key: (spec: SessionSpec) => string,
+    wideThreads: number,
+  ): Promise<number> {
+    this.cache.pin(specs.map(key));
+    const missing = specs.filter((spec) => !this.cache.has(key(spec)));
     if (missing.length > 0) {
       const blobs = await fetch([
         ...new Set(missing.flatMap((spec) => [spec.digest, ...variantDigests(spec.variant)])),
       ]);
       for (const spec of missing) {
         const bytes = await buildVariant(spec, blobs);
-        const session = await createSession(bytes, spec, this.settings.intraOpNumThreads);
-        this.cache.set(spec.key, session, bytes.byteLength);
+        const session = await createSession(
+          bytes,
+          spec,
+          wideThreads || this.settings.intraOpNumThreads,
+          wideThreads > 0,
+        );
+        this.cache.set(key(spec), session, bytes.byteLength);
       }
     }
-    return specs.reduce((sum, spec) => sum + this.cache.bytesOf(spec.key), 0);
+    return specs.reduce((sum, spec) => sum + this.cache.bytesOf(key(spec)), 0);
   }
 }
 
@@ -111,6 +135,7 @@ async function createSession(
   bytes: Uint8Array,
   spec: SessionSpec,
   intraOpNumThreads: number,
+  sleeping: boolean,
 ): Promise<ort.InferenceSession> {
   const mcDropout = spec.variant.kind === 'dropout' && spec.variant.training;
   try {
@@ -118,6 +143,10 @@ async function createSession(
       executionProviders: ['cpu'],
       intraOpNumThreads,
       interOpNumThreads: 1,
+      // Threads that spin after a run keep their cores busy for a while: a wide session's would take them from the
+      // other pool threads' runs (measured: two busy threads of two each on 2 cores, 11,100 samples/s spinning,
+      // 13,700 not; CNN at batch 64).
+      ...(sleeping ? { extra: { session: { 'intra_op.allow_spinning': '0' } } } : {}),
       // ORT drops Dropout at every other level, even in training mode: MC dropout needs the graph as it is.
       graphOptimizationLevel: mcDropout ? 'disabled' : 'all',
       logSeverityLevel: 3,

@@ -48,7 +48,13 @@ export interface InferenceSamples {
 
 /** Messages from the API thread to a pool worker. */
 export type ToWorker =
-  | { readonly type: 'run'; readonly id: number; readonly task: InferenceTask }
+  | {
+      readonly type: 'run';
+      readonly id: number;
+      readonly task: InferenceTask;
+      /** Whether the task has the pool to itself: its sessions use the wide intra-op threads. */
+      readonly wide: boolean;
+    }
   | { readonly type: 'blobs'; readonly id: number; readonly blobs: ReadonlyArray<readonly [string, Uint8Array]> };
 
 /** Messages from a pool worker to the API thread. */

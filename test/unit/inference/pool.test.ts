@@ -107,7 +107,7 @@ describe('InferencePool', () => {
 
     /** Runs `use` with a pool of one thread on the MLP (`reads` gets each blob read), then closes it. */
     async function withPool(
-      lane: { inlineRunMs: number; inlineAlwaysMs?: number },
+      lane: { inlineRunMs: number; inlineAlwaysMs?: number; wideIntraOpThreads?: number; wideMinMs?: number },
       use: (pool: InferencePool) => Promise<void>,
       reads: string[] = [],
     ): Promise<void> {
@@ -138,17 +138,17 @@ describe('InferencePool', () => {
         generous,
         async (pool) => {
           const onThread = await runDigit(pool);
-          expect(pool.runs()).toEqual({ inline: 0, threads: 1 });
+          expect(pool.runs()).toEqual({ inline: 0, threads: 1, wide: 0 });
           const inline = await runDigit(pool);
           const again = await runDigit(pool);
-          expect(pool.runs()).toEqual({ inline: 2, threads: 1 });
+          expect(pool.runs()).toEqual({ inline: 2, threads: 1, wide: 0 });
           expect(Array.from(inline.samples.data)).toEqual(Array.from(onThread.samples.data));
           expect(again.samples.dims).toEqual(onThread.samples.dims);
           // The API thread keeps sessions of its own: it read the model once more, then never again.
           expect(reads).toEqual(['mlp', 'mlp']);
           // Another size of input is another kind: measured on a thread first.
           await pool.run(task({ input: { kind: 'json', value: [digit()[0], digit()[0], digit()[0]] } }));
-          expect(pool.runs()).toEqual({ inline: 2, threads: 2 });
+          expect(pool.runs()).toEqual({ inline: 2, threads: 2, wide: 0 });
         },
         reads,
       );
@@ -168,7 +168,7 @@ describe('InferencePool', () => {
       try {
         await runDigit(pool);
         await expect(runDigit(pool)).rejects.toThrow('Inference could not read a model: Error: disk gone');
-        expect(pool.runs()).toEqual({ inline: 1, threads: 1 });
+        expect(pool.runs()).toEqual({ inline: 1, threads: 1, wide: 0 });
       } finally {
         await pool.close();
       }
@@ -192,11 +192,47 @@ describe('InferencePool', () => {
       await withPool({ ...generous, inlineAlwaysMs: 0 }, async (pool) => {
         await runDigit(pool);
         await runDigit(pool);
-        expect(pool.runs()).toEqual({ inline: 1, threads: 1 });
+        expect(pool.runs()).toEqual({ inline: 1, threads: 1, wide: 0 });
         // Three at once: the first finds the pool idle, the others find it busy.
         await Promise.all([runDigit(pool), runDigit(pool), runDigit(pool)]);
-        expect(pool.runs()).toEqual({ inline: 2, threads: 3 });
+        expect(pool.runs()).toEqual({ inline: 2, threads: 3, wide: 0 });
       });
+    }, 30_000);
+
+    it('when a measured kind finds the pool idle, runs it wide on sessions of its own, with the same output', async () => {
+      const reads: string[] = [];
+      // Nothing inline, and every kind long enough to run wide.
+      await withPool(
+        { inlineRunMs: 0, wideIntraOpThreads: 2, wideMinMs: 0 },
+        async (pool) => {
+          const narrow = await runDigit(pool);
+          // Measured first, on the usual sessions.
+          expect(pool.runs()).toEqual({ inline: 0, threads: 1, wide: 0 });
+          const wide = await runDigit(pool);
+          expect(pool.runs()).toEqual({ inline: 0, threads: 2, wide: 1 });
+          expect(Array.from(wide.samples.data)).toEqual(Array.from(narrow.samples.data));
+          // The wide sessions are the thread's own: the model was read once more for them.
+          expect(reads).toEqual(['mlp', 'mlp']);
+          // Three at once: the first finds the pool idle, the others wait behind it and run as usual.
+          await Promise.all([runDigit(pool), runDigit(pool), runDigit(pool)]);
+          expect(pool.runs()).toEqual({ inline: 0, threads: 5, wide: 2 });
+          expect(reads).toEqual(['mlp', 'mlp']);
+        },
+        reads,
+      );
+    }, 30_000);
+
+    it('when wide runs are off or the kind runs too briefly, never runs wide', async () => {
+      for (const lane of [
+        { inlineRunMs: 0, wideIntraOpThreads: 1, wideMinMs: 0 },
+        { inlineRunMs: 0, wideIntraOpThreads: 2, wideMinMs: 1_000 },
+      ]) {
+        await withPool(lane, async (pool) => {
+          await runDigit(pool);
+          await runDigit(pool);
+          expect(pool.runs()).toEqual({ inline: 0, threads: 2, wide: 0 });
+        });
+      }
     }, 30_000);
 
     // Off, and a limit of a microsecond, which the MLP's runs all take longer than.
@@ -207,7 +243,7 @@ describe('InferencePool', () => {
           for (let i = 0; i < 3; i++) {
             await runDigit(pool);
           }
-          expect(pool.runs()).toEqual({ inline: 0, threads: 3 });
+          expect(pool.runs()).toEqual({ inline: 0, threads: 3, wide: 0 });
         });
       },
       30_000,
