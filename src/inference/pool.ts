@@ -336,10 +336,9 @@ export class InferencePool {
     slot.current = undefined;
     slot.worker.unref();
     if (message.type === 'done') {
-      // Run times are remembered as on one thread's share of the cores: what decides inline and wide runs.
-      if (!pending.wide) {
-        this.remember(pending.kind, message.runMs, message.modelBytes);
-      }
+      // A wide run is remembered too: a kind first measured slow (a cold start) that ran wide from then on would
+      // otherwise never be measured at its speed, and never run inline.
+      this.remember(pending.kind, message.runMs, message.modelBytes);
       pending.resolve(message.result);
     } else {
       pending.reject(
