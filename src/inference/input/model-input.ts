@@ -5,6 +5,7 @@ import { decodeImage } from './image';
 import { NO_MODEL_INPUT } from './input-error';
 import { sniffFormat } from './input-format';
 import { checkDims, DEFAULT_INPUT_LIMITS, type InputLimits } from './input-limits';
+import { parseNumberList } from './json-number-list';
 import { decodeNestedList } from './nested-list';
 import { decodeNpy } from './npy';
 import { decodeRawFloat32 } from './raw-float32';
@@ -12,6 +13,7 @@ import { decodeSafetensorsInput } from './safetensors-input';
 import { parseShapeField } from './shape-field';
 
 const QUOTE = 0x22;
+const OPEN_BRACKET = 0x5b;
 /** What a JSON string's text cannot hold as it is: an escape, a quote or a control character. */
 // eslint-disable-next-line no-control-regex
 const NOT_PLAIN_IN_STRING = /[\u0000-\u001f"\\]/;
@@ -46,6 +48,11 @@ export function decodeModelInput(source: ModelInputSource, limits: InputLimits =
     return { kind: 'tensor', tensor: source.tensor };
   }
   if (source.kind === 'json-text') {
+    // A list of numbers read straight into float32; anything else (or wrong) as the body's JSON would be.
+    const list = source.bytes[0] === OPEN_BRACKET ? parseNumberList(source.bytes, limits) : undefined;
+    if (list) {
+      return { kind: 'tensor', tensor: reshape(list, parseShapeField(source.shape), limits) };
+    }
     return decodeModelInput({ kind: 'json', value: parseJsonText(source.bytes), shape: source.shape }, limits);
   }
   const shape = parseShapeField(source.shape);

@@ -1,0 +1,163 @@
+import { DEFAULT_INPUT_LIMITS } from '../../../src/inference/input/input-limits';
+import { parseNumberList } from '../../../src/inference/input/json-number-list';
+import { decodeModelInput } from '../../../src/inference/input/model-input';
+import { refusal } from './helpers/inputs';
+
+const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'));
+
+/** What the body's JSON used to be decoded to: JSON.parse, then the nested-list decoder (or JSON.parse's refusal). */
+function viaJsonParse(text: string, shape?: unknown): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'bad JSON';
+  }
+  return outcome(() => decodeModelInput({ kind: 'json', value, shape }));
+}
+
+/** The decoded tensor (values by their bits, so -0 and 0 differ), or the refusal. */
+function outcome(decode: () => ReturnType<typeof decodeModelInput>): unknown {
+  let decoded: ReturnType<typeof decodeModelInput> | undefined;
+  const refused = refusal(() => {
+    decoded = decode();
+  });
+  if (decoded === undefined) {
+    return refused;
+  }
+  return { dims: decoded.tensor.dims, bits: Array.from(new Uint32Array(decoded.tensor.data.buffer)) };
+}
+
+function viaText(text: string, shape?: unknown): unknown {
+  const decoded = outcome(() => decodeModelInput({ kind: 'json-text', bytes: bytes(text), shape }));
+  return typeof decoded === 'object' && decoded !== null && 'reason' in decoded && decoded.reason === 'bad_json'
+    ? 'bad JSON'
+    : decoded;
+}
+
+/** A small deterministic generator (mulberry32), so a failure names a reproducible case. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('parseNumberList', () => {
+  it('reads a nested list of numbers into its shape and float32 values', () => {
+    expect(parseNumberList(bytes(' [[0.5, -1e-3] ,\n[2, 40E+1]] '.trim()), DEFAULT_INPUT_LIMITS)).toEqual({
+      dims: [2, 2],
+      data: Float32Array.from([0.5, -1e-3, 2, 400]),
+    });
+    expect(parseNumberList(bytes('[[[[7]]]]'), DEFAULT_INPUT_LIMITS)?.dims).toEqual([1, 1, 1, 1]);
+  });
+
+  it('reads every number of up to 15 digits as JSON.parse does, to the bit: exponents, zeros, signs', () => {
+    const next = random(23);
+    const numbers = [
+      '0',
+      '-0',
+      '-0.0',
+      '0e0',
+      '1E+2',
+      '1e-7',
+      '0.1',
+      '-2.5e-21',
+      '4.5e22',
+      '0.000000000000000000001',
+      '999999999999999',
+      '-123456789012345e-22',
+      ...Array.from({ length: 3000 }, (_, i) => {
+        // Magnitudes 1e-8 to 1e7: with 14 digits at most, the exponent stays within the exact range.
+        const value = (next() < 0.5 ? -1 : 1) * (0.1 + 0.9 * next()) * 10 ** Math.floor(next() * 15 - 7);
+        return i % 2 === 0 ? value.toFixed(Math.floor(next() * 6)) : value.toPrecision(1 + Math.floor(next() * 14));
+      }),
+    ];
+    const text = `[${numbers.join(',')}]`;
+    const fast = parseNumberList(bytes(text), DEFAULT_INPUT_LIMITS);
+    expect(fast).toBeDefined();
+    expect(Array.from(new Uint32Array(fast!.data.buffer))).toEqual(
+      Array.from(new Uint32Array(Float32Array.from(JSON.parse(text) as number[]).buffer)),
+    );
+  });
+
+  it.each([
+    '0.30000000000000004',
+    '9007199254740993',
+    '123456789012345678901234567890',
+    '5e-324',
+    '-2.5e-22',
+    '1e39',
+    '3.4028235e38',
+  ])('declines %s (more digits or a larger exponent than one exact scaling takes), for JSON.parse', (number) => {
+    expect(parseNumberList(bytes(`[1, ${number}]`), DEFAULT_INPUT_LIMITS)).toBeUndefined();
+  });
+
+  it.each([
+    ['an empty list', '[]'],
+    ['an empty inner list', '[[], []]'],
+    ['a ragged list', '[[1, 2], [3]]'],
+    ['a number beside a list', '[[1, 2], 3]'],
+    ['a list beside a number', '[1, [2]]'],
+    ['lists of unequal depth', '[[[1]], [2]]'],
+    ['a string', '[1, "2"]'],
+    ['null', '[1, null]'],
+    ['true', '[true]'],
+    ['an object', '[{"a": 1}]'],
+    ['a leading zero', '[01]'],
+    ['a bare dot', '[1.]'],
+    ['a leading dot', '[.5]'],
+    ['a plus sign', '[+1]'],
+    ['an exponent without digits', '[1e]'],
+    ['NaN', '[NaN]'],
+    ['Infinity', '[-Infinity]'],
+    ['a number too large for a double', '[1e400]'],
+    ['a trailing comma', '[1, 2,]'],
+    ['a missing comma', '[1 2]'],
+    ['trailing text', '[1] 2'],
+    ['an unclosed list', '[[1, 2]'],
+    ['nine levels', '[[[[[[[[[1]]]]]]]]]'],
+    ['not a list', '1'],
+  ])('declines %s, for the usual parser', (_, text) => {
+    expect(parseNumberList(bytes(text), DEFAULT_INPUT_LIMITS)).toBeUndefined();
+  });
+
+  it('declines more numbers than the limit allows', () => {
+    expect(parseNumberList(bytes('[1, 2, 3]'), { ...DEFAULT_INPUT_LIMITS, maxElements: 2 })).toBeUndefined();
+    expect(parseNumberList(bytes('[1, 2]'), { ...DEFAULT_INPUT_LIMITS, maxElements: 2 })?.data).toHaveLength(2);
+  });
+
+  it('grows its room for a long list', () => {
+    const values = Array.from({ length: 5000 }, (_, i) => i / 8);
+    expect(parseNumberList(bytes(JSON.stringify([values])), DEFAULT_INPUT_LIMITS)).toEqual({
+      dims: [1, 5000],
+      data: Float32Array.from(values),
+    });
+  });
+});
+
+describe('decodeModelInput of a kept list text', () => {
+  it.each([
+    ['[[1, 2.5], [-3, 4e-2]]', undefined],
+    ['[[1, 2.5], [-3, 4e-2]]', [4]],
+    ['[[1, 2.5], [-3, 4e-2]]', '[1, 4]'],
+    ['[[1, 2.5], [-3, 4e-2]]', [3]],
+    ['[[1, 2.5], [-3, 4e-2]]', 'x'],
+    ['[[1, 2], [3]]', undefined],
+    ['[[1, 2], [3, "4"]]', undefined],
+    ['[[1, 2], [3, null]]', undefined],
+    ['[1e39, 1]', undefined],
+    ['[0.30000000000000004, 5e-324, 1.7976931348623157e308]', undefined],
+    ['[1e400, 1]', undefined],
+    ['[]', undefined],
+    ['[[]]', undefined],
+    ['[01]', [1]],
+    ['[1, 2', 'x'],
+    ['[[[[[[[[[1]]]]]]]]]', undefined],
+  ])('decodes or refuses %s (shape %j) as JSON.parse and the nested-list decoder do', (text, shape) => {
+    expect(viaText(text, shape)).toEqual(viaJsonParse(text, shape));
+  });
+});
