@@ -84,19 +84,23 @@ class ModelReadError extends Error {
 }
 
 /**
- * The input as it crosses to the pool thread, moved rather than copied. A file's bytes get a buffer of their own
- * (never a view into a shared one). A JSON nested list is decoded here, on the API thread: walking it once costs
- * less than the structured clone of its millions of small arrays would, and the float32 result moves for free.
+ * The input ready to cross to a pool thread. A JSON nested list is decoded here, on the API thread: walking it once
+ * costs less than the structured clone of its millions of small arrays would, and the float32 result moves for free.
+ * (A file's bytes get a buffer of their own only when the task goes to a thread: `ownBuffer`.)
  * @throws 400 for a nested list that is not a tensor (the pool thread would say the same).
  */
 function transferable(input: ModelInputSource): ModelInputSource {
-  if (input.kind === 'file') {
-    return { ...input, bytes: new Uint8Array(input.bytes) };
-  }
   if (input.kind === 'json' && Array.isArray(input.value)) {
     return { kind: 'tensor', tensor: decodeModelInput(input).tensor };
   }
   return input;
+}
+
+/** A task whose file input has a buffer of its own (never a view into a shared one), so that it can be moved. */
+function ownBuffer(task: InferenceTask): InferenceTask {
+  return task.input.kind === 'file'
+    ? { ...task, input: { ...task.input, bytes: new Uint8Array(task.input.bytes) } }
+    : task;
 }
 
 /**
@@ -179,7 +183,7 @@ export class InferencePool {
           const wide = this.runsWide(kind);
           this.counts.threads += 1;
           this.counts.wide += wide ? 1 : 0;
-          this.queue.push({ id: this.nextId++, kind, task: prepared, wide, resolve, reject });
+          this.queue.push({ id: this.nextId++, kind, task: ownBuffer(prepared), wide, resolve, reject });
           this.dispatch();
         });
     result.then(
