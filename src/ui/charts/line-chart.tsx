@@ -4,6 +4,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { ChartData } from '../figures';
 import { figure } from '../format';
+import { ScrollTable } from '../scroll-table';
 
 /** Distinct line colours with at least 4.5:1 contrast on white. */
 const COLOURS = ['#1f5fa8', '#b3261e', '#1b6e3a', '#7a4ea3', '#8a5a00'];
@@ -71,30 +72,16 @@ export function LineChart(props: ChartData): JSX.Element {
       <div ref={box} role="img" aria-label={`${props.title}, by ${props.xLabel.toLowerCase()}`} />
       <details>
         <summary>Values of “{props.title}”</summary>
-        <div class="scroll" role="region" aria-label={`Values of ${props.title}`} tabIndex={0}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{props.xLabel}</th>
-                {props.series.map((s) => (
-                  <th scope="col" key={s.label}>
-                    {s.label}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {props.xs.map((x, i) => (
-                <tr key={x}>
-                  <th scope="row">{x}</th>
-                  {props.series.map((s) => (
-                    <td key={s.label}>{figure(s.values[i] ?? undefined)}</td>
-                  ))}
-                </tr>
+        <ScrollTable label={`Values of ${props.title}`} columns={[props.xLabel, ...props.series.map((s) => s.label)]}>
+          {props.xs.map((x, i) => (
+            <tr key={x}>
+              <th scope="row">{x}</th>
+              {props.series.map((s) => (
+                <td key={s.label}>{figure(s.values[i] ?? undefined)}</td>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </tr>
+          ))}
+        </ScrollTable>
       </details>
     </figure>
   );

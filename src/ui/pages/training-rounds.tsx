@@ -1,6 +1,7 @@
 import type { JSX } from 'preact';
 import type { RoundView } from '../../api/routes/trainings/round-schemas';
 import { when } from '../format';
+import { ScrollTable } from '../scroll-table';
 
 /** Words for why a client was left out of a round (the API's reasons). */
 const REASONS: Readonly<Record<RoundView['left_out'][number]['reason'], string>> = {
@@ -17,54 +18,41 @@ export function RoundsTable(props: { rounds: readonly RoundView[]; names: Readon
   }
   const name = (id: string): string => props.names.get(id) ?? `client ${id.slice(0, 8)}`;
   return (
-    <div class="scroll" role="region" aria-label="Table of rounds" tabIndex={0}>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Round</th>
-            <th scope="col">State</th>
-            <th scope="col">Deadline</th>
-            <th scope="col">Uploaded</th>
-            <th scope="col">Left out</th>
-          </tr>
-        </thead>
-        <tbody>
-          {[...props.rounds].reverse().map((r) => (
-            <tr key={r.round_id}>
-              <th scope="row">{r.round}</th>
-              <td>{r.state.toLowerCase()}</td>
-              <td>{r.deadline ? <time dateTime={r.deadline}>{when(r.deadline)}</time> : '–'}</td>
-              <td>
-                {r.update_count} of {r.asked}
-                {r.updates.length > 0 && (
-                  <ul class="plain">
-                    {r.updates.map((u) => (
-                      <li key={u.client}>
-                        {name(u.client)}
-                        {u.sample_size !== null && <span class="muted"> ({u.sample_size} samples)</span>}
-                      </li>
-                    ))}
-                  </ul>
-                )}
-              </td>
-              <td>
-                {r.left_out.length === 0 ? (
-                  'nobody'
-                ) : (
-                  <ul class="plain">
-                    {r.left_out.map((l) => (
-                      <li key={`${l.client}-${l.phase}`}>
-                        {name(l.client)} ({l.phase}): {REASONS[l.reason]}
-                        {l.message && <q>{l.message}</q>}
-                      </li>
-                    ))}
-                  </ul>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ScrollTable label="Table of rounds" columns={['Round', 'State', 'Deadline', 'Uploaded', 'Left out']}>
+      {[...props.rounds].reverse().map((r) => (
+        <tr key={r.round_id}>
+          <th scope="row">{r.round}</th>
+          <td>{r.state.toLowerCase()}</td>
+          <td>{r.deadline ? <time dateTime={r.deadline}>{when(r.deadline)}</time> : '–'}</td>
+          <td>
+            {r.update_count} of {r.asked}
+            {r.updates.length > 0 && (
+              <ul class="plain">
+                {r.updates.map((u) => (
+                  <li key={u.client}>
+                    {name(u.client)}
+                    {u.sample_size !== null && <span class="muted"> ({u.sample_size} samples)</span>}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </td>
+          <td>
+            {r.left_out.length === 0 ? (
+              'nobody'
+            ) : (
+              <ul class="plain">
+                {r.left_out.map((l) => (
+                  <li key={`${l.client}-${l.phase}`}>
+                    {name(l.client)} ({l.phase}): {REASONS[l.reason]}
+                    {l.message && <q>{l.message}</q>}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </td>
+        </tr>
+      ))}
+    </ScrollTable>
   );
 }

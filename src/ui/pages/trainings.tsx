@@ -4,6 +4,7 @@ import type { TrainingSummary } from '../../api/routes/dashboard/schemas';
 import { figure, stateName } from '../format';
 import { getJson, messageOf } from '../requests';
 import { Link } from '../router';
+import { ScrollTable } from '../scroll-table';
 
 /** How often the list is read again while it is shown. */
 const REFRESH_MS = 5000;
@@ -58,42 +59,30 @@ export function TrainingsPage(): JSX.Element {
 
 function TrainingTable(props: { trainings: TrainingSummary[] }): JSX.Element {
   return (
-    <div class="scroll" role="region" aria-label="Trainings" tabIndex={0}>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Model</th>
-            <th scope="col">State</th>
-            <th scope="col">Method</th>
-            <th scope="col">Round</th>
-            <th scope="col">Participants</th>
-            <th scope="col">Server accuracy</th>
-            <th scope="col">Your role</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.trainings.map((t) => (
-            <tr key={t.id}>
-              <th scope="row">
-                <Link to={`trainings/${t.id}`}>{t.model.name || t.id}</Link>
-              </th>
-              <td>
-                <span class={`state state-${t.state}`}>{stateName(t.state)}</span>
-              </td>
-              <td>{t.aggregation_method}</td>
-              <td>
-                {t.round} of {t.target_num_updates}
-              </td>
-              <td>{t.participants}</td>
-              <td>
-                {figure(t.server_metrics?.values.accuracy)}
-                {t.server_metrics && <span class="muted"> (round {t.server_metrics.round})</span>}
-              </td>
-              <td>{t.role}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ScrollTable
+      label="Trainings"
+      columns={['Model', 'State', 'Method', 'Round', 'Participants', 'Server accuracy', 'Your role']}
+    >
+      {props.trainings.map((t) => (
+        <tr key={t.id}>
+          <th scope="row">
+            <Link to={`trainings/${t.id}`}>{t.model.name || t.id}</Link>
+          </th>
+          <td>
+            <span class={`state state-${t.state}`}>{stateName(t.state)}</span>
+          </td>
+          <td>{t.aggregation_method}</td>
+          <td>
+            {t.round} of {t.target_num_updates}
+          </td>
+          <td>{t.participants}</td>
+          <td>
+            {figure(t.server_metrics?.values.accuracy)}
+            {t.server_metrics && <span class="muted"> (round {t.server_metrics.round})</span>}
+          </td>
+          <td>{t.role}</td>
+        </tr>
+      ))}
+    </ScrollTable>
   );
 }
