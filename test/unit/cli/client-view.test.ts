@@ -4,6 +4,7 @@ import { CliError, describeFailure, EXIT } from '../../../src/cli/client/exit-co
 import { Printer } from '../../../src/cli/client/output';
 import { progressBar } from '../../../src/cli/client/progress';
 import { serverSeries, sparkline, view, watchTraining } from '../../../src/cli/client/watch';
+import { roundView } from '../../fixtures/round-views';
 import { runMain } from './helpers/run-main';
 
 const A = 'aaaaaaaa-0000-4000-8000-000000000001';
@@ -63,29 +64,15 @@ function training(state: string, run: Partial<NonNullable<TrainingStatus['run']>
 }
 
 function round(n: number, state: Round['state'], before: number, after: number | undefined): Round {
-  return {
+  return roundView(n, {
     round_id: n + 1,
     training: 'tttttttt-0000-4000-8000-000000000000',
-    round: n,
     state,
-    started_at: '2026-01-01T00:00:00Z',
-    deadline: null,
-    started_from: n,
     produced: after === undefined ? null : n + 1,
-    asked: 2,
-    update_count: 2,
     sample_size_total: 5000,
-    updates: [],
-    left_out: [],
-    test: null,
-    swag: null,
-    metrics: {},
-    update_metrics: {},
-    client_metrics: [],
     server_metrics: after === undefined ? {} : { accuracy: after },
     server_metrics_started_from: { accuracy: before },
-    evaluation_errors: {},
-  };
+  });
 }
 
 /** A client whose training answers the given looks in turn (the last one repeated). */
