@@ -1,6 +1,6 @@
 /** @jest-environment ./test/support/onnx-runtime-environment.ts */
 import { fixture } from '../../fixtures/onnx-edge-cases';
-import { InferencePool } from '../../../src/inference/pool';
+import { InferencePool, type InferencePoolSettings } from '../../../src/inference/pool';
 import type { InferenceTask } from '../../../src/inference/task';
 
 const mlp = fixture('mlp-global-r0.onnx');
@@ -16,30 +16,46 @@ function task(overrides: Partial<InferenceTask> = {}): InferenceTask {
   };
 }
 
+/** Runs `use` with a pool of one thread on the MLP (`reads` gets each blob read) and `overrides`, then closes it. */
+async function withPool(
+  overrides: Partial<InferencePoolSettings>,
+  use: (pool: InferencePool) => Promise<void>,
+  reads: string[] = [],
+): Promise<void> {
+  const pool = new InferencePool({
+    threads: 1,
+    intraOpNumThreads: 1,
+    cacheBytesPerThread: 1 << 26,
+    maxQueued: 8,
+    loadBlob: (digest) => {
+      reads.push(digest);
+      return Promise.resolve(mlp);
+    },
+    ...overrides,
+  });
+  try {
+    await use(pool);
+  } finally {
+    await pool.close();
+  }
+}
+
 describe('InferencePool', () => {
   it('when several tasks share a model, reads its blob once per thread and answers each', async () => {
     const reads: string[] = [];
-    const pool = new InferencePool({
-      threads: 1,
-      intraOpNumThreads: 1,
-      cacheBytesPerThread: 1 << 26,
-      maxQueued: 8,
-      loadBlob: (digest) => {
-        reads.push(digest);
-        return Promise.resolve(mlp);
+    await withPool(
+      {},
+      async (pool) => {
+        const results = await Promise.all([task(), task(), task()].map((t) => pool.run(t)));
+        expect(results.map((r) => [r.outputName, r.samples.dims])).toEqual([
+          ['logits', [1, 1, 10]],
+          ['logits', [1, 1, 10]],
+          ['logits', [1, 1, 10]],
+        ]);
       },
-    });
-    try {
-      const results = await Promise.all([task(), task(), task()].map((t) => pool.run(t)));
-      expect(results.map((r) => [r.outputName, r.samples.dims])).toEqual([
-        ['logits', [1, 1, 10]],
-        ['logits', [1, 1, 10]],
-        ['logits', [1, 1, 10]],
-      ]);
-      expect(reads).toEqual(['mlp']);
-    } finally {
-      await pool.close();
-    }
+      reads,
+    );
+    expect(reads).toEqual(['mlp']);
   }, 30_000);
 
   it('when the queue is full, refuses with 503 and Retry-After; running and queued tasks fail with 503 on close', async () => {
@@ -65,38 +81,21 @@ describe('InferencePool', () => {
 
   it('when a blob cannot be read, fails that task and serves the next one on a fresh thread', async () => {
     let fail = true;
-    const pool = new InferencePool({
-      threads: 1,
-      intraOpNumThreads: 1,
-      cacheBytesPerThread: 1 << 26,
-      maxQueued: 8,
-      loadBlob: () => (fail ? Promise.reject(new Error('disk gone')) : Promise.resolve(mlp)),
-    });
-    try {
+    const loadBlob = () => (fail ? Promise.reject(new Error('disk gone')) : Promise.resolve(mlp));
+    await withPool({ loadBlob }, async (pool) => {
       await expect(pool.run(task())).rejects.toThrow('Inference could not read a model');
       fail = false;
       expect((await pool.run(task())).samples.dims).toEqual([1, 1, 10]);
-    } finally {
-      await pool.close();
-    }
+    });
   }, 30_000);
 
   it('when the input does not fit the model, answers a 400 carrying the decoder\u2019s reason', async () => {
-    const pool = new InferencePool({
-      threads: 1,
-      intraOpNumThreads: 1,
-      cacheBytesPerThread: 1 << 26,
-      maxQueued: 8,
-      loadBlob: () => Promise.resolve(mlp),
-    });
-    try {
+    await withPool({}, async (pool) => {
       await expect(pool.run(task({ input: { kind: 'json', value: [[1, 2]] } }))).rejects.toMatchObject({
         status: 400,
         details: { reason: 'shape_mismatch' },
       });
-    } finally {
-      await pool.close();
-    }
+    });
   }, 30_000);
 
   describe('the API thread lane', () => {
@@ -104,30 +103,6 @@ describe('InferencePool', () => {
       [Array.from({ length: 28 }, (_, r) => Array.from({ length: 28 }, (_, c) => ((r + c) % 9) / 9))],
     ];
     const runDigit = (pool: InferencePool) => pool.run(task({ input: { kind: 'json', value: digit() } }));
-
-    /** Runs `use` with a pool of one thread on the MLP (`reads` gets each blob read), then closes it. */
-    async function withPool(
-      lane: { inlineRunMs: number; inlineAlwaysMs?: number; wideIntraOpThreads?: number; wideMinMs?: number },
-      use: (pool: InferencePool) => Promise<void>,
-      reads: string[] = [],
-    ): Promise<void> {
-      const pool = new InferencePool({
-        threads: 1,
-        intraOpNumThreads: 1,
-        cacheBytesPerThread: 1 << 26,
-        maxQueued: 8,
-        loadBlob: (digest) => {
-          reads.push(digest);
-          return Promise.resolve(mlp);
-        },
-        ...lane,
-      });
-      try {
-        await use(pool);
-      } finally {
-        await pool.close();
-      }
-    }
 
     // A generous limit: a cold first run on a busy machine must not decide these tests.
     const generous = { inlineRunMs: 50 };
@@ -156,22 +131,13 @@ describe('InferencePool', () => {
 
     it("when the API thread cannot read the model, fails in a thread's words", async () => {
       let reads = 0;
-      const pool = new InferencePool({
-        threads: 1,
-        intraOpNumThreads: 1,
-        cacheBytesPerThread: 1 << 26,
-        maxQueued: 8,
-        inlineRunMs: 50,
-        // The thread's read succeeds, the API thread's fails.
-        loadBlob: () => (reads++ === 0 ? Promise.resolve(mlp) : Promise.reject(new Error('disk gone'))),
-      });
-      try {
+      // The thread's read succeeds, the API thread's fails.
+      const loadBlob = () => (reads++ === 0 ? Promise.resolve(mlp) : Promise.reject(new Error('disk gone')));
+      await withPool({ inlineRunMs: 50, loadBlob }, async (pool) => {
         await runDigit(pool);
         await expect(runDigit(pool)).rejects.toThrow('Inference could not read a model: Error: disk gone');
         expect(pool.runs()).toEqual({ inline: 1, threads: 1, wide: 0 });
-      } finally {
-        await pool.close();
-      }
+      });
     }, 30_000);
 
     it('when the input is wrong, refuses it on the API thread with the same 400 as a thread', async () => {
