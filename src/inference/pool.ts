@@ -51,8 +51,8 @@ const INLINE_MAX_WAITING = 2;
  */
 const INLINE_ALWAYS_MS = 0.1;
 /**
- * Milliseconds a kind of task must have run (on one thread) to run wide when alone: below, splitting each operator
- * over threads gains less than it costs (and such a kind runs on the API thread when alone anyway).
+ * Milliseconds a kind of task must have run (its fastest run, wide or not) to run wide when alone: below, splitting
+ * each operator over threads gains less than it costs (and such a kind runs on the API thread when alone anyway).
  */
 const WIDE_MIN_MS = 1;
 /** Measured kinds of task remembered (least recently measured out). */

@@ -115,8 +115,8 @@ function jsonOfKnownLength(ctx: Context, limit: number): boolean {
 
 /**
  * A JSON body with `textFields` left as text when they are lists or strings (`splitJsonObject`); any other body is
- * parsed as
- * koa-body would (co-body, non-strict, refusing `__proto__`), so the answer to a malformed one does not change.
+ * parsed as koa-body would (co-body, non-strict, refusing `__proto__`), so the answer to a malformed one does not
+ * change.
  */
 async function jsonWithText(ctx: Context, textFields: ReadonlySet<string>): Promise<Request['body']> {
   const bytes = await readWhole(ctx);
