@@ -64,3 +64,9 @@ export function clientCharts(rounds: readonly RoundView[]): ChartData[] {
     return { title: `Clients' ${name}`, xLabel: 'Round', xs, series };
   });
 }
+
+/** The x range of a chart of one round only: that round in the middle, half a round either side; else undefined. */
+export function aloneRange(xs: readonly number[]): [number, number] | undefined {
+  const [only] = xs;
+  return xs.length === 1 && only !== undefined ? [only - 0.5, only + 0.5] : undefined;
+}

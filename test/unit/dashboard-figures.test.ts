@@ -1,4 +1,4 @@
-import { clientCharts, serverCharts } from '../../src/ui/figures';
+import { aloneRange, clientCharts, serverCharts } from '../../src/ui/figures';
 import { roundView } from '../fixtures/round-views';
 
 const aggregate = (mean: number, min: number, max: number) => ({ mean, min, max, count: 2, weighted: true });
@@ -65,5 +65,11 @@ describe("the dashboard's chart data", () => {
         series: [{ label: 'with updates, mean', values: [0.9, 0.7] }],
       },
     ]);
+  });
+
+  it('puts a chart of one round alone in the middle of its x axis, and leaves more rounds to the chart', () => {
+    expect(aloneRange([3])).toEqual([2.5, 3.5]);
+    expect(aloneRange([0, 1])).toBeUndefined();
+    expect(aloneRange([])).toBeUndefined();
   });
 });

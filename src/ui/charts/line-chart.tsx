@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { ChartData } from '../figures';
+import { aloneRange, type ChartData } from '../figures';
 import { figure } from '../format';
 import { ScrollTable } from '../scroll-table';
 
@@ -19,6 +19,9 @@ export function LineChart(props: ChartData): JSX.Element {
   const plot = useRef<uPlot | null>(null);
   const shape = props.series.map((s) => s.label).join('\u0000');
   const data: uPlot.AlignedData = [props.xs.slice(), ...props.series.map((s) => s.values.slice())];
+  // The rounds as of this render, for the x range of a chart that takes new points without being rebuilt.
+  const xs = useRef(props.xs);
+  xs.current = props.xs;
   useEffect(() => {
     const el = box.current;
     if (!el) {
@@ -28,7 +31,8 @@ export function LineChart(props: ChartData): JSX.Element {
       {
         width: Math.max(el.clientWidth, 200),
         height: HEIGHT,
-        scales: { x: { time: false } },
+        // One round alone sits in the middle (uPlot stretches a lone x to a hundred before asking).
+        scales: { x: { time: false, range: (_u, min, max) => aloneRange(xs.current) ?? [min, max] } },
         // The key below and the table of values say what uPlot's legend would, without controls inside an image.
         legend: { show: false },
         axes: [{ label: props.xLabel, incrs: [1, 2, 5, 10, 20, 50, 100] }, {}],
