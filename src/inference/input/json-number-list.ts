@@ -68,13 +68,13 @@ export function parseNumberList(bytes: Uint8Array, limits: InputLimits): FloatTe
       larger.set(data);
       data = larger;
     }
-    const value = readNumber(bytes, i, n);
+    const end = readNumber(bytes, i, n, data, count);
     // Malformed, or too large for a double (Infinity): the usual parser names where it is.
-    if (!Number.isFinite(value)) {
+    if (end < 0) {
       return undefined;
     }
-    data[count++] = value;
-    i = skipSpace(bytes, cursor, n);
+    count += 1;
+    i = skipSpace(bytes, end, n);
     // After an item: a comma and the next, or the end of one list or more.
     for (;;) {
       if (i >= n) {
@@ -111,9 +111,6 @@ export function parseNumberList(bytes: Uint8Array, limits: InputLimits): FloatTe
   return undefined;
 }
 
-/** Where `readNumber` stopped: the index after the number it read. */
-let cursor = 0;
-
 function skipSpace(bytes: Uint8Array, from: number, n: number): number {
   let i = from;
   while (i < n) {
@@ -127,10 +124,12 @@ function skipSpace(bytes: Uint8Array, from: number, n: number): number {
 }
 
 /**
- * The JSON number starting at `from` as a Float32Array stores what `JSON.parse` reads (its end in `cursor`); NaN
- * when none starts there or it breaks JSON's grammar (a leading zero, a bare dot, an exponent without digits).
+ * Reads the JSON number starting at `from` into `out[at]` (as a Float32Array stores what `JSON.parse` reads) and
+ * answers the index after it; -1 when none starts there, it breaks JSON's grammar (a leading zero, a bare dot, an
+ * exponent without digits) or is too large for a double. It stores rather than returns the value: a double returned
+ * from a function the engine does not inline is a heap object, one per number, and garbage to collect.
  */
-function readNumber(bytes: Uint8Array, from: number, n: number): number {
+function readNumber(bytes: Uint8Array, from: number, n: number, out: Float32Array, at: number): number {
   let i = from;
   let c = bytes[i] ?? 0;
   const negative = c === MINUS;
@@ -139,7 +138,7 @@ function readNumber(bytes: Uint8Array, from: number, n: number): number {
     c = i < n ? (bytes[i] ?? 0) : 0;
   }
   if (c < ZERO || c > NINE) {
-    return NaN;
+    return -1;
   }
   // The first KEPT_DIGITS significant digits, and the power of ten they are scaled by.
   let mantissa = 0;
@@ -149,7 +148,7 @@ function readNumber(bytes: Uint8Array, from: number, n: number): number {
     i += 1;
     c = i < n ? (bytes[i] ?? 0) : 0;
     if (c >= ZERO && c <= NINE) {
-      return NaN;
+      return -1;
     }
   } else {
     while (c >= ZERO && c <= NINE) {
@@ -167,7 +166,7 @@ function readNumber(bytes: Uint8Array, from: number, n: number): number {
     i += 1;
     c = i < n ? (bytes[i] ?? 0) : 0;
     if (c < ZERO || c > NINE) {
-      return NaN;
+      return -1;
     }
     while (c >= ZERO && c <= NINE) {
       if (digits < KEPT_DIGITS) {
@@ -190,7 +189,7 @@ function readNumber(bytes: Uint8Array, from: number, n: number): number {
       c = i < n ? (bytes[i] ?? 0) : 0;
     }
     if (c < ZERO || c > NINE) {
-      return NaN;
+      return -1;
     }
     let exponent = 0;
     while (c >= ZERO && c <= NINE) {
@@ -201,20 +200,22 @@ function readNumber(bytes: Uint8Array, from: number, n: number): number {
     }
     scale += sign * exponent;
   }
-  cursor = i;
+  let value: number;
   if (digits <= EXACT_DIGITS && scale >= -22 && scale <= 22) {
     // Clinger's fast path: digits and power both exact, so one operation rounds once, correctly.
-    const value = scale < 0 ? mantissa / (EXACT_POWERS[-scale] ?? 1) : mantissa * (EXACT_POWERS[scale] ?? 1);
-    return negative ? -value : value;
-  }
-  if (scale >= -44 && scale <= 44) {
-    const single = nearFloat32(mantissa, scale);
-    if (!Number.isNaN(single)) {
-      return negative ? -single : single;
+    value = scale < 0 ? mantissa / (EXACT_POWERS[-scale] ?? 1) : mantissa * (EXACT_POWERS[scale] ?? 1);
+  } else {
+    value = scale >= -44 && scale <= 44 ? nearFloat32(mantissa, scale) : NaN;
+    if (Number.isNaN(value)) {
+      // Beyond those ranges, or too near a float32 rounding boundary to tell: the engine's conversion of the text.
+      value = Number(latin1Slice.call(bytes, negative ? from + 1 : from, i));
     }
   }
-  // Beyond those ranges, or too near a float32 rounding boundary to tell: the engine's conversion of the text.
-  return Number(latin1Slice.call(bytes, from, i));
+  if (!Number.isFinite(value)) {
+    return -1;
+  }
+  out[at] = negative ? -value : value;
+  return i;
 }
 
 /** Relative distance from a float32 rounding boundary beyond which `nearFloat32`'s estimate is surely on its side. */
