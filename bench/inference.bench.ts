@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,9 @@ import { Processes, runJsonScript } from './support/processes';
  * `npm run bench:inference`: the API's hot path measured from outside. `roundhouse api` runs as a process of its own
  * (Postgres and the Temporal dev server beside it, token authentication, default logging); autocannon drives it
  * from other processes (bench/http/load.ts). For the MLP and the CNN at batch 1 and 64 it reports the latency of
- * sequential requests on one keep-alive connection (p50, p99) and the throughput with 16 connections, beside
+ * sequential requests on one keep-alive connection (p50, p99, and the CPU time the server's process spends per request
+ * there, all its threads counted: onnxruntime's threads spin between runs by default, as the Python server's do, which
+ * buys latency with a core) and the throughput with 16 connections, beside
  * onnxruntime-node called directly in a plain process on the same input (bench/http/direct-onnx.ts) and beside a
  * FastAPI server with Python's onnxruntime serving the same model (bench/http/python_server.py, installed into its
  * own virtual environment). Then the p99 of `GET /api/health/` from a third process while inference, model
@@ -83,7 +86,7 @@ async function main(): Promise<void> {
   const services = await startEphemeralServices({ database: 'roundhouse_bench', logger });
   const processes = new Processes(dir);
   try {
-    const api = await startApi(services, dir, settings, processes);
+    const { base: api, pid: apiPid } = await startApi(services, dir, settings, processes);
     const token = await register(api);
     const modelIds = {
       mlp: await uploadModel(api, token, fixture('mlp-global-r0.onnx')),
@@ -113,14 +116,14 @@ async function main(): Promise<void> {
       const row: Row = {
         name: caseName(c),
         batch: c.batch,
-        rhLatency: await load({ ...rh, connections: 1, seconds: settings.seconds }),
+        rhLatency: await load({ ...rh, connections: 1, seconds: settings.seconds, serverPid: apiPid }),
         rhThroughput: await load({ ...rh, connections: settings.connections, seconds: settings.seconds }),
         direct: await direct(fixture(`${c.model}-global-r0.onnx`), dir, c.model, inputFile, settings),
       };
       if (py) {
         const pyBody = await writeBody(dir, `py-${name}`, modelInput(input, c.encoding));
-        const pyRequest = request(py, `/inference/${c.model}`, pyBody);
-        row.pyLatency = await load({ ...pyRequest, connections: 1, seconds: settings.seconds });
+        const pyRequest = request(py.base, `/inference/${c.model}`, pyBody);
+        row.pyLatency = await load({ ...pyRequest, connections: 1, seconds: settings.seconds, serverPid: py.pid });
         row.pyThroughput = await load({ ...pyRequest, connections: settings.connections, seconds: settings.seconds });
       }
       rows.push(row);
@@ -189,15 +192,21 @@ interface Row {
   pyThroughput?: LoadResult;
 }
 
-/** `roundhouse api` in a process of its own, as deployed: resolves with its base URL once it listens. */
+/** A server the benchmark started: its base URL, and its process, whose CPU time is measured. */
+interface Server {
+  base: string;
+  pid: number;
+}
+
+/** `roundhouse api` in a process of its own, as deployed: resolves once it listens. */
 async function startApi(
   services: Awaited<ReturnType<typeof startEphemeralServices>>,
   dir: string,
   settings: Settings,
   processes: Processes,
-): Promise<string> {
+): Promise<Server> {
   const port = await freePort();
-  await processes.role(
+  const child = await processes.role(
     'api',
     {
       DATABASE_URL: services.databaseUrl,
@@ -213,11 +222,18 @@ async function startApi(
     },
     'API listening',
   );
-  return `http://127.0.0.1:${port}`;
+  return { base: `http://127.0.0.1:${port}`, pid: pidOf(child) };
 }
 
-/** The FastAPI server on both models; resolves with its base URL once it answers. */
-async function startPython(python: string, dir: string, token: string, processes: Processes): Promise<string> {
+function pidOf(child: ChildProcess): number {
+  if (child.pid === undefined) {
+    throw new Error('a server process has no pid');
+  }
+  return child.pid;
+}
+
+/** The FastAPI server on both models; resolves once it answers. */
+async function startPython(python: string, dir: string, token: string, processes: Processes): Promise<Server> {
   const port = await freePort();
   const models: string[] = [];
   for (const name of ['mlp', 'cnn']) {
@@ -243,7 +259,7 @@ async function startPython(python: string, dir: string, token: string, processes
       () => false,
     );
     if (ok) {
-      return base;
+      return { base, pid: pidOf(child) };
     }
     if (Date.now() > until) {
       throw new Error('the Python server did not answer within a minute');
@@ -367,6 +383,7 @@ function printReport(
     'python p50 ms',
     'python p99 ms',
     'python samples/s',
+    'server CPU ms/request: roundhouse / python',
     'throughput / direct',
     'throughput / python',
   ];
@@ -380,6 +397,7 @@ function printReport(
     ms(row.pyLatency?.p50),
     ms(row.pyLatency?.p99),
     rate(row.pyThroughput && row.pyThroughput.perSecond * row.batch),
+    `${ms(row.rhLatency.serverCpuMs)} / ${ms(row.pyLatency?.serverCpuMs)}`,
     ((row.rhThroughput.perSecond * row.batch) / row.direct.perSecond).toFixed(2),
     row.pyThroughput ? (row.rhThroughput.perSecond / row.pyThroughput.perSecond).toFixed(2) : '–',
   ]);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import autocannon from 'autocannon';
 
@@ -17,6 +18,8 @@ export interface LoadOptions {
   seconds: number;
   /** Seconds of the same load first, not measured. */
   warmupSeconds?: number;
+  /** The server's process: the CPU time it spends (every thread) over the measured part is reported per answer. */
+  serverPid?: number;
 }
 
 export interface LoadResult {
@@ -28,6 +31,22 @@ export interface LoadResult {
   failed: number;
   /** The first failed answer's status, when one failed. */
   firstFailure?: number;
+  /** CPU milliseconds the server's process spent per answer (with `serverPid`; Linux). */
+  serverCpuMs?: number;
+}
+
+/** CPU seconds `pid` has used so far, user and system, every thread (Linux's /proc). */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+}
+
+let ticks: number | undefined;
+function clockTicks(): number {
+  ticks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  return ticks;
 }
 
 async function run(options: LoadOptions, measure: boolean): Promise<LoadResult> {
@@ -50,6 +69,7 @@ async function run(options: LoadOptions, measure: boolean): Promise<LoadResult> 
     duration: measure ? options.seconds : (options.warmupSeconds ?? 0),
     timeout: 30,
   };
+  const cpuBefore = measure && options.serverPid !== undefined ? cpuSeconds(options.serverPid) : undefined;
   const instance = autocannon(options_, (err: unknown, result: autocannon.Result) =>
     err ? failedRun(err) : done(result),
   );
@@ -62,6 +82,8 @@ async function run(options: LoadOptions, measure: boolean): Promise<LoadResult> 
     }
   });
   const result = await finished;
+  const cpu =
+    cpuBefore === undefined || options.serverPid === undefined ? undefined : cpuSeconds(options.serverPid) - cpuBefore;
   latencies.sort((a, b) => a - b);
   const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
   return {
@@ -71,6 +93,7 @@ async function run(options: LoadOptions, measure: boolean): Promise<LoadResult> 
     p99: at(0.99),
     failed: failed + result.errors + result.timeouts,
     ...(firstFailure === undefined ? {} : { firstFailure }),
+    ...(cpu === undefined ? {} : { serverCpuMs: (cpu * 1000) / Math.max(1, latencies.length + failed) }),
   };
 }
 
