@@ -1,6 +1,6 @@
 import { InferenceSession } from 'onnxruntime-node';
 import request from 'supertest';
-import { modelCreatedResponse } from '../../src/api/routes/models/schemas';
+import { INPUT_SHAPE_FORM, modelCreatedResponse } from '../../src/api/routes/models/schemas';
 import { FlModel } from '../../src/db/models/model';
 import { listVersions } from '../../src/db/queries/models';
 import { Training } from '../../src/db/models/training';
@@ -100,6 +100,28 @@ describe('/api/models/', () => {
         .attach('model_file', fixture('mlp-global-r0.onnx'), 'm.onnx');
       expect(res.body).toMatchObject({ detail: 'Missing required field: name', code: 'invalid_input' });
       expect(res.status).toBe(400);
+      expect([await rowCounts(api.knex), await blobDigests(api.blobs)]).toEqual([rows, blobs]);
+    });
+
+    it('when input_shape is not a list of whole numbers and None, answers 400 saying the form and stores nothing', async () => {
+      const owner = await buildApiUser(api.knex);
+      const [rows, blobs] = [await rowCounts(api.knex), await blobDigests(api.blobs)];
+      for (const dims of [['abc'], ['None', '1', '28.5', '28'], ['-1']]) {
+        let req = request(api.app.callback())
+          .post('/api/models/')
+          .set('Authorization', tokenAuth(owner))
+          .field('name', 'n')
+          .field('description', 'd');
+        for (const dim of dims) {
+          req = req.field('input_shape', dim);
+        }
+        const res = await req.attach('model_file', fixture('mlp-global-r0.onnx'), 'm.onnx');
+        expect(res.status).toBe(400);
+        expect(errorOf(res.body)).toMatchObject({
+          code: 'invalid_input',
+          detail: `input_shape: ${INPUT_SHAPE_FORM}`,
+        });
+      }
       expect([await rowCounts(api.knex), await blobDigests(api.blobs)]).toEqual([rows, blobs]);
     });
 

@@ -5,6 +5,11 @@ import { formInteger, INT32_MAX, repeated, uuidParams } from '../common-schemas'
 const missing = (field: string) => (issue: { input: unknown }) =>
   issue.input === undefined ? `Missing required field: ${field}` : `Invalid type for field: ${field}`;
 
+/** What a refused `input_shape` is told. */
+export const INPUT_SHAPE_FORM =
+  'Must give each dimension as a whole number, or None for a free one such as the batch: one form field per ' +
+  'dimension (input_shape=None, input_shape=1, ...) or a JSON list ([null, 1, 28, 28]).';
+
 /** One `input_shape` element: an integer, or `None`/`NULL`/null for a free (batch) dimension. */
 const shapeDim = z.union([
   z.null(),
@@ -30,14 +35,18 @@ const SHAPE_DIM = {
  * at all, as in the reference.
  */
 export const inputShape = documentAs(
-  z.union([
-    z
-      .string()
-      .trim()
-      .regex(/^(none|null)$/i)
-      .transform(() => null),
-    repeated(shapeDim).transform((dims) => (dims.length === 0 ? null : dims)),
-  ]),
+  z.union(
+    [
+      z
+        .string()
+        .trim()
+        .regex(/^(none|null)$/i)
+        .transform(() => null),
+      repeated(shapeDim).transform((dims) => (dims.length === 0 ? null : dims)),
+    ],
+    // Neither form fitted: say what does, rather than the union's bare "Invalid value."
+    { error: INPUT_SHAPE_FORM },
+  ),
   {
     description:
       "The model input's shape, one form field per dimension; `None` (or null) for a free one such as the batch.",
