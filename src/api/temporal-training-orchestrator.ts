@@ -87,7 +87,10 @@ export class TemporalTrainingOrchestrator implements TrainingOrchestrator {
         details: { reason: err instanceof Error ? err.message : String(err) },
       });
     }
-    await transitionTraining(this.knex, training.id, TrainingState.INITIAL, TrainingState.ONGOING);
+    // The row names the workflow that runs it: operators find it in the Web UI, or by SQL, without the naming rule.
+    await transitionTraining(this.knex, training.id, TrainingState.INITIAL, TrainingState.ONGOING, {
+      workflowId: trainingWorkflowId(training.id),
+    });
   }
 
   async submitUpload(training: Training, upload: Upload): Promise<void> {

@@ -4,6 +4,7 @@ import type { TrainingOrchestrator } from '../../src/api/training-orchestrator';
 import { FlModel } from '../../src/db/models/model';
 import { findVersion } from '../../src/db/queries/models';
 import { Training } from '../../src/db/models/training';
+import { trainingWorkflowId } from '../../src/workflows/training/definitions';
 import {
   buildApiUser,
   createTestApi,
@@ -304,7 +305,10 @@ describe('/api/trainings/', () => {
       expect(res.status).toBe(202);
       expect(res.body).toEqual({ detail: 'Training started!' });
       expect(started).toContain(training.id);
-      expect((await Training.query(api.knex).findById(training.id))?.state).toBe('O');
+      expect(await Training.query(api.knex).findById(training.id)).toMatchObject({
+        state: 'O',
+        workflowId: trainingWorkflowId(training.id),
+      });
     });
 
     it('when there are no participants, answers 400 with the reference text', async () => {

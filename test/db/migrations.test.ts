@@ -3,7 +3,7 @@ import { migrateDownAll, migrateLatest } from '../../src/db/migrate';
 import { createScratchDatabase } from '../support/db';
 
 /** Migrations in src/db/migrations/index.ts. */
-const MIGRATION_COUNT = 18;
+const MIGRATION_COUNT = 19;
 
 const TABLES = [
   'users',

@@ -17,6 +17,7 @@ import * as m015 from './20261203090000_model_format';
 import * as m016 from './20261203100000_blob_leases';
 import * as m017 from './20261204100000_change_notifications';
 import * as m018 from './20261205100000_quiet_local_versions';
+import * as m019 from './20261206100000_training_workflow_ids';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -43,6 +44,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['20261203100000_blob_leases', m016],
   ['20261204100000_change_notifications', m017],
   ['20261205100000_quiet_local_versions', m018],
+  ['20261206100000_training_workflow_ids', m019],
 ];
 
 /** A knex migration source over the static list above. */

@@ -106,8 +106,11 @@ export async function transitionTraining(
   id: string,
   from: TrainingState,
   to: TrainingState,
+  also: { workflowId?: string } = {},
 ): Promise<boolean> {
-  const changed = await Training.query(db).where({ id, state: from }).patch({ state: to, updatedAt: new Date() });
+  const changed = await Training.query(db)
+    .where({ id, state: from })
+    .patch({ state: to, updatedAt: new Date(), ...also });
   return changed > 0;
 }
 
