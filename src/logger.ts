@@ -83,6 +83,11 @@ function fieldsOf(fields: LogFields): LogFields {
 
 /** One stderr destination per process: lines gathered for up to 10 ms are written together. */
 function stderrDestination(): DestinationStream {
-  stderr ??= new BatchedDestination(2);
+  if (!stderr) {
+    // Node opens a pipe on descriptor 2 without blocking once process.stderr is first read: a full pipe then refuses
+    // a write (which the destination holds and retries) instead of stopping the thread until its reader reads.
+    void process.stderr;
+    stderr = new BatchedDestination(2);
+  }
   return stderr;
 }
