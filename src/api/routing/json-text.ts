@@ -1,3 +1,5 @@
+import { JSON_BYTES, skipJsonSpace } from '../../inference/input/json-bytes';
+
 /**
  * A JSON list or string left as its UTF-8 text (a string with its quotes): a field that may hold megabytes of numbers
  * or base64 (an inference's `model_input`) is parsed by the thread that uses it, not by the API thread, whose every
@@ -7,14 +9,16 @@ export class JsonText {
   constructor(readonly bytes: Uint8Array) {}
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
+const {
+  quote: QUOTE,
+  backslash: BACKSLASH,
+  comma: COMMA,
+  colon: COLON,
+  openBrace: OPEN_BRACE,
+  closeBrace: CLOSE_BRACE,
+  openBracket: OPEN_BRACKET,
+  closeBracket: CLOSE_BRACKET,
+} = JSON_BYTES;
 
 /**
  * A JSON object body's fields, each parsed as `JSON.parse` would, except the values of `textFields` that are lists or
@@ -31,11 +35,11 @@ export function splitJsonObject(
     Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
   const n = bytes.length;
   const fields = new Map<string, unknown>();
-  let i = skipSpace(bytes, 0);
+  let i = skipJsonSpace(bytes, 0);
   if (bytes[i] !== OPEN_BRACE) {
     return undefined;
   }
-  i = skipSpace(bytes, i + 1);
+  i = skipJsonSpace(bytes, i + 1);
   if (bytes[i] === CLOSE_BRACE) {
     return undefined;
   }
@@ -51,11 +55,11 @@ export function splitJsonObject(
     if (typeof key !== 'string' || key === '__proto__' || key === 'constructor') {
       return undefined;
     }
-    i = skipSpace(bytes, keyEnd);
+    i = skipJsonSpace(bytes, keyEnd);
     if (bytes[i] !== COLON) {
       return undefined;
     }
-    const start = skipSpace(bytes, i + 1);
+    const start = skipJsonSpace(bytes, i + 1);
     const kept = textFields.has(key);
     // A list kept as text must hold no object (the thread's parser takes only lists and scalars).
     const end = kept && bytes[start] === OPEN_BRACKET ? skipList(bytes, start) : skipValue(bytes, start);
@@ -81,15 +85,15 @@ export function splitJsonObject(
       }
       fields.set(key, parsed);
     }
-    i = skipSpace(bytes, end);
+    i = skipJsonSpace(bytes, end);
     if (bytes[i] === COMMA) {
-      i = skipSpace(bytes, i + 1);
+      i = skipJsonSpace(bytes, i + 1);
       continue;
     }
     if (bytes[i] !== CLOSE_BRACE) {
       return undefined;
     }
-    return skipSpace(bytes, i + 1) === n ? Object.fromEntries(fields) : undefined;
+    return skipJsonSpace(bytes, i + 1) === n ? Object.fromEntries(fields) : undefined;
   }
 }
 
@@ -100,17 +104,6 @@ function parse(text: string): unknown {
     return JSON.parse(text) as unknown;
   } catch {
     return FAILED;
-  }
-}
-
-function skipSpace(bytes: Uint8Array, from: number): number {
-  let i = from;
-  for (;;) {
-    const c = bytes[i];
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
-      return i;
-    }
-    i += 1;
   }
 }
 

@@ -1,16 +1,19 @@
 import type { FloatTensor } from '../tensor';
 import { type InputLimits, MAX_RANK } from './input-limits';
+import { JSON_BYTES, skipJsonSpace } from './json-bytes';
 
-const OPEN = 0x5b;
-const CLOSE = 0x5d;
-const COMMA = 0x2c;
-const MINUS = 0x2d;
-const PLUS = 0x2b;
-const DOT = 0x2e;
-const ZERO = 0x30;
-const NINE = 0x39;
-const LOWER_E = 0x65;
-const UPPER_E = 0x45;
+const {
+  openBracket: OPEN,
+  closeBracket: CLOSE,
+  comma: COMMA,
+  minus: MINUS,
+  plus: PLUS,
+  dot: DOT,
+  zero: ZERO,
+  nine: NINE,
+  lowerE: LOWER_E,
+  upperE: UPPER_E,
+} = JSON_BYTES;
 
 /** Powers of ten a double holds exactly: a mantissa below 2^53 scaled by one of them is rounded once, correctly. */
 const EXACT_POWERS = Array.from({ length: 23 }, (_, k) => 10 ** k);
@@ -41,7 +44,7 @@ export function parseNumberList(bytes: Uint8Array, limits: InputLimits): FloatTe
   const items = new Int32Array(MAX_RANK);
   let leafDepth = -1;
   let depth = 0;
-  let i = skipSpace(bytes, 0, n);
+  let i = skipJsonSpace(bytes, 0);
   if (i >= n || bytes[i] !== OPEN) {
     return undefined;
   }
@@ -53,7 +56,7 @@ export function parseNumberList(bytes: Uint8Array, limits: InputLimits): FloatTe
       }
       items[depth] = 0;
       depth += 1;
-      i = skipSpace(bytes, i + 1, n);
+      i = skipJsonSpace(bytes, i + 1);
       continue;
     }
     if (depth === 0 || (leafDepth >= 0 && depth !== leafDepth)) {
@@ -74,7 +77,7 @@ export function parseNumberList(bytes: Uint8Array, limits: InputLimits): FloatTe
       return undefined;
     }
     count += 1;
-    i = skipSpace(bytes, end, n);
+    i = skipJsonSpace(bytes, end);
     // After an item: a comma and the next, or the end of one list or more.
     for (;;) {
       if (i >= n) {
@@ -84,7 +87,7 @@ export function parseNumberList(bytes: Uint8Array, limits: InputLimits): FloatTe
       items[list] = (items[list] ?? 0) + 1;
       const after = bytes[i];
       if (after === COMMA) {
-        i = skipSpace(bytes, i + 1, n);
+        i = skipJsonSpace(bytes, i + 1);
         break;
       }
       if (after !== CLOSE) {
@@ -96,7 +99,7 @@ export function parseNumberList(bytes: Uint8Array, limits: InputLimits): FloatTe
         return undefined;
       }
       depth -= 1;
-      i = skipSpace(bytes, i + 1, n);
+      i = skipJsonSpace(bytes, i + 1);
       if (depth === 0) {
         if (i !== n) {
           return undefined;
@@ -109,18 +112,6 @@ export function parseNumberList(bytes: Uint8Array, limits: InputLimits): FloatTe
     }
   }
   return undefined;
-}
-
-function skipSpace(bytes: Uint8Array, from: number, n: number): number {
-  let i = from;
-  while (i < n) {
-    const c = bytes[i] ?? 0;
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
-      return i;
-    }
-    i += 1;
-  }
-  return i;
 }
 
 /**
