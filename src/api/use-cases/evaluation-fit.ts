@@ -4,7 +4,7 @@ import type { FlModel } from '../../db/models/model';
 import { findVersion } from '../../db/queries/models';
 import { fieldInvalid } from '../../errors';
 import type { BlobStore } from '../../storage/blob-store';
-import { computeModelStats } from './model-stats';
+import { storedModelStats } from './model-stats';
 
 /** A model input's dimensions: numbers are fixed, anything else (a name, null) is free. */
 export type InputDims = ReadonlyArray<number | string | null>;
@@ -21,7 +21,7 @@ export async function modelInputDims(knex: Knex, blobs: BlobStore, model: FlMode
   if (!version) {
     return undefined;
   }
-  const stats = await computeModelStats(await blobs.read(version.weightsDigest), null);
+  const stats = await storedModelStats(blobs, version.weightsDigest, null);
   return stats.inputs[0]?.shape;
 }
 

@@ -5,7 +5,7 @@ import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
 import { replacePreprocessing } from '../../use-cases/model-commands';
 import { readableModel } from '../../use-cases/model-access';
-import { computeModelStats } from '../../use-cases/model-stats';
+import { storedModelStats } from '../../use-cases/model-stats';
 import { detailSchema, errorSchema } from '../common-schemas';
 import { presentModel, presentVersion } from './presenters';
 import { MODEL_FORBIDDEN, MODEL_MISSING, MODELS_TAG } from './routes';
@@ -36,7 +36,7 @@ export function modelMetadataRoutes(rc: RouteContext, { knex, blobs, logger }: A
       let stats = null;
       if (version) {
         try {
-          stats = await computeModelStats(await blobs.read(version.weightsDigest), model.inputShape);
+          stats = await storedModelStats(blobs, version.weightsDigest, model.inputShape);
         } catch (err) {
           requestLogger(ctx, logger).warn('model statistics failed', { modelId: model.id, error: err });
         }
