@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { Knex } from 'knex';
 import { aggregate } from '../aggregation/aggregate';
 import { collectBytes } from '../onnx/model-source';
@@ -60,11 +61,7 @@ export async function aggregateRound(
     });
     const weightsDigest = recorded.weightsDigest;
     timer({ outcome: 'ok' });
-    const sizes = await Promise.all(updates.map(async (update) => (await blobs.stat(update.digest))?.size ?? 0));
-    aggregationBytes.inc(
-      { method },
-      sizes.reduce((sum, size) => sum + size, 0),
-    );
+    aggregationBytes.inc({ method }, await updateBytes(blobs, updates, logger));
     logger.info('round aggregated', {
       round: input.round,
       method: result.method,
@@ -103,4 +100,32 @@ async function finishRound(db: Knex, trainingId: string, round: number, deleteLo
   if (deleteLocals) {
     await deleteLocalModelsThrough(db, trainingId, round);
   }
+}
+
+/** Stats of update blobs at once, at most: a round of a thousand clients on S3 is a thousand HEAD requests. */
+const STATS_IN_FLIGHT = 16;
+
+/**
+ * The bytes of `updates`, for the aggregation-bytes metric. Best effort: the round is recorded by now, so a blob that
+ * cannot be stat'ed counts as nothing rather than failing (and retrying) the activity.
+ */
+async function updateBytes(
+  blobs: BlobStore,
+  updates: ReadonlyArray<{ digest: string }>,
+  logger: Logger,
+): Promise<number> {
+  const limit = pLimit(STATS_IN_FLIGHT);
+  const sizes = await Promise.all(
+    updates.map((update) =>
+      limit(async () => {
+        try {
+          return (await blobs.stat(update.digest))?.size ?? 0;
+        } catch (err) {
+          logger.debug('update size unknown for the aggregation-bytes metric', { digest: update.digest, error: err });
+          return 0;
+        }
+      }),
+    ),
+  );
+  return sizes.reduce((sum, size) => sum + size, 0);
 }

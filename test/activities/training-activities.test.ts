@@ -11,6 +11,7 @@ import { collectBytes } from '../../src/onnx/model-source';
 import { decodeStrategyState } from '../../src/aggregation/strategy-state';
 import { listReferencedDigests } from '../../src/db/queries/blobs';
 import { createLogger } from '../../src/logger';
+import { aggregationBytes } from '../../src/metrics/metrics';
 import type { FsBlobStore } from '../../src/storage/fs-blob-store';
 import type { UploadSubmission } from '../../src/workflows/training/definitions';
 import { createTestKnex } from '../support/db';
@@ -74,6 +75,11 @@ describe('training activities', () => {
     return count;
   }
 
+  /** What `roundhouse_aggregation_bytes_total` holds for `method`. */
+  async function bytesCounted(method: string): Promise<number> {
+    return (await aggregationBytes.get()).values.find((v) => v.labels.method === method)?.value ?? 0;
+  }
+
   describe('aggregateRound', () => {
     it('when three clients updated round 0, stores the engine aggregate byte for byte as version 1 and moves the model to round 1', async () => {
       const seeded = await seedMlpTraining(knex, blobs);
@@ -99,6 +105,27 @@ describe('training activities', () => {
       expect(await FlModel.query(knex).findById(seeded.model.id)).toMatchObject({ round: 1 });
       // Local models are kept unless the options say otherwise.
       expect(await FlModel.query(knex).where({ baseModelId: seeded.model.id })).toHaveLength(3);
+    });
+
+    it("when update blobs cannot be stat'ed for the bytes metric, the round is recorded all the same", async () => {
+      const seeded = await seedMlpTraining(knex, blobs);
+      const updates = await uploadRound0(seeded);
+      // The same store, but its stat fails (an S3 HEAD throttled, say) once the round is aggregated.
+      const flaky = new Proxy(blobs, {
+        get(target, property) {
+          if (property === 'stat') {
+            return () => Promise.reject(new Error('HEAD throttled'));
+          }
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const flakyActs = createTrainingActivities({ knex, blobs: flaky, logger: createLogger('error') });
+      const before = await bytesCounted('FedAvg');
+      const result = await run(flakyActs.aggregateRound, { trainingId: seeded.training.id, round: 0, updates });
+      expect(result.round).toBe(1);
+      expect(await FlModel.query(knex).findById(seeded.model.id)).toMatchObject({ round: 1 });
+      expect(await bytesCounted('FedAvg')).toBe(before);
     });
 
     it('when retried after it succeeded, returns the same digest and writes no version or blob', async () => {
