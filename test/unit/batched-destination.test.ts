@@ -125,7 +125,10 @@ describe('BatchedDestination', () => {
     const code =
       `const log = require('./src/logger').createLogger('info');` +
       `for (let i = 0; i < 5000; i++) log.info('line ' + i + ' ' + 'x'.repeat(200));` +
-      `setTimeout(() => process.stdout.write('alive\\n'), 20);`;
+      `setTimeout(() => process.stdout.write('alive\\n'), 20);` +
+      // It stays up a while, as a server would: its lines reach a reader that is slow to start, even on a loaded
+      // machine, without the exit's own (one second) wait.
+      `setTimeout(() => {}, 3000);`;
     const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
