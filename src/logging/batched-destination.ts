@@ -33,8 +33,12 @@ export interface BatchedDestinationSettings {
 export class BatchedDestination {
   private lines: string[] = [];
   private bytes = 0;
-  /** What the descriptor refused last time (it was full): written before any new line. */
-  private held: Buffer | undefined;
+  /**
+   * Bytes the descriptor refused (it was full), in order, written before any new line: kept as the pieces they came
+   * in, so that a retry writes from the first rather than copying everything held into one buffer each time.
+   */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
   private dropped = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly settings: Required<BatchedDestinationSettings>;
@@ -53,13 +57,14 @@ export class BatchedDestination {
   }
 
   write(line: string): void {
-    if (this.held && this.held.length + this.bytes + line.length > this.settings.maxHeldBytes) {
+    if (this.heldBytes > 0 && this.heldBytes + this.bytes + line.length > this.settings.maxHeldBytes) {
       this.dropped += 1;
       return;
     }
     this.lines.push(line);
     this.bytes += line.length;
-    if (this.bytes >= FLUSH_BYTES) {
+    // While the descriptor is full, the retry already scheduled writes them.
+    if (this.bytes >= FLUSH_BYTES && this.heldBytes === 0) {
       this.flush();
     } else if (!this.timer) {
       this.schedule(this.settings.flushMs);
@@ -73,29 +78,34 @@ export class BatchedDestination {
   flush(): boolean {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const parts = this.held ? [this.held] : [];
-    if (this.dropped > 0 && !this.held) {
-      parts.push(Buffer.from(droppedNotice(this.dropped)));
+    if (this.dropped > 0 && this.heldBytes === 0) {
+      this.hold(Buffer.from(droppedNotice(this.dropped)));
       this.dropped = 0;
     }
     if (this.lines.length > 0) {
-      parts.push(Buffer.from(this.lines.length === 1 ? (this.lines[0] ?? '') : this.lines.join('')));
+      this.hold(Buffer.from(this.lines.length === 1 ? (this.lines[0] ?? '') : this.lines.join('')));
       this.lines = [];
       this.bytes = 0;
     }
-    let bytes = parts.length === 1 ? (parts[0] ?? Buffer.alloc(0)) : Buffer.concat(parts);
-    this.held = undefined;
-    while (bytes.length > 0) {
+    for (let first = this.held[0]; first !== undefined; first = this.held[0]) {
+      let written: number;
       try {
-        bytes = bytes.subarray(fs.writeSync(this.fd, bytes));
+        written = fs.writeSync(this.fd, first);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') {
           // Nowhere left to say so (the descriptor is closed or broken): the lines are dropped.
+          this.held = [];
+          this.heldBytes = 0;
           return true;
         }
-        this.held = bytes;
         this.schedule(FULL_RETRY_MS);
         return false;
+      }
+      this.heldBytes -= written;
+      if (written < first.length) {
+        this.held[0] = first.subarray(written);
+      } else {
+        this.held.shift();
       }
     }
     if (this.dropped > 0) {
@@ -103,6 +113,11 @@ export class BatchedDestination {
       return this.flush();
     }
     return true;
+  }
+
+  private hold(bytes: Buffer): void {
+    this.held.push(bytes);
+    this.heldBytes += bytes.length;
   }
 
   private schedule(ms: number): void {
