@@ -25,10 +25,14 @@ export interface BatchedDestinationSettings {
  *
  * It never waits for the descriptor while the process runs: when a non-blocking pipe is full (its reader, a log
  * shipper say, stalls), what it did not take is held and tried again `FULL_RETRY_MS` later, so a stalled reader costs
- * memory, never the event loop. At most 16 MiB are held; lines beyond are dropped, and once the pipe takes lines
- * again a warning line says how many went. The process's exit (`process.exit()`, an uncaught error, the end of its
- * work) writes what is left, waiting up to a second for a full pipe; only a SIGKILL can lose lines, those of its last
- * 10 ms. Lines are written in order.
+ * memory, never the event loop. At most 16 MiB are held; lines beyond are dropped, and once the pipe takes lines again
+ * a warning line says how many went. The process's exit (`process.exit()`, an uncaught error, the end of its work)
+ * writes what is left, waiting up to a second for a full pipe; only a SIGKILL can lose lines, those of its last 10 ms.
+ * Lines are written in order.
+ *
+ * A descriptor that blocks still stops the thread in `write`: Node makes a pipe non-blocking when it opens it as
+ * process.stderr, and libuv makes it blocking again for any child process spawned with it as its own stderr.
+ * Roundhouse spawns none so (tsx compiling through esbuild does, in development).
  */
 export class BatchedDestination {
   private lines: string[] = [];

@@ -129,6 +129,11 @@ describe('BatchedDestination', () => {
       // It stays up a while, as a server would: its lines reach a reader that is slow to start, even on a loaded
       // machine, without the exit's own (one second) wait.
       `setTimeout(() => {}, 3000);`;
+    // tsx compiles what its cache lacks with an esbuild process that inherits stderr, and a process spawned with
+    // an inherited descriptor makes it blocking again (libuv): compiled beforehand, the child under test spawns none.
+    expect(
+      spawnSync(process.execPath, ['--import', 'tsx', '-e', `require('./src/logger')`], { cwd: ROOT }).status,
+    ).toBe(0);
     const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
