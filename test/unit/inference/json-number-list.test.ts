@@ -124,6 +124,44 @@ describe('parseNumberList', () => {
     expect(differing).toEqual([]);
   });
 
+  it('reads runs of short and long numbers, each switching readers, as JSON.parse does', () => {
+    const next = random(11);
+    const short = [
+      '0',
+      '-0',
+      '7',
+      '-0.5',
+      '123456789',
+      '-12345678.9',
+      '0.000000001',
+      '0.00000000',
+      '1.5',
+      '9.87654321',
+    ];
+    const long = [
+      '1234567890',
+      '-0.1234567891',
+      '0.30000000000000004',
+      '1e5',
+      '-2.5E-3',
+      '0.0000000001',
+      '12345678.90',
+    ];
+    const numbers: string[] = [];
+    for (let run = 0; run < 400; run++) {
+      const pool = run % 2 === 0 ? short : long;
+      for (let k = Math.floor(next() * 5); k >= 0; k--) {
+        numbers.push(pool[Math.floor(next() * pool.length)] ?? '0');
+      }
+    }
+    const text = `[${numbers.join(', ')}]`;
+    const fast = parseNumberList(bytes(text), DEFAULT_INPUT_LIMITS);
+    expect(fast).toBeDefined();
+    expect(Array.from(new Uint32Array(fast!.data.buffer))).toEqual(
+      Array.from(new Uint32Array(Float32Array.from(JSON.parse(text) as number[]).buffer)),
+    );
+  });
+
   it.each([
     ['an empty list', '[]'],
     ['an empty inner list', '[[], []]'],
@@ -138,6 +176,11 @@ describe('parseNumberList', () => {
     ['a leading zero', '[01]'],
     ['a bare dot', '[1.]'],
     ['a leading dot', '[.5]'],
+    ['a leading dot after a minus', '[-.5]'],
+    ['a bare minus', '[1, -]'],
+    ['a bare dot after a zero', '[0.]'],
+    ['a leading zero after a minus', '[-01]'],
+    ['an exponent after a bare dot', '[1.e5]'],
     ['a plus sign', '[+1]'],
     ['an exponent without digits', '[1e]'],
     ['NaN', '[NaN]'],
