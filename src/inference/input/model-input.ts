@@ -1,6 +1,6 @@
 import type { FloatTensor } from '../tensor';
 import { inputError } from '../../errors';
-import { decodeBase64 } from './base64';
+import { decodeBase64, decodeBase64Bytes } from './base64';
 import { decodeImage } from './image';
 import { NO_MODEL_INPUT } from './input-error';
 import { sniffFormat } from './input-format';
@@ -53,6 +53,15 @@ export function decodeModelInput(source: ModelInputSource, limits: InputLimits =
     if (list) {
       return { kind: 'tensor', tensor: reshape(list, parseShapeField(source.shape), limits) };
     }
+    // A string of base64 and nothing else, decoded from its bytes; any other string as the body's JSON would be.
+    const n = source.bytes.length;
+    const base64 =
+      n > 2 && source.bytes[0] === QUOTE && source.bytes[n - 1] === QUOTE
+        ? decodeBase64Bytes(source.bytes, 1, n - 1)
+        : undefined;
+    if (base64) {
+      return decodeBinary(base64, parseShapeField(source.shape), limits);
+    }
     return decodeModelInput({ kind: 'json', value: parseJsonText(source.bytes), shape: source.shape }, limits);
   }
   const shape = parseShapeField(source.shape);
@@ -97,7 +106,11 @@ function decodeText(text: string, shape: number[] | undefined, limits: InputLimi
   if (text.trimStart().startsWith('[')) {
     return { kind: 'tensor', tensor: reshape(decodeNestedList(parseJsonList(text), limits), shape, limits) };
   }
-  const bytes = decodeBase64(text);
+  return decodeBinary(decodeBase64(text), shape, limits);
+}
+
+/** Decoded base64: little-endian float32 in `shape` when it is sent, else a PNG or JPEG image. */
+function decodeBinary(bytes: Uint8Array, shape: number[] | undefined, limits: InputLimits): DecodedInput {
   if (shape !== undefined) {
     return { kind: 'tensor', tensor: decodeRawFloat32(bytes, shape, limits) };
   }

@@ -1,4 +1,5 @@
 import { writeSafetensors } from '../../../src/aggregation/safetensors';
+import { decodeBase64, decodeBase64Bytes } from '../../../src/inference/input/base64';
 import { decodeModelInput } from '../../../src/inference/input/model-input';
 import { bytesOf, npy, refusal, safetensorsOf } from './helpers/inputs';
 
@@ -57,6 +58,59 @@ describe('decodeModelInput: base64 float32', () => {
       reason: 'bad_base64',
       message: 'Model input is neither a JSON list nor valid base64: "$" at position 4 is not in the base64 alphabet.',
     });
+  });
+
+  it('when kept JSON text of every length and padding is decoded from its bytes, it gives what the string gives', () => {
+    const text = (json: string, shape: number[]) => ({ kind: 'json-text', bytes: Buffer.from(json), shape }) as const;
+    for (let count = 1; count <= 7; count++) {
+      const floats = Float32Array.from({ length: count }, (_, k) => k * 1.25 - 3);
+      const encoded = Buffer.from(bytesOf(floats)).toString('base64');
+      for (const value of [encoded, encoded.replace(/=+$/, '')]) {
+        expect(decodeModelInput(text(`"${value}"`, [count]))).toEqual(
+          decodeModelInput({ kind: 'json', value, shape: [count] }),
+        );
+      }
+    }
+    // A text refused is refused in the same words whichever way it is read.
+    for (const value of ['AAAAA', 'AA==AAAA', 'AAA==', 'A===', 'AAAA=', '=AAA']) {
+      expect(refusal(() => decodeModelInput(text(`"${value}"`, [1])))).toEqual(
+        refusal(() => decodeModelInput({ kind: 'json', value, shape: [1] })),
+      );
+    }
+  });
+
+  it('decodes base64 bytes as Node decodes the same text, and leaves anything but the bare alphabet to decodeBase64', () => {
+    const ascii = (value: string) => Buffer.from(value, 'latin1');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    for (let length = 1; length <= 40; length++) {
+      const raw = Buffer.from(Array.from({ length }, (_, k) => (k * 37 + length * 11) % 256));
+      const encoded = raw.toString('base64');
+      for (const value of [encoded, encoded.replace(/=+$/, '')]) {
+        expect(Buffer.from(decodeBase64Bytes(ascii(`"${value}"`), 1, value.length + 1) ?? [])).toEqual(raw);
+      }
+    }
+    // Unused low bits set in the last character are dropped, as Node drops them.
+    for (const value of ['QR==', 'QR', 'QUJ=', 'QUJ', alphabet]) {
+      expect(Buffer.from(decodeBase64Bytes(ascii(value), 0, value.length) ?? [])).toEqual(
+        Buffer.from(decodeBase64(value)),
+      );
+    }
+    for (const value of [
+      '',
+      'A',
+      'AAAAA',
+      'AAAA AAAA',
+      'AAAA\nAAA',
+      'AA-_',
+      'AA==AAAA',
+      'AAA==',
+      'A===',
+      '====',
+      'AAAA=',
+      'ÿÿAA',
+    ]) {
+      expect(decodeBase64Bytes(ascii(value), 0, value.length)).toBeUndefined();
+    }
   });
 
   it('when the float32 values include infinity, they are refused', () => {
