@@ -70,6 +70,18 @@ describe('splitJsonObject', () => {
     expect(list.bytes.buffer.byteLength).toBe(6);
   });
 
+  it('when the body owns its memory, the first list is a view into it and any later one a copy', () => {
+    const owned = new Uint8Array(Buffer.from('{"model_input": [1, 2]}'));
+    const view = splitJsonObject(owned, LISTS, true)?.model_input as JsonText;
+    expect(Buffer.from(view.bytes).toString()).toBe('[1, 2]');
+    expect(view.bytes.buffer).toBe(owned.buffer);
+    // The last of a repeated key is kept, as JSON.parse does: a copy, so that moving one never detaches the other.
+    const repeated = new Uint8Array(Buffer.from('{"model_input": [1, 2], "model_input": [3]}'));
+    const last = splitJsonObject(repeated, LISTS, true)?.model_input as JsonText;
+    expect(Buffer.from(last.bytes).toString()).toBe('[3]');
+    expect(last.bytes.buffer.byteLength).toBe(3);
+  });
+
   it.each([
     ['an empty object', '{}'],
     ['a list body', '[1, 2]'],
