@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type AuthSettings, DEFAULT_AUTH_SETTINGS } from './auth/auth-settings';
 import { DEFAULT_POSTGRES_HOME } from './dev/postgres-placement';
-import { INLINE_RUN_MS } from './inference/task';
+import { DEFAULT_POOL_NICE, INLINE_RUN_MS } from './inference/task';
 
 /** The package root: `src/` and `dist/` both sit one level below it. */
 export const PACKAGE_ROOT = path.resolve(__dirname, '..');
@@ -176,6 +176,11 @@ const envSchema = z.object({
    */
   ROUNDHOUSE_INFERENCE_INLINE_MS: z.coerce.number().min(0).max(5).default(INLINE_RUN_MS),
   /**
+   * The nice value of the inference threads and onnxruntime's (Linux): above the API thread's, so that requests do
+   * not wait for a core behind inference; 0 runs them at the process's priority.
+   */
+  ROUNDHOUSE_INFERENCE_NICE: z.coerce.number().int().min(0).max(19).default(DEFAULT_POOL_NICE),
+  /**
    * Whether `GET /api/dummy/` serves: anyone may then create demo data and get the token of its `dummy-user`. For
    * demos and development only; unset or `false`, the path does not exist.
    */
@@ -283,6 +288,7 @@ export interface Config {
     readonly cacheBytesPerThread: number;
     readonly maxQueued: number;
     readonly inlineRunMs: number;
+    readonly nice: number;
   };
   /** Whether the API serves `GET /api/dummy/`, which creates demo data for anyone (docs/api.md#demo-data). */
   readonly demoData: boolean;
@@ -416,6 +422,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cacheBytesPerThread: e.ROUNDHOUSE_INFERENCE_CACHE_BYTES,
       maxQueued: e.ROUNDHOUSE_INFERENCE_MAX_QUEUED,
       inlineRunMs: e.ROUNDHOUSE_INFERENCE_INLINE_MS,
+      nice: e.ROUNDHOUSE_INFERENCE_NICE,
     },
     demoData: e.ROUNDHOUSE_DEMO_DATA === 'true',
     auth: {

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isAppError } from '../errors';
 import type { FromWorker, InferenceTask, ToWorker } from './task';
 import { TaskRunner } from './task-runner';
+import { lowerThreadPriority } from './thread-priority';
 import { InferenceModelError } from './variants';
 
 /** What the pool hands every worker at its start. */
@@ -9,9 +10,13 @@ export interface PoolWorkerData {
   readonly intraOpNumThreads: number;
   readonly wideIntraOpThreads: number;
   readonly cacheBytes: number;
+  /** The nice value the thread (and the onnxruntime threads its sessions start) runs at; 0 keeps the process's. */
+  readonly nice: number;
 }
 
 const settings = workerData as PoolWorkerData;
+// Before any session exists, so that onnxruntime's threads inherit it.
+lowerThreadPriority(settings.nice);
 const port = parentPort;
 const runner = new TaskRunner(settings);
 const waiting = new Map<number, (blobs: Map<string, Uint8Array>) => void>();

@@ -4,7 +4,14 @@ import { AppError, invalidInput, isAppError, unavailable } from '../errors';
 import { inferenceDuration, watchInferenceQueue } from '../metrics/metrics';
 import { decodeModelInput, type ModelInputSource } from './input/model-input';
 import type { PoolWorkerData } from './pool-worker';
-import { type FromWorker, INLINE_RUN_MS, type InferenceSamples, type InferenceTask, type ToWorker } from './task';
+import {
+  DEFAULT_POOL_NICE,
+  type FromWorker,
+  INLINE_RUN_MS,
+  type InferenceSamples,
+  type InferenceTask,
+  type ToWorker,
+} from './task';
 import { TaskRunner } from './task-runner';
 import { InferenceModelError } from './variants';
 
@@ -22,6 +29,11 @@ export interface InferencePoolSettings {
   readonly wideIntraOpThreads?: number;
   /** Bytes of model whose sessions each thread keeps (least recently used out, released on eviction). */
   readonly cacheBytesPerThread: number;
+  /**
+   * The nice value the threads run at (Linux; 0: the process's): above the API thread's, so that a request or a
+   * health check never waits for a core behind inference runs that fill them all (`DEFAULT_POOL_NICE`).
+   */
+  readonly nice?: number;
   /** Tasks waiting for a thread beyond which a new one is refused with 503. */
   readonly maxQueued: number;
   /** Reads a blob (a model, a moment file) by digest, for a thread that lacks a session. */
@@ -292,6 +304,7 @@ export class InferencePool {
       intraOpNumThreads: this.settings.intraOpNumThreads,
       wideIntraOpThreads: this.settings.wideIntraOpThreads ?? this.settings.intraOpNumThreads,
       cacheBytes: this.settings.cacheBytesPerThread,
+      nice: this.settings.nice ?? DEFAULT_POOL_NICE,
     };
     const worker = workerThread(data);
     const slot: Slot = { worker, current: undefined };

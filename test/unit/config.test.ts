@@ -87,6 +87,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('when ROUNDHOUSE_INFERENCE_NICE is unset, inference runs at nice 10; 0 to 19 are taken; anything else is refused', () => {
+    expect(loadConfig({}).inference.nice).toBe(10);
+    expect(loadConfig({ ROUNDHOUSE_INFERENCE_NICE: '0' }).inference.nice).toBe(0);
+    expect(loadConfig({ ROUNDHOUSE_INFERENCE_NICE: '19' }).inference.nice).toBe(19);
+    expect(() => loadConfig({ ROUNDHOUSE_INFERENCE_NICE: '20' })).toThrow(/ROUNDHOUSE_INFERENCE_NICE/);
+    expect(() => loadConfig({ ROUNDHOUSE_INFERENCE_NICE: '-5' })).toThrow(/ROUNDHOUSE_INFERENCE_NICE/);
+  });
+
   it('when ROUNDHOUSE_DEMO_DATA is unset, the demo data route is off; true turns it on; anything else is refused', () => {
     expect(loadConfig({}).demoData).toBe(false);
     expect(loadConfig({ ROUNDHOUSE_DEMO_DATA: 'false' }).demoData).toBe(false);

@@ -1,4 +1,5 @@
 /** @jest-environment ./test/support/onnx-runtime-environment.ts */
+import fs from 'node:fs';
 import { fixture } from '../../fixtures/onnx-edge-cases';
 import { InferencePool, type InferencePoolSettings } from '../../../src/inference/pool';
 import type { InferenceTask } from '../../../src/inference/task';
@@ -95,6 +96,25 @@ describe('InferencePool', () => {
         status: 400,
         details: { reason: 'shape_mismatch' },
       });
+    });
+  }, 30_000);
+
+  it('runs its threads and their onnxruntime threads at the nice value set, the API thread at its own', async () => {
+    const nice = (): Map<number, number> =>
+      new Map(
+        fs.readdirSync('/proc/self/task').map((tid) => {
+          const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
+          // Fields after the command name (in parentheses): nice is the 19th field, the 17th after it.
+          return [Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+        }),
+      );
+    const before = nice();
+    // Two intra-op threads: onnxruntime starts one of its own, which must inherit the value.
+    await withPool({ nice: 7, intraOpNumThreads: 2 }, async (pool) => {
+      await pool.run(task());
+      const started = [...nice()].filter(([tid]) => !before.has(tid));
+      expect(started.filter(([, value]) => value === 7).length).toBeGreaterThanOrEqual(2);
+      expect(nice().get(process.pid)).toBe(before.get(process.pid));
     });
   }, 30_000);
 
