@@ -176,8 +176,8 @@ const envSchema = z.object({
    */
   ROUNDHOUSE_INFERENCE_INLINE_MS: z.coerce.number().min(0).max(5).default(INLINE_RUN_MS),
   /**
-   * The nice value of the inference threads and onnxruntime's (Linux): above the API thread's, so that requests do
-   * not wait for a core behind inference; 0 runs them at the process's priority.
+   * Nice steps the inference threads and onnxruntime's run below the API thread (Linux), so that requests do not
+   * wait for a core behind inference; 0 runs them at the process's priority.
    */
   ROUNDHOUSE_INFERENCE_NICE: z.coerce.number().int().min(0).max(19).default(DEFAULT_POOL_NICE),
   /**

@@ -10,7 +10,7 @@ export interface PoolWorkerData {
   readonly intraOpNumThreads: number;
   readonly wideIntraOpThreads: number;
   readonly cacheBytes: number;
-  /** The nice value the thread (and the onnxruntime threads its sessions start) runs at; 0 keeps the process's. */
+  /** Nice steps the thread (and the onnxruntime threads its sessions start) runs below the process; 0: none. */
   readonly nice: number;
 }
 

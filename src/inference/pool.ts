@@ -30,8 +30,8 @@ export interface InferencePoolSettings {
   /** Bytes of model whose sessions each thread keeps (least recently used out, released on eviction). */
   readonly cacheBytesPerThread: number;
   /**
-   * The nice value the threads run at (Linux; 0: the process's): above the API thread's, so that a request or a
-   * health check never waits for a core behind inference runs that fill them all (`DEFAULT_POOL_NICE`).
+   * Nice steps the threads run below the API thread (Linux; 0: none), so that a request or a health check never
+   * waits for a core behind inference runs that fill them all (`DEFAULT_POOL_NICE`).
    */
   readonly nice?: number;
   /** Tasks waiting for a thread beyond which a new one is refused with 503. */

@@ -8,7 +8,7 @@ import type { FloatTensor } from './tensor';
 export const INLINE_RUN_MS = 1;
 
 /**
- * The pool threads' nice value unless set. Measured on 2 cores under 16 connections of CNN batch-64 inference: the
+ * Nice steps the pool threads run below the API thread unless set. Measured on 2 cores under 16 connections of CNN batch-64 inference: the
  * p99 of `GET /api/health/` beside it 2.6-3.5 ms at the process's priority, 0.8-0.9 ms at 10, inference's own
  * throughput unchanged (the threads get every cycle the API thread leaves; when other requests want the API thread,
  * they have it first).

@@ -99,7 +99,7 @@ describe('InferencePool', () => {
     });
   }, 30_000);
 
-  it('runs its threads and their onnxruntime threads at the nice value set, the API thread at its own', async () => {
+  it('runs its threads and their onnxruntime threads the nice steps set below the API thread, which keeps its own', async () => {
     const nice = (): Map<number, number> =>
       new Map(
         fs.readdirSync('/proc/self/task').map((tid) => {
@@ -113,7 +113,8 @@ describe('InferencePool', () => {
     await withPool({ nice: 7, intraOpNumThreads: 2 }, async (pool) => {
       await pool.run(task());
       const started = [...nice()].filter(([tid]) => !before.has(tid));
-      expect(started.filter(([, value]) => value === 7).length).toBeGreaterThanOrEqual(2);
+      const lowered = Math.min(19, (before.get(process.pid) ?? 0) + 7);
+      expect(started.filter(([, value]) => value === lowered).length).toBeGreaterThanOrEqual(2);
       expect(nice().get(process.pid)).toBe(before.get(process.pid));
     });
   }, 30_000);
