@@ -30,12 +30,11 @@ const INT_DIGITS = 9;
  * an exponent within ±22 is one exact scaling of its digits, correctly rounded (Clinger's fast path); a longer one
  * (a double as Python and JavaScript print it) is an estimate whose float32 is certain unless it lies within a hair
  * of a rounding boundary (`nearFloat32`), where its text is converted exactly. Short numbers (`readShortNumber`) are
- * read with integer arithmetic, inlined. Measured on 64 MNIST-sized samples: 1.0 ms for numbers of 4 decimals (373 KB)
- * where `JSON.parse` alone takes 1.9 ms, before any walk of its arrays; 2.9 ms for float32 values printed as doubles
- * (970 KB). Undefined
- * for anything else (a string, `null`, an object, an empty or ragged list, a malformed number, a number beyond a
- * double, more than `limits.maxElements` numbers or `MAX_RANK` levels): the caller then parses it the usual way,
- * which reads it or refuses it in the usual words.
+ * read with integer arithmetic, inlined. Measured on 64 MNIST-sized samples: 1.0 ms for numbers of 4 decimals (373
+ * KB) where `JSON.parse` alone takes 1.9 ms, before any walk of its arrays; 2.9 ms for float32 values printed as
+ * doubles (970 KB). Undefined for anything else (a string, `null`, an object, an empty or ragged list, a malformed
+ * number, a number beyond a double, more than `limits.maxElements` numbers or `MAX_RANK` levels): the caller then
+ * parses it the usual way, which reads it or refuses it in the usual words.
  */
 export function parseNumberList(bytes: Uint8Array, limits: InputLimits): FloatTensor | undefined {
   const n = bytes.length;
@@ -85,7 +84,7 @@ export function parseNumberList(bytes: Uint8Array, limits: InputLimits): FloatTe
       // The short reader first while the numbers are short; the full one alone while they are long.
       let end: number = short ? readShortNumber(bytes, i, data, count) : -1;
       if (end < 0) {
-        end = readNumber(bytes, i, n, data, count);
+        end = readNumber(bytes, i, data, count);
         short = end - i <= SHORT_TEXT;
       }
       // Malformed, or too large for a double (Infinity): the usual parser names where it is.
@@ -214,7 +213,7 @@ function readShortNumber(bytes: Uint8Array, from: number, out: Float32Array, at:
  * exponent without digits) or is too large for a double. It stores rather than returns the value: a double returned
  * from a function the engine does not inline is a heap object, one per number, and garbage to collect.
  */
-function readNumber(bytes: Uint8Array, from: number, n: number, out: Float32Array, at: number): number {
+function readNumber(bytes: Uint8Array, from: number, out: Float32Array, at: number): number {
   let i = from;
   let c = bytes[i] ?? 0;
   const negative = c === MINUS;
