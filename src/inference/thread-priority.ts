@@ -13,7 +13,7 @@ export function lowerThreadPriority(steps: number): boolean {
   }
   try {
     // "/proc/thread-self" links to "<pid>/task/<tid>": the thread's own id, which os.setPriority takes as a pid.
-    const tid = Number(path(fs.readlinkSync('/proc/thread-self')));
+    const tid = Number(lastSegment(fs.readlinkSync('/proc/thread-self')));
     os.setPriority(tid, Math.min(19, os.getPriority(tid) + steps));
     return true;
   } catch {
@@ -21,6 +21,6 @@ export function lowerThreadPriority(steps: number): boolean {
   }
 }
 
-function path(link: string): string {
+function lastSegment(link: string): string {
   return link.slice(link.lastIndexOf('/') + 1);
 }
