@@ -25,6 +25,15 @@ const KEPT_DIGITS = 19;
 const INT_DIGITS = 9;
 
 /**
+ * The values read so far go here first, kept between reads on this thread up to `KEPT_ROOM` values: a read copies
+ * out only its own values, where growing fresh room by doubling for each read left 2.5 times its size in garbage
+ * (under load, pauses of a pool thread for external memory).
+ */
+let room = new Float32Array(1024);
+/** Values of room kept between reads (16 MiB). */
+const KEPT_ROOM = 1 << 22;
+
+/**
  * Reads the UTF-8 text of a JSON nested list of numbers (`[[0.5, 1e-3], [2, -4]]`) straight into a row-major float32
  * tensor, with the values `JSON.parse` and a Float32Array would give: a number of up to 15 significant digits and
  * an exponent within ±22 is one exact scaling of its digits, correctly rounded (Clinger's fast path); a longer one
@@ -40,7 +49,7 @@ export function parseNumberList(bytes: Uint8Array, limits: InputLimits): FloatTe
   const n = bytes.length;
   // Every number takes a byte and a comma after it, at least: room grows by doubling up to that.
   const capacity = Math.min((n >> 1) + 1, limits.maxElements);
-  let data = new Float32Array(Math.min(capacity, 1024));
+  let data = room.length > capacity ? room.subarray(0, capacity) : room;
   let count = 0;
   /** Items of the first list closed at each depth (the shape), 0 until it closes; items so far in the open ones. */
   const dims = new Int32Array(MAX_RANK);
@@ -80,6 +89,9 @@ export function parseNumberList(bytes: Uint8Array, limits: InputLimits): FloatTe
         const larger = new Float32Array(Math.min(capacity, 2 * count));
         larger.set(data);
         data = larger;
+        if (larger.length <= KEPT_ROOM) {
+          room = larger;
+        }
       }
       // The short reader first while the numbers are short; the full one alone while they are long.
       let end: number = short ? readShortNumber(bytes, i, data, count) : -1;
@@ -128,7 +140,8 @@ export function parseNumberList(bytes: Uint8Array, limits: InputLimits): FloatTe
         }
         return {
           dims: Array.from(dims.subarray(0, leafDepth)),
-          data: count === data.length ? data : data.slice(0, count),
+          // Copied out of the room, which the next read on this thread reuses.
+          data: data.slice(0, count),
         };
       }
       const outer = depth - 1;

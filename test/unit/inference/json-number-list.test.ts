@@ -201,6 +201,20 @@ describe('parseNumberList', () => {
     expect(parseNumberList(bytes('[1, 2]'), { ...DEFAULT_INPUT_LIMITS, maxElements: 2 })?.data).toHaveLength(2);
   });
 
+  it('answers each list in memory of its own, though reads reuse their room', () => {
+    const long = parseNumberList(
+      bytes(JSON.stringify(Array.from({ length: 3000 }, (_, i) => i))),
+      DEFAULT_INPUT_LIMITS,
+    );
+    const first = parseNumberList(bytes('[1, 2, 3]'), DEFAULT_INPUT_LIMITS);
+    const second = parseNumberList(bytes('[[4], [5]]'), DEFAULT_INPUT_LIMITS);
+    expect(first?.data).toEqual(Float32Array.from([1, 2, 3]));
+    expect(second).toEqual({ dims: [2, 1], data: Float32Array.from([4, 5]) });
+    expect(long?.data[2999]).toBe(2999);
+    expect(new Set([long?.data.buffer, first?.data.buffer, second?.data.buffer]).size).toBe(3);
+    expect(first?.data.buffer.byteLength).toBe(12);
+  });
+
   it('grows its room for a long list', () => {
     const values = Array.from({ length: 5000 }, (_, i) => i / 8);
     expect(parseNumberList(bytes(JSON.stringify([values])), DEFAULT_INPUT_LIMITS)).toEqual({
