@@ -314,7 +314,12 @@ describe('the roundhouse client commands, each run as a process against a real s
         client: new RoundhouseClient({ baseUrl: server.url, credentials: { token: client.token ?? '' } }),
         trainings: [trainingId],
         pollSeconds: 2,
-        train: () => Promise.resolve({ weights: fixture(`mlp-client-${'ab'[i] ?? 'a'}.onnx`), sampleSize: 1000 }),
+        // Training takes three seconds, as a real one takes a while: each round stays open across several of the
+        // watcher's one-second looks (instant training let a loaded machine finish both rounds between two looks).
+        train: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 3000));
+          return { weights: fixture(`mlp-client-${'ab'[i] ?? 'a'}.onnx`), sampleSize: 1000 };
+        },
         evaluate: () => Promise.resolve({ accuracy: 0.5 }),
       }),
     );
