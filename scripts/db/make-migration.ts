@@ -16,21 +16,27 @@ const LAST_ENTRY = /^ {2}\['\d{14}_[a-z0-9_]+', m\d+\],\n(?=\];)/m;
 export function nextStamp(index: string, now: Date): string {
   const stamps = [...index.matchAll(IMPORT)].map((match) => match[2] ?? '');
   const newest = stamps.sort().at(-1);
-  const current = now.toISOString().replace(/\D/g, '').slice(0, 14);
+  const current = stampOf(now);
   if (newest === undefined || current > newest) {
     return current;
   }
-  const next = new Date(
-    Date.UTC(
-      Number(newest.slice(0, 4)),
-      Number(newest.slice(4, 6)) - 1,
-      Number(newest.slice(6, 8)),
-      Number(newest.slice(8, 10)),
-      Number(newest.slice(10, 12)),
-      Number(newest.slice(12, 14)) + 1,
+  return stampOf(
+    new Date(
+      Date.UTC(
+        Number(newest.slice(0, 4)),
+        Number(newest.slice(4, 6)) - 1,
+        Number(newest.slice(6, 8)),
+        Number(newest.slice(8, 10)),
+        Number(newest.slice(10, 12)),
+        Number(newest.slice(12, 14)) + 1,
+      ),
     ),
   );
-  return next.toISOString().replace(/\D/g, '').slice(0, 14);
+}
+
+/** `date` in UTC as a migration's stamp, YYYYMMDDHHMMSS. */
+function stampOf(date: Date): string {
+  return date.toISOString().replace(/\D/g, '').slice(0, 14);
 }
 
 /**

@@ -55,7 +55,7 @@ export function parseNumberList(bytes: Uint8Array, limits: InputLimits): FloatTe
   const dims = new Int32Array(MAX_RANK);
   const items = new Int32Array(MAX_RANK);
   let leafDepth = -1;
-  /** `count` when the innermost list open opened. */
+  /** `count` when the innermost open list opened. */
   let leafStart = 0;
   let short = true;
   let depth = 0;
