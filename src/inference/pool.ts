@@ -63,8 +63,8 @@ const INLINE_MAX_WAITING = 2;
  */
 const INLINE_ALWAYS_MS = 0.1;
 /**
- * Milliseconds a kind of task must have run (its fastest run, wide or not) to run wide when alone: below, splitting
- * each operator over threads gains less than it costs (and such a kind runs on the API thread when alone anyway).
+ * Milliseconds a kind of task must have run (its fastest run, wide or not) to run wide on a pool thread when alone:
+ * below, it runs on the API thread when alone (wide there too, as `inlineRunMs` allows), sparing the hop.
  */
 const WIDE_MIN_MS = 1;
 /** Measured kinds of task remembered (least recently measured out). */
@@ -139,24 +139,24 @@ function kindOf(task: InferenceTask): string {
  * thread; each thread caches its own sessions and asks for blobs only when it lacks one. A thread that dies fails its
  * task and is replaced.
  *
- * Each task's run time on a thread is remembered by its kind (`kindOf`): a kind whose fastest run took less than
- * `inlineRunMs` with models of at most 16 MiB runs on the API thread from then on (its own small session cache),
- * where the hop to a thread and back would cost more than the run; at most two such tasks wait there, the rest go to
- * the threads. A
+ * Each task's run time is remembered by its kind (`kindOf`): a kind whose fastest run took less than `inlineRunMs`
+ * with models of at most 16 MiB runs on the API thread from then on (its own small session cache), where the hop to
+ * a thread and back would cost more than the run; at most two such tasks wait there, the rest go to the threads. A
  * kind slower than the hop itself (0.1 ms) runs inline only when nothing else runs or waits: under load, the API
  * thread is what limits throughput, and the threads run on the other cores.
  *
- * A kind measured at a millisecond or more that arrives while nothing else runs or waits runs wide: its sessions
- * (its own, on that thread) use `wideIntraOpThreads` intra-op threads, so a lone request has every core. Under load
- * each task keeps to `intraOpNumThreads`, and the threads share the cores (measured on 2 cores, CNN at batch 64: one
- * run on both cores 4.2 ms, on one 8.6 ms; two threads of one each run the most samples a second).
+ * A task that arrives while nothing else runs or waits runs wide: its sessions (their own, on the API thread or on
+ * a pool thread for a kind measured at a millisecond or more) use `wideIntraOpThreads` intra-op threads, so a lone
+ * request has every core. Under load each task keeps to `intraOpNumThreads` (one on the API thread), and the threads
+ * share the cores (measured on 2 cores, CNN at batch 64: one run on both cores 4.2 ms, on one 8.6 ms; two threads of
+ * one each run the most samples a second; CNN at batch 1 on the API thread, 0.75 ms on one core, 0.6 on both).
  */
 export class InferencePool {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
-  /** Run times measured on the threads, by kind of task; least recently measured first. */
+  /** Run times measured on the threads and the API thread, by kind of task; least recently measured first. */
   private readonly measured = new Map<string, { runMs: number; modelBytes: number }>();
   private inline: TaskRunner | undefined;
   private inlineWaiting = 0;
@@ -189,8 +189,9 @@ export class InferencePool {
     // A JSON list becomes a tensor here, whichever thread runs it (kindOf then knows its size).
     const prepared = { ...task, input: transferable(task.input) };
     const kind = kindOf(prepared);
-    const result = this.runsInline(kind)
-      ? this.runInline(prepared)
+    const inline = this.inlineLane(kind);
+    const result = inline
+      ? this.runInline(prepared, kind, inline === 'alone' && this.widens())
       : new Promise<InferenceSamples>((resolve, reject) => {
           const wide = this.runsWide(kind);
           this.counts.threads += 1;
@@ -206,7 +207,7 @@ export class InferencePool {
   }
 
   /**
-   * How many tasks ran on the API thread, how many on the threads, and how many of those wide (for tests and
+   * How many tasks ran on the API thread, how many on the threads, and how many of all of them wide (for tests and
    * benchmarks).
    */
   runs(): { inline: number; threads: number; wide: number } {
@@ -226,22 +227,36 @@ export class InferencePool {
     this.slots.length = 0;
   }
 
-  private runsInline(kind: string): boolean {
+  /**
+   * Whether a task of `kind` runs on the API thread: `always` for a kind cheaper than the hop, `alone` for one that
+   * may because nothing else runs or waits, `undefined` when it goes to the threads.
+   */
+  private inlineLane(kind: string): 'always' | 'alone' | undefined {
     const measured = this.measured.get(kind);
-    return (
-      measured !== undefined &&
-      measured.runMs < (this.settings.inlineRunMs ?? INLINE_RUN_MS) &&
-      measured.modelBytes <= INLINE_MAX_MODEL_BYTES &&
-      this.inlineWaiting < INLINE_MAX_WAITING &&
-      (measured.runMs < (this.settings.inlineAlwaysMs ?? INLINE_ALWAYS_MS) || this.idle())
-    );
+    if (
+      measured === undefined ||
+      measured.runMs >= (this.settings.inlineRunMs ?? INLINE_RUN_MS) ||
+      measured.modelBytes > INLINE_MAX_MODEL_BYTES ||
+      this.inlineWaiting >= INLINE_MAX_WAITING
+    ) {
+      return undefined;
+    }
+    if (measured.runMs < (this.settings.inlineAlwaysMs ?? INLINE_ALWAYS_MS)) {
+      return 'always';
+    }
+    return this.idle() ? 'alone' : undefined;
+  }
+
+  /** Whether wide runs are on: more intra-op threads for a lone task than for one under load. */
+  private widens(): boolean {
+    return (this.settings.wideIntraOpThreads ?? 0) > this.settings.intraOpNumThreads;
   }
 
   /** Whether a task of `kind` runs wide: it was measured to run long enough, and nothing else runs or waits. */
   private runsWide(kind: string): boolean {
     const measured = this.measured.get(kind);
     return (
-      (this.settings.wideIntraOpThreads ?? 0) > this.settings.intraOpNumThreads &&
+      this.widens() &&
       measured !== undefined &&
       measured.runMs >= (this.settings.wideMinMs ?? WIDE_MIN_MS) &&
       this.idle()
@@ -253,13 +268,21 @@ export class InferencePool {
     return this.inlineWaiting === 0 && this.queue.length === 0 && this.slots.every((slot) => !slot.current);
   }
 
-  /** Runs `task` on the API thread, failing as a thread's run would. */
-  private async runInline(task: InferenceTask): Promise<InferenceSamples> {
-    this.inline ??= new TaskRunner({ intraOpNumThreads: 1, cacheBytes: INLINE_CACHE_BYTES });
+  /**
+   * Runs `task` on the API thread, failing as a thread's run would; `wide` on sessions with `wideIntraOpThreads`
+   * intra-op threads (a lone task), otherwise with one (the API thread alone, under load too).
+   */
+  private async runInline(task: InferenceTask, kind: string, wide: boolean): Promise<InferenceSamples> {
+    this.inline ??= new TaskRunner({
+      intraOpNumThreads: 1,
+      wideIntraOpThreads: this.settings.wideIntraOpThreads,
+      cacheBytes: INLINE_CACHE_BYTES,
+    });
     this.inlineWaiting += 1;
     this.counts.inline += 1;
+    this.counts.wide += wide ? 1 : 0;
     try {
-      const { result } = await this.inline.run(task, async (digests) => {
+      const fetch = async (digests: readonly string[]): Promise<Map<string, Uint8Array>> => {
         try {
           const blobs = await Promise.all(
             digests.map(async (digest) => [digest, await this.settings.loadBlob(digest)] as const),
@@ -269,7 +292,11 @@ export class InferencePool {
           // Worded as when a thread's blobs cannot be read.
           throw err instanceof AppError ? err : new ModelReadError(err);
         }
-      });
+      };
+      const { result, runMs, modelBytes } = await this.inline.run(task, fetch, wide);
+      // Measured here too: a kind first measured cold on a thread is then known at its speed on a warm one, and a
+      // kind cheaper than the hop may show it only here.
+      this.remember(kind, runMs, modelBytes);
       return result;
     } catch (err) {
       if (isAppError(err) || err instanceof ModelReadError) {

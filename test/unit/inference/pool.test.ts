@@ -209,6 +209,38 @@ describe('InferencePool', () => {
       );
     }, 30_000);
 
+    it('when a kind that runs inline only when alone finds the pool idle, runs it on wide sessions of its own there', async () => {
+      const reads: string[] = [];
+      // Every kind slower than the hop, fast enough to run inline when alone, too brief to run wide on a thread.
+      await withPool(
+        { inlineRunMs: 50, inlineAlwaysMs: 0, wideIntraOpThreads: 2, wideMinMs: 1_000 },
+        async (pool) => {
+          const onThread = await runDigit(pool);
+          expect(pool.runs()).toEqual({ inline: 0, threads: 1, wide: 0 });
+          const alone = await runDigit(pool);
+          expect(pool.runs()).toEqual({ inline: 1, threads: 1, wide: 1 });
+          expect(Array.from(alone.samples.data)).toEqual(Array.from(onThread.samples.data));
+          await runDigit(pool);
+          // The API thread created its wide session once.
+          expect(reads).toEqual(['mlp', 'mlp']);
+          // Three at once: the first finds the pool idle, the others find it busy and go to the thread.
+          await Promise.all([runDigit(pool), runDigit(pool), runDigit(pool)]);
+          expect(pool.runs()).toEqual({ inline: 3, threads: 3, wide: 3 });
+        },
+        reads,
+      );
+    }, 30_000);
+
+    it('when a kind runs inline even under load, runs it on one intra-op thread, wide runs on or not', async () => {
+      // Every kind cheaper than the hop.
+      await withPool({ inlineRunMs: 50, inlineAlwaysMs: 50, wideIntraOpThreads: 2, wideMinMs: 1_000 }, async (pool) => {
+        await runDigit(pool);
+        await runDigit(pool);
+        await Promise.all([runDigit(pool), runDigit(pool)]);
+        expect(pool.runs()).toEqual({ inline: 3, threads: 1, wide: 0 });
+      });
+    }, 30_000);
+
     it('when wide runs are off or the kind runs too briefly, never runs wide', async () => {
       for (const lane of [
         { inlineRunMs: 0, wideIntraOpThreads: 1, wideMinMs: 0 },
