@@ -16,12 +16,14 @@ import { Processes, runJsonScript } from './support/processes';
  * (Postgres and the Temporal dev server beside it, token authentication, default logging); autocannon drives it
  * from other processes (bench/http/load.ts). For the MLP and the CNN at batch 1 and 64 it reports the latency of
  * sequential requests on one keep-alive connection (p50, p99, and the CPU time the server's process spends per request
- * there, all its threads counted: onnxruntime's threads spin between runs by default, as the Python server's do, which
- * buys latency with a core) and the throughput with 16 connections, beside
- * onnxruntime-node called directly in a plain process on the same input (bench/http/direct-onnx.ts) and beside a
- * FastAPI server with Python's onnxruntime serving the same model (bench/http/python_server.py, installed into its
- * own virtual environment). Then the p99 of `GET /api/health/` from a third process while inference, model
- * downloads and model uploads (100 concurrent clients each) load the API. Targets are printed, never enforced.
+ * there, all its threads counted: the Python server's onnxruntime threads spin between runs, which buys latency with
+ * a core) and the throughput with 16 connections, beside onnxruntime-node called directly in a plain process on the
+ * same input (bench/http/direct-onnx.ts), beside the HTTP floor (a server that only reads the same bodies over the
+ * same connections: bench/http/floor-server.ts), and beside a FastAPI server with Python's onnxruntime serving the
+ * same model (bench/http/python_server.py, installed into its own virtual environment). Then the p99 of
+ * `GET /api/health/` from a third process while inference, model downloads and model uploads (100 concurrent clients
+ * each) load the API. Each case runs in rounds where the servers and the baselines take turns, and reports each
+ * figure's median. Targets are printed, never enforced.
  */
 
 const TOKEN_HEADER = 'Authorization';
@@ -57,6 +59,8 @@ function modelInput(input: number[][][][], encoding: Case['encoding']): Record<s
 
 interface Settings {
   seconds: number;
+  /** Rounds of each case, each server measured once a round; the report gives each figure's median. */
+  rounds: number;
   threads: number;
   connections: number;
   python: boolean;
@@ -66,7 +70,8 @@ interface Settings {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      seconds: { type: 'string', default: '5' },
+      seconds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '3' },
       threads: { type: 'string', default: '2' },
       connections: { type: 'string', default: '16' },
       'no-python': { type: 'boolean', default: false },
@@ -76,6 +81,7 @@ async function main(): Promise<void> {
   });
   const settings: Settings = {
     seconds: Number(values.seconds),
+    rounds: Number(values.rounds),
     threads: Number(values.threads),
     connections: Number(values.connections),
     python: !values['no-python'],
@@ -92,6 +98,7 @@ async function main(): Promise<void> {
       mlp: await uploadModel(api, token, fixture('mlp-global-r0.onnx')),
       cnn: await uploadModel(api, token, fixture('cnn-global-r0.onnx')),
     };
+    const floor = await startFloor(processes);
     const py = python ? await startPython(python, dir, token, processes) : undefined;
     const rows: Row[] = [];
     const caseName = (c: Case): string =>
@@ -113,18 +120,49 @@ async function main(): Promise<void> {
         warmupSeconds: 1,
       });
       const rh = request(api, '/api/inference/', rhBody);
+      const pyRequest = py
+        ? request(py.base, `/inference/${c.model}`, await writeBody(dir, `py-${name}`, modelInput(input, c.encoding)))
+        : undefined;
+      // Rounds that take turns, each server and the direct baseline once a round, and the median of each figure:
+      // this machine's speed drifts by 15% or more over a minute, which would otherwise decide a comparison.
+      const rounds: Array<Omit<Row, 'name' | 'batch'>> = [];
+      for (let round = 0; round < settings.rounds; round++) {
+        const measured: Omit<Row, 'name' | 'batch'> = {
+          rhLatency: await load({ ...rh, connections: 1, seconds: settings.seconds, serverPid: apiPid }),
+          rhThroughput: await load({ ...rh, connections: settings.connections, seconds: settings.seconds }),
+          direct: await direct(fixture(`${c.model}-global-r0.onnx`), dir, c.model, inputFile, settings),
+          floor: await load({
+            ...request(floor.base, '/', rhBody),
+            connections: settings.connections,
+            seconds: settings.seconds,
+          }),
+        };
+        if (py && pyRequest) {
+          const latency = { ...pyRequest, connections: 1, seconds: settings.seconds, serverPid: py.pid };
+          measured.pyLatency = await load(latency);
+          measured.pyThroughput = await load({
+            ...pyRequest,
+            connections: settings.connections,
+            seconds: settings.seconds,
+          });
+        }
+        rounds.push(measured);
+      }
       const row: Row = {
         name: caseName(c),
         batch: c.batch,
-        rhLatency: await load({ ...rh, connections: 1, seconds: settings.seconds, serverPid: apiPid }),
-        rhThroughput: await load({ ...rh, connections: settings.connections, seconds: settings.seconds }),
-        direct: await direct(fixture(`${c.model}-global-r0.onnx`), dir, c.model, inputFile, settings),
+        rhLatency: medianResult(rounds.map((each) => each.rhLatency)),
+        rhThroughput: medianResult(rounds.map((each) => each.rhThroughput)),
+        direct: {
+          p50: median(rounds.map((each) => each.direct.p50)),
+          p99: median(rounds.map((each) => each.direct.p99)),
+          perSecond: median(rounds.map((each) => each.direct.perSecond)),
+        },
+        floor: medianResult(rounds.map((each) => each.floor)),
       };
       if (py) {
-        const pyBody = await writeBody(dir, `py-${name}`, modelInput(input, c.encoding));
-        const pyRequest = request(py.base, `/inference/${c.model}`, pyBody);
-        row.pyLatency = await load({ ...pyRequest, connections: 1, seconds: settings.seconds, serverPid: py.pid });
-        row.pyThroughput = await load({ ...pyRequest, connections: settings.connections, seconds: settings.seconds });
+        row.pyLatency = medianResult(rounds.flatMap((each) => (each.pyLatency ? [each.pyLatency] : [])));
+        row.pyThroughput = medianResult(rounds.flatMap((each) => (each.pyThroughput ? [each.pyThroughput] : [])));
       }
       rows.push(row);
       process.stderr.write(`done ${row.name}\n`);
@@ -187,7 +225,9 @@ interface Row {
   batch: number;
   rhLatency: LoadResult;
   rhThroughput: LoadResult;
-  direct: { p50: number; p99: number; perSecond: number; intraOp: number };
+  direct: { p50: number; p99: number; perSecond: number };
+  /** The HTTP floor server's answers with the same body and connections (bench/http/floor-server.ts). */
+  floor: LoadResult;
   pyLatency?: LoadResult;
   pyThroughput?: LoadResult;
 }
@@ -232,6 +272,16 @@ function pidOf(child: ChildProcess): number {
   return child.pid;
 }
 
+/** The HTTP floor server: reads bodies, answers a small JSON; resolves once it listens. */
+async function startFloor(processes: Processes): Promise<Server> {
+  const port = await freePort();
+  const script = path.join(__dirname, 'http', 'floor-server.ts');
+  const child = await processes.start(process.execPath, ['--import', 'tsx', script, String(port)], {
+    readyText: 'listening',
+  });
+  return { base: `http://127.0.0.1:${port}`, pid: pidOf(child) };
+}
+
 /** The FastAPI server on both models; resolves once it answers. */
 async function startPython(python: string, dir: string, token: string, processes: Processes): Promise<Server> {
   const port = await freePort();
@@ -268,6 +318,27 @@ async function startPython(python: string, dir: string, token: string, processes
   }
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Each figure's median over rounds; failures added up. */
+function medianResult(results: readonly LoadResult[]): LoadResult {
+  const cpu = results.flatMap((each) => (each.serverCpuMs === undefined ? [] : [each.serverCpuMs]));
+  const failure = results.find((each) => each.firstFailure !== undefined)?.firstFailure;
+  return {
+    requests: median(results.map((each) => each.requests)),
+    perSecond: median(results.map((each) => each.perSecond)),
+    p50: median(results.map((each) => each.p50)),
+    p99: median(results.map((each) => each.p99)),
+    failed: results.reduce((sum, each) => sum + each.failed, 0),
+    ...(failure === undefined ? {} : { firstFailure: failure }),
+    ...(cpu.length > 0 ? { serverCpuMs: median(cpu) } : {}),
+  };
+}
+
 async function load(options: LoadOptions): Promise<LoadResult> {
   const result = await runJsonScript<LoadResult>(path.join(__dirname, 'http', 'load.ts'), options);
   if (result.failed > 0) {
@@ -288,20 +359,21 @@ async function direct(
 ): Promise<Row['direct']> {
   const file = path.join(dir, `${name}-direct.onnx`);
   await fs.writeFile(file, model);
-  const runs: Row['direct'][] = [];
+  const runs: Array<Row['direct']> = [];
   for (const intraOp of [1, os.availableParallelism()]) {
-    const result = await runJsonScript<Omit<Row['direct'], 'intraOp'>>(path.join(__dirname, 'http', 'direct-onnx.ts'), {
-      model: file,
-      inputFile,
-      intraOpNumThreads: intraOp,
-      seconds: settings.seconds,
-    });
-    runs.push({ ...result, intraOp });
+    runs.push(
+      await runJsonScript<Row['direct']>(path.join(__dirname, 'http', 'direct-onnx.ts'), {
+        model: file,
+        inputFile,
+        intraOpNumThreads: intraOp,
+        seconds: settings.seconds,
+      }),
+    );
   }
   // The floor for latency is the fastest p50, for throughput the most samples a second.
   const fastest = runs.reduce((a, b) => (b.p50 < a.p50 ? b : a));
   const most = runs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
-  return { p50: fastest.p50, p99: fastest.p99, perSecond: most.perSecond, intraOp: most.intraOp };
+  return { p50: fastest.p50, p99: fastest.p99, perSecond: most.perSecond };
 }
 
 async function writeBody(dir: string, name: string, body: unknown): Promise<string> {
@@ -370,7 +442,8 @@ function printReport(
   out(
     `Inference over HTTP, measured from other processes (${os.availableParallelism()} cores; roundhouse api with ` +
       `${settings.threads} inference threads, token auth; latency: 1 keep-alive connection, sequential; ` +
-      `throughput: ${settings.connections} connections; ${settings.seconds} s each)`,
+      `throughput: ${settings.connections} connections; ${settings.seconds} s each; medians of ${settings.rounds} ` +
+      `rounds taking turns)`,
   );
   out();
   const header = [
@@ -385,6 +458,7 @@ function printReport(
     'python samples/s',
     'server CPU ms/request: roundhouse / python',
     'throughput / direct',
+    'HTTP floor / direct',
     'throughput / python',
   ];
   const table = rows.map((row) => [
@@ -399,6 +473,7 @@ function printReport(
     rate(row.pyThroughput && row.pyThroughput.perSecond * row.batch),
     `${ms(row.rhLatency.serverCpuMs)} / ${ms(row.pyLatency?.serverCpuMs)}`,
     ((row.rhThroughput.perSecond * row.batch) / row.direct.perSecond).toFixed(2),
+    ((row.floor.perSecond * row.batch) / row.direct.perSecond).toFixed(2),
     row.pyThroughput ? (row.rhThroughput.perSecond / row.pyThroughput.perSecond).toFixed(2) : '–',
   ]);
   for (const cells of [header, header.map(() => '---'), ...table]) {
@@ -427,7 +502,13 @@ function printReport(
   }
   for (const row of rows.filter((r) => r.batch === 64)) {
     const ratio = (row.rhThroughput.perSecond * row.batch) / row.direct.perSecond;
-    out(`${verdict(ratio >= 0.8)} ${row.name} throughput ${ratio.toFixed(2)} of direct onnxruntime >= 0.80`);
+    const floor = (row.floor.perSecond * row.batch) / row.direct.perSecond;
+    out(
+      `${verdict(ratio >= 0.8)} ${row.name} throughput ${ratio.toFixed(2)} of direct onnxruntime >= 0.80` +
+        (floor < 0.8
+          ? ` (out of reach over HTTP here: a server that only reads the bodies gets ${floor.toFixed(2)})`
+          : ''),
+    );
   }
   for (const row of rows.filter((r) => r.pyLatency && r.pyThroughput)) {
     const faster =
