@@ -63,15 +63,59 @@ export interface ThrowawayServer {
   stop(): Promise<void>;
 }
 
+/** How a throwaway server starts. */
+export interface ThrowawayOptions {
+  /** Set for `roundhouse dev` besides its ports, state folder and Temporal config. */
+  env?: NodeJS.ProcessEnv;
+  /** Milliseconds to wait for `/api/ready/` (default 3 minutes). */
+  readyTimeoutMs?: number;
+  /** Picks the API's, Postgres', Temporal's and its Web UI's ports (default `freePorts`); for tests. */
+  pickPorts?: (count: number) => Promise<number[]>;
+}
+
+/** Attempts at starting a throwaway server whose ports another process took first. */
+const START_ATTEMPTS = 3;
+
+/** `roundhouse dev` exited because a port it was given was no longer free. */
+export class PortTakenError extends Error {}
+
+/** Whether a server's log says it could not bind a port. */
+export function portTakenIn(log: string): boolean {
+  return /address already in use|EADDRINUSE/i.test(log);
+}
+
 /**
  * Starts `roundhouse dev` (built: dist/ must exist) on free ports, with its state, logs and Temporal config in a new
- * temporary folder, and waits until `/api/ready/` answers 200 (at most `readyTimeoutMs`).
+ * temporary folder, and waits until `/api/ready/` answers 200 (at most `readyTimeoutMs`). A port is free when picked
+ * but another process may take it before the server binds it (CI once saw the Temporal dev server's bind fail so):
+ * then it starts again on new ports, up to three times.
  */
-export async function startThrowawayServer(
-  options: { env?: NodeJS.ProcessEnv; readyTimeoutMs?: number } = {},
-): Promise<ThrowawayServer> {
+export async function startThrowawayServer(options: ThrowawayOptions = {}): Promise<ThrowawayServer> {
+  return await retryWhilePortTaken(() => startOnce(options));
+}
+
+/** Calls `start` until it answers, again after a `PortTakenError`, at most `attempts` times in all. */
+export async function retryWhilePortTaken<T>(start: () => Promise<T>, attempts = START_ATTEMPTS): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= attempts) {
+        throw err;
+      }
+      process.stderr.write(`${err.message}; starting again on other ports\n`);
+    }
+  }
+}
+
+async function startOnce(options: ThrowawayOptions): Promise<ThrowawayServer> {
   const folder = await fsp.mkdtemp(path.join(os.tmpdir(), 'roundhouse-throwaway-'));
-  const [apiPort, pgPort, temporalPort, uiPort] = (await freePorts(4)) as [number, number, number, number];
+  const [apiPort, pgPort, temporalPort, uiPort] = (await (options.pickPorts ?? freePorts)(4)) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   const logFile = path.join(folder, 'server.log');
   const log = fs.openSync(logFile, 'a');
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin/roundhouse.js'), 'dev'], {
@@ -103,7 +147,9 @@ export async function startThrowawayServer(
   for (;;) {
     if (child.exitCode !== null) {
       await stop();
-      throw new Error(`roundhouse dev exited with ${child.exitCode}; its log is ${logFile}`);
+      const message = `roundhouse dev exited with ${child.exitCode}; its log is ${logFile}`;
+      const taken = portTakenIn(await fsp.readFile(logFile, 'utf8'));
+      throw taken ? new PortTakenError(`${message} (a port was taken)`) : new Error(message);
     }
     const ready = await fetch(`${url}/api/ready/`).then(
       (response) => response.status === 200,
