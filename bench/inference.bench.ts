@@ -127,8 +127,10 @@ async function main(): Promise<void> {
       // this machine's speed drifts by 15% or more over a minute, which would otherwise decide a comparison.
       const rounds: Array<Omit<Row, 'name' | 'batch'>> = [];
       for (let round = 0; round < settings.rounds; round++) {
+        // A case's first requests also measure its kind and create its sessions (src/inference/pool.ts): longer.
+        const settle = round === 0 ? { warmupSeconds: 3 } : {};
         const measured: Omit<Row, 'name' | 'batch'> = {
-          rhLatency: await load({ ...rh, connections: 1, seconds: settings.seconds, serverPid: apiPid }),
+          rhLatency: await load({ ...rh, ...settle, connections: 1, seconds: settings.seconds, serverPid: apiPid }),
           rhThroughput: await load({ ...rh, connections: settings.connections, seconds: settings.seconds }),
           direct: await direct(fixture(`${c.model}-global-r0.onnx`), dir, c.model, inputFile, settings),
           floor: await load({
@@ -138,7 +140,7 @@ async function main(): Promise<void> {
           }),
         };
         if (py && pyRequest) {
-          const latency = { ...pyRequest, connections: 1, seconds: settings.seconds, serverPid: py.pid };
+          const latency = { ...pyRequest, ...settle, connections: 1, seconds: settings.seconds, serverPid: py.pid };
           measured.pyLatency = await load(latency);
           measured.pyThroughput = await load({
             ...pyRequest,
@@ -165,7 +167,11 @@ async function main(): Promise<void> {
         row.pyThroughput = medianResult(rounds.flatMap((each) => (each.pyThroughput ? [each.pyThroughput] : [])));
       }
       rows.push(row);
-      process.stderr.write(`done ${row.name}\n`);
+      const each = (pick: (round: (typeof rounds)[number]) => LoadResult | undefined): string =>
+        rounds.map((round) => pick(round)?.p50.toFixed(2) ?? '–').join(' ');
+      process.stderr.write(
+        `done ${row.name}: p50 by round, roundhouse ${each((round) => round.rhLatency)}, python ${each((round) => round.pyLatency)}\n`,
+      );
     }
 
     if (settings.only !== undefined) {
