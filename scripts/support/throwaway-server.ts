@@ -81,7 +81,7 @@ export class PortTakenError extends Error {}
 
 /** Whether a server's log says it could not bind a port. */
 export function portTakenIn(log: string): boolean {
-  return /address already in use|EADDRINUSE/i.test(log);
+  return /address already in use|EADDRINUSE|Port [^ ]+ is already in use/i.test(log);
 }
 
 /**

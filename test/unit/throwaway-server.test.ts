@@ -37,6 +37,7 @@ describe('throwaway server starts', () => {
 
   it.each([
     ['Go', 'Error: listen tcp 127.0.0.1:7233: bind: address already in use', true],
+    ['launcher', '"message":"Port 127.0.0.1:34193 is already in use; stop that process or set TEMPORAL_ADDRESS"', true],
     ['Node', 'Error: listen EADDRINUSE: address already in use 127.0.0.1:8000', true],
     ['Postgres', 'LOG:  could not bind IPv4 address "127.0.0.1": Address already in use', true],
     ['Postgres', 'FATAL:  data directory "/tmp/x" has invalid permissions', false],
