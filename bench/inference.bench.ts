@@ -87,6 +87,9 @@ async function main(): Promise<void> {
     python: !values['no-python'],
     only: values.only,
   };
+  if (!Number.isInteger(settings.rounds) || settings.rounds < 1) {
+    throw new Error(`--rounds must be a whole number of at least 1, not ${String(values.rounds)}`);
+  }
   const python = settings.python ? ensureVenv(path.join(__dirname, 'http', 'requirements.txt')) : undefined;
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'roundhouse-bench-inference-'));
   const services = await startEphemeralServices({ database: 'roundhouse_bench', logger });
