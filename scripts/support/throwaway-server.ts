@@ -69,8 +69,6 @@ export interface ThrowawayOptions {
   env?: NodeJS.ProcessEnv;
   /** Milliseconds to wait for `/api/ready/` (default 3 minutes). */
   readyTimeoutMs?: number;
-  /** Picks the API's, Postgres', Temporal's and its Web UI's ports (default `freePorts`); for tests. */
-  pickPorts?: (count: number) => Promise<number[]>;
 }
 
 /** Attempts at starting a throwaway server whose ports another process took first. */
@@ -110,12 +108,7 @@ export async function retryWhilePortTaken<T>(start: () => Promise<T>, attempts =
 
 async function startOnce(options: ThrowawayOptions): Promise<ThrowawayServer> {
   const folder = await fsp.mkdtemp(path.join(os.tmpdir(), 'roundhouse-throwaway-'));
-  const [apiPort, pgPort, temporalPort, uiPort] = (await (options.pickPorts ?? freePorts)(4)) as [
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [apiPort, pgPort, temporalPort, uiPort] = (await freePorts(4)) as [number, number, number, number];
   const logFile = path.join(folder, 'server.log');
   const log = fs.openSync(logFile, 'a');
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin/roundhouse.js'), 'dev'], {

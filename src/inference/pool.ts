@@ -283,7 +283,7 @@ export class InferencePool {
     this.counts.inline += 1;
     this.counts.wide += wide ? 1 : 0;
     try {
-      const fetch = async (digests: readonly string[]): Promise<Map<string, Uint8Array>> => {
+      const readBlobs = async (digests: readonly string[]): Promise<Map<string, Uint8Array>> => {
         try {
           const blobs = await Promise.all(
             digests.map(async (digest) => [digest, await this.settings.loadBlob(digest)] as const),
@@ -294,7 +294,7 @@ export class InferencePool {
           throw err instanceof AppError ? err : new ModelReadError(err);
         }
       };
-      const { result, runMs, modelBytes } = await this.inline.run(task, fetch, wide);
+      const { result, runMs, modelBytes } = await this.inline.run(task, readBlobs, wide);
       // Measured here too: a kind first measured cold on a thread is then known at its speed on a warm one, and a
       // kind cheaper than the hop may show it only here.
       this.remember(kind, runMs, modelBytes);
