@@ -30,23 +30,19 @@ function badBase64(problem: string): ReturnType<typeof inputError> {
   return inputError('bad_base64', `Model input is neither a JSON list nor valid base64: ${problem}.`);
 }
 
-/** Each byte's value in standard base64's alphabet, or 64 for every other byte ("=" included). */
-const SEXTETS = (() => {
-  const table = new Uint8Array(256).fill(64);
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  for (let k = 0; k < alphabet.length; k++) {
-    table[alphabet.charCodeAt(k)] = k;
-  }
-  return table;
-})();
 const PAD = 0x3d;
+const DASH = 0x2d;
+const UNDERSCORE = 0x5f;
 
 /**
- * Decodes `bytes[from, to)` (a JSON string's text, say) as `decodeBase64` decodes the same text, without making a
- * string of it first, into a buffer of its own; undefined unless it is the alphabet alone, at least one character,
- * with at most two "=" at the end and a length base64 can have (no whitespace, no stray character): for anything
- * else `decodeBase64` reads the text, or refuses it in its words. (Measured on 64 MNIST-sized samples, 268 KB:
- * 0.4 ms, where the string, its checks and Node's decoder take 0.6 ms.)
+ * Decodes `bytes[from, to)` (a JSON string's text, say) as `decodeBase64` decodes the same text, into a buffer of its
+ * own when large; undefined unless it is the alphabet alone, at least one character, with at most two "=" at the end
+ * and a length base64 can have (no whitespace, no stray character): for anything else `decodeBase64` reads the text,
+ * or refuses it in its words. Node's decoder does the work without the alphabet's check: it reads "-" and "_" as
+ * well (looked for first) and passes over every other stray, so that it answers fewer bytes than the text's length
+ * promises exactly when one was there (each character of the alphabet carries 6 bits, a stray none, and a length
+ * that leaves one character over is refused before). Measured on 64 MNIST-sized samples (268 KB): 0.3 ms, where a
+ * decoder in JavaScript took 0.6 to 0.9 ms and the string's own checks with Node's decoder 0.6 ms.
  */
 export function decodeBase64Bytes(bytes: Uint8Array, from: number, to: number): Uint8Array | undefined {
   let end = to;
@@ -58,33 +54,10 @@ export function decodeBase64Bytes(bytes: Uint8Array, from: number, to: number): 
   if (chars === 0 || tail === 1 || (end < to && (to - from) % 4 !== 0)) {
     return undefined;
   }
-  const out = new Uint8Array(((chars - tail) / 4) * 3 + (tail === 0 ? 0 : tail - 1));
-  const whole = end - tail;
-  let o = 0;
-  // Any byte outside the alphabet sets bit 6 here: checked once at the end, as such text is rare.
-  let stray = 0;
-  for (let i = from; i < whole; i += 4) {
-    const a = SEXTETS[bytes[i] ?? 0] ?? 64;
-    const b = SEXTETS[bytes[i + 1] ?? 0] ?? 64;
-    const c = SEXTETS[bytes[i + 2] ?? 0] ?? 64;
-    const d = SEXTETS[bytes[i + 3] ?? 0] ?? 64;
-    stray |= a | b | c | d;
-    const word = (a << 18) | (b << 12) | (c << 6) | d;
-    out[o] = word >> 16;
-    out[o + 1] = word >> 8;
-    out[o + 2] = word;
-    o += 3;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from);
+  if (text.includes(DASH) || text.includes(UNDERSCORE)) {
+    return undefined;
   }
-  if (tail > 0) {
-    // Two or three characters left: one or two bytes, their unused low bits dropped as Node's decoder drops them.
-    const a = SEXTETS[bytes[whole] ?? 0] ?? 64;
-    const b = SEXTETS[bytes[whole + 1] ?? 0] ?? 64;
-    const c = tail === 3 ? (SEXTETS[bytes[whole + 2] ?? 0] ?? 64) : 0;
-    stray |= a | b | c;
-    out[o] = (a << 2) | (b >> 4);
-    if (tail === 3) {
-      out[o + 1] = (b << 4) | (c >> 2);
-    }
-  }
-  return stray & 64 ? undefined : out;
+  const out = Buffer.from(text.toString('latin1'), 'base64');
+  return out.length === ((chars - tail) / 4) * 3 + (tail === 0 ? 0 : tail - 1) ? out : undefined;
 }

@@ -6,7 +6,8 @@ import { checkDims, checkFinite, type InputLimits } from './input-limits';
 const LITTLE_ENDIAN = new Uint8Array(new Float32Array([1]).buffer)[3] === 0x3f;
 
 /**
- * Reads little-endian float32 values laid out row-major in `shape`.
+ * Reads little-endian float32 values laid out row-major in `shape`; bytes that are the whole of their memory become
+ * the tensor's memory (the caller hands them over), others are copied.
  * @throws 400 when the byte count is not 4 × the element count (both are named), or a value is not finite.
  */
 export function decodeRawFloat32(bytes: Uint8Array, shape: readonly number[], limits: InputLimits): FloatTensor {
@@ -19,9 +20,11 @@ export function decodeRawFloat32(bytes: Uint8Array, shape: readonly number[], li
   }
   let data: Float32Array;
   if (LITTLE_ENDIAN) {
-    // The bytes are the values as this machine lays them out: one copy into a buffer of their own, aligned (not
-    // `slice()`, which a Buffer answers with a view into its maybe shared memory).
-    data = new Float32Array(new Uint8Array(bytes).buffer);
+    // The bytes are the values as this machine lays them out: their memory when it is theirs alone (a large decoded
+    // base64), otherwise one copy into a buffer of their own, aligned (not `slice()`, which a Buffer answers with a
+    // view into its maybe shared memory: Node's pool for small ones).
+    const owned = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength;
+    data = new Float32Array(owned ? bytes.buffer : new Uint8Array(bytes).buffer, 0, elements);
   } else {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     data = new Float32Array(elements);

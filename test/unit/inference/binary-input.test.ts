@@ -1,6 +1,8 @@
 import { writeSafetensors } from '../../../src/aggregation/safetensors';
 import { decodeBase64, decodeBase64Bytes } from '../../../src/inference/input/base64';
 import { decodeModelInput } from '../../../src/inference/input/model-input';
+import { decodeRawFloat32 } from '../../../src/inference/input/raw-float32';
+import { DEFAULT_INPUT_LIMITS } from '../../../src/inference/input/input-limits';
 import { bytesOf, npy, refusal, safetensorsOf } from './helpers/inputs';
 
 const file = (bytes: Uint8Array) => ({ kind: 'file', bytes, filename: 'input.bin' }) as const;
@@ -111,6 +113,56 @@ describe('decodeModelInput: base64 float32', () => {
     ]) {
       expect(decodeBase64Bytes(ascii(value), 0, value.length)).toBeUndefined();
     }
+  });
+
+  it('answers no bytes for a text with any byte outside the alphabet, or "=" anywhere but its last two places', () => {
+    // Node's decoder passes over strays and reads "-" and "_": the decoded length has to tell every one of them.
+    const isAlphabet = (byte: number) => /[A-Za-z0-9+/]/.test(String.fromCharCode(byte));
+    for (const length of [4, 7, 8, 12, 15, 16]) {
+      const clean = Buffer.from(
+        Buffer.from(Array.from({ length: 16 }, (_, k) => (k * 53 + length) % 256))
+          .toString('base64')
+          .replace(/=+$/, '')
+          .slice(0, length),
+        'latin1',
+      );
+      expect(decodeBase64Bytes(clean, 0, clean.length)).toBeDefined();
+      for (let at = 0; at < length; at++) {
+        for (let byte = 0; byte < 256; byte++) {
+          if (isAlphabet(byte)) {
+            continue;
+          }
+          const replaced = Buffer.from(clean);
+          replaced[at] = byte;
+          const inserted = Buffer.concat([clean.subarray(0, at), Buffer.of(byte), clean.subarray(at)]);
+          const padTail = byte === 0x3d && at >= length - 2;
+          if (!padTail) {
+            expect(decodeBase64Bytes(replaced, 0, replaced.length)).toBeUndefined();
+          }
+          if (byte !== 0x3d) {
+            expect(decodeBase64Bytes(inserted, 0, inserted.length)).toBeUndefined();
+          }
+        }
+      }
+    }
+  });
+
+  it('takes over bytes that are the whole of their memory, and copies a view into shared memory', () => {
+    const owned = bytesOf(Float32Array.from(values));
+    expect(owned.byteOffset === 0 && owned.buffer.byteLength === owned.byteLength).toBe(true);
+    const taken = decodeRawFloat32(owned, [2, 3], DEFAULT_INPUT_LIMITS);
+    expect(taken.data.buffer).toBe(owned.buffer);
+    expect(taken.data).toEqual(Float32Array.from(values));
+    // A view of part of a larger buffer (Node's pool holds small Buffers so): the tensor has memory of its own.
+    const shared = new Uint8Array(4 + owned.length);
+    shared.set(owned, 4);
+    const view = shared.subarray(4);
+    const copied = decodeRawFloat32(view, [6], DEFAULT_INPUT_LIMITS);
+    expect(copied.data.buffer).not.toBe(shared.buffer);
+    copied.data[0] = 99;
+    expect(decodeRawFloat32(view, [6], DEFAULT_INPUT_LIMITS).data).toEqual(Float32Array.from(values));
+    const atStart = decodeRawFloat32(shared.subarray(0, 24), [6], DEFAULT_INPUT_LIMITS);
+    expect(atStart.data.buffer).not.toBe(shared.buffer);
   });
 
   it('when the float32 values include infinity, they are refused', () => {

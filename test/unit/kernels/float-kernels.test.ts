@@ -88,4 +88,19 @@ describe('the WebAssembly SIMD float kernels', () => {
     expect(findNonFinite(values)).toBe(index);
     expect(findNonFinite(Float64Array.from(values))).toBe(index);
   });
+
+  it.each([
+    [NaN, 0],
+    [-Infinity, 2],
+    [Infinity, 1031],
+  ])('when a %s sits at index %i of float32 values or a plain list, findNonFinite names that index', (bad, index) => {
+    // The largest float32, the smallest subnormal and -0 are finite: only NaN and the infinities count.
+    const values = Float32Array.from({ length: 1033 }, (_, k) => [3.4028234663852886e38, 1e-45, -0, -1.5][k % 4] ?? 0);
+    expect(findNonFinite(values)).toBe(-1);
+    values[index] = bad;
+    values[1032] = NaN;
+    expect(findNonFinite(values)).toBe(index);
+    expect(findNonFinite(values.subarray(1))).toBe(index === 0 ? 1031 : index - 1);
+    expect(findNonFinite(Array.from(values))).toBe(index);
+  });
 });
