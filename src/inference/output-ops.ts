@@ -1,5 +1,5 @@
 import type { FloatTensor } from './tensor';
-import { elementCount } from './tensor';
+import { elementCount, mapValues } from './tensor';
 
 /**
  * Stacks same-shaped outputs (one per stochastic pass or sampled model) into one tensor [S, ...dims], the shape the
@@ -30,7 +30,7 @@ export function meanOverSamples(stacked: FloatTensor): FloatTensor {
       sum[i] = (sum[i] ?? 0) + (stacked.data[s * size + i] ?? 0);
     }
   }
-  return { dims: rest, data: Float32Array.from(sum, (value) => value / count) };
+  return { dims: rest, data: mapValues(sum, (value) => value / count, Float32Array) };
 }
 
 /** The softmax along the last dimension, computed in float64 after subtracting each row's maximum. */

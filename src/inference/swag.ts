@@ -11,6 +11,7 @@ import type { Float32Tensor } from '../aggregation/safetensors';
 import { readSafetensors } from '../aggregation/safetensors';
 import { invalidInput } from '../errors';
 import type { NormalSource } from '../seeded-random';
+import { mapValues } from './tensor';
 
 /**
  * The floor of the SWAG variance, max(second − first², floor). The reference text asks for a small ε; we use 0 and
@@ -65,7 +66,7 @@ function drawModel(
 ): AsyncIterable<Uint8Array> {
   return spliceModel(bytesSource(sampling.model)(), summary, new Set(gaussians.keys()), (info) => {
     const { mean, std } = gaussians.get(info.name) ?? { mean: new Float32Array(0), std: new Float64Array(0) };
-    const values = Float64Array.from(mean, (mu, i) => mu + (std[i] ?? 0) * sampling.normal());
+    const values = mapValues(mean, (mu, i) => mu + (std[i] ?? 0) * sampling.normal());
     return encodeFloatValues(values, floatDType(info.dataType) ?? 'float32');
   });
 }
@@ -74,7 +75,7 @@ function drawModel(
 function gaussianOf(info: TensorInfo, first: Moment, second: Moment): Gaussian {
   const mean = momentOf(info, first);
   const squares = momentOf(info, second);
-  const std = Float64Array.from(mean, (mu, i) =>
+  const std = mapValues(mean, (mu, i) =>
     Math.sqrt(Math.max((squares[i] ?? 0) - Math.fround(mu * mu), SWAG_VARIANCE_FLOOR)),
   );
   return { mean, std };

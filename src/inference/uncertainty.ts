@@ -1,5 +1,5 @@
 import { sampleAxis } from './output-ops';
-import type { FloatTensor } from './tensor';
+import { type FloatTensor, mapValues } from './tensor';
 
 /**
  * The reference's uncertainty figures (docs/inference.md#the-answer). Keys are the reference's JSON names, so the
@@ -49,7 +49,7 @@ export function interpretUncertainty(stacked: FloatTensor): UncertaintyFigures {
     std,
     predictive_entropy: { dims, data: Float32Array.from(predictive) },
     expected_entropy: { dims, data: Float32Array.from(expected) },
-    mutual_info: { dims, data: Float32Array.from(predictive, (h, r) => h - (expected[r] ?? 0)) },
+    mutual_info: { dims, data: mapValues(predictive, (h, r) => h - (expected[r] ?? 0), Float32Array) },
   };
 }
 
@@ -83,11 +83,9 @@ function sampleVariance(stacked: FloatTensor): { variance: FloatTensor; std: Flo
     }
   }
   // Rounding can leave a hair below zero; Math.max keeps the NaN of a single sample.
-  const variance = Float64Array.from(squares, (square, i) =>
-    Math.max((square - (sums[i] ?? 0) ** 2 / count) / (count - 1), 0),
-  );
+  const variance = mapValues(squares, (square, i) => Math.max((square - (sums[i] ?? 0) ** 2 / count) / (count - 1), 0));
   return {
     variance: { dims: rest, data: Float32Array.from(variance) },
-    std: { dims: rest, data: Float32Array.from(variance, Math.sqrt) },
+    std: { dims: rest, data: mapValues(variance, Math.sqrt, Float32Array) },
   };
 }

@@ -1,5 +1,5 @@
 import { argmaxLastDim, meanOverSamples, softmax, stackSamples } from '../../../src/inference/output-ops';
-import type { FloatTensor } from '../../../src/inference/tensor';
+import { type FloatTensor, mapValues } from '../../../src/inference/tensor';
 import { categoricalEntropy, interpretUncertainty } from '../../../src/inference/uncertainty';
 
 const tensor = (dims: number[], values: number[]): FloatTensor => ({ dims, data: Float32Array.from(values) });
@@ -75,5 +75,19 @@ describe('output operations', () => {
 
   it('when samples have different shapes, stacking refuses them', () => {
     expect(() => stackSamples([tensor([1, 2], [1, 2]), tensor([2, 1], [1, 2])])).toThrow(/sample 1 has shape \[2, 1\]/);
+  });
+});
+
+describe('mapValues', () => {
+  it("gives what the typed array's from gives with the same function, value and index, in the type asked for", () => {
+    const source = [1.5, -2, 1e-45, 3.4e38, 0.1];
+    const fn = (value: number, index: number) => value * 3 + index;
+    const wide = mapValues(source, fn);
+    expect(wide).toBeInstanceOf(Float64Array);
+    expect(wide).toEqual(Float64Array.from(source, fn));
+    const narrow = mapValues(Float32Array.from(source), fn, Float32Array);
+    expect(narrow).toBeInstanceOf(Float32Array);
+    expect(narrow).toEqual(Float32Array.from(Float32Array.from(source), fn));
+    expect(mapValues([], fn)).toEqual(new Float64Array(0));
   });
 });
