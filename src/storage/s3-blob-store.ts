@@ -2,15 +2,19 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   S3Client,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import pLimit from 'p-limit';
 import { notFound } from '../errors';
 import { type BlobEntry, type BlobRef, type BlobStore, isDigest, type PutOptions } from './blob-store';
 import type { RandomAccess } from './random-access';
@@ -25,6 +29,18 @@ export interface S3Location {
 /** Parts of a multipart upload: 8 MiB (S3's minimum is 5), four in flight per write. */
 const PART_BYTES = 8 << 20;
 const PARTS_IN_FLIGHT = 4;
+/** How a whole blob is copied from its temporary key to its digest's. */
+export interface CopyLimits {
+  /** The largest blob copied by one request: S3's limit for CopyObject, 5 GiB. */
+  readonly singleCopyBytes: number;
+  /** Parts of the multipart copy of a larger blob (S3 takes 5 MiB to 5 GiB a part, up to 10,000 parts). */
+  readonly copyPartBytes: number;
+}
+
+/** S3's limits: one request up to 5 GiB, then 1 GiB parts (more when a blob would need over 10,000). */
+const S3_COPY_LIMITS: CopyLimits = { singleCopyBytes: 5 * 1024 ** 3, copyPartBytes: 1024 ** 3 };
+const MAX_PARTS = 10_000;
+
 /** Attempts per request, with the SDK's adaptive backoff on throttling (503 SlowDown) and other retryable errors. */
 const MAX_ATTEMPTS = 8;
 
@@ -54,12 +70,14 @@ export function s3Client(options: { pathStyle?: boolean } = {}): S3Client {
  * key (`<prefix>tmp/<uuid>.partial`; a multipart upload for large blobs, aborted when the write fails) while the
  * digest is computed, then is copied under its digest and the temporary object deleted: a reader never sees a
  * partial blob under a digest. Reads are streamed or ranged GETs pinned to the object's ETag, so a positional reader
- * never mixes two objects. Copies are single requests, so a blob is at most 5 GB (S3's limit for one copy).
+ * never mixes two objects. A blob over 5 GiB (S3's limit for one copy) is copied part by part, server-side; an
+ * unfinished copy is aborted, and one a dead writer left is swept with the other temporaries.
  */
 export class S3BlobStore implements BlobStore {
   constructor(
     private readonly client: S3Client,
     readonly location: S3Location,
+    private readonly copyLimits: CopyLimits = S3_COPY_LIMITS,
   ) {}
 
   async put(source: Uint8Array | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<BlobRef> {
@@ -86,9 +104,7 @@ export class S3BlobStore implements BlobStore {
       const digest = hash.digest('hex');
       await options.beforeCommit?.({ digest, size });
       // A copy of the same bytes over an existing blob is harmless, and marks it written now (see `delete`).
-      await this.client.send(
-        new CopyObjectCommand({ Bucket: bucket, Key: this.keyOf(digest), CopySource: copySource(bucket, tempKey) }),
-      );
+      await this.copyUnder(tempKey, digest, size);
       return { digest, size };
     } finally {
       await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: tempKey })).catch(() => undefined);
@@ -171,7 +187,11 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  /** Removes temporary objects and unfinished multipart uploads of writers that died, older than `olderThan`. */
+  /**
+   * Removes temporary objects and unfinished multipart uploads of writers that died, older than `olderThan`: their
+   * writes under `tmp/`, and their part-by-part copies under `sha256/` (which show nothing under a digest until
+   * complete).
+   */
   async removeStaleTemporaryFiles(olderThan: Date): Promise<number> {
     const { bucket } = this.location;
     const prefix = `${this.location.prefix}tmp/`;
@@ -182,6 +202,16 @@ export class S3BlobStore implements BlobStore {
         removed += 1;
       }
     }
+    for (const uploads of [prefix, `${this.location.prefix}sha256/`]) {
+      removed += await this.abortUploads(uploads, olderThan);
+    }
+    return removed;
+  }
+
+  /** Aborts the multipart uploads under `prefix` begun before `olderThan`; answers how many. */
+  private async abortUploads(prefix: string, olderThan: Date): Promise<number> {
+    const { bucket } = this.location;
+    let aborted = 0;
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     do {
@@ -197,13 +227,66 @@ export class S3BlobStore implements BlobStore {
           await this.client.send(
             new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
           );
-          removed += 1;
+          aborted += 1;
         }
       }
       keyMarker = page.IsTruncated === true ? page.NextKeyMarker : undefined;
       uploadIdMarker = page.NextUploadIdMarker;
     } while (keyMarker !== undefined);
-    return removed;
+    return aborted;
+  }
+
+  /** Copies the object at `tempKey` under the digest's key: in one request, or part by part past S3's 5 GiB. */
+  private async copyUnder(tempKey: string, digest: string, size: number): Promise<void> {
+    const { bucket } = this.location;
+    const key = this.keyOf(digest);
+    const source = copySource(bucket, tempKey);
+    if (size <= this.copyLimits.singleCopyBytes) {
+      await this.client.send(new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: source }));
+      return;
+    }
+    const partBytes = Math.max(this.copyLimits.copyPartBytes, Math.ceil(size / MAX_PARTS));
+    const started = await this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const uploadId = started.UploadId;
+    if (uploadId === undefined) {
+      throw new Error(`the S3 server started no multipart copy for ${key}`);
+    }
+    try {
+      const limit = pLimit(PARTS_IN_FLIGHT);
+      const parts = await Promise.all(
+        Array.from({ length: Math.ceil(size / partBytes) }, (_, index) =>
+          limit(async () => {
+            const first = index * partBytes;
+            const last = Math.min(size, first + partBytes) - 1;
+            const copied = await this.client.send(
+              new UploadPartCopyCommand({
+                Bucket: bucket,
+                Key: key,
+                UploadId: uploadId,
+                PartNumber: index + 1,
+                CopySource: source,
+                CopySourceRange: `bytes=${first}-${last}`,
+              }),
+            );
+            return { PartNumber: index + 1, ETag: copied.CopyPartResult?.ETag };
+          }),
+        ),
+      );
+      await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
+    } catch (error) {
+      // Nothing appears under the key until the copy completes: what was copied so far is dropped.
+      await this.client
+        .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+        .catch(() => undefined);
+      throw error;
+    }
   }
 
   private keyOf(digest: string): string {

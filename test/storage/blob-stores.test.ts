@@ -3,8 +3,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import {
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { BlobStore } from '../../src/storage/blob-store';
 import { blobStoreAt } from '../../src/storage/open-blob-store';
+import { parseS3Url, S3BlobStore, s3Client } from '../../src/storage/s3-blob-store';
 import { bucketStore, folderStore, type TestBlobStore } from '../support/blob-stores';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -179,5 +186,81 @@ describe('the S3 store under throttling', () => {
       await new Promise((resolve) => proxy.close(resolve));
       await harness.cleanup();
     }
+  });
+});
+
+describe('the S3 store past the size one copy request takes', () => {
+  // S3 copies at most 5 GiB in one request; these limits make a 12 MiB blob take the part-by-part path (parts of
+  // 5 MiB, S3's smallest).
+  const limits = { singleCopyBytes: 1 << 20, copyPartBytes: 5 << 20 };
+  let harness: TestBlobStore;
+  let client: S3Client;
+  let store: S3BlobStore;
+
+  beforeEach(async () => {
+    harness = await bucketStore();
+    client = s3Client();
+    store = new S3BlobStore(client, parseS3Url(harness.url), limits);
+  });
+
+  afterEach(async () => {
+    client.destroy();
+    await harness.cleanup();
+  });
+
+  const unfinishedUploads = async (): Promise<number> =>
+    ((await client.send(new ListMultipartUploadsCommand({ Bucket: store.location.bucket }))).Uploads ?? []).length;
+
+  it('when a blob is larger, it is copied part by part and reads back whole under its digest, leaving nothing else', async () => {
+    const bytes = randomBytes(12 << 20);
+    const small = randomBytes(1000);
+    const ref = await store.put(chunksOf(bytes, 1 << 20));
+    expect(ref).toEqual({ digest: sha256(bytes), size: bytes.length });
+    // A multipart object's ETag ends in its number of parts: 5 + 5 + 2 MiB.
+    const key = `${store.location.prefix}sha256/${ref.digest.slice(0, 2)}/${ref.digest}`;
+    const head = await client.send(new HeadObjectCommand({ Bucket: store.location.bucket, Key: key }));
+    expect(head.ETag).toMatch(/-3"$/);
+    expect((await store.readAll(ref.digest)).equals(bytes)).toBe(true);
+    expect(
+      (await store.readRange(ref.digest, (10 << 20) - 3, 6)).equals(bytes.subarray((10 << 20) - 3, (10 << 20) + 3)),
+    ).toBe(true);
+    // A blob within the limit still takes one request, and a second write of the large one changes nothing.
+    expect(await store.put(small)).toEqual({ digest: sha256(small), size: 1000 });
+    expect(await store.put(bytes)).toEqual(ref);
+    expect((await collect(store.list())).map((entry) => entry.digest).sort()).toEqual(
+      [ref.digest, sha256(small)].sort(),
+    );
+    expect(await harness.temporaries()).toBe(0);
+    expect(await unfinishedUploads()).toBe(0);
+  });
+
+  it('when a part fails to copy, the write fails and leaves no blob, no temporary and no unfinished copy', async () => {
+    let failed = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { PartNumber?: number };
+        if (context.commandName === 'UploadPartCopyCommand' && input.PartNumber === 2) {
+          failed += 1;
+          throw new Error('part 2 could not be copied');
+        }
+        return await next(args);
+      },
+      { step: 'initialize', name: 'failSecondPartCopy' },
+    );
+    await expect(store.put(randomBytes(12 << 20))).rejects.toThrow('part 2 could not be copied');
+    expect(failed).toBe(1);
+    expect(await collect(store.list())).toEqual([]);
+    expect(await harness.temporaries()).toBe(0);
+    expect(await unfinishedUploads()).toBe(0);
+  });
+
+  it('when a writer died during a part-by-part copy, the sweep aborts the copy it left once it is old enough', async () => {
+    const digest = sha256(Buffer.from('a blob whose copy never completed'));
+    const key = `${store.location.prefix}sha256/${digest.slice(0, 2)}/${digest}`;
+    await client.send(new CreateMultipartUploadCommand({ Bucket: store.location.bucket, Key: key }));
+    expect(await store.removeStaleTemporaryFiles(new Date(0))).toBe(0);
+    expect(await store.removeStaleTemporaryFiles(new Date(Date.now() + 1_000))).toBe(1);
+    expect(await unfinishedUploads()).toBe(0);
+    expect(await store.stat(digest)).toBeUndefined();
   });
 });
