@@ -32,6 +32,21 @@ async function pull(server: Handler, token: string, wait = 0): Promise<TaskRespo
   return res.body as TaskResponse[];
 }
 
+/**
+ * The client's listed task of `type`, long-polled until it is listed: a phase shows in the training's view as soon
+ * as the workflow enters it, a moment before the round's tasks are stored.
+ */
+async function pullTask(server: Handler, token: string, type: string): Promise<TaskResponse> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const task = (await pull(server, token, 2)).find((t) => t.notification_type === type);
+    if (task) {
+      return task;
+    }
+  }
+  throw new Error(`no ${type} task was listed within a minute`);
+}
+
 async function ack(server: Handler, token: string, id: number): Promise<request.Response> {
   return request(server).post(`/api/users/myself/tasks/${id}/ack/`).set('Authorization', `Token ${token}`);
 }
@@ -247,7 +262,7 @@ describe('clients that pull and decline, and the rounds view', () => {
       await startTraining(server, actorAuth, trainingId);
       await waitForTraining(server, actorAuth, trainingId, (t) => t.run?.received.join() === a.id);
       // b acknowledges its task: it is no longer listed, yet the round still waits for b.
-      const task = (await pull(server, b.token)).find((t) => t.notification_type === 'UPDATE_ROUND_START')!;
+      const task = await pullTask(server, b.token, 'UPDATE_ROUND_START');
       expect((await ack(server, b.token, task.id)).body).toMatchObject({ acknowledged: true, state: 'PENDING' });
       expect((await pull(server, b.token)).map((t) => t.id)).not.toContain(task.id);
       const stillWaiting = await waitForTraining(server, actorAuth, trainingId, (t) => t.run?.phase === 'UPDATE');
@@ -265,7 +280,7 @@ describe('clients that pull and decline, and the rounds view', () => {
       expect((await declineRound(server, a.token, trainingId, 0, 'x'.repeat(1001))).status).toBe(400);
       // The test round: a reports by push; b reports after pulling; c declines.
       await waitForTraining(server, actorAuth, trainingId, (t) => t.run?.phase === 'TEST');
-      const test = (await pull(server, b.token)).find((t) => t.notification_type === 'MODEL_TEST_ROUND')!;
+      const test = await pullTask(server, b.token, 'MODEL_TEST_ROUND');
       await react(server, b, test, { accuracy: behaviour.accuracy });
       expect((await declineRound(server, c.token, trainingId, 1, 'busy')).status).toBe(200);
       await waitForTraining(server, actorAuth, trainingId, (t) => t.state === 'C');
