@@ -334,6 +334,10 @@ describe('clients that pull and decline, and the rounds view', () => {
         swag: null,
       });
       expect(actorView.round_id).toBeGreaterThan(0);
+      // One round reads only its rows: the same view as the whole list's.
+      const listed = (await request(server).get(`/api/trainings/${trainingId}/rounds/`).set('Authorization', actorAuth))
+        .body as RoundView[];
+      expect(listed).toEqual([actorView]);
       expect(actorView.updates.map((u) => u.client).sort()).toEqual([a.id, b.id].sort());
       expect(actorView.left_out).toEqual(
         expect.arrayContaining([

@@ -5,7 +5,7 @@ import { listEvaluations } from '../../db/queries/evaluations';
 import type { Notification } from '../../db/models/notification';
 import type { Round } from '../../db/models/round';
 import type { Training } from '../../db/models/training';
-import type { Upload, UploadPhase } from '../../db/models/upload';
+import { Upload } from '../../db/models/upload';
 import type { User } from '../../db/models/user';
 import { findModelById, listVersions } from '../../db/queries/models';
 import { listRounds } from '../../db/queries/rounds';
@@ -36,30 +36,55 @@ export interface RoundSources {
   evaluations: readonly Evaluation[];
 }
 
+/** Items grouped under a key, each group in the items' order. */
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string | undefined): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    if (key !== undefined) {
+      const group = groups.get(key);
+      if (group) {
+        group.push(item);
+      } else {
+        groups.set(key, [item]);
+      }
+    }
+  }
+  return groups;
+}
+
 /**
  * The rounds of a training as `viewer` may see them: the actor and the model's owner see every client; a
- * participant sees the aggregates and its own entries, not other clients' identities or values.
+ * participant sees the aggregates and its own entries, not other clients' identities or values. The sources are
+ * grouped by round once, so the view of a training costs time in proportion to its rows, not to its rounds times its
+ * rows (a thousand clients over a hundred rounds, read every second by the dashboard's live view).
  */
 export function buildRoundViews(sources: RoundSources, viewer: { id: string; seesEveryone: boolean }): RoundView[] {
   const mine = (client: string): boolean => viewer.seesEveryone || client === viewer.id;
+  const tasks = groupBy(sources.tasks, (t) => `${t.type} ${t.round}`);
+  const uploads = groupBy(sources.uploads, (u) => `${u.phase} ${u.round}`);
+  const uploadById = new Map(sources.uploads.map((u) => [u.id, u]));
+  // A client's figures by the phase and round of their upload; the server's (no upload) by the step they describe.
+  const uploadMetrics = groupBy(sources.metrics, (m) => {
+    const owner = m.uploadId === null ? undefined : uploadById.get(m.uploadId);
+    return owner && m.valueFloat !== null ? `${owner.phase} ${owner.round}` : undefined;
+  });
+  const serverMetrics = groupBy(sources.metrics, (m) =>
+    m.uploadId === null && m.reporterId === null && m.step !== null ? String(m.step) : undefined,
+  );
+  const failedEvaluations = groupBy(sources.evaluations, (e) => (e.state === 'failed' ? String(e.round) : undefined));
+  const none: never[] = [];
   return sources.rounds.map((round) => {
     const n = round.number;
-    const tasksOf = (type: string, r: number) => sources.tasks.filter((t) => t.type === type && t.round === r);
-    const uploadsOf = (phase: UploadPhase, r: number) =>
-      sources.uploads.filter((u) => u.phase === phase && u.round === r);
-    const updateTasks = tasksOf('UPDATE_ROUND_START', n);
-    const testTasks = tasksOf('MODEL_TEST_ROUND', n + 1);
-    const swagTasks = tasksOf('SWAG_ROUND_START', n + 1);
-    const updates = uploadsOf('update', n);
-    const tests = uploadsOf('test', n + 1);
+    const updateTasks = tasks.get(`UPDATE_ROUND_START ${n}`) ?? none;
+    const testTasks = tasks.get(`MODEL_TEST_ROUND ${n + 1}`) ?? none;
+    const swagTasks = tasks.get(`SWAG_ROUND_START ${n + 1}`) ?? none;
+    const updates = uploads.get(`update ${n}`) ?? none;
+    const tests = uploads.get(`test ${n + 1}`) ?? none;
     const produced = sources.versions.has(n + 1) ? n + 1 : null;
     const weights = new Map(updates.map((u) => [u.clientId, u.sampleSize]));
-    const metricsOf = (uploads: readonly Upload[]) => {
-      const byUpload = new Map(uploads.map((u) => [u.id, u]));
-      return sources.metrics.filter((m) => m.uploadId !== null && byUpload.has(m.uploadId) && m.valueFloat !== null);
-    };
-    const testMetrics = metricsOf(tests);
-    const updateMetrics = metricsOf(updates);
+    const testMetrics = uploadMetrics.get(`test ${n + 1}`) ?? none;
+    const updateMetrics = uploadMetrics.get(`update ${n}`) ?? none;
     const clientMetrics: ClientMetric[] = [
       ...updateMetrics.map((m) => ({ m, phase: 'update' as const })),
       ...testMetrics.map((m) => ({ m, phase: 'test' as const })),
@@ -71,13 +96,12 @@ export function buildRoundViews(sources: RoundSources, viewer: { id: string; see
     );
     const serverFigures = (step: number | null) =>
       Object.fromEntries(
-        sources.metrics
-          .filter((m) => m.reporterId === null && step !== null && m.step === step)
-          .map((m) => [m.key, m.valueFloat ?? 0]),
+        (step === null ? none : (serverMetrics.get(String(step)) ?? none)).map((m) => [m.key, m.valueFloat ?? 0]),
       );
-    const failed = sources.evaluations.filter(
-      (e) => e.state === 'failed' && (e.round === n || (produced !== null && e.round === produced)),
-    );
+    const failed = [
+      ...(failedEvaluations.get(String(n)) ?? none),
+      ...(produced === null ? none : (failedEvaluations.get(String(produced)) ?? none)),
+    ];
     return {
       round_id: Number(round.id),
       training: sources.training.id,
@@ -95,7 +119,7 @@ export function buildRoundViews(sources: RoundSources, viewer: { id: string; see
         .map((u) => ({ client: u.clientId, sample_size: u.sampleSize, received_at: u.createdAt.toISOString() })),
       left_out: [...updateTasks, ...testTasks, ...swagTasks].flatMap((task) => leftOut(task, mine)),
       test: followingWait(testTasks, tests.length, n + 1),
-      swag: followingWait(swagTasks, uploadsOf('swag', n + 1).length, n + 1),
+      swag: followingWait(swagTasks, (uploads.get(`swag ${n + 1}`) ?? none).length, n + 1),
       metrics: aggregate(testMetrics, weights),
       update_metrics: aggregate(updateMetrics, weights),
       client_metrics: clientMetrics,
@@ -147,19 +171,18 @@ export function aggregate(
   metrics: readonly Metric[],
   weights: ReadonlyMap<string, number | null>,
 ): Record<string, MetricAggregate> {
-  const byName = new Map<string, Metric[]>();
-  for (const metric of metrics) {
-    byName.set(metric.key, [...(byName.get(metric.key) ?? []), metric]);
-  }
   return Object.fromEntries(
-    [...byName].map(([name, list]) => {
+    [...groupBy(metrics, (m) => m.key)].map(([name, list]) => {
       const values = list.map((m) => m.valueFloat ?? 0);
       const sizes = list.map((m) => weights.get(m.reporterId ?? '') ?? null);
       const weighted = sizes.every((size) => size !== null && size > 0);
       const w = weighted ? (sizes as number[]) : values.map(() => 1);
       const total = w.reduce((sum, x) => sum + x, 0);
       const mean = values.reduce((sum, v, i) => sum + v * (w[i] ?? 0), 0) / total;
-      return [name, { mean, min: Math.min(...values), max: Math.max(...values), count: values.length, weighted }];
+      // Not Math.min(...values): a spread of many thousands of arguments can overflow the stack.
+      const min = values.reduce((low, v) => Math.min(low, v), Infinity);
+      const max = values.reduce((high, v) => Math.max(high, v), -Infinity);
+      return [name, { mean, min, max, count: values.length, weighted }];
     }),
   );
 }
@@ -171,10 +194,12 @@ export function aggregate(
 export async function listRoundViews(knex: Knex, user: User, trainingId: string, only?: number): Promise<RoundView[]> {
   const training = await readableTraining(knex, user, trainingId);
   const model = await findModelById(knex, training.modelId);
+  // One round reads only its own rows and the following wait's (round n + 1), not the whole training's.
+  const scope = only === undefined ? undefined : [only, only + 1];
   const [stored, tasks, uploads, versions, evaluations, metrics] = await Promise.all([
     listRounds(knex, training.id),
-    listTasksOfTraining(knex, training.id),
-    listUploadsOfTraining(knex, training.id),
+    listTasksOfTraining(knex, training.id, scope),
+    listUploadsOfTraining(knex, training.id, scope),
     listVersions(knex, training.modelId),
     listEvaluations(knex, training.id),
     Metric.query(knex)
@@ -183,9 +208,18 @@ export async function listRoundViews(knex: Knex, user: User, trainingId: string,
         void q
           .where((own) => {
             void own.where({ trainingId: training.id }).whereNotNull('uploadId');
+            if (scope) {
+              void own.whereIn(
+                'uploadId',
+                Upload.query(knex).select('id').whereIn('round', scope).where({ trainingId: training.id }),
+              );
+            }
           })
           .orWhere((server) => {
-            void server.where({ modelId: training.modelId }).whereNull('reporterId');
+            void server.where({ modelId: training.modelId }).whereNull('reporterId').whereNull('uploadId');
+            if (scope) {
+              void server.whereIn('step', scope);
+            }
           });
       }),
   ]);

@@ -139,6 +139,12 @@ export async function endPendingTasks(db: Knex, trainingId: string): Promise<voi
 }
 
 /** The tasks of a training, in the order they were made (for the rounds view). */
-export async function listTasksOfTraining(db: Knex, trainingId: string): Promise<Notification[]> {
-  return await Notification.query(db).where({ trainingId }).whereIn('type', TASK_TYPES).orderBy('taskId');
+/** A training's tasks, in the order they were made; only those of `rounds` when given. */
+export async function listTasksOfTraining(
+  db: Knex,
+  trainingId: string,
+  rounds?: readonly number[],
+): Promise<Notification[]> {
+  const query = Notification.query(db).where({ trainingId }).whereIn('type', TASK_TYPES).orderBy('taskId');
+  return await (rounds === undefined ? query : query.whereIn('round', rounds));
 }

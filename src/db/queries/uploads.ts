@@ -61,8 +61,14 @@ export async function listUploadsOfWait(
 }
 
 /** The uploads of a training, every round and phase. */
-export async function listUploadsOfTraining(db: Knex, trainingId: string): Promise<Upload[]> {
-  return await Upload.query(db).where({ trainingId }).orderBy('createdAt');
+/** A training's uploads, oldest first; only those of `rounds` when given. */
+export async function listUploadsOfTraining(
+  db: Knex,
+  trainingId: string,
+  rounds?: readonly number[],
+): Promise<Upload[]> {
+  const query = Upload.query(db).where({ trainingId }).orderBy('createdAt');
+  return await (rounds === undefined ? query : query.whereIn('round', rounds));
 }
 
 export interface LocalUpdate {

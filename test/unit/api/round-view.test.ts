@@ -116,4 +116,72 @@ describe('round views', () => {
     });
     expect(aggregate([metric(null, A, 'acc', 1)], weights).acc!.weighted).toBe(true);
   });
+
+  it("when a reporter was deleted, its figure still counts in the round's aggregate and is never taken for the server's", () => {
+    // Metric.reporter is SET NULL on delete: the figure keeps its upload, at the step of the model's round.
+    const orphaned = sources({
+      metrics: [
+        metric(null, null, 'accuracy', 0.7),
+        metric('ta', A, 'accuracy', 0.9),
+        metric('tb', null, 'accuracy', 0.5),
+      ],
+      uploads: [
+        upload('ua', A, 'update', 0, 300),
+        upload('ub', B, 'update', 0, 100),
+        upload('ta', A, 'test', 1, null),
+        upload('tb', B, 'test', 1, null),
+      ],
+    });
+    const [view] = buildRoundViews(orphaned, { id: 'actor', seesEveryone: true });
+    expect(view!.server_metrics).toEqual({ accuracy: 0.7 });
+    // Without a reporter it has no update sample size: the mean is plain.
+    expect(view!.metrics.accuracy).toMatchObject({ count: 2, mean: 0.7, weighted: false });
+    expect(view!.client_metrics).toEqual([{ client: A, phase: 'test', name: 'accuracy', value: 0.9 }]);
+  });
+
+  it('when a training has many rounds and clients, each round shows its own tasks, uploads and figures only', () => {
+    const clients = Array.from({ length: 300 }, (_, i) => `client-${i}`);
+    const rounds = Array.from({ length: 40 }, (_, n) => ({
+      id: String(100 + n),
+      number: n,
+      startedAt: at,
+      deadline: at,
+    }));
+    const many = sources({
+      rounds: rounds as unknown as Round[],
+      // In round n, the first n + 1 clients upload (sample size n + 1); the others decline; each tester reports n.
+      tasks: rounds.flatMap(({ number: n }) =>
+        clients.flatMap((c, i) => [
+          task(c, 'UPDATE_ROUND_START', n, 'DONE', i <= n ? 'uploaded' : 'declined'),
+          task(c, 'MODEL_TEST_ROUND', n + 1, 'DONE', 'uploaded'),
+        ]),
+      ),
+      uploads: rounds.flatMap(({ number: n }) => [
+        ...clients.slice(0, n + 1).map((c) => upload(`u${n}-${c}`, c, 'update', n, n + 1)),
+        ...clients.map((c) => upload(`t${n}-${c}`, c, 'test', n + 1, null)),
+      ]),
+      metrics: rounds.flatMap(({ number: n }) => [
+        ...clients.map((c) => metric(`t${n}-${c}`, c, 'accuracy', n, n + 1)),
+        metric(null, null, 'accuracy', n / 100, n),
+      ]),
+      versions: new Set(rounds.map(({ number: n }) => n).concat(rounds.length)),
+    });
+    const views = buildRoundViews(many, { id: 'actor', seesEveryone: true });
+    expect(views).toHaveLength(40);
+    for (const view of views) {
+      const n = view.round;
+      expect(view).toMatchObject({
+        round_id: 100 + n,
+        asked: 300,
+        update_count: n + 1,
+        sample_size_total: (n + 1) ** 2,
+      });
+      expect(view.left_out).toHaveLength(300 - (n + 1));
+      expect(view.test).toEqual({ round: n + 1, deadline: at.toISOString(), reported: 300 });
+      expect(view.metrics.accuracy).toMatchObject({ count: 300, min: n, max: n, weighted: false });
+      expect(view.client_metrics).toHaveLength(300);
+      expect(view.server_metrics_started_from).toEqual({ accuracy: n / 100 });
+      expect(view.server_metrics).toEqual(n + 1 < 40 ? { accuracy: (n + 1) / 100 } : {});
+    }
+  });
 });
