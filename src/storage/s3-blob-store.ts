@@ -29,6 +29,7 @@ export interface S3Location {
 /** Parts of a multipart upload: 8 MiB (S3's minimum is 5), four in flight per write. */
 const PART_BYTES = 8 << 20;
 const PARTS_IN_FLIGHT = 4;
+
 /** How a whole blob is copied from its temporary key to its digest's. */
 export interface CopyLimits {
   /** The largest blob copied by one request: S3's limit for CopyObject, 5 GiB. */

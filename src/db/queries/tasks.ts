@@ -138,8 +138,7 @@ export async function endPendingTasks(db: Knex, trainingId: string): Promise<voi
     .patch({ taskState: 'DONE', doneReason: 'ended', doneMessage: null });
 }
 
-/** The tasks of a training, in the order they were made (for the rounds view). */
-/** A training's tasks, in the order they were made; only those of `rounds` when given. */
+/** A training's tasks in the order they were made (for the rounds view); only those of `rounds` when given. */
 export async function listTasksOfTraining(
   db: Knex,
   trainingId: string,

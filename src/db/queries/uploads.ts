@@ -60,7 +60,6 @@ export async function listUploadsOfWait(
   return await Upload.query(db).where({ trainingId, round, phase }).orderBy('createdAt');
 }
 
-/** The uploads of a training, every round and phase. */
 /** A training's uploads, oldest first; only those of `rounds` when given. */
 export async function listUploadsOfTraining(
   db: Knex,
