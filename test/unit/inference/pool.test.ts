@@ -102,10 +102,16 @@ describe('InferencePool', () => {
   it('runs its threads and their onnxruntime threads the nice steps set below the API thread, which keeps its own', async () => {
     const nice = (): Map<number, number> =>
       new Map(
-        fs.readdirSync('/proc/self/task').map((tid) => {
-          const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
+        fs.readdirSync('/proc/self/task').flatMap((tid): [number, number][] => {
+          // A thread that ended since the listing (an earlier test's) has no stat to read.
+          let stat: string;
+          try {
+            stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
+          } catch {
+            return [];
+          }
           // Fields after the command name (in parentheses): nice is the 19th field, the 17th after it.
-          return [Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+          return [[Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])]];
         }),
       );
     const before = nice();
