@@ -19,8 +19,8 @@ import {
   type SimulatedClient,
   startTrainingStack,
   type TrainingStack,
-  waitFor,
 } from '../support/training-scenario';
+import { waitFor } from '../support/wait';
 import { FIXTURE_FACTS, mnistBatch } from '../unit/aggregation/helpers/fixtures';
 
 /** The 16 fixture digits as a dataset (x float32 [16, 1, 28, 28], y int64), for the server's evaluation. */

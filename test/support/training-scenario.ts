@@ -398,17 +398,6 @@ export function testActivities(api: TestApi, aggregationTaskQueue?: string): Tra
   });
 }
 
-/** Resolves once `condition` holds (checked every 50 ms); throws after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error('condition not met in time');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** Polls `GET /api/trainings/{id}/` until `predicate` holds for its body; returns that body. */
 export async function waitForTraining(
   server: Handler,

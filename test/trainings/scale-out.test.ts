@@ -16,8 +16,8 @@ import {
   registerClients,
   startTraining,
   type SimulatedClient,
-  waitFor,
 } from '../support/training-scenario';
+import { waitFor } from '../support/wait';
 
 /**
  * Roles on separate hosts, simulated (the recipe: scripts/scale-out/run.sh): two API processes and two workers, each

@@ -10,8 +10,8 @@ import {
   expectedVersions,
   registerClients,
   startTraining,
-  waitFor,
 } from '../support/training-scenario';
+import { waitFor } from '../support/wait';
 
 describe('a training whose worker process is killed during a round', () => {
   let temporal: Awaited<ReturnType<typeof connectTestTemporal>>;

@@ -3,26 +3,12 @@ import fs from 'node:fs';
 import { fixture } from '../../fixtures/onnx-edge-cases';
 import type { InferenceTask } from '../../../src/inference/task';
 import { TaskRunner } from '../../../src/inference/task-runner';
+import { waitFor } from '../../support/wait';
 
 const mlp = fixture('mlp-global-r0.onnx');
 
 /** The threads of this process: onnxruntime's intra-op threads are among them. */
 const threads = (): number => fs.readdirSync('/proc/self/task').length;
-
-/**
- * The thread count once it is `expected`, or after five seconds. A joined thread can still be listed for a moment:
- * the kernel wakes the joiner as the thread releases its memory, before the thread is reaped, and on a loaded machine
- * the listing can fall in between.
- */
-async function threadsSettledAt(expected: number): Promise<number> {
-  const deadline = Date.now() + 5_000;
-  let count = threads();
-  while (count !== expected && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    count = threads();
-  }
-  return count;
-}
 
 const digit: InferenceTask = {
   sessions: [{ key: 'mlp:dropout-off', digest: 'mlp', variant: { kind: 'dropout', training: false } }],
@@ -57,7 +43,9 @@ describe('TaskRunner', () => {
     } finally {
       await runner.close();
     }
-    // The wide session's threads end with it (a narrow session has none of its own).
-    expect(await threadsSettledAt(before)).toBe(before);
+    // The wide session's threads end with it (a narrow session has none of its own). A joined thread can still be
+    // listed for a moment: the kernel wakes the joiner as the thread releases its memory, before the thread is reaped.
+    await waitFor(() => threads() === before, 5_000, 10).catch(() => undefined);
+    expect(threads()).toBe(before);
   }, 30_000);
 });
