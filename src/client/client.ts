@@ -250,7 +250,9 @@ export class RoundhouseClient {
     join: (id: string): Promise<unknown> => this.http.json('POST', `/api/trainings/${enc(id)}/join/`),
     models: (id: string): Promise<Model[]> => this.http.json('GET', `/api/trainings/${enc(id)}/models/`),
     latestModels: (id: string): Promise<Model[]> => this.http.json('GET', `/api/trainings/${enc(id)}/models/latest/`),
-    rounds: (id: string): Promise<Round[]> => this.http.json('GET', `/api/trainings/${enc(id)}/rounds/`),
+    /** Every round, or a page: rounds `from` on (0 by default), at most `limit` of them (at most 1,000). */
+    rounds: (id: string, page: { readonly from?: number; readonly limit?: number } = {}): Promise<Round[]> =>
+      this.http.json('GET', `/api/trainings/${enc(id)}/rounds/`, { query: { from: page.from, limit: page.limit } }),
     round: (id: string, round: number): Promise<Round> =>
       this.http.json('GET', `/api/trainings/${enc(id)}/rounds/${round}/`),
     /** Declines the caller's task of `round` (the wait stops counting it); safe to retry. */

@@ -197,6 +197,9 @@ describe('the client SDK against a real server', () => {
     expect(retries).toEqual([`a: POST /api/models/${modelId}/ 503`]);
     const rounds = await actor.trainings.rounds(trainingId);
     expect(rounds[0]?.updates).toHaveLength(3);
+    // A page: the rounds from the one after the last, none; the first one alone.
+    expect(await actor.trainings.rounds(trainingId, { from: rounds.length })).toEqual([]);
+    expect(await actor.trainings.rounds(trainingId, { from: 0, limit: 1 })).toEqual(rounds.slice(0, 1));
     // Client c heard of its work by push (signed with its secret), the others by pulling.
     expect(receiver.refused).toBe(0);
     expect(pushes).toEqual(expect.arrayContaining(['TRAINING_START', 'UPDATE_ROUND_START', 'MODEL_TEST_ROUND']));

@@ -87,6 +87,23 @@ describe('a training open to a group', () => {
       [1, 4, 4],
     ]);
     expect(rounds[1]!.updates.map((u) => u.client)).toContain(joiner!.id);
+    // A page of rounds holds the same views as the whole list.
+    const page = (query: string) =>
+      request(server).get(`/api/trainings/${trainingId}/rounds/?${query}`).set('Authorization', actorAuth);
+    expect((await page('from=1')).body).toEqual([rounds[1]]);
+    expect((await page('limit=1')).body).toEqual([rounds[0]]);
+    expect((await page('from=0&limit=5000')).body).toEqual(rounds);
+    expect((await page('from=2')).body).toEqual([]);
+    for (const [bad, name] of [
+      ['from=-1', 'from'],
+      ['from=x', 'from'],
+      ['from=2147483648', 'from'],
+      ['limit=0', 'limit'],
+    ]) {
+      const refused = await page(bad!);
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(refused.body)).toContain(name!);
+    }
     const training = await request(server).get(`/api/trainings/${trainingId}/`).set('Authorization', actorAuth);
     expect((training.body as { participants: string[] }).participants).toContain(joiner!.id);
     // A completed training takes nobody.

@@ -62,6 +62,17 @@ export const formInteger = documentAs(
   { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^\\s*-?\\d+\\s*$' }] },
 );
 
+/** A whole number of at least `min` (and at most `max`, when given) in a query string or form field. */
+export function boundedInteger(min: number, description: string, max?: number): z.ZodType<number, unknown> {
+  const number = z.number().int().min(min);
+  return documentAs(formInteger.pipe(max === undefined ? number : number.max(max)), {
+    type: 'integer',
+    minimum: min,
+    ...(max === undefined ? {} : { maximum: max }),
+    description,
+  });
+}
+
 /**
  * One or more values of a repeated form field, or a JSON array, as an array. A single value is taken as a list of
  * one, and the document says so: in a form, one part of a repeated field is exactly a one-element list.

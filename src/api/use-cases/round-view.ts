@@ -8,7 +8,7 @@ import type { Training } from '../../db/models/training';
 import { Upload } from '../../db/models/upload';
 import type { User } from '../../db/models/user';
 import { findModelById, listVersions } from '../../db/queries/models';
-import { listRounds } from '../../db/queries/rounds';
+import { listRounds, type RoundRange } from '../../db/queries/rounds';
 import { listTasksOfTraining, phaseOfTask } from '../../db/queries/tasks';
 import { listUploadsOfTraining } from '../../db/queries/uploads';
 import { notFound } from '../../errors';
@@ -20,6 +20,7 @@ import type {
   MetricAggregate,
   RoundView,
 } from '../routes/trainings/round-schemas';
+import { INT32_MAX } from '../routes/common-schemas';
 import { readableTraining } from './training-access';
 
 /** Everything a training's rounds are read from. */
@@ -188,16 +189,22 @@ export function aggregate(
 }
 
 /**
- * A training's rounds for `user` (its actor, the model's owner, or a participant), or only round `only`.
+ * A training's rounds for `user` (its actor, the model's owner, or a participant); only those of `range` when given.
  * @throws 404 for anyone else.
  */
-export async function listRoundViews(knex: Knex, user: User, trainingId: string, only?: number): Promise<RoundView[]> {
+export async function listRoundViews(
+  knex: Knex,
+  user: User,
+  trainingId: string,
+  range?: RoundRange,
+): Promise<RoundView[]> {
   const training = await readableTraining(knex, user, trainingId);
   const model = await findModelById(knex, training.modelId);
-  // One round reads only its own rows and the following wait's (round n + 1), not the whole training's.
-  const scope = only === undefined ? undefined : [only, only + 1];
-  const [stored, tasks, uploads, versions, evaluations, metrics] = await Promise.all([
-    listRounds(knex, training.id),
+  // A range of rounds reads only its own rows and the wait that follows its last round (round n + 1), not the
+  // whole training's; round numbers are int4 columns.
+  const scope = range === undefined ? undefined : { from: range.from, to: Math.min(range.to + 1, INT32_MAX) };
+  const [rounds, tasks, uploads, versions, evaluations, metrics] = await Promise.all([
+    listRounds(knex, training.id, range),
     listTasksOfTraining(knex, training.id, scope),
     listUploadsOfTraining(knex, training.id, scope),
     listVersions(knex, training.modelId),
@@ -211,20 +218,22 @@ export async function listRoundViews(knex: Knex, user: User, trainingId: string,
             if (scope) {
               void own.whereIn(
                 'uploadId',
-                Upload.query(knex).select('id').whereIn('round', scope).where({ trainingId: training.id }),
+                Upload.query(knex)
+                  .select('id')
+                  .whereBetween('round', [scope.from, scope.to])
+                  .where({ trainingId: training.id }),
               );
             }
           })
           .orWhere((server) => {
             void server.where({ modelId: training.modelId }).whereNull('reporterId').whereNull('uploadId');
             if (scope) {
-              void server.whereIn('step', scope);
+              void server.whereBetween('step', [scope.from, scope.to]);
             }
           });
       }),
   ]);
   const seesEveryone = training.actorId === user.id || model?.ownerId === user.id || user.isSuperuser;
-  const rounds = only === undefined ? stored : stored.filter((round) => round.number === only);
   return buildRoundViews(
     { training, rounds, tasks, uploads, metrics, evaluations, versions: new Set(versions.map((v) => v.round)) },
     { id: user.id, seesEveryone },
@@ -233,7 +242,7 @@ export async function listRoundViews(knex: Knex, user: User, trainingId: string,
 
 /** One round of a training by its number. @throws 404 when the training has no such round. */
 export async function findRoundView(knex: Knex, user: User, trainingId: string, round: number): Promise<RoundView> {
-  const [found] = await listRoundViews(knex, user, trainingId, round);
+  const [found] = await listRoundViews(knex, user, trainingId, { from: round, to: round });
   if (!found) {
     throw notFound(`Training ${trainingId} has no round ${round}.`);
   }

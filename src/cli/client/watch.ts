@@ -32,8 +32,15 @@ export async function watchTraining(
 ): Promise<number> {
   const printed = new Set<string>();
   let drawn = 0;
+  // Rounds 0 … n − 1 once settled do not change: each look reads only the rounds after them (a long training with
+  // many clients has a large list).
+  let kept: Round[] = [];
   for (;;) {
-    const [training, rounds] = await Promise.all([client.trainings.get(id), client.trainings.rounds(id)]);
+    const [training, later] = await Promise.all([
+      client.trainings.get(id),
+      client.trainings.rounds(id, kept.length === 0 ? {} : { from: kept.length }),
+    ]);
+    const rounds = [...kept, ...later];
     const snapshot: Snapshot = { training, rounds };
     const ended = training.state === 'C' || training.state === 'E';
     if (printer.live && !printer.json) {
@@ -56,6 +63,8 @@ export async function watchTraining(
     if (ended) {
       return EXIT.OK;
     }
+    const unsettled = rounds.findIndex((round, i) => round.round !== i || !settled(training, round));
+    kept = unsettled === -1 ? rounds : rounds.slice(0, unsettled);
     await new Promise((resolve) => setTimeout(resolve, options.interval * 1000));
   }
 }

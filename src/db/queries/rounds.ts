@@ -13,9 +13,16 @@ export async function openRound(db: Knex, trainingId: string, number: number, de
   );
 }
 
-/** A training's rounds in order. */
-export async function listRounds(db: Knex, trainingId: string): Promise<Round[]> {
-  return await Round.query(db).where({ trainingId }).orderBy('number');
+/** Rounds `from` to `to`, both included. */
+export interface RoundRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** A training's rounds in order; only those of `range` when given. */
+export async function listRounds(db: Knex, trainingId: string, range?: RoundRange): Promise<Round[]> {
+  const query = Round.query(db).where({ trainingId }).orderBy('number');
+  return await (range === undefined ? query : query.whereBetween('number', [range.from, range.to]));
 }
 
 /** A round by its id, unique across trainings. */

@@ -7,6 +7,7 @@ import {
   TASK_TYPES,
 } from '../models/notification';
 import type { UploadPhase } from '../models/upload';
+import type { RoundRange } from './rounds';
 
 /** The upload phase a task asks for. */
 export function phaseOfTask(type: NotificationType): UploadPhase | undefined {
@@ -139,11 +140,7 @@ export async function endPendingTasks(db: Knex, trainingId: string): Promise<voi
 }
 
 /** A training's tasks in the order they were made (for the rounds view); only those of `rounds` when given. */
-export async function listTasksOfTraining(
-  db: Knex,
-  trainingId: string,
-  rounds?: readonly number[],
-): Promise<Notification[]> {
+export async function listTasksOfTraining(db: Knex, trainingId: string, rounds?: RoundRange): Promise<Notification[]> {
   const query = Notification.query(db).where({ trainingId }).whereIn('type', TASK_TYPES).orderBy('taskId');
-  return await (rounds === undefined ? query : query.whereIn('round', rounds));
+  return await (rounds === undefined ? query : query.whereBetween('round', [rounds.from, rounds.to]));
 }

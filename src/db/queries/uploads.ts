@@ -3,6 +3,7 @@ import { FlModel, type ManifestEntry, type ModelFormat } from '../models/model';
 import { Upload, type UploadPhase } from '../models/upload';
 import { insertMetrics, type MetricTarget, type NewMetric } from './metrics';
 import { insertVersion, type StoredWeights } from './models';
+import type { RoundRange } from './rounds';
 
 /** One upload slot: (training, round, client, phase). */
 export interface Slot {
@@ -61,13 +62,9 @@ export async function listUploadsOfWait(
 }
 
 /** A training's uploads, oldest first; only those of `rounds` when given. */
-export async function listUploadsOfTraining(
-  db: Knex,
-  trainingId: string,
-  rounds?: readonly number[],
-): Promise<Upload[]> {
+export async function listUploadsOfTraining(db: Knex, trainingId: string, rounds?: RoundRange): Promise<Upload[]> {
   const query = Upload.query(db).where({ trainingId }).orderBy('createdAt');
-  return await (rounds === undefined ? query : query.whereIn('round', rounds));
+  return await (rounds === undefined ? query : query.whereBetween('round', [rounds.from, rounds.to]));
 }
 
 export interface LocalUpdate {

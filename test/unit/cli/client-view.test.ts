@@ -75,17 +75,25 @@ function round(n: number, state: Round['state'], before: number, after: number |
   });
 }
 
-/** A client whose training answers the given looks in turn (the last one repeated). */
-function fakeClient(looks: Array<{ training: TrainingStatus; rounds: Round[] }>): RoundhouseClient {
+/**
+ * A client whose training answers the given looks in turn (the last one repeated); its rounds page as the API's do,
+ * and `pages` records the page each look asked for.
+ */
+function fakeClient(
+  looks: Array<{ training: TrainingStatus; rounds: Round[] }>,
+  pages: Array<{ from?: number; limit?: number }> = [],
+): RoundhouseClient {
   let i = 0;
   const next = () => looks[Math.min(i, looks.length - 1)]!;
   return {
     trainings: {
       get: () => Promise.resolve(next().training),
-      rounds: () => {
+      rounds: (_id: string, page: { from?: number; limit?: number } = {}) => {
         const look = next();
         i += 1;
-        return Promise.resolve(look.rounds);
+        pages.push(page);
+        const from = page.from ?? 0;
+        return Promise.resolve(look.rounds.filter((r) => r.round >= from).slice(0, page.limit ?? Infinity));
       },
     },
   } as unknown as RoundhouseClient;
@@ -183,6 +191,29 @@ describe('the client commands on a terminal', () => {
       expect.objectContaining({ round: 0, server_metrics: { accuracy: 0.6 } }),
       expect.objectContaining({ round: 1, server_metrics: { accuracy: 0.9 } }),
     ]);
+  });
+
+  it('reads again only the rounds from the first one not settled, and still shows every round', async () => {
+    const { printer, out } = captured();
+    const pages: Array<{ from?: number; limit?: number }> = [];
+    const client = fakeClient(
+      [
+        { training: training('O', {}), rounds: [round(0, 'UPDATE', 0.1, undefined)] },
+        { training: training('O', {}), rounds: [round(0, 'DONE', 0.1, 0.6), round(1, 'UPDATE', 0.6, undefined)] },
+        { training: training('O', {}), rounds: [round(0, 'DONE', 0.1, 0.6), round(1, 'DONE', 0.6, 0.9)] },
+        {
+          training: training('C', null),
+          rounds: [round(0, 'DONE', 0.1, 0.6), round(1, 'DONE', 0.6, 0.9), round(2, 'DONE', 0.9, 0.95)],
+        },
+      ],
+      pages,
+    );
+    await watchTraining(client, 't', printer({ tty: true }), { interval: 0.001, metric: 'accuracy' });
+    expect(pages.map((page) => page.from ?? 0)).toEqual([0, 0, 1, 2]);
+    const last = out.at(-1)!;
+    expect(last).toContain('Server accuracy: ▂▅▇█  0.100 → 0.950 (versions 0–3)');
+    expect(last).toContain('  round   0  DONE        2/2 updates  accuracy 0.600');
+    expect(last).toContain('  round   2  DONE        2/2 updates  accuracy 0.950');
   });
 
   it('prints a round without figures at once when nothing evaluates it', async () => {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { documentAs } from '../../openapi/documented';
-import { formBoolean, formInteger } from '../common-schemas';
+import { boundedInteger, formBoolean } from '../common-schemas';
 import { DATASET_DTYPES } from '../../../datasets/dtypes';
 import { MAX_POINTS_PER_PAGE } from '../../use-cases/dataset-points';
 
@@ -24,15 +23,13 @@ export const datasetParams = z.object({
     .transform(Number),
 });
 
-const pageNumber = (min: number, description: string) =>
-  documentAs(formInteger.pipe(z.number().int().min(min)), { type: 'integer', minimum: min, description });
-
 /** `GET /api/datasets/{id}/points/`: the page. */
 export const pointsQuery = z.object({
-  offset: pageNumber(0, 'The index of the first row.').default(0),
-  limit: pageNumber(1, `Rows per page; more than ${MAX_POINTS_PER_PAGE} is taken as ${MAX_POINTS_PER_PAGE}.`).default(
-    100,
-  ),
+  offset: boundedInteger(0, 'The index of the first row.').default(0),
+  limit: boundedInteger(
+    1,
+    `Rows per page; more than ${MAX_POINTS_PER_PAGE} is taken as ${MAX_POINTS_PER_PAGE}.`,
+  ).default(100),
 });
 
 const dtype = z.enum(DATASET_DTYPES);

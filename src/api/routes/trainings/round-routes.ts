@@ -1,17 +1,35 @@
 import { z } from 'zod';
+import type { RoundRange } from '../../../db/queries/rounds';
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
 import { declineTask } from '../../use-cases/decline-task';
 import { findRoundView, listRoundViews } from '../../use-cases/round-view';
-import { errorSchema } from '../common-schemas';
+import { errorSchema, INT32_MAX } from '../common-schemas';
 import { presentTask } from '../tasks/presenters';
-import { declineBody, declineResponse, roundParams, roundResponse } from './round-schemas';
+import {
+  declineBody,
+  declineResponse,
+  MAX_ROUNDS_PER_PAGE,
+  roundParams,
+  roundResponse,
+  roundsQuery,
+} from './round-schemas';
 import { TRAINING_MISSING, TRAININGS_TAG } from './routes';
 import { trainingParams } from './schemas';
 
 const VIEWS =
   'The actor and the model owner see every client; a participant sees the aggregates and its own entries, not ' +
   "other clients' identities or values.";
+
+/** The rounds a page asks for, both ends included; undefined for every round. */
+function roundRange(query: z.output<typeof roundsQuery>): RoundRange | undefined {
+  if (query.from === undefined && query.limit === undefined) {
+    return undefined;
+  }
+  const from = query.from ?? 0;
+  const limit = query.limit === undefined ? INT32_MAX : Math.min(query.limit, MAX_ROUNDS_PER_PAGE);
+  return { from, to: Math.min(from + limit - 1, INT32_MAX) };
+}
 
 /** `/api/trainings/{id}/rounds/`: what happened in each round, and declining a round's task. */
 export function trainingRoundRoutes(rc: RouteContext, services: ApiServices): void {
@@ -25,13 +43,15 @@ export function trainingRoundRoutes(rc: RouteContext, services: ApiServices): vo
       summary: "The training's rounds: deadlines, uploads, who was left out and why, and the metrics per round.",
       description: VIEWS,
       params: trainingParams,
+      query: roundsQuery,
       responses: [
         { status: 200, description: 'The rounds, in order.', schema: z.array(roundResponse) },
+        { status: 400, description: '`from` or `limit` is not a whole number in range.', schema: errorSchema },
         TRAINING_MISSING,
       ],
     },
-    async (ctx, { user, params }) => {
-      ctx.body = await listRoundViews(knex, user, params.id);
+    async (ctx, { user, params, query }) => {
+      ctx.body = await listRoundViews(knex, user, params.id, roundRange(query));
     },
   );
   authedRoute(

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DONE_REASONS } from '../../../db/models/notification';
 import { DECLINE_MESSAGE_MAX } from '../../../workflows/training/definitions';
-import { INT32_MAX } from '../common-schemas';
+import { boundedInteger, INT32_MAX } from '../common-schemas';
 import { taskResponse } from '../tasks/schemas';
 
 /** `/api/trainings/{id}/rounds/{n}/`: the training and the round's number. */
@@ -12,6 +12,18 @@ export const roundParams = z.object({
     .regex(/^\d{1,10}$/, 'Rounds are numbered from 0.')
     .transform(Number)
     .refine((n) => n <= INT32_MAX, 'Rounds are numbered from 0.'),
+});
+
+/** The most rounds one page of `GET /api/trainings/{id}/rounds/` holds; a larger `limit` is taken as this. */
+export const MAX_ROUNDS_PER_PAGE = 1000;
+
+/** `GET /api/trainings/{id}/rounds/`: a page of rounds, or every round when neither is given. */
+export const roundsQuery = z.object({
+  from: boundedInteger(0, 'The first round to list (default 0).', INT32_MAX).optional(),
+  limit: boundedInteger(
+    1,
+    `Rounds at most, from \`from\` on (default: every round); more than ${MAX_ROUNDS_PER_PAGE} is taken as ${MAX_ROUNDS_PER_PAGE}.`,
+  ).optional(),
 });
 
 /** `POST .../decline/`: why, optionally. */
