@@ -175,6 +175,20 @@ describe('POST /api/models/{id}/ and /swag/', () => {
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ detail: 'sample_size must be a positive integer.' });
     });
+
+    it('when sample_size is not a whole number, answers 400 saying so', async () => {
+      const { participants, modelId } = await setupTraining(api, { state: 'O' });
+      for (const value of ['ten', '2.5']) {
+        const res = await request(api.app.callback())
+          .post(`/api/models/${modelId}/`)
+          .set('Authorization', tokenAuth(participants[0]!))
+          .field('round', '0')
+          .field('sample_size', value)
+          .attach('model_file', fixture('mlp-client-a.onnx'), 'u.onnx');
+        expect(res.status).toBe(400);
+        expect(res.body).toMatchObject({ detail: 'sample_size: Must be a whole number.' });
+      }
+    });
   });
 
   describe('POST /api/models/{id}/metrics/ (model-test results)', () => {

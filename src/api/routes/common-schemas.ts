@@ -51,13 +51,17 @@ export const formBoolean = documentAs(
 
 /** An integer from JSON or from a form field; documented as an integer. */
 export const formInteger = documentAs(
-  z.union([
-    z.number().int(),
-    z
-      .string()
-      .regex(/^\s*-?\d+\s*$/)
-      .transform(Number),
-  ]),
+  z.union(
+    [
+      z.number().int(),
+      z
+        .string()
+        .regex(/^\s*-?\d+\s*$/)
+        .transform(Number),
+    ],
+    // Neither form fitted: say what does, rather than the union's bare "Invalid value."
+    { error: 'Must be a whole number.' },
+  ),
   { type: 'integer' },
   { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^\\s*-?\\d+\\s*$' }] },
 );
