@@ -252,7 +252,7 @@ export class RoundhouseClient {
     latestModels: (id: string): Promise<Model[]> => this.http.json('GET', `/api/trainings/${enc(id)}/models/latest/`),
     /** Every round, or a page: rounds `from` on (0 by default), at most `limit` of them (at most 1,000). */
     rounds: (id: string, page: { readonly from?: number; readonly limit?: number } = {}): Promise<Round[]> =>
-      this.http.json('GET', `/api/trainings/${enc(id)}/rounds/`, { query: { from: page.from, limit: page.limit } }),
+      this.http.json('GET', `/api/trainings/${enc(id)}/rounds/`, { query: page }),
     round: (id: string, round: number): Promise<Round> =>
       this.http.json('GET', `/api/trainings/${enc(id)}/rounds/${round}/`),
     /** Declines the caller's task of `round` (the wait stops counting it); safe to retry. */

@@ -38,7 +38,7 @@ export async function watchTraining(
   for (;;) {
     const [training, later] = await Promise.all([
       client.trainings.get(id),
-      client.trainings.rounds(id, kept.length === 0 ? {} : { from: kept.length }),
+      client.trainings.rounds(id, { from: kept.length }),
     ]);
     const rounds = [...kept, ...later];
     const snapshot: Snapshot = { training, rounds };
