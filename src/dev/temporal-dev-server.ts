@@ -112,6 +112,7 @@ export async function startTemporalDevServer(
         child.kill('SIGTERM');
         if (!(await waitForExit(pid, 15_000))) {
           child.kill('SIGKILL');
+          await waitForExit(pid, 5_000);
         }
       }
       if (pidFile) {

@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../../src/storage/s3-blob-store';
+import { freePort } from './free-port';
 
 /** moto from PyPI in server mode: a real S3 API over HTTP, in memory, for the run. */
 const MOTO_VERSION = '5.2.5';
@@ -33,17 +33,6 @@ function motoServerPath(): string {
     }
   }
   return server;
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** Starts moto on a free loopback port and waits until it answers. */
