@@ -228,5 +228,43 @@ describe('/api/dashboard/', () => {
         await finished.close();
       }
     });
+
+    it('while a long-poll waits, reads again only the rounds after the settled ones, and answers what the rounds list does', async () => {
+      const finished = await trainToEnd(temporal, `dash-settled-${Date.now()}`, 2, {
+        actor: { id: actor.id, token: actor.token },
+      });
+      const roundQueries: unknown[][] = [];
+      const spy = (query: { sql: string; bindings?: unknown[] }): void => {
+        if (/from "rounds"/.test(query.sql)) {
+          roundQueries.push(query.bindings ?? []);
+        }
+      };
+      try {
+        const path = `/api/dashboard/trainings/${finished.trainingId}/`;
+        const fresh = await getWith<TrainingLive>(finished.server, session, path);
+        const listed = await request(finished.server)
+          .get(`/api/trainings/${finished.trainingId}/rounds/`)
+          .set('Authorization', `Token ${actor.token}`);
+        expect(fresh.rounds.map((round) => [round.round, round.state])).toEqual([
+          [0, 'DONE'],
+          [1, 'DONE'],
+        ]);
+        expect(fresh.rounds).toEqual(listed.body);
+
+        finished.api.knex.on('query', spy);
+        const again = await getWith<TrainingLive>(finished.server, session, `${path}?since=${fresh.version}&wait=3`);
+        // Nothing changed: the same view, rounds and all, from the settled rounds kept and the reads after them.
+        expect(again).toEqual(fresh);
+        // The first read takes the whole list; each read after it (one a second) only the rounds from 2 on.
+        expect(roundQueries.length).toBeGreaterThanOrEqual(3);
+        expect(roundQueries[0]).toEqual([finished.trainingId]);
+        for (const bindings of roundQueries.slice(1)) {
+          expect(bindings).toEqual([finished.trainingId, 2, 2_147_483_647]);
+        }
+      } finally {
+        finished.api.knex.removeListener('query', spy);
+        await finished.close();
+      }
+    });
   });
 });

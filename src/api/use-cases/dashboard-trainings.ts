@@ -11,6 +11,9 @@ import { notFound } from '../../errors';
 import type { DashboardSettings } from '../services';
 import type { TrainingLive, TrainingSummary } from '../routes/dashboard/schemas';
 import { trainingWorkflowId } from '../../workflows/training/definitions';
+import type { RoundView } from '../routes/trainings/round-schemas';
+import { INT32_MAX } from '../routes/common-schemas';
+import { TrainingState } from '../../training-states';
 import { listRoundViews } from './round-view';
 import { readableTraining } from './training-access';
 
@@ -50,22 +53,54 @@ export async function liveTraining(
   wait: { since?: string; waitMs: number; signal: AbortSignal },
 ): Promise<TrainingLive> {
   const deadline = Date.now() + wait.waitMs;
-  let view = await readLive(knex, settings, user, id);
-  while (view.version === wait.since && Date.now() < deadline && !wait.signal.aborted) {
+  let read = await readLive(knex, settings, user, id, []);
+  while (read.view.version === wait.since && Date.now() < deadline && !wait.signal.aborted) {
     const pause = Math.min(LIVE_POLL_MS, deadline - Date.now());
     // Resolves early, and without throwing, when the caller leaves: there is no one left to answer then.
     await sleep(pause, undefined, { signal: wait.signal }).catch(() => undefined);
-    view = await readLive(knex, settings, user, id);
+    read = await readLive(knex, settings, user, id, read.settled);
   }
-  return view;
+  return read.view;
 }
 
-async function readLive(knex: Knex, settings: DashboardSettings, user: User, id: string): Promise<TrainingLive> {
+/**
+ * Whether a round's view no longer changes (the rule `roundhouse trainings watch` keeps rounds by): it is done or
+ * failed, and the server's figures on the version it produced are in, failed, or never come (no evaluation dataset,
+ * or the training has ended). The server evaluates in the background of the next round, so a round is often done a
+ * little before its figures arrive.
+ */
+export function roundSettled(training: Training, round: RoundView): boolean {
+  if (round.state !== 'DONE' && round.state !== 'FAILED') {
+    return false;
+  }
+  return (
+    training.state === TrainingState.COMPLETED ||
+    training.state === TrainingState.ERROR ||
+    training.options.evaluation_dataset === undefined ||
+    round.produced === null ||
+    Object.keys(round.server_metrics).length > 0 ||
+    round.evaluation_errors[String(round.produced)] !== undefined
+  );
+}
+
+/**
+ * The training as it stands, and its rounds 0 … n − 1 that are settled. `settled`: such rounds from an earlier read
+ * of this wait, which are not read again: a waiting viewer reads only the rounds after them each second, not a long
+ * training's whole list (a hundred rounds of a thousand clients is some 100,000 entries).
+ */
+async function readLive(
+  knex: Knex,
+  settings: DashboardSettings,
+  user: User,
+  id: string,
+  settled: readonly RoundView[],
+): Promise<{ view: TrainingLive; settled: readonly RoundView[] }> {
   const training = await readableTraining(knex, user, id);
-  const [models, metrics, rounds, versions] = await Promise.all([
+  const later = settled.length === 0 ? undefined : { from: settled.length, to: INT32_MAX };
+  const [models, metrics, newer, versions] = await Promise.all([
     findModelsByIds(knex, [training.modelId]),
     listLatestServerMetrics(knex, [training.modelId]),
-    listRoundViews(knex, user, training.id),
+    listRoundViews(knex, user, training.id, later),
     listVersions(knex, training.modelId),
   ]);
   const model = models[0];
@@ -73,6 +108,7 @@ async function readLive(knex: Knex, settings: DashboardSettings, user: User, id:
     // Deleting a model deletes its training: only a deletion between the two reads gets here.
     throw notFound(`Training ${id} not found.`);
   }
+  const rounds = [...settled, ...newer];
   const summary = summarize(training, model, metrics, settings, user);
   const seesEveryone = training.actorId === user.id;
   const content = {
@@ -89,7 +125,8 @@ async function readLive(knex: Knex, settings: DashboardSettings, user: User, id:
     })),
   };
   const version = createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 32);
-  return { version, ...content };
+  const unsettled = rounds.findIndex((round, i) => round.round !== i || !roundSettled(training, round));
+  return { view: { version, ...content }, settled: unsettled === -1 ? rounds : rounds.slice(0, unsettled) };
 }
 
 function summarize(
