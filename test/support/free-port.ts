@@ -22,7 +22,7 @@ function ephemeralRange(): [number, number] {
 }
 
 /** The ports this process may draw from: a slice of the span below the ephemeral range (or above it), or none. */
-function slice(): [number, number] | undefined {
+function sliceOfRange(): [number, number] | undefined {
   const [low, high] = ephemeralRange();
   const [from, to] = low - SPAN >= 1_024 ? [low - SPAN, low] : high + SPAN <= 65_536 ? [high + 1, high + 1 + SPAN] : [];
   if (from === undefined || to === undefined) {
@@ -32,6 +32,9 @@ function slice(): [number, number] | undefined {
   const index = Number(process.env.JEST_WORKER_ID ?? 0) % SLICES;
   return [from + index * size, from + (index + 1) * size];
 }
+
+/** Read once per module: the range does not change while the tests run. */
+const SLICE = sliceOfRange();
 
 function listenOn(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
@@ -54,7 +57,7 @@ function listenOn(port: number): Promise<number | undefined> {
  * same port twice.
  */
 export async function freePort(): Promise<number> {
-  const range = slice();
+  const range = SLICE;
   for (let attempt = 0; range && attempt < 100; attempt += 1) {
     const port = range[0] + Math.floor(Math.random() * (range[1] - range[0]));
     if (!drawn.has(port) && (await listenOn(port)) === port) {

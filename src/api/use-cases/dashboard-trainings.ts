@@ -13,7 +13,7 @@ import type { TrainingLive, TrainingSummary } from '../routes/dashboard/schemas'
 import { trainingWorkflowId } from '../../workflows/training/definitions';
 import type { RoundView } from '../routes/trainings/round-schemas';
 import { INT32_MAX } from '../routes/common-schemas';
-import { TrainingState } from '../../training-states';
+import { settledRounds } from '../../settled-rounds';
 import { listRoundViews } from './round-view';
 import { readableTraining } from './training-access';
 
@@ -64,26 +64,6 @@ export async function liveTraining(
 }
 
 /**
- * Whether a round's view no longer changes (the rule `roundhouse trainings watch` keeps rounds by): it is done or
- * failed, and the server's figures on the version it produced are in, failed, or never come (no evaluation dataset,
- * or the training has ended). The server evaluates in the background of the next round, so a round is often done a
- * little before its figures arrive.
- */
-export function roundSettled(training: Training, round: RoundView): boolean {
-  if (round.state !== 'DONE' && round.state !== 'FAILED') {
-    return false;
-  }
-  return (
-    training.state === TrainingState.COMPLETED ||
-    training.state === TrainingState.ERROR ||
-    training.options.evaluation_dataset === undefined ||
-    round.produced === null ||
-    Object.keys(round.server_metrics).length > 0 ||
-    round.evaluation_errors[String(round.produced)] !== undefined
-  );
-}
-
-/**
  * The training as it stands, and its rounds 0 … n − 1 that are settled. `settled`: such rounds from an earlier read
  * of this wait, which are not read again: a waiting viewer reads only the rounds after them each second, not a long
  * training's whole list (a hundred rounds of a thousand clients is some 100,000 entries).
@@ -125,8 +105,7 @@ async function readLive(
     })),
   };
   const version = createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 32);
-  const unsettled = rounds.findIndex((round, i) => round.round !== i || !roundSettled(training, round));
-  return { view: { version, ...content }, settled: unsettled === -1 ? rounds : rounds.slice(0, unsettled) };
+  return { view: { version, ...content }, settled: settledRounds(training, rounds) };
 }
 
 function summarize(

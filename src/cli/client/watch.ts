@@ -1,4 +1,5 @@
 import type { Round, RoundhouseClient, TrainingStatus } from '../../client/client';
+import { roundSettled, settledRounds } from '../../settled-rounds';
 import { CliError, EXIT } from './exit-codes';
 import type { Printer } from './output';
 
@@ -34,7 +35,7 @@ export async function watchTraining(
   let drawn = 0;
   // Rounds 0 … n − 1 once settled do not change: each look reads only the rounds after them (a long training with
   // many clients has a large list).
-  let kept: Round[] = [];
+  let kept: readonly Round[] = [];
   for (;;) {
     const [training, later] = await Promise.all([
       client.trainings.get(id),
@@ -63,8 +64,7 @@ export async function watchTraining(
     if (ended) {
       return EXIT.OK;
     }
-    const unsettled = rounds.findIndex((round, i) => round.round !== i || !settled(training, round));
-    kept = unsettled === -1 ? rounds : rounds.slice(0, unsettled);
+    kept = settledRounds(training, rounds);
     await new Promise((resolve) => setTimeout(resolve, options.interval * 1000));
   }
 }
@@ -103,7 +103,7 @@ function changes(snapshot: Snapshot, metric: string): Change[] {
     out.push({ value, text });
   }
   for (const round of rounds) {
-    if (!settled(training, round)) {
+    if (!roundSettled(training, round)) {
       continue;
     }
     const figure = round.server_metrics[metric];
@@ -134,25 +134,6 @@ function changes(snapshot: Snapshot, metric: string): Change[] {
     });
   }
   return out;
-}
-
-/**
- * Whether a round's line can be printed for good: it is done or failed, and the server's figures on the version it
- * produced are in (or failed, or never come: no evaluation dataset, or the training has ended). The server evaluates
- * in the background of the next round, so a round is often done a little before its figures arrive.
- */
-function settled(training: TrainingStatus, round: Round): boolean {
-  if (round.state !== 'DONE' && round.state !== 'FAILED') {
-    return false;
-  }
-  return (
-    training.state === 'C' ||
-    training.state === 'E' ||
-    training.options.evaluation_dataset === undefined ||
-    round.produced === null ||
-    Object.keys(round.server_metrics).length > 0 ||
-    round.evaluation_errors[String(round.produced)] !== undefined
-  );
 }
 
 /** The view drawn on a terminal. */

@@ -1,5 +1,5 @@
 import type { RoundView } from '../../../src/api/routes/trainings/round-schemas';
-import { roundSettled } from '../../../src/api/use-cases/dashboard-trainings';
+import { roundSettled } from '../../../src/settled-rounds';
 import type { Training } from '../../../src/db/models/training';
 
 const training = (state: string, options: Record<string, unknown> = {}): Training => ({ state, options }) as Training;
