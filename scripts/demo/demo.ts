@@ -88,6 +88,9 @@ async function main(): Promise<number> {
     smallest: Math.round(options.digits / 2),
     largest: Math.round((options.digits * 3) / 2),
   });
+  // Built before the first request: it blocks this thread for seconds, and a pooled keep-alive connection the server
+  // closed meanwhile would be reused before its idle timer could run (a POST is not retried: "fetch failed").
+  const heldout = mnistHeldoutFile();
 
   const actorUser = await anonymous.users.register({
     username: `demo-actor-${run}`,
@@ -105,7 +108,7 @@ async function main(): Promise<number> {
   const dataset = await actor.datasets.upload({
     name: `MNIST held-out digits (${run})`,
     description: "The fixtures' 1,000 held-out digits",
-    files: { safetensors: mnistHeldoutFile() },
+    files: { safetensors: heldout },
   });
 
   // The clients: even ones are pushed to, odd ones pull; the last one is slow in round 1.
