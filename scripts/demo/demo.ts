@@ -74,10 +74,14 @@ const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
+/** The server the demo started, stopped on a failure too (its Postgres and Temporal would outlive the demo). */
+let ownServer: ThrowawayServer | undefined;
+
 async function main(): Promise<number> {
   const options = settings();
   const started = Date.now();
   const { url, temporalUi, server } = await serverToUse(options.server);
+  ownServer = server;
   const anonymous = new RoundhouseClient({ baseUrl: url });
   const run = Date.now().toString(36);
 
@@ -308,8 +312,9 @@ function classesOf(shard: DigitSet): string {
 
 main().then(
   (code) => process.exit(code),
-  (error: unknown) => {
+  async (error: unknown) => {
     process.stderr.write(`demo: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    await ownServer?.stop().catch(() => undefined);
     process.exit(1);
   },
 );
