@@ -14,9 +14,16 @@ export interface RunningApi {
 export async function startApiServer(deps: AppDeps, host: string, port: number): Promise<RunningApi> {
   const app: Koa = createApp(deps);
   const handle = app.callback();
+  /** Requests whose handler has not ended, whether or not their client is still connected. */
+  const handling = new Set<Promise<void>>();
   const server = http.createServer((req, res) => {
     // Koa's handler answers every error itself (the error middleware); nothing is left to catch here.
-    void handle(req, res);
+    const handled = handle(req, res).then(
+      () => undefined,
+      () => undefined,
+    );
+    handling.add(handled);
+    void handled.then(() => handling.delete(handled));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -27,10 +34,16 @@ export async function startApiServer(deps: AppDeps, host: string, port: number):
   return {
     url: `http://${shownHost}:${address.port}`,
     server,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeIdleConnections();
-      }),
+      });
+      // The server closes once its connections have, but the handler of a request whose client left goes on: it
+      // ends before the caller closes what it uses (the inference pool, the database).
+      while (handling.size > 0) {
+        await Promise.all(handling);
+      }
+    },
   };
 }

@@ -19,25 +19,44 @@ const settings = workerData as PoolWorkerData;
 lowerThreadPriority(settings.nice);
 const port = parentPort;
 const runner = new TaskRunner(settings);
-const waiting = new Map<number, (blobs: Map<string, Uint8Array>) => void>();
+/** The tasks waiting for their models' blobs from the pool, by id. */
+const waiting = new Map<number, { resolve: (blobs: Map<string, Uint8Array>) => void; reject: (err: Error) => void }>();
 
 port?.on('message', (message: ToWorker) => {
   if (message.type === 'blobs') {
-    waiting.get(message.id)?.(new Map(message.blobs));
+    waiting.get(message.id)?.resolve(new Map(message.blobs));
     waiting.delete(message.id);
+    return;
+  }
+  if (message.type === 'close') {
+    void close();
     return;
   }
   // One task at a time (the runner queues them): sessions run with their own intra-op threads.
   void answer(message.id, message.task, message.wide);
 });
 
+/**
+ * Ends the thread once the task under way has answered (the pool sends no task after this message), with its
+ * sessions released: a thread terminated from outside while onnxruntime runs aborts the whole process.
+ */
+async function close(): Promise<void> {
+  // The pool answers no more requests for blobs: a task still waiting for its model fails (with 503 in the pool).
+  for (const { reject } of waiting.values()) {
+    reject(new Error('the inference pool closed before the model was read'));
+  }
+  waiting.clear();
+  await runner.close();
+  process.exit(0);
+}
+
 async function answer(id: number, task: InferenceTask, wide: boolean): Promise<void> {
   try {
     const { result, runMs, modelBytes } = await runner.run(
       task,
       (digests) =>
-        new Promise((resolve) => {
-          waiting.set(id, resolve);
+        new Promise((resolve, reject) => {
+          waiting.set(id, { resolve, reject });
           post({ type: 'need', id, digests });
         }),
       wide,

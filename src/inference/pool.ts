@@ -173,9 +173,7 @@ export class InferencePool {
   /** Runs a task. @throws 503 when the queue is full, 400 for a model or input the model refuses. */
   run(task: InferenceTask): Promise<InferenceSamples> {
     if (this.closed) {
-      return Promise.reject(
-        unavailable('Inference is shutting down.', RETRY_AFTER_SECONDS, { reason: 'shutting_down' }),
-      );
+      return Promise.reject(shuttingDown());
     }
     this.start();
     if (this.queue.length >= this.settings.maxQueued) {
@@ -215,17 +213,31 @@ export class InferencePool {
     return { ...this.counts };
   }
 
-  /** Stops every thread (their sessions go with them); running and queued tasks fail with 503. */
+  /**
+   * Stops every thread (their sessions go with them): queued tasks and those still waiting for their model fail
+   * with 503, running ones end as they would have, and then each thread ends itself. A thread is never terminated
+   * inside a run: onnxruntime-node then throws a C++ exception nothing catches, which aborts the whole process (and
+   * every request under way in it).
+   */
   async close(): Promise<void> {
     this.closed = true;
     this.unwatch();
-    await this.inline?.close();
-    const running = this.slots.flatMap((slot) => (slot.current ? [slot.current] : []));
-    for (const pending of [...running, ...this.queue.splice(0)]) {
-      pending.reject(unavailable('Inference is shutting down.', RETRY_AFTER_SECONDS, { reason: 'shutting_down' }));
+    for (const pending of this.queue.splice(0)) {
+      pending.reject(shuttingDown());
     }
-    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
-    this.slots.length = 0;
+    const slots = this.slots.splice(0);
+    await Promise.all([
+      this.inline?.close(),
+      ...slots.map(
+        (slot) =>
+          new Promise<void>((resolve) => {
+            slot.worker.once('exit', () => resolve());
+            // Until it has ended, as a caller awaiting close() expects (an idle thread is unreferenced).
+            slot.worker.ref();
+            slot.worker.postMessage({ type: 'close' } satisfies ToWorker);
+          }),
+      ),
+    ]);
   }
 
   /**
@@ -375,11 +387,17 @@ export class InferencePool {
       return;
     }
     if (message.type === 'need') {
-      void this.sendBlobs(slot, pending, message.digests);
+      // Once closing, the thread fails a task still waiting for its model (pool-worker.ts).
+      if (!this.closed) {
+        void this.sendBlobs(slot, pending, message.digests);
+      }
       return;
     }
     slot.current = undefined;
-    slot.worker.unref();
+    if (!this.closed) {
+      // (A closing pool keeps its threads referenced until they end.)
+      slot.worker.unref();
+    }
     if (message.type === 'done') {
       // A wide run is remembered too: a kind first measured slow (a cold start) that ran wide from then on would
       // otherwise never be measured at its speed, and never run inline.
@@ -387,9 +405,11 @@ export class InferencePool {
       pending.resolve(message.result);
     } else {
       pending.reject(
-        message.code === null
-          ? new Error(`Inference failed: ${message.message}`)
-          : invalidInput(message.message, message.details ?? { reason: message.code }),
+        message.code !== null
+          ? invalidInput(message.message, message.details ?? { reason: message.code })
+          : this.closed
+            ? shuttingDown()
+            : new Error(`Inference failed: ${message.message}`),
       );
     }
     this.dispatch();
@@ -407,6 +427,10 @@ export class InferencePool {
         copies.map(([, bytes]) => bytes.buffer),
       );
     } catch (err) {
+      if (this.closed) {
+        // The thread, told to close, fails the task itself (a 503).
+        return;
+      }
       // The worker waits for these blobs: a replacement thread takes over the queue.
       slot.current = undefined;
       pending.reject(err instanceof AppError ? err : new ModelReadError(err));
@@ -415,15 +439,15 @@ export class InferencePool {
   }
 
   private onExit(slot: Slot, err: unknown): void {
-    if (this.closed || !this.slots.includes(slot)) {
-      return;
-    }
     const pending = slot.current;
     slot.current = undefined;
     pending?.reject(err instanceof Error ? err : new Error(String(err)));
-    this.replace(slot);
+    if (!this.closed && this.slots.includes(slot)) {
+      this.replace(slot);
+    }
   }
 
+  /** Ends a thread that is not inside a run (it ended, or waits for blobs that failed) and starts another. */
   private replace(slot: Slot): void {
     const index = this.slots.indexOf(slot);
     if (index >= 0) {
@@ -435,6 +459,10 @@ export class InferencePool {
       this.dispatch();
     }
   }
+}
+
+function shuttingDown(): AppError {
+  return unavailable('Inference is shutting down.', RETRY_AFTER_SECONDS, { reason: 'shutting_down' });
 }
 
 /** A pool thread: the compiled worker, or under tsx/jest the TypeScript source loaded through tsx. */

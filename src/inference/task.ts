@@ -63,7 +63,9 @@ export type ToWorker =
       /** Whether the task has the pool to itself: its sessions use the wide intra-op threads. */
       readonly wide: boolean;
     }
-  | { readonly type: 'blobs'; readonly id: number; readonly blobs: ReadonlyArray<readonly [string, Uint8Array]> };
+  | { readonly type: 'blobs'; readonly id: number; readonly blobs: ReadonlyArray<readonly [string, Uint8Array]> }
+  /** Finish the task under way, release every session and end the thread. */
+  | { readonly type: 'close' };
 
 /** Messages from a pool worker to the API thread. */
 export type FromWorker =

@@ -59,7 +59,7 @@ describe('InferencePool', () => {
     expect(reads).toEqual(['mlp']);
   }, 30_000);
 
-  it('when the queue is full, refuses with 503 and Retry-After; running and queued tasks fail with 503 on close', async () => {
+  it('when the queue is full, refuses with 503 and Retry-After; a task waiting for its model and a queued one fail with 503 on close', async () => {
     const pool = new InferencePool({
       threads: 1,
       intraOpNumThreads: 1,
@@ -79,6 +79,41 @@ describe('InferencePool', () => {
     await running;
     await queued;
   }, 30_000);
+
+  it('when closed while tasks run, lets the running ones answer, refuses the queued ones with 503 and keeps the process', async () => {
+    // 512 samples of the CNN take tens of milliseconds a run: the close below comes while both threads run one. A
+    // thread terminated inside onnxruntime's run aborts the process (jest then reports this file's worker as crashed).
+    const cnn = fixture('cnn-global-r0.onnx');
+    const pool = new InferencePool({
+      threads: 2,
+      intraOpNumThreads: 1,
+      cacheBytesPerThread: 1 << 26,
+      maxQueued: 8,
+      loadBlob: () => Promise.resolve(cnn),
+    });
+    const big = (): InferenceTask =>
+      task({
+        sessions: [{ key: 'cnn:dropout-off', digest: 'cnn', variant: { kind: 'dropout', training: false } }],
+        input: { kind: 'tensor', tensor: { dims: [512, 1, 28, 28], data: new Float32Array(512 * 784).fill(0.5) } },
+      });
+    // Both threads create their sessions first.
+    await Promise.all([pool.run(big()), pool.run(big())]);
+    const outcomes = [big(), big(), big(), big()].map((each) =>
+      pool.run(each).then(
+        (result) => result.samples.dims,
+        (err: unknown) => (err as { status?: number; message?: string }).message,
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await pool.close();
+    expect(await Promise.all(outcomes)).toEqual([
+      [1, 512, 10],
+      [1, 512, 10],
+      'Inference is shutting down.',
+      'Inference is shutting down.',
+    ]);
+    await expect(pool.run(big())).rejects.toMatchObject({ status: 503, message: 'Inference is shutting down.' });
+  }, 60_000);
 
   it('when a blob cannot be read, fails that task and serves the next one on a fresh thread', async () => {
     let fail = true;
