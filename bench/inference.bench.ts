@@ -127,12 +127,14 @@ async function main(): Promise<void> {
         ? request(py.base, `/inference/${c.model}`, await writeBody(dir, `py-${name}`, modelInput(input, c.encoding)))
         : undefined;
       // Rounds that take turns, each server and the direct baseline once a round, and the median of each figure:
-      // this machine's speed drifts by 15% or more over a minute, which would otherwise decide a comparison.
-      const rounds: Array<Omit<Row, 'name' | 'batch'>> = [];
+      // this machine's speed drifts by 15% or more over a minute, which would otherwise decide a comparison. A ratio
+      // is the median of each round's own ratio, between figures measured seconds apart (direct onnxruntime alone
+      // varied by 24% between two cases' medians of the same model and input in one run).
+      const rounds: Array<Omit<Row, 'name' | 'batch' | 'ratios'>> = [];
       for (let round = 0; round < settings.rounds; round++) {
         // A case's first requests also measure its kind and create its sessions (src/inference/pool.ts): longer.
         const settle = round === 0 ? { warmupSeconds: 3 } : {};
-        const measured: Omit<Row, 'name' | 'batch'> = {
+        const measured: (typeof rounds)[number] = {
           rhLatency: await load({ ...rh, ...settle, connections: 1, seconds: settings.seconds, serverPid: apiPid }),
           rhThroughput: await load({ ...rh, connections: settings.connections, seconds: settings.seconds }),
           direct: await direct(fixture(`${c.model}-global-r0.onnx`), dir, c.model, inputFile, settings),
@@ -164,16 +166,27 @@ async function main(): Promise<void> {
           perSecond: median(rounds.map((each) => each.direct.perSecond)),
         },
         floor: medianResult(rounds.map((each) => each.floor)),
+        ratios: {
+          direct: median(rounds.map((each) => (each.rhThroughput.perSecond * c.batch) / each.direct.perSecond)),
+          floor: median(rounds.map((each) => (each.floor.perSecond * c.batch) / each.direct.perSecond)),
+        },
       };
       if (py) {
         row.pyLatency = medianResult(rounds.flatMap((each) => (each.pyLatency ? [each.pyLatency] : [])));
         row.pyThroughput = medianResult(rounds.flatMap((each) => (each.pyThroughput ? [each.pyThroughput] : [])));
+        row.ratios.python = median(
+          rounds.flatMap((each) =>
+            each.pyThroughput ? [each.rhThroughput.perSecond / each.pyThroughput.perSecond] : [],
+          ),
+        );
       }
       rows.push(row);
       const each = (pick: (round: (typeof rounds)[number]) => LoadResult | undefined): string =>
         rounds.map((round) => pick(round)?.p50.toFixed(2) ?? '–').join(' ');
       process.stderr.write(
-        `done ${row.name}: p50 by round, roundhouse ${each((round) => round.rhLatency)}, python ${each((round) => round.pyLatency)}\n`,
+        `done ${row.name}: p50 by round, roundhouse ${each((round) => round.rhLatency)}, python ` +
+          `${each((round) => round.pyLatency)}; throughput / direct by round ` +
+          `${rounds.map((round) => ((round.rhThroughput.perSecond * c.batch) / round.direct.perSecond).toFixed(2)).join(' ')}\n`,
       );
     }
 
@@ -239,6 +252,8 @@ interface Row {
   floor: LoadResult;
   pyLatency?: LoadResult;
   pyThroughput?: LoadResult;
+  /** Roundhouse's and the floor's throughput over direct onnxruntime's, Roundhouse's over Python's: medians by round. */
+  ratios: { direct: number; floor: number; python?: number };
 }
 
 /** A server the benchmark started: its base URL, and its process, whose CPU time is measured. */
@@ -452,7 +467,7 @@ function printReport(
     `Inference over HTTP, measured from other processes (${os.availableParallelism()} cores; roundhouse api with ` +
       `${settings.threads} inference threads, token auth; latency: 1 keep-alive connection, sequential; ` +
       `throughput: ${settings.connections} connections; ${settings.seconds} s each; medians of ${settings.rounds} ` +
-      `rounds taking turns)`,
+      `rounds taking turns, a ratio the median of the rounds' ratios)`,
   );
   out();
   const header = [
@@ -481,9 +496,9 @@ function printReport(
     ms(row.pyLatency?.p99),
     rate(row.pyThroughput && row.pyThroughput.perSecond * row.batch),
     `${ms(row.rhLatency.serverCpuMs)} / ${ms(row.pyLatency?.serverCpuMs)}`,
-    ((row.rhThroughput.perSecond * row.batch) / row.direct.perSecond).toFixed(2),
-    ((row.floor.perSecond * row.batch) / row.direct.perSecond).toFixed(2),
-    row.pyThroughput ? (row.rhThroughput.perSecond / row.pyThroughput.perSecond).toFixed(2) : '–',
+    row.ratios.direct.toFixed(2),
+    row.ratios.floor.toFixed(2),
+    row.ratios.python === undefined ? '–' : row.ratios.python.toFixed(2),
   ]);
   for (const cells of [header, header.map(() => '---'), ...table]) {
     out(`| ${cells.join(' | ')} |`);
@@ -510,8 +525,7 @@ function printReport(
     out(`${verdict(cnn1.rhLatency.p50 < 2)} CNN batch 1 p50 ${ms(cnn1.rhLatency.p50)} ms < 2 ms`);
   }
   for (const row of rows.filter((r) => r.batch === 64)) {
-    const ratio = (row.rhThroughput.perSecond * row.batch) / row.direct.perSecond;
-    const floor = (row.floor.perSecond * row.batch) / row.direct.perSecond;
+    const { direct: ratio, floor } = row.ratios;
     out(
       `${verdict(ratio >= 0.8)} ${row.name} throughput ${ratio.toFixed(2)} of direct onnxruntime >= 0.80` +
         (floor < 0.8
@@ -519,10 +533,8 @@ function printReport(
           : ''),
     );
   }
-  for (const row of rows.filter((r) => r.pyLatency && r.pyThroughput)) {
-    const faster =
-      row.rhLatency.p50 <= (row.pyLatency?.p50 ?? 0) &&
-      row.rhThroughput.perSecond >= (row.pyThroughput?.perSecond ?? Infinity);
+  for (const row of rows.filter((r) => r.pyLatency && r.ratios.python !== undefined)) {
+    const faster = row.rhLatency.p50 <= (row.pyLatency?.p50 ?? 0) && (row.ratios.python ?? 0) >= 1;
     out(`${verdict(faster)} ${row.name}: p50 and throughput at least the Python server's`);
   }
   const underInference = loaded[0]?.health.p99;
