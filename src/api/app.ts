@@ -50,6 +50,8 @@ export interface AppDeps {
   dashboard: DashboardSettings;
   /** Also serves `GET /metrics` here (ROUNDHOUSE_METRICS_ON_API); by default only the metrics port does. */
   metricsOnApi?: boolean;
+  /** Aborts when the server begins to stop (`startApiServer`); never without it. */
+  stopping?: AbortSignal;
 }
 
 /** Builds the Koa app without listening, so tests can drive `app.callback()` directly. */
@@ -91,6 +93,7 @@ export function createApp(deps: AppDeps): Koa {
     inferenceModels: new InferenceModels(knex, deps.changes),
     tasks: deps.tasks,
     dashboard: deps.dashboard,
+    stopping: deps.stopping ?? new AbortController().signal,
   };
   const resources = apiRoutes({ ...routing, router: createRouter() }, services, { demoData: deps.demoData ?? false });
   api.use(resources.routes(), resources.allowedMethods());

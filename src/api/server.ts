@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import { createApp, type AppDeps } from './app';
@@ -12,7 +13,10 @@ export interface RunningApi {
 
 /** Starts the API on host:port (port 0 picks a free one) and resolves once it listens. */
 export async function startApiServer(deps: AppDeps, host: string, port: number): Promise<RunningApi> {
-  const app: Koa = createApp(deps);
+  const stopping = new AbortController();
+  // One listener per long-poll under way, however many clients poll.
+  setMaxListeners(0, stopping.signal);
+  const app: Koa = createApp({ ...deps, stopping: stopping.signal });
   const handle = app.callback();
   /** Requests whose handler has not ended, whether or not their client is still connected. */
   const handling = new Set<Promise<void>>();
@@ -35,6 +39,8 @@ export async function startApiServer(deps: AppDeps, host: string, port: number):
     url: `http://${shownHost}:${address.port}`,
     server,
     close: async () => {
+      // Long-polls answer now, rather than hold the stop for up to their wait (a minute at most).
+      stopping.abort();
       await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeIdleConnections();

@@ -29,4 +29,6 @@ export interface ApiServices {
   readonly tasks: TaskWakeups;
   /** What the dashboard is served from and links to. */
   readonly dashboard: DashboardSettings;
+  /** Aborts when the API begins to stop: long-polls then answer at once (`pollSignal`). */
+  readonly stopping: AbortSignal;
 }

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,15 @@ import { testEnv } from '../support/test-env';
 /** 512 CNN samples a request: tens of milliseconds a run on one core, so the stop below comes while they run. */
 const SAMPLES = 512;
 
-describe('roundhouse api stopping while inference runs', () => {
+/** A `roundhouse api` process, its output so far, and a new user's token on it. */
+interface RunningApi {
+  process: ChildProcess;
+  base: string;
+  auth: Record<string, string>;
+  output: () => string;
+}
+
+describe('roundhouse api stopping (SIGTERM)', () => {
   let root: string;
 
   beforeAll(async () => {
@@ -20,9 +29,9 @@ describe('roundhouse api stopping while inference runs', () => {
     await fs.rm(root, { recursive: true, force: true });
   });
 
-  it('when SIGTERM comes while inferences whose clients left still run, lets them end and exits 0', async () => {
+  async function startApi(): Promise<RunningApi> {
     const port = await freePort();
-    const api = await startRole(
+    const child = await startRole(
       'api',
       {
         ...process.env,
@@ -41,23 +50,40 @@ describe('roundhouse api stopping while inference runs', () => {
       'API listening',
     );
     let output = '';
-    api.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    api.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const base = `http://127.0.0.1:${port}/api`;
-    let exitCode: number | null | undefined;
+    const user = await fetch(`${base}/users/`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: `shutdown-${port}`, password: 'shutdown-password-1' }),
+    });
+    const { token } = (await user.json()) as { token: string };
+    return { process: child, base, auth: { Authorization: `Token ${token}` }, output: () => output };
+  }
+
+  /** Runs `use`, then stops the API (at once if `use` failed) and answers its exit code and signal. */
+  async function stopAfter(
+    api: RunningApi,
+    use: () => Promise<void>,
+  ): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }> {
     try {
-      const user = await fetch(`${base}/users/`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ username: `shutdown-${port}`, password: 'shutdown-password-1' }),
-      });
-      const { token } = (await user.json()) as { token: string };
-      const auth = { Authorization: `Token ${token}` };
+      await use();
+    } catch (err) {
+      await stopRole(api.process);
+      throw err;
+    }
+    return { exitCode: await stopRole(api.process), signal: api.process.signalCode };
+  }
+
+  it('when inferences whose clients left still run, lets them end and exits 0', async () => {
+    const api = await startApi();
+    const stopped = await stopAfter(api, async () => {
       const form = new FormData();
       form.append('name', 'cnn');
       form.append('description', 'stopped while it runs');
       form.append('model_file', new Blob([fixture('cnn-global-r0.onnx')]), 'cnn.onnx');
-      const upload = await fetch(`${base}/models/`, { method: 'POST', headers: auth, body: form });
+      const upload = await fetch(`${api.base}/models/`, { method: 'POST', headers: api.auth, body: form });
       expect(upload.status).toBe(201);
       const { model_id: modelId } = (await upload.json()) as { model_id: string };
       const body = JSON.stringify({
@@ -66,9 +92,9 @@ describe('roundhouse api stopping while inference runs', () => {
         shape: [SAMPLES, 1, 28, 28],
       });
       const infer = (signal?: AbortSignal): Promise<Response> =>
-        fetch(`${base}/inference/`, {
+        fetch(`${api.base}/inference/`, {
           method: 'POST',
-          headers: { ...auth, 'Content-Type': 'application/json' },
+          headers: { ...api.auth, 'Content-Type': 'application/json' },
           body,
           ...(signal ? { signal } : {}),
         });
@@ -87,15 +113,33 @@ describe('roundhouse api stopping while inference runs', () => {
       await new Promise((resolve) => setTimeout(resolve, 150));
       gone.abort();
       expect(await Promise.all(left)).toEqual(['left', 'left', 'left', 'left']);
-      exitCode = await stopRole(api);
-    } finally {
-      exitCode ??= await stopRole(api);
-    }
+    });
     // A thread terminated inside onnxruntime's run aborted the process (no exit code, "terminate called").
-    expect({ exitCode, signal: api.signalCode }).toEqual({ exitCode: 0, signal: null });
-    expect(output).not.toContain('terminate called');
+    expect(stopped).toEqual({ exitCode: 0, signal: null });
+    expect(api.output()).not.toContain('terminate called');
     // The stop waited for the handlers: none met an inference pool already closing.
-    expect(output).not.toContain('Inference is shutting down');
-    expect(output).not.toContain('stop failed');
+    expect(api.output()).not.toContain('Inference is shutting down');
+    expect(api.output()).not.toContain('stop failed');
+  }, 120_000);
+
+  it('when a client long-polls its tasks, answers the poll at once with what there is and exits 0', async () => {
+    const api = await startApi();
+    let answered: { status: number; body: unknown; afterMs: number } | undefined;
+    const stopped = await stopAfter(api, async () => {
+      const started = performance.now();
+      const poll = fetch(`${api.base}/users/myself/tasks/?wait=60`, { headers: api.auth }).then(async (res) => {
+        answered = { status: res.status, body: await res.json(), afterMs: performance.now() - started };
+      });
+      // The poll is under way (it reads the open tasks, none, and waits) before the stop begins.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(answered).toBeUndefined();
+      const exited = stopRole(api.process);
+      await poll;
+      await exited;
+    });
+    expect(stopped).toEqual({ exitCode: 0, signal: null });
+    // Its wait was a minute, as long as the stop's own deadline: it used to hold the stop for all of it.
+    expect(answered).toEqual({ status: 200, body: [], afterMs: expect.any(Number) as number });
+    expect(answered?.afterMs).toBeLessThan(30_000);
   }, 120_000);
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AGGREGATION_METHODS } from '../../../aggregation/strategies/registry';
+import { pollSignal } from '../../routing/poll-signal';
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
 import { LIVE_POLL_MS, listTrainingSummaries, liveTraining } from '../../use-cases/dashboard-trainings';
@@ -11,7 +12,7 @@ const TAG = 'dashboard';
 
 /** `/api/dashboard/`: what the dashboard at `/ui/` reads, shaped for its pages (beyond the reference). */
 export function dashboardRoutes(rc: RouteContext, services: ApiServices): void {
-  const { knex, dashboard } = services;
+  const { knex, dashboard, stopping } = services;
   authedRoute(
     rc,
     {
@@ -64,18 +65,16 @@ export function dashboardRoutes(rc: RouteContext, services: ApiServices): void {
       ],
     },
     async (ctx, { user, params, query }) => {
-      const gone = new AbortController();
-      const onClose = (): void => gone.abort();
-      ctx.res.once('close', onClose);
+      const poll = pollSignal(ctx.res, stopping);
       try {
         const waitMs = query.since === undefined ? 0 : (query.wait ?? 0) * 1000;
         ctx.body = await liveTraining(knex, dashboard, user, params.id, {
           ...(query.since === undefined ? {} : { since: query.since }),
           waitMs,
-          signal: gone.signal,
+          signal: poll.signal,
         });
       } finally {
-        ctx.res.off('close', onClose);
+        poll.release();
       }
     },
   );

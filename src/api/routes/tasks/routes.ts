@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { acknowledgeTask, listOpenTasks, OPEN_TASKS_LIMIT } from '../../../db/queries/tasks';
 import { notFound } from '../../../errors';
+import { pollSignal } from '../../routing/poll-signal';
 import { authedRoute, type RouteContext } from '../../routing/route';
 import type { ApiServices } from '../../services';
 import { errorSchema } from '../common-schemas';
@@ -14,7 +15,7 @@ const TAG = 'tasks';
  * and finish messages are listed until acknowledged.
  */
 export function taskRoutes(rc: RouteContext, services: ApiServices): void {
-  const { knex, tasks } = services;
+  const { knex, tasks, stopping } = services;
   authedRoute(
     rc,
     {
@@ -37,18 +38,16 @@ export function taskRoutes(rc: RouteContext, services: ApiServices): void {
       const waitMs = (query.wait ?? 0) * 1000;
       // Subscribed before the first read: a task stored while it runs still wakes this poll.
       const subscription = tasks.subscribe(user.id);
-      const gone = new AbortController();
-      const onClose = (): void => gone.abort();
-      ctx.res.once('close', onClose);
+      const poll = pollSignal(ctx.res, stopping);
       try {
         let open = await listOpenTasks(knex, user.id);
-        if (open.length === 0 && waitMs > 0 && (await subscription.wait(waitMs, gone.signal))) {
+        if (open.length === 0 && waitMs > 0 && (await subscription.wait(waitMs, poll.signal))) {
           open = await listOpenTasks(knex, user.id);
         }
         ctx.body = open.map(presentTask);
       } finally {
         subscription.close();
-        ctx.res.off('close', onClose);
+        poll.release();
       }
     },
   );
