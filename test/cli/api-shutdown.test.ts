@@ -124,11 +124,16 @@ describe('roundhouse api stopping (SIGTERM)', () => {
 
   it('when a client long-polls its tasks, answers the poll at once with what there is and exits 0', async () => {
     const api = await startApi();
-    let answered: { status: number; body: unknown; afterMs: number } | undefined;
+    let answered: { status: number; connection: string | null; body: unknown; afterMs: number } | undefined;
     const stopped = await stopAfter(api, async () => {
       const started = performance.now();
       const poll = fetch(`${api.base}/users/myself/tasks/?wait=60`, { headers: api.auth }).then(async (res) => {
-        answered = { status: res.status, body: await res.json(), afterMs: performance.now() - started };
+        answered = {
+          status: res.status,
+          connection: res.headers.get('connection'),
+          body: await res.json(),
+          afterMs: performance.now() - started,
+        };
       });
       // The poll is under way (it reads the open tasks, none, and waits) before the stop begins.
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -138,8 +143,9 @@ describe('roundhouse api stopping (SIGTERM)', () => {
       await exited;
     });
     expect(stopped).toEqual({ exitCode: 0, signal: null });
-    // Its wait was a minute, as long as the stop's own deadline: it used to hold the stop for all of it.
-    expect(answered).toEqual({ status: 200, body: [], afterMs: expect.any(Number) as number });
+    // Its wait was a minute, as long as the stop's own deadline: it used to hold the stop for all of it. The answer
+    // closes its connection: a client that polled again at once on it would otherwise keep the server open.
+    expect(answered).toEqual({ status: 200, connection: 'close', body: [], afterMs: expect.any(Number) as number });
     expect(answered?.afterMs).toBeLessThan(30_000);
   }, 120_000);
 });
