@@ -33,6 +33,8 @@ export interface LoadResult {
   firstFailure?: number;
   /** CPU milliseconds the server's process spent per answer (with `serverPid`; Linux). */
   serverCpuMs?: number;
+  /** CPU milliseconds this load generator spent per answer: on one machine, taken from the server's cores. */
+  clientCpuMs: number;
 }
 
 /** CPU seconds `pid` has used so far, user and system, every thread (Linux's /proc). */
@@ -70,6 +72,7 @@ async function run(options: LoadOptions, measure: boolean): Promise<LoadResult> 
     timeout: 30,
   };
   const cpuBefore = measure && options.serverPid !== undefined ? cpuSeconds(options.serverPid) : undefined;
+  const clientBefore = process.cpuUsage();
   const instance = autocannon(options_, (err: unknown, result: autocannon.Result) =>
     err ? failedRun(err) : done(result),
   );
@@ -82,6 +85,7 @@ async function run(options: LoadOptions, measure: boolean): Promise<LoadResult> 
     }
   });
   const result = await finished;
+  const client = process.cpuUsage(clientBefore);
   const cpu =
     cpuBefore === undefined || options.serverPid === undefined ? undefined : cpuSeconds(options.serverPid) - cpuBefore;
   latencies.sort((a, b) => a - b);
@@ -94,6 +98,7 @@ async function run(options: LoadOptions, measure: boolean): Promise<LoadResult> 
     failed: failed + result.errors + result.timeouts,
     ...(firstFailure === undefined ? {} : { firstFailure }),
     ...(cpu === undefined ? {} : { serverCpuMs: (cpu * 1000) / Math.max(1, latencies.length + failed) }),
+    clientCpuMs: (client.user + client.system) / 1000 / Math.max(1, latencies.length + failed),
   };
 }
 
