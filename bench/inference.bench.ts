@@ -156,6 +156,8 @@ async function main(): Promise<void> {
         }
         rounds.push(measured);
       }
+      const throughputRatio = (round: (typeof rounds)[number]): number =>
+        (round.rhThroughput.perSecond * c.batch) / round.direct.perSecond;
       const row: Row = {
         name: caseName(c),
         batch: c.batch,
@@ -169,7 +171,7 @@ async function main(): Promise<void> {
         },
         floor: medianResult(rounds.map((each) => each.floor)),
         ratios: {
-          direct: median(rounds.map((each) => (each.rhThroughput.perSecond * c.batch) / each.direct.perSecond)),
+          direct: median(rounds.map(throughputRatio)),
           floor: median(rounds.map((each) => (each.floor.perSecond * c.batch) / each.direct.perSecond)),
           ceiling: median(rounds.map((each) => ceiling(each, c.batch) / each.direct.perSecond)),
         },
@@ -189,7 +191,7 @@ async function main(): Promise<void> {
       process.stderr.write(
         `done ${row.name}: p50 by round, roundhouse ${each((round) => round.rhLatency)}, python ` +
           `${each((round) => round.pyLatency)}; throughput / direct by round ` +
-          `${rounds.map((round) => ((round.rhThroughput.perSecond * c.batch) / round.direct.perSecond).toFixed(2)).join(' ')}\n`,
+          `${rounds.map((round) => throughputRatio(round).toFixed(2)).join(' ')}\n`,
       );
     }
 
