@@ -19,6 +19,8 @@ const settings = workerData as PoolWorkerData;
 lowerThreadPriority(settings.nice);
 const port = parentPort;
 const runner = new TaskRunner(settings);
+/** Set by the pool's `close` message: from then on the pool sends no blobs. */
+let closing = false;
 /** The tasks waiting for their models' blobs from the pool, by id. */
 const waiting = new Map<number, { resolve: (blobs: Map<string, Uint8Array>) => void; reject: (err: Error) => void }>();
 
@@ -41,9 +43,11 @@ port?.on('message', (message: ToWorker) => {
  * sessions released: a thread terminated from outside while onnxruntime runs aborts the whole process.
  */
 async function close(): Promise<void> {
-  // The pool answers no more requests for blobs: a task still waiting for its model fails (with 503 in the pool).
+  // The pool answers no more requests for blobs: a task still waiting for its model fails (with 503 in the pool), and
+  // so would one that asked only now.
+  closing = true;
   for (const { reject } of waiting.values()) {
-    reject(new Error('the inference pool closed before the model was read'));
+    reject(closedBeforeRead());
   }
   waiting.clear();
   await runner.close();
@@ -55,10 +59,12 @@ async function answer(id: number, task: InferenceTask, wide: boolean): Promise<v
     const { result, runMs, modelBytes } = await runner.run(
       task,
       (digests) =>
-        new Promise((resolve, reject) => {
-          waiting.set(id, { resolve, reject });
-          post({ type: 'need', id, digests });
-        }),
+        closing
+          ? Promise.reject(closedBeforeRead())
+          : new Promise((resolve, reject) => {
+              waiting.set(id, { resolve, reject });
+              post({ type: 'need', id, digests });
+            }),
       wide,
     );
     post({ type: 'done', id, result, runMs, modelBytes }, [result.samples.data.buffer as ArrayBuffer]);
@@ -74,4 +80,8 @@ async function answer(id: number, task: InferenceTask, wide: boolean): Promise<v
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(message, transfer);
+}
+
+function closedBeforeRead(): Error {
+  return new Error('the inference pool closed before the model was read');
 }
